@@ -1,0 +1,22 @@
+import js from '@eslint/js'
+import tseslint from 'typescript-eslint'
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'logs/**', 'certs/**', 'bench/results/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: {
+      globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', URL: 'readonly', setImmediate: 'readonly' }
+    },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // process.env is read in one place only: the config loader
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'read the environment only in src/config/' }]
+    }
+  },
+  {
+    files: ['src/config/**', 'test/**', 'bench/**', 'bin/**', 'vitest.config.ts'],
+    rules: { 'no-restricted-properties': 'off' }
+  }
+)

@@ -1,0 +1,45 @@
+// What Gatehouse knows about one request as it moves through the pipeline:
+// request id → source ip → credential loaders → policy → rate limit → proxy → audit.
+import type {} from 'fastify'
+import type { ProxiedRoute } from '../rbac/route-map.js'
+
+export interface Identity {
+  credential: 'session' | 'api_key'
+  /** user name for sessions, key name for API keys */
+  name: string
+  roles: string[]
+  /** authentication methods (`pwd`, `otp`) for sessions */
+  amr: string[]
+  /** session id (JWT jti) or API key id */
+  credentialId: string
+  expiresAt: number | null
+}
+
+export interface RequestContext {
+  id: string
+  sourceIp: string
+  startedAt: bigint
+  route: ProxiedRoute | null
+  identity: Identity | null
+  /** the body that will be forwarded: re-serialized from what the policy checked */
+  forwardBody: Buffer | null
+  /** canonical model names the request uses */
+  models: string[]
+  decision: 'allow' | 'deny' | null
+  reason: string | null
+  usage: { input: number | null, output: number | null }
+  masked: Record<string, number>
+}
+
+export function newRequestContext (id: string, sourceIp: string): RequestContext {
+  return {
+    id, sourceIp, startedAt: process.hrtime.bigint(), route: null, identity: null, forwardBody: null,
+    models: [], decision: null, reason: null, usage: { input: null, output: null }, masked: {}
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    gh: RequestContext
+  }
+}
