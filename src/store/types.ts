@@ -1,0 +1,98 @@
+// The storage interface every backend (SQLite, PostgreSQL) implements; one contract test suite
+// (test/store/contract.ts) runs against each. Times are epoch milliseconds. Usernames are stored in
+// canonical form (see auth/usernames.ts); the store never canonicalizes on its own.
+
+export type UserStatus = 'active' | 'disabled'
+
+export interface UserRecord {
+  id: string
+  username: string
+  roles: string[]
+  status: UserStatus
+  passwordHash: string
+  /** AES-256-GCM ciphertext of the TOTP secret (base64 of iv|tag|ct), null when not enrolled */
+  totpSecretEnc: string | null
+  totpEnrolled: boolean
+  /** the last TOTP time step accepted; a code at or before it is a replay */
+  totpLastStep: number | null
+  /** bumps on disable, role change, MFA reset, password change: older sessions die */
+  sessionEpoch: number
+  failedCount: number
+  lockedUntil: number | null
+  lastLoginAt: number | null
+  createdAt: number
+  updatedAt: number
+}
+
+export interface ApiKeyRecord {
+  id: string
+  name: string
+  role: string
+  /** SHA-256 (hex) of the full key; keys have ≥256 bits of entropy so a fast hash is right */
+  keyHash: string
+  /** first characters after `ghk_`, shown in lists so operators can tell keys apart */
+  prefix: string
+  createdAt: number
+  expiresAt: number | null
+  lastUsedAt: number | null
+  revokedAt: number | null
+}
+
+export interface SessionRecord {
+  id: string // the JWT jti
+  username: string
+  createdAt: number
+  expiresAt: number
+  lastSeenAt: number
+  revokedAt: number | null
+  sourceIp: string
+}
+
+export interface NewUser { username: string, roles: string[], passwordHash: string }
+export interface NewApiKey { name: string, role: string, keyHash: string, prefix: string, expiresAt: number | null }
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres'
+  migrate: () => Promise<void>
+  ping: () => Promise<boolean>
+  close: () => Promise<void>
+
+  // users
+  createUser: (u: NewUser, now: number) => Promise<UserRecord>
+  getUser: (username: string) => Promise<UserRecord | null>
+  listUsers: () => Promise<UserRecord[]>
+  countUsers: () => Promise<number>
+  updateUser: (username: string, patch: Partial<Pick<UserRecord,
+    'roles' | 'status' | 'passwordHash' | 'totpSecretEnc' | 'totpEnrolled' | 'totpLastStep' |
+    'failedCount' | 'lockedUntil' | 'lastLoginAt'>> & { bumpEpoch?: boolean }, now: number) => Promise<UserRecord | null>
+  /**
+   * Atomically record a failed attempt: increments failedCount, and when it reaches `max` sets
+   * lockedUntil = now + lockMs and resets nothing else. Works for unknown usernames too (a shadow
+   * counter row), so unknown and known accounts lock alike. Returns the new count and lock.
+   */
+  recordFailure: (username: string, max: number, lockMs: number, now: number) => Promise<{ failedCount: number, lockedUntil: number | null, justLocked: boolean }>
+  /** state of the failure counter for a username, known or not */
+  failureState: (username: string) => Promise<{ failedCount: number, lockedUntil: number | null }>
+  resetFailures: (username: string) => Promise<void>
+  /**
+   * Atomically accept a TOTP step: succeeds only when step > totpLastStep (compare-and-set), so
+   * two parallel requests with one code yield exactly one success.
+   */
+  claimTotpStep: (username: string, step: number, now: number) => Promise<boolean>
+
+  // sessions
+  createSession: (s: Omit<SessionRecord, 'revokedAt'>) => Promise<void>
+  getSession: (id: string) => Promise<SessionRecord | null>
+  touchSession: (id: string, now: number) => Promise<void>
+  revokeSession: (id: string, now: number) => Promise<boolean>
+  revokeUserSessions: (username: string, now: number) => Promise<number>
+  listSessions: (username: string) => Promise<SessionRecord[]>
+
+  // API keys
+  createApiKey: (k: NewApiKey, now: number) => Promise<ApiKeyRecord>
+  getApiKeyByHash: (keyHash: string) => Promise<ApiKeyRecord | null>
+  getApiKey: (id: string) => Promise<ApiKeyRecord | null>
+  listApiKeys: () => Promise<ApiKeyRecord[]>
+  revokeApiKey: (id: string, now: number) => Promise<boolean>
+  touchApiKey: (id: string, now: number) => Promise<void>
+}
