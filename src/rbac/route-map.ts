@@ -85,5 +85,6 @@ export function methodsByPath (): Map<string, HttpMethod[]> {
 
 /** The path sent upstream: the table's path with its parameter filled in, never the client's raw URL. */
 export function upstreamPath (route: ProxiedRoute, params: Record<string, string>): string {
-  return route.path.replace(/:(\w+)/g, (_, name: string) => encodeURIComponent(params[name] ?? ''))
+  // params already passed the path gate's character set; ':' stays literal as Ollama's names use it
+  return route.path.replace(/:(\w+)/g, (_, name: string) => encodeURIComponent(params[name] ?? '').replace(/%3A/gi, ':'))
 }

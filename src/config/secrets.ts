@@ -1,0 +1,77 @@
+// Secrets never live in the YAML: each comes from an env var, or a file named in the config, or is
+// generated into dataDir on first start (dir 0700, files 0600). Reading the environment happens here only.
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto'
+import { join } from 'node:path'
+import type { GatehouseConfig } from './schema.js'
+import { ConfigError } from './load.js'
+
+export interface SigningKey { privateKey: KeyObject, publicKey: KeyObject, kid: string }
+
+export interface Secrets {
+  jwt: SigningKey
+  /** AES-256-GCM key for TOTP secrets at rest */
+  totpKey: Buffer
+  /** HMAC key for masking tokens */
+  maskingKey: Buffer
+  /** HMAC key for the audit hash chain */
+  auditChainKey: Buffer
+  /** Ed25519 key that signs audit checkpoints */
+  auditCheckpoint: SigningKey
+}
+
+export function ensureDataDir (dir: string): void {
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 })
+}
+
+function writeSecretFile (file: string, content: string | Buffer): void {
+  writeFileSync(file, content, { mode: 0o600, flag: 'wx' })
+  chmodSync(file, 0o600)
+}
+
+function symmetricKey (name: string, envVar: string, dataDir: string, env: NodeJS.ProcessEnv): Buffer {
+  const fromEnv = env[envVar]
+  if (fromEnv) {
+    const key = /^[0-9a-f]{64}$/i.test(fromEnv) ? Buffer.from(fromEnv, 'hex') : Buffer.from(fromEnv, 'base64')
+    if (key.length !== 32) throw new ConfigError([`${envVar}: must be 32 bytes, as 64 hex digits or base64`])
+    return key
+  }
+  const file = join(dataDir, `${name}.key`)
+  if (!existsSync(file)) writeSecretFile(file, randomBytes(32).toString('base64') + '\n')
+  const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64')
+  if (key.length !== 32) throw new ConfigError([`${file}: must hold 32 base64-encoded bytes`])
+  return key
+}
+
+export function kidOf (publicKey: KeyObject): string {
+  return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('base64url').slice(0, 16)
+}
+
+function signingKey (file: string, generate: boolean): SigningKey {
+  if (!existsSync(file)) {
+    if (!generate) throw new ConfigError([`${file}: signing key file not found`])
+    const { privateKey } = generateKeyPairSync('ed25519')
+    writeSecretFile(file, privateKey.export({ type: 'pkcs8', format: 'pem' }) as string)
+  }
+  const privateKey = createPrivateKey(readFileSync(file))
+  if (privateKey.asymmetricKeyType !== 'ed25519') throw new ConfigError([`${file}: must be an Ed25519 private key (PKCS#8 PEM)`])
+  const publicKey = createPublicKey(privateKey)
+  return { privateKey, publicKey, kid: kidOf(publicKey) }
+}
+
+export function loadSecrets (config: GatehouseConfig, env: NodeJS.ProcessEnv = process.env): Secrets {
+  ensureDataDir(config.dataDir)
+  const d = config.dataDir
+  return {
+    jwt: signingKey(config.auth.jwt.signingKeyFile ?? join(d, 'jwt-signing-key.pem'), config.auth.jwt.signingKeyFile === null),
+    totpKey: symmetricKey('totp-encryption', 'GATEHOUSE_TOTP_KEY', d, env),
+    maskingKey: symmetricKey('masking-hmac', 'GATEHOUSE_MASKING_KEY', d, env),
+    auditChainKey: symmetricKey('audit-chain-hmac', 'GATEHOUSE_AUDIT_KEY', d, env),
+    auditCheckpoint: signingKey(join(d, 'audit-checkpoint-key.pem'), true)
+  }
+}
+
+/** Public half only, for `audit verify` on a machine that holds the log but should not sign. */
+export function auditCheckpointPublicKey (config: GatehouseConfig): KeyObject {
+  return createPublicKey(createPrivateKey(readFileSync(join(config.dataDir, 'audit-checkpoint-key.pem'))))
+}

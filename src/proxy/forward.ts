@@ -1,0 +1,135 @@
+// Forwards one checked request to Ollama and streams the reply back. Streams (NDJSON, SSE) are
+// passed on chunk by chunk through the reply stages (masking or a usage observer) with no
+// buffering; single JSON replies are read whole (they are whole upstream too) so list filtering
+// and masking see complete documents and a failure can still become a clean 502/504.
+import { PassThrough, type Readable, type Transform } from 'node:stream'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { Upstream } from './upstream.js'
+import { upstreamError } from './upstream.js'
+import { upstreamRequestHeaders, clientReplyHeaders } from './headers.js'
+import { streamErrorChunk } from './error-shape.js'
+import { upstreamPath, type ProxiedRoute } from '../rbac/route-map.js'
+
+export type Framing = 'ndjson' | 'sse' | 'json'
+
+export interface ReplyStages {
+  /** transforms for a streamed reply, applied in order; the last one's output goes to the client */
+  stream: (request: FastifyRequest, route: ProxiedRoute, framing: 'ndjson' | 'sse') => Transform[]
+  /** rewrite a whole (non-streamed) JSON reply: list filtering, masking */
+  json: (request: FastifyRequest, route: ProxiedRoute, body: Buffer, status: number) => Promise<Buffer>
+  /** awaited before the reply's last byte leaves: the audit event is written (and flushed) here */
+  beforeEnd: (request: FastifyRequest, status: number) => Promise<void>
+}
+
+export function framingOf (contentType: string | string[] | undefined): Framing {
+  const ct = String(contentType ?? '').toLowerCase()
+  if (ct.includes('application/x-ndjson') || ct.includes('application/ndjson')) return 'ndjson'
+  if (ct.includes('text/event-stream')) return 'sse'
+  return 'json'
+}
+
+const MAX_JSON_REPLY_BYTES = 64 * 1024 * 1024
+
+async function readAll (body: Readable, limit: number): Promise<Buffer> {
+  const parts: Buffer[] = []
+  let size = 0
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length
+    if (size > limit) throw Object.assign(new Error('upstream reply too large'), { code: 'GH_UPSTREAM_TOO_LARGE' })
+    parts.push(chunk as Buffer)
+  }
+  return Buffer.concat(parts)
+}
+
+export function createForwarder (upstream: Upstream, stages: ReplyStages) {
+  return async function forward (request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const ctx = request.gh
+    const route = ctx.route as ProxiedRoute
+    const body = route.body === 'none' ? null : (ctx.forwardBody ?? Buffer.alloc(0))
+    const abort = new AbortController()
+    // a client that hangs up stops the generation upstream
+    reply.raw.once('close', () => { if (!reply.raw.writableFinished) abort.abort() })
+
+    let res
+    try {
+      res = await upstream.pool.request({
+        method: route.method,
+        path: upstreamPath(route, request.params as Record<string, string>),
+        headers: upstreamRequestHeaders(request.headers, upstream.host, ctx.id, body === null ? null : body.length),
+        body,
+        signal: abort.signal,
+        headersTimeout: upstream.headersTimeoutMs,
+        bodyTimeout: upstream.idleTimeoutMs
+      })
+    } catch (err) {
+      if (abort.signal.aborted) return
+      throw upstreamError(err)
+    }
+
+    const framing = route.method === 'HEAD' ? 'json' : framingOf(res.headers['content-type'])
+    const rewritten = route.method !== 'HEAD'
+    reply.code(res.statusCode)
+    reply.headers(clientReplyHeaders(res.headers, rewritten))
+
+    if (framing === 'json') {
+      let raw: Buffer
+      try {
+        raw = route.method === 'HEAD' ? (await res.body.dump(), Buffer.alloc(0)) : await readAll(res.body, MAX_JSON_REPLY_BYTES)
+      } catch (err) {
+        if (abort.signal.aborted) return
+        throw upstreamError(err)
+      }
+      const out = route.method === 'HEAD' ? raw : await stages.json(request, route, raw, res.statusCode)
+      await stages.beforeEnd(request, res.statusCode)
+      if (route.method !== 'HEAD') reply.header('content-length', out.length)
+      return reply.send(out)
+    }
+
+    const status = res.statusCode
+    const out = pump(res.body, stages.stream(request, route, framing), framing, () => stages.beforeEnd(request, status), abort)
+    return reply.send(out)
+  }
+}
+
+/**
+ * Moves upstream chunks through the stages to the client as they come. If upstream fails
+ * mid-stream (idle timeout, reset), whatever a stage still holds back is dropped — never sent
+ * unprocessed — and the stream ends with an error line in the reply's framing.
+ */
+function pump (source: Readable, stages: Transform[], framing: 'ndjson' | 'sse', beforeEnd: () => Promise<void>, abort: AbortController): PassThrough {
+  const out = new PassThrough()
+  let tail: Readable = source
+  for (const stage of stages) tail = tail.pipe(stage)
+  let finished = false
+
+  const finish = (errorText: string | null) => {
+    if (finished) return
+    finished = true
+    for (const s of stages) s.destroy()
+    if (!source.destroyed) source.destroy()
+    beforeEnd().then(
+      () => { out.end(errorText === null ? undefined : streamErrorChunk(framing, errorText)) },
+      (err: unknown) => { out.destroy(err as Error) }
+    )
+  }
+
+  tail.on('data', (chunk: Buffer) => {
+    if (finished) return
+    if (!out.write(chunk)) {
+      tail.pause()
+      out.once('drain', () => tail.resume())
+    }
+  })
+  tail.once('end', () => { if (!finished) { finished = true; beforeEnd().then(() => out.end(), (err: unknown) => out.destroy(err as Error)) } })
+  const onError = (err: Error) => {
+    if (abort.signal.aborted) return
+    const timeout = (err as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT'
+    finish(timeout ? 'upstream Ollama stopped sending (idle timeout)' : 'upstream Ollama connection failed mid-stream')
+  }
+  source.on('error', onError)
+  for (const s of stages) s.on('error', () => finish('gatehouse could not process the upstream reply'))
+  out.once('close', () => {
+    if (!finished) { finished = true; abort.abort(); source.destroy(); for (const s of stages) s.destroy() }
+  })
+  return out
+}

@@ -1,0 +1,68 @@
+// Streams stay streams: each upstream chunk reaches the client before the next one is sent,
+// and a client that hangs up stops the upstream request.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { request } from 'undici'
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
+import { defaultScript } from '../helpers/fake-ollama.js'
+
+let gw: TestGateway
+beforeAll(async () => { gw = await startTestGateway() })
+afterAll(async () => { await gw.close() })
+
+/** Lock step: the fake sends chunk i only after the test has seen chunk i-1 at the client. */
+function lockStep () {
+  let seen = 0
+  const waiters = new Map<number, () => void>()
+  return {
+    beforeChunk: (i: number) => (i <= seen ? Promise.resolve() : new Promise<void>((resolve) => waiters.set(i, resolve))),
+    sawChunk: () => { seen++; waiters.get(seen)?.() }
+  }
+}
+
+async function streamThrough (path: string, body: Record<string, unknown>, expectChunks: number) {
+  const ls = lockStep()
+  gw.fake.script = { ...defaultScript(), tokens: ['one ', 'two ', 'three'], beforeChunk: ls.beforeChunk }
+  const res = await request(gw.url + path, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, dispatcher: gw.dispatcher })
+  const received: string[] = []
+  for await (const chunk of res.body) {
+    received.push((chunk as Buffer).toString('utf8'))
+    ls.sawChunk()
+  }
+  expect(received.length).toBeGreaterThanOrEqual(expectChunks)
+  return { res, text: received.join('') }
+}
+
+describe('streaming passes chunk by chunk', () => {
+  it('NDJSON /api/chat: every chunk reaches the client before the next is sent, and the stream is unaltered', async () => {
+    const { res, text } = await streamThrough('/api/chat', { model: 'llama3.2', messages: [{ role: 'user', content: 'hi' }] }, 4)
+    expect(res.statusCode).toBe(200)
+    expect(res.headers['content-type']).toContain('application/x-ndjson')
+    const lines = text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
+    expect(lines.map((l) => (l.message as { content: string }).content).join('')).toBe('one two three')
+    expect(lines.at(-1)).toMatchObject({ done: true, eval_count: 3, prompt_eval_count: 7 })
+  })
+
+  it('SSE /v1/chat/completions: every event reaches the client before the next is sent, ending with [DONE]', async () => {
+    const { res, text } = await streamThrough('/v1/chat/completions', { model: 'llama3.2', stream: true, messages: [{ role: 'user', content: 'hi' }] }, 5)
+    expect(res.headers['content-type']).toContain('text/event-stream')
+    expect(text.endsWith('data: [DONE]\n\n')).toBe(true)
+    const content = text.split('\n\n').filter((e) => e.startsWith('data: {')).map((e) => (JSON.parse(e.slice(6)) as { choices: Array<{ delta: { content: string } }> }).choices[0]?.delta.content).join('')
+    expect(content).toBe('one two three')
+  })
+
+  it('a client that disconnects mid-stream makes the gateway abort the upstream request', async () => {
+    let release: () => void = () => {}
+    const hold = new Promise<void>((resolve) => { release = resolve })
+    gw.fake.script = { ...defaultScript(), tokens: ['a', 'b', 'c'], beforeChunk: (i) => (i === 0 ? Promise.resolve() : hold) }
+    const before = gw.fake.abortedRequests()
+    const ac = new AbortController()
+    const res = await request(gw.url + '/api/generate', { method: 'POST', body: JSON.stringify({ model: 'llama3.2', prompt: 'x' }), dispatcher: gw.dispatcher, signal: ac.signal })
+    const it = res.body[Symbol.asyncIterator]()
+    await it.next() // first chunk arrived
+    const aborted = gw.fake.waitForAbort(3000)
+    ac.abort()
+    await aborted
+    expect(gw.fake.abortedRequests()).toBe(before + 1)
+    release()
+  })
+})
