@@ -202,7 +202,12 @@ export async function startFakeOllama (): Promise<FakeOllama> {
       case 'POST /api/show': return send(res, 200, { modelfile: '# Modelfile', parameters: 'stop "<|eot_id|>"', template: '{{ .Prompt }}', details: { format: 'gguf', family: 'llama' }, model_info: { 'general.architecture': 'llama' }, capabilities: ['completion'] })
       case 'POST /api/embed': return send(res, 200, { model, embeddings: [[0.010071029, -0.0017594862, 0.05007221]], total_duration: 14143917, load_duration: 1019500, prompt_eval_count: 8 })
       case 'POST /api/embeddings': return send(res, 200, { embedding: [0.5670403838157654, 0.009260174818336964, 0.23178744316101074] })
-      case 'POST /v1/embeddings': return send(res, 200, { object: 'list', data: [{ object: 'embedding', embedding: [0.010071029, -0.0017594862], index: 0 }], model, usage: { prompt_tokens: 8, total_tokens: 8 } })
+      case 'POST /v1/embeddings': {
+        const vector = [0.010071029, -0.0017594862]
+        // Ollama honours encoding_format "base64" (little-endian float32), which the OpenAI SDK asks for by default
+        const embedding = json?.encoding_format === 'base64' ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector
+        return send(res, 200, { object: 'list', data: [{ object: 'embedding', embedding, index: 0 }], model, usage: { prompt_tokens: 8, total_tokens: 8 } })
+      }
       case 'POST /api/generate': case 'POST /api/chat':
         if (!streamed) return send(res, 200, wholeReply(path, model, s))
         return stream(req, res, 'application/x-ndjson', ndjsonLines(path, model, s))
