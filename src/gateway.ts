@@ -6,15 +6,22 @@ import { buildApp } from './app.js'
 import { createUpstream, type Upstream } from './proxy/upstream.js'
 import type { ReplyStages } from './proxy/forward.js'
 import { systemClock, type Clock } from './clock.js'
+import type { Io } from './cli/output.js'
 
 export interface GatewayOptions {
   clock?: Clock
   logger?: boolean | Record<string, unknown>
+  /** where first-start messages (bootstrap password) go; stderr by default */
+  io?: Io
+  /** how long open streams may run after SIGTERM before they are cut */
+  drainDeadlineMs?: number
 }
 
 export interface Gateway {
   app: FastifyInstance
   upstream: Upstream
+  /** stop accepting, let open requests finish up to the drain deadline, then flush and close everything */
+  shutdown: () => Promise<void>
   close: () => Promise<void>
 }
 
@@ -36,12 +43,18 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
     plugins: [],
     logger: options.logger ?? false
   })
+  const close = async () => {
+    await app.close()
+    await upstream.close()
+  }
   return {
     app,
     upstream,
-    async close () {
-      await app.close()
-      await upstream.close()
+    close,
+    async shutdown () {
+      const deadline = setTimeout(() => { app.server.closeAllConnections() }, options.drainDeadlineMs ?? 30_000)
+      deadline.unref()
+      try { await close() } finally { clearTimeout(deadline) }
     }
   }
 }

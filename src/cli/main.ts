@@ -1,0 +1,101 @@
+// The `gatehouse` command line: parse, load the config, dispatch. Exit codes (SPEC §3):
+// 0 done / intact / compliant, 1 a finding, 2 bad usage or bad config.
+import { parseArgs } from 'node:util'
+import { configPathFrom, loadConfig, ConfigError } from '../config/load.js'
+import type { GatehouseConfig } from '../config/schema.js'
+import { processIo, UsageError, FindingError, type Io } from './output.js'
+import { certsDev } from './certs.js'
+import { serve } from './serve.js'
+import { commandHandlers } from './commands.js'
+
+export const USAGE = `usage: gatehouse <command> [--config PATH] [--json]
+commands:
+  serve                                         run the gateway
+  user add NAME --role ROLE [--password-stdin]  create a user
+  user list | disable NAME | enable NAME | set-role NAME ROLE | reset-mfa NAME | unlock NAME
+  user set-password NAME --password-stdin
+  key create --name NAME --role ROLE [--expires-in 90d]
+  key list | revoke ID
+  audit verify FILE...                          check the audit hash chain and checkpoints
+  compliance check                              SOC 2 control checks
+  evidence export --days N --out FILE           evidence bundle for auditors
+  certs dev                                     development CA and server certificate`
+
+const OPTIONS = {
+  config: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  role: { type: 'string' },
+  name: { type: 'string' },
+  'password-stdin': { type: 'boolean', default: false },
+  'expires-in': { type: 'string' },
+  days: { type: 'string' },
+  out: { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false }
+} as const
+
+export interface ParsedArgs {
+  command: string[]
+  json: boolean
+  role?: string
+  name?: string
+  passwordStdin: boolean
+  expiresIn?: string
+  days?: string
+  out?: string
+}
+
+export type CommandHandler = (config: GatehouseConfig, args: ParsedArgs, io: Io) => Promise<number>
+
+export async function main (argv: string[], io: Io = processIo): Promise<number> {
+  let parsed
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true })
+  } catch (err) {
+    io.err(`gatehouse: ${(err as Error).message}`)
+    return 2
+  }
+  const v = parsed.values
+  const args: ParsedArgs = {
+    command: parsed.positionals,
+    json: v.json === true,
+    role: v.role,
+    name: v.name,
+    passwordStdin: v['password-stdin'] === true,
+    expiresIn: v['expires-in'],
+    days: v.days,
+    out: v.out
+  }
+  if (v.help || args.command.length === 0) {
+    io[args.command.length === 0 && !v.help ? 'err' : 'out'](USAGE)
+    return v.help ? 0 : 2
+  }
+
+  let config: GatehouseConfig
+  try {
+    config = loadConfig(configPathFrom(v.config))
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.err(`gatehouse: invalid configuration (${configPathFrom(v.config)}):`)
+      for (const p of err.problems) io.err(`  ${p}`)
+      return 2
+    }
+    throw err
+  }
+
+  const [group, sub] = args.command
+  try {
+    if (group === 'serve') return await serve(config, io)
+    if (group === 'certs' && sub === 'dev') return certsDev(config, io, args.json)
+    const handler = commandHandlers[`${group} ${sub ?? ''}`.trim()]
+    if (!handler) throw new UsageError(`unknown command "${args.command.join(' ')}" (see gatehouse --help)`)
+    return await handler(config, args, io)
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof ConfigError) { io.err(`gatehouse: ${err.message.split('\n').join('; ')}`); return 2 }
+    if (err instanceof FindingError) { io.err(`gatehouse: ${err.message}`); return 1 }
+    const code = (err as { code?: string }).code
+    if (code === 'GH_ERR_NOT_FOUND') { io.err(`gatehouse: ${(err as Error).message}`); return 1 }
+    if (typeof code === 'string' && code.startsWith('GH_ERR_')) { io.err(`gatehouse: ${(err as Error).message}`); return 2 }
+    io.err(`gatehouse: ${(err as Error).message}`)
+    return 2
+  }
+}

@@ -1,0 +1,34 @@
+// CLI output: one JSON document on stdout with --json, human text otherwise; errors one line on stderr.
+export interface Io {
+  out: (text: string) => void
+  err: (text: string) => void
+  /** standard input as text (for --password-stdin) */
+  readStdin: () => Promise<string>
+}
+
+export const processIo: Io = {
+  out: (t) => { process.stdout.write(t.endsWith('\n') ? t : t + '\n') },
+  err: (t) => { process.stderr.write(t.endsWith('\n') ? t : t + '\n') },
+  readStdin: async () => {
+    const chunks: Buffer[] = []
+    for await (const c of process.stdin) chunks.push(c as Buffer)
+    return Buffer.concat(chunks).toString('utf8')
+  }
+}
+
+/** A usage mistake: exit 2 with one line on stderr. */
+export class UsageError extends Error {
+  readonly code = 'GH_ERR_USAGE'
+}
+
+/** A finding (not found, tampered, non-compliant): exit 1. */
+export class FindingError extends Error {
+  readonly code = 'GH_ERR_FINDING'
+}
+
+export function table (rows: Array<Record<string, unknown>>, columns: string[]): string {
+  const cell = (v: unknown) => (v === null || v === undefined ? '-' : Array.isArray(v) ? v.join(',') : String(v))
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)))
+  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i] as number)).join('  ').trimEnd()
+  return [line(columns.map((c) => c.toUpperCase())), ...rows.map((r) => line(columns.map((c) => cell(r[c]))))].join('\n')
+}

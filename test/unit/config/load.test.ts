@@ -1,0 +1,87 @@
+// Configuration: defaults fill every key, unknown keys are errors, and every problem is reported
+// at once with its key path.
+import { describe, expect, it } from 'vitest'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { buildConfig, ConfigError, loadConfig, configPathFrom } from '../../../src/config/load.js'
+
+const problemsOf = (raw: unknown): string[] => {
+  try { buildConfig(raw, '/etc/gatehouse') } catch (err) { if (err instanceof ConfigError) return err.problems; throw err }
+  return []
+}
+
+describe('configuration', () => {
+  it('an empty document yields the SPEC defaults', () => {
+    const c = buildConfig({}, '/etc/gatehouse')
+    expect(c.listen).toEqual({ host: '127.0.0.1', port: 8443 })
+    expect(c.tls.minVersion).toBe('TLSv1.2')
+    expect(c.auth.lockout).toEqual({ maxFailedAttempts: 3, lockoutSeconds: 900, perIpMaxFailures: 20, perIpWindowSeconds: 900 })
+    expect(Object.keys(c.rbac.roles)).toEqual(['admin', 'model-loader', 'user', 'monitor'])
+    expect(c.masking.entities).toEqual(['ssn', 'email', 'phone', 'credit_card', 'iban', 'secret'])
+    expect(c.audit.failClosed).toBe(true)
+  })
+  it('relative paths resolve against the config file folder', () => {
+    const c = buildConfig({}, '/etc/gatehouse/config')
+    expect(c.tls.cert).toBe('/etc/gatehouse/certs/server.crt')
+    expect(c.store.url).toBe('sqlite:/etc/gatehouse/data/gatehouse.db')
+    expect(c.audit.sinks[0]).toMatchObject({ type: 'file', path: '/etc/gatehouse/logs/audit.log' })
+  })
+  it('reports every problem at once, each with its key path', () => {
+    const problems = problemsOf({
+      listen: { port: 70000 },
+      auth: { lockout: { maxFailedAttempts: 0 }, bogus: 1 },
+      tls: { minVersion: 'TLSv1.1' },
+      rbac: { roles: { user: { permissions: ['inference', 'fly'] } } }
+    })
+    expect(problems).toEqual(expect.arrayContaining([
+      'listen.port: must be <= 65535',
+      'auth.lockout.maxFailedAttempts: must be >= 1',
+      'auth.bogus: unknown key',
+      'tls.minVersion: must be one of "TLSv1.2", "TLSv1.3"'
+    ]))
+    expect(problems.some((p) => p.startsWith('rbac.roles.user.permissions.1:'))).toBe(true)
+    expect(problems.length).toBeGreaterThanOrEqual(5)
+  })
+  it('unknown top-level keys are errors', () => {
+    expect(problemsOf({ listn: {} })).toEqual(['listn: unknown key'])
+  })
+  it('tls.enabled false is refused on a non-loopback address', () => {
+    expect(problemsOf({ listen: { host: '0.0.0.0' }, tls: { enabled: false } })).toEqual(['tls.enabled: false is allowed only when listen.host is a loopback address'])
+    expect(problemsOf({ listen: { host: '127.0.0.1' }, tls: { enabled: false } })).toEqual([])
+  })
+  it('roles named elsewhere must exist', () => {
+    expect(problemsOf({ masking: { exemptRoles: ['auditor'] }, auth: { mfa: { requiredForRoles: ['nobody'] } } })).toEqual(expect.arrayContaining([
+      'masking.exemptRoles.0: unknown role "auditor"', 'auth.mfa.requiredForRoles.0: unknown role "nobody"'
+    ]))
+  })
+  it('bad custom masking regexes and unknown entities are reported', () => {
+    const p = problemsOf({ masking: { entities: ['ssn', 'dna'], custom: [{ name: 'emp', pattern: '(' }] } })
+    expect(p.some((x) => x.startsWith('masking.entities.1: unknown entity "dna"'))).toBe(true)
+    expect(p.some((x) => x.startsWith('masking.custom.0.pattern:'))).toBe(true)
+  })
+  it('trustProxies entries must be IPs or CIDRs, upstream.url must be a bare origin', () => {
+    expect(problemsOf({ trustProxies: ['10.0.0.0/8', 'nope'], upstream: { url: 'http://ollama:11434/api' } })).toEqual(expect.arrayContaining([
+      'trustProxies.1: not an IP address or CIDR', 'upstream.url: must be scheme://host:port with no path, query or credentials'
+    ]))
+  })
+  it('the result is frozen', () => {
+    const c = buildConfig({}, '/x')
+    expect(() => { (c.listen as { port: number }).port = 1 }).toThrow()
+  })
+  it('YAML syntax errors and duplicate keys are reported, not guessed around', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gh-cfg-'))
+    const f = join(dir, 'g.yaml')
+    writeFileSync(f, 'listen:\n  port: 1\n  port: 2\n')
+    expect(() => loadConfig(f)).toThrow(ConfigError)
+  })
+  it('the committed example config loads cleanly', () => {
+    const c = loadConfig(join(import.meta.dirname, '../../../config/gatehouse.yaml'))
+    expect(c.upstream.url).toBe('http://127.0.0.1:11434')
+  })
+  it('--config wins over GATEHOUSE_CONFIG, which wins over the default path', () => {
+    expect(configPathFrom('/a.yaml', { GATEHOUSE_CONFIG: '/b.yaml' })).toBe('/a.yaml')
+    expect(configPathFrom(undefined, { GATEHOUSE_CONFIG: '/b.yaml' })).toBe('/b.yaml')
+    expect(configPathFrom(undefined, {}).endsWith('config/gatehouse.yaml')).toBe(true)
+  })
+})
