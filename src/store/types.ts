@@ -69,6 +69,9 @@ export interface Store {
    * Atomically record a failed attempt: increments failedCount, and when it reaches `max` sets
    * lockedUntil = now + lockMs and resets nothing else. Works for unknown usernames too (a shadow
    * counter row), so unknown and known accounts lock alike. Returns the new count and lock.
+   * A lock is set only when none is active (an active lock is never extended); once one has
+   * expired, the next failure with failedCount >= max locks again. `justLocked` is true for exactly
+   * one caller per lock, so "account-locked" is audited once even under concurrency.
    */
   recordFailure: (username: string, max: number, lockMs: number, now: number) => Promise<{ failedCount: number, lockedUntil: number | null, justLocked: boolean }>
   /** state of the failure counter for a username, known or not */
@@ -95,4 +98,31 @@ export interface Store {
   listApiKeys: () => Promise<ApiKeyRecord[]>
   revokeApiKey: (id: string, now: number) => Promise<boolean>
   touchApiKey: (id: string, now: number) => Promise<void>
+}
+
+/**
+ * Atomic primitives the store-backed SharedState (src/shared-state/store-backed.ts) is built on, so
+ * replicas sharing one database share counters without Redis. Keys are opaque; the caller prefixes.
+ * Every backend returned by createStore implements them (see StoreBackend).
+ */
+export interface StatePrimitives {
+  /** fixed window starting at the first hit: count 1 and resetAt = now + windowMs when absent or expired */
+  hit: (key: string, windowMs: number, now: number) => Promise<{ count: number, resetAt: number }>
+  /** takes a slot for `holder` when fewer than `limit` unexpired slots exist; true on success */
+  acquire: (key: string, holder: string, limit: number, expiresAt: number, now: number) => Promise<boolean>
+  /** pushes a live slot's expiry; false when the slot expired or was released */
+  renew: (key: string, holder: string, expiresAt: number, now: number) => Promise<boolean>
+  release: (key: string, holder: string) => Promise<void>
+  /** remembers `id` as revoked until `untilMs` (a later until wins); `now` sizes Redis's GC TTL */
+  revoke: (id: string, untilMs: number, now: number) => Promise<void>
+  isRevoked: (id: string, now: number) => Promise<boolean>
+  /** true only for the first caller while the marker lives */
+  setOnce: (key: string, expiresAt: number, now: number) => Promise<boolean>
+  /** deletes expired rows of every state table */
+  sweep: (now: number) => Promise<void>
+}
+
+/** What createStore returns: the Store plus the shared-state primitives. */
+export interface StoreBackend extends Store {
+  readonly state: StatePrimitives
 }
