@@ -1,0 +1,56 @@
+// Single-process shared state: right for one replica (the SQLite default). Plain maps; every
+// operation runs to completion without awaiting, so it is atomic within the process.
+import type { StateOps } from './ops.js'
+
+export function createMemoryOps (): StateOps {
+  const counters = new Map<string, { count: number, resetAt: number }>()
+  const slots = new Map<string, Map<string, number>>()
+  const revoked = new Map<string, number>()
+  const once = new Map<string, number>()
+
+  const liveSlots = (key: string, now: number): Map<string, number> => {
+    const held = slots.get(key) ?? new Map<string, number>()
+    for (const [holder, exp] of held) if (exp <= now) held.delete(holder)
+    slots.set(key, held)
+    return held
+  }
+
+  return {
+    hit: async (key, windowMs, now) => {
+      const c = counters.get(key)
+      const next = c && c.resetAt > now ? { count: c.count + 1, resetAt: c.resetAt } : { count: 1, resetAt: now + windowMs }
+      counters.set(key, next)
+      return { ...next }
+    },
+    acquire: async (key, holder, limit, expiresAt, now) => {
+      const held = liveSlots(key, now)
+      if (held.size >= limit) return false
+      held.set(holder, expiresAt)
+      return true
+    },
+    renew: async (key, holder, expiresAt, now) => {
+      const held = slots.get(key)
+      if ((held?.get(holder) ?? -Infinity) <= now) return false
+      held?.set(holder, expiresAt)
+      return true
+    },
+    release: async (key, holder) => {
+      const held = slots.get(key)
+      held?.delete(holder)
+      if (held?.size === 0) slots.delete(key)
+    },
+    revoke: async (id, untilMs) => { revoked.set(id, Math.max(untilMs, revoked.get(id) ?? 0)) },
+    isRevoked: async (id, now) => (revoked.get(id) ?? 0) > now,
+    setOnce: async (key, expiresAt, now) => {
+      if ((once.get(key) ?? -Infinity) > now) return false
+      once.set(key, expiresAt)
+      return true
+    },
+    sweep: async (now) => {
+      for (const [key, c] of counters) if (c.resetAt <= now) counters.delete(key)
+      for (const key of slots.keys()) if (liveSlots(key, now).size === 0) slots.delete(key)
+      for (const [id, until] of revoked) if (until <= now) revoked.delete(id)
+      for (const [key, exp] of once) if (exp <= now) once.delete(key)
+    }
+  }
+}

@@ -1,0 +1,39 @@
+// Counters and markers that every replica must see alike: login throttles, rate limits, stream
+// slots, revoked token ids, replay markers. Times are epoch ms passed in, so every backend makes
+// the same decision for the same inputs (Redis and database expiry only garbage-collects).
+
+export interface HitResult {
+  /** hits in the current window, this one included */
+  count: number
+  /** when the current window ends (epoch ms) */
+  resetAt: number
+}
+
+export interface SlotLease {
+  /** false when `limit` unexpired slots were already held; release/renew are then no-ops */
+  ok: boolean
+  /** frees the slot; idempotent */
+  release: () => Promise<void>
+  /** pushes the slot's expiry to now + ttlMs (long streams call it now and then); false when it already expired and was reclaimed */
+  renew: (now: number) => Promise<boolean>
+}
+
+export interface SharedState {
+  readonly kind: 'memory' | 'store' | 'redis'
+  /**
+   * Counts a hit in a fixed window that starts at the key's first hit (or first hit after the last
+   * window ended) and lasts windowMs.
+   */
+  hit: (key: string, windowMs: number, now: number) => Promise<HitResult>
+  /** takes one of `limit` concurrency slots; a slot not released expires at now + ttlMs (a crashed replica's slots come back) */
+  acquire: (key: string, limit: number, ttlMs: number, now: number) => Promise<SlotLease>
+  /** marks a token id revoked until `untilMs` (its expiry); `now` defaults to the clock */
+  revoke: (id: string, untilMs: number, now?: number) => Promise<void>
+  isRevoked: (id: string, now: number) => Promise<boolean>
+  /** true for the first caller only, while the marker lives (ttlMs from now; now defaults to the clock) */
+  setOnce: (key: string, ttlMs: number, now?: number) => Promise<boolean>
+  /** drops expired entries (backends also do it on their own now and then) */
+  sweep: (now?: number) => Promise<void>
+  /** frees what this instance owns (a Redis connection it opened); never closes a Store it was given */
+  close: () => Promise<void>
+}

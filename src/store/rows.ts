@@ -1,0 +1,82 @@
+// Database rows → records, shared by both backends. SQLite gives integers and JSON text, PostgreSQL
+// gives booleans and parsed JSONB; both are normalized here so the records are identical.
+import type { ApiKeyRecord, SessionRecord, UserRecord, UserStatus } from './types.js'
+
+type Row = Record<string, unknown>
+
+const num = (v: unknown): number => Number(v)
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
+const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v))
+
+function roles (v: unknown): string[] {
+  const parsed: unknown = typeof v === 'string' ? JSON.parse(v) : v
+  return Array.isArray(parsed) ? parsed.map(String) : []
+}
+
+/** Columns a user query selects: the user row joined with its failure counter. */
+export const USER_COLUMNS =
+  'u.id, u.username, u.roles, u.status, u.password_hash, u.totp_secret_enc, u.totp_enrolled, u.totp_last_step, ' +
+  'u.session_epoch, u.last_login_at, u.created_at, u.updated_at, ' +
+  'COALESCE(f.failed_count, 0) AS failed_count, f.locked_until AS locked_until'
+
+export const USER_FROM = 'users u LEFT JOIN login_failures f ON f.username = u.username'
+
+export function toUser (r: Row): UserRecord {
+  return {
+    id: String(r.id),
+    username: String(r.username),
+    roles: roles(r.roles),
+    status: String(r.status) as UserStatus,
+    passwordHash: String(r.password_hash),
+    totpSecretEnc: strOrNull(r.totp_secret_enc),
+    totpEnrolled: Boolean(r.totp_enrolled),
+    totpLastStep: numOrNull(r.totp_last_step),
+    sessionEpoch: num(r.session_epoch),
+    failedCount: num(r.failed_count),
+    lockedUntil: numOrNull(r.locked_until),
+    lastLoginAt: numOrNull(r.last_login_at),
+    createdAt: num(r.created_at),
+    updatedAt: num(r.updated_at)
+  }
+}
+
+export function toSession (r: Row): SessionRecord {
+  return {
+    id: String(r.id),
+    username: String(r.username),
+    createdAt: num(r.created_at),
+    expiresAt: num(r.expires_at),
+    lastSeenAt: num(r.last_seen_at),
+    revokedAt: numOrNull(r.revoked_at),
+    sourceIp: String(r.source_ip)
+  }
+}
+
+export function toApiKey (r: Row): ApiKeyRecord {
+  return {
+    id: String(r.id),
+    name: String(r.name),
+    role: String(r.role),
+    keyHash: String(r.key_hash),
+    prefix: String(r.prefix),
+    createdAt: num(r.created_at),
+    expiresAt: numOrNull(r.expires_at),
+    lastUsedAt: numOrNull(r.last_used_at),
+    revokedAt: numOrNull(r.revoked_at)
+  }
+}
+
+export function toFailureState (r: Row | undefined): { failedCount: number, lockedUntil: number | null } {
+  return r ? { failedCount: num(r.failed_count), lockedUntil: numOrNull(r.locked_until) } : { failedCount: 0, lockedUntil: null }
+}
+
+/** The user columns an updateUser patch may set, mapped to their column names. */
+export const USER_PATCH_COLUMNS = {
+  roles: 'roles',
+  status: 'status',
+  passwordHash: 'password_hash',
+  totpSecretEnc: 'totp_secret_enc',
+  totpEnrolled: 'totp_enrolled',
+  totpLastStep: 'totp_last_step',
+  lastLoginAt: 'last_login_at'
+} as const
