@@ -1,0 +1,158 @@
+// The authorization decision for one proxied request: permission, then the models it names, read
+// the way Ollama will read them, then the body to forward, rebuilt from the values that were checked.
+// Pure: no I/O, no clock. `reason` is a short machine string for the audit, never body content.
+import { errors } from '../errors.js'
+import type { ProxiedRoute } from './route-map.js'
+import type { Policy } from './policy.js'
+import { goKeyMatches, looksLikeKey, decodeString, scanBody, type JsonMember } from './go-json.js'
+import { parseModelName } from './model-name.js'
+
+export type AuthzDenyCode =
+  | 'GH_ERR_FORBIDDEN' | 'GH_ERR_MODEL_FORBIDDEN'
+  | 'GH_ERR_INVALID_JSON' | 'GH_ERR_BODY_NOT_OBJECT' | 'GH_ERR_INVALID_MODEL' | 'GH_ERR_BAD_REQUEST'
+
+export type AuthzResult =
+  | {
+    ok: true
+    /** JSON routes: the body to send upstream (never the raw one). null: send no body ('none') or stream the raw one ('binary'). */
+    forwardBody: Buffer | null
+    /** canonical names of the models the request uses, in route-field order */
+    models: string[]
+  }
+  | { ok: false, status: 400 | 403, code: AuthzDenyCode, reason: string, message: string }
+
+/**
+ * Top-level fields Gatehouse refuses per route: older Ollama versions read a model from them
+ * (`modelfile: "FROM secret"`, a Modelfile at a server `path`), current ones ignore them.
+ */
+const REFUSED_FIELDS: Record<string, readonly string[]> = {
+  'POST /api/create': ['modelfile', 'path']
+}
+
+type Deny = Extract<AuthzResult, { ok: false }>
+const deny = (status: 400 | 403, code: AuthzDenyCode, reason: string, message: string): Deny =>
+  ({ ok: false, status, code, reason, message })
+
+export function authorize (
+  policy: Policy, route: ProxiedRoute, roles: readonly string[], rawBody: Buffer | null, params: Record<string, string>
+): AuthzResult {
+  if (!policy.permits(roles, route.permission)) {
+    return deny(403, 'GH_ERR_FORBIDDEN', `permission:${route.permission}`, 'forbidden')
+  }
+
+  const models: string[] = []
+  if (route.modelParam !== undefined) {
+    const value = params[route.modelParam] ?? ''
+    if (value === '') return deny(400, 'GH_ERR_INVALID_MODEL', `invalid-model:missing:${route.modelParam}`, 'a model is required')
+    const canonical = parseModelName(value)
+    if (canonical === null) return deny(400, 'GH_ERR_INVALID_MODEL', `invalid-model:name:${route.modelParam}`, 'invalid model name')
+    models.push(canonical)
+  }
+
+  let forwardBody: Buffer | null = null
+  if (route.body === 'json') {
+    const read = readModelFields(route, rawBody ?? Buffer.alloc(0))
+    if (!read.ok) return read
+    models.push(...read.models)
+    forwardBody = read.forwardBody
+  }
+
+  for (const model of models) {
+    if (!policy.allows(roles, route.permission, [model])) {
+      return deny(403, 'GH_ERR_MODEL_FORBIDDEN', `model:${model}`, 'model not allowed for this role')
+    }
+  }
+  // one role must grant the permission and every model together (a copy needs both names in one role)
+  if (models.length > 1 && !policy.allows(roles, route.permission, models)) {
+    return deny(403, 'GH_ERR_MODEL_FORBIDDEN', `model:${models.join(',')}`, 'model not allowed for this role')
+  }
+  return { ok: true, forwardBody, models }
+}
+
+type FieldsRead = { ok: true, models: string[], forwardBody: Buffer } | Deny
+
+function readModelFields (route: ProxiedRoute, body: Buffer): FieldsRead {
+  const scan = scanBody(body)
+  if (!scan.ok) {
+    return scan.error === 'empty'
+      ? deny(400, 'GH_ERR_INVALID_JSON', 'body:empty', 'request body is not valid JSON')
+      : deny(400, 'GH_ERR_INVALID_JSON', `body:invalid-json${scan.error === 'depth' ? ':depth' : ''}`, 'request body is not valid JSON')
+  }
+  if (scan.kind !== 'object') return deny(400, 'GH_ERR_BODY_NOT_OBJECT', `body:not-object:${scan.kind}`, 'request body must be a JSON object')
+  const members = scan.members
+
+  const refused = REFUSED_FIELDS[route.id] ?? []
+  const modelKeys = route.modelFields.flatMap((f) => f.legacy === undefined ? [f.primary] : [f.primary, f.legacy])
+  for (const m of members) {
+    for (const field of refused) {
+      if (goKeyMatches(m.key, field) || looksLikeKey(m.key, field)) {
+        return deny(400, 'GH_ERR_BAD_REQUEST', `body:unsupported-field:${field}`, `field "${field}" is not supported`)
+      }
+    }
+    for (const field of modelKeys) {
+      if (looksLikeKey(m.key, field)) return deny(400, 'GH_ERR_BAD_REQUEST', `body:ambiguous-key:${field}`, 'request body has an ambiguous field name')
+    }
+  }
+
+  const models: string[] = []
+  const chosen: Array<[string, string]> = []
+  for (const field of route.modelFields) {
+    const primary = lastValue(body, members, field.primary)
+    if (typeof primary !== 'string' && primary !== null) return primary
+    const legacy = field.legacy === undefined ? null : lastValue(body, members, field.legacy)
+    if (typeof legacy !== 'string' && legacy !== null) return legacy
+    // Ollama: cmp.Or(req.Model, req.Name)
+    const value = primary !== null && primary !== '' ? primary : (legacy ?? '')
+    if (value === '') {
+      if (!field.required) continue
+      return deny(400, 'GH_ERR_INVALID_MODEL', `invalid-model:missing:${field.primary}`, 'a model is required')
+    }
+    const canonical = parseModelName(value)
+    if (canonical === null) return deny(400, 'GH_ERR_INVALID_MODEL', `invalid-model:name:${field.primary}`, 'invalid model name')
+    models.push(canonical)
+    chosen.push([field.primary, value])
+  }
+  return { ok: true, models, forwardBody: rebuild(body, members, modelKeys, chosen) }
+}
+
+/** The value Go would decode into `field` (last matching member), null when absent, a Deny when not a string. */
+function lastValue (body: Buffer, members: readonly JsonMember[], field: string): string | null | Deny {
+  let found: JsonMember | null = null
+  for (const m of members) {
+    if (!goKeyMatches(m.key, field)) continue
+    // any non-string spelling is refused, even an earlier one Go would overwrite (Go reports it as an error)
+    if (m.kind !== 'string') return deny(400, 'GH_ERR_INVALID_MODEL', `invalid-model:not-string:${field}`, 'model must be a string')
+    found = m
+  }
+  return found === null ? null : decodeString(body, found.valueStart, found.valueEnd)
+}
+
+/** The body with every spelling of the model fields removed and the checked values set once, under their canonical keys. */
+function rebuild (body: Buffer, members: readonly JsonMember[], modelKeys: readonly string[], chosen: ReadonlyArray<[string, string]>): Buffer {
+  const parts: Buffer[] = [Buffer.from('{')]
+  let first = true
+  const add = (chunk: Buffer): void => {
+    if (!first) parts.push(Buffer.from(','))
+    parts.push(chunk)
+    first = false
+  }
+  for (const [key, value] of chosen) add(Buffer.from(`${JSON.stringify(key)}:${JSON.stringify(value)}`))
+  for (const m of members) {
+    if (modelKeys.some((k) => goKeyMatches(m.key, k))) continue
+    add(Buffer.concat([body.subarray(m.keyStart, m.keyEnd), Buffer.from(':'), body.subarray(m.valueStart, m.valueEnd)]))
+  }
+  parts.push(Buffer.from('}'))
+  return Buffer.concat(parts)
+}
+
+/** The client-facing error for a denial, from src/errors.ts. */
+export function authzError (result: Deny): Error {
+  switch (result.code) {
+    case 'GH_ERR_FORBIDDEN': return new errors.FORBIDDEN()
+    case 'GH_ERR_MODEL_FORBIDDEN': return new errors.MODEL_FORBIDDEN()
+    case 'GH_ERR_INVALID_JSON': return new errors.INVALID_JSON()
+    case 'GH_ERR_BODY_NOT_OBJECT': return new errors.BODY_NOT_OBJECT()
+    case 'GH_ERR_INVALID_MODEL': return new errors.INVALID_MODEL(result.message)
+    case 'GH_ERR_BAD_REQUEST': return new errors.BAD_REQUEST(result.message)
+  }
+}
