@@ -1,0 +1,215 @@
+// The login flow of SPEC §4 as plain business logic: password step, TOTP step (or enrollment),
+// sessions, logout and "who am I". No Fastify here; routes.ts adapts it to HTTP.
+import { errors } from '../errors.js'
+import type { Identity } from '../pipeline/context.js'
+import type { UserRecord } from '../store/types.js'
+import type { Actor, AuthDeps } from './deps.js'
+import { canonicalUsername, MAX_USERNAME_LENGTH } from './usernames.js'
+import { ipThrottled, lockExpired, lockRemainingMs, retryAfterSeconds } from './lockout.js'
+import { generateTotpSecret, isWellFormedCode, matchTotpStep, otpauthUrl } from './totp.js'
+import { mfaRequired } from './mfa-policy.js'
+import { revokedSessionKey } from './credential-loaders.js'
+
+export type SessionResult = { status: 'ok', access_token: string, token_type: 'Bearer', expires_in: number }
+export type LoginResult =
+  | SessionResult
+  | { status: 'mfa_required', mfa_token: string }
+  | { status: 'mfa_enrollment_required', mfa_token: string, otpauth_url: string }
+
+export interface MeResult { username: string, roles: string[], amr: string[], expires_at: string | null }
+
+export interface RequestInfo { sourceIp: string, requestId: string }
+
+/** Thrown with LOGIN_THROTTLED so the route can send Retry-After. */
+export type ThrottledError = InstanceType<typeof errors.LOGIN_THROTTLED> & { retryAfterSeconds: number }
+
+export interface AuthService {
+  login: (body: unknown, req: RequestInfo) => Promise<LoginResult>
+  verifyMfa: (body: unknown, req: RequestInfo) => Promise<SessionResult>
+  logout: (identity: Identity, req: RequestInfo) => Promise<void>
+  me: (identity: Identity) => MeResult
+}
+
+// Longer input cannot be an account or a password anyone set; it is refused like any other miss.
+const MAX_PASSWORD_UTF16 = 4096
+
+const ipFailKey = (ip: string) => `auth:ip-failures:${ip}`
+const ipBlockKey = (ip: string) => `auth:ip-blocked:${ip}`
+
+function stringField (body: unknown, name: string): string {
+  const v = (body !== null && typeof body === 'object' && !Array.isArray(body)) ? (body as Record<string, unknown>)[name] : undefined
+  if (typeof v !== 'string') throw new errors.BAD_REQUEST(`"${name}" must be a string`)
+  return v
+}
+
+export function createAuthService (deps: AuthDeps): AuthService {
+  const { store, sharedState, tokens, passwords, secretBox, clock, audit } = deps
+  const { lockout, sessionTtlSeconds } = deps.config.auth
+  const lockMs = lockout.lockoutSeconds * 1000
+  const ipWindowMs = lockout.perIpWindowSeconds * 1000
+  const actor = (req: RequestInfo, userName?: string): Actor & { sourceIp: string } =>
+    ({ sourceIp: req.sourceIp, requestId: req.requestId, ...(userName === undefined ? {} : { userName }) })
+
+  /** 429 before anything else once this address has had too many failures in its window. */
+  async function checkIpThrottle (req: RequestInfo, action: 'login' | 'mfa-verify'): Promise<void> {
+    const now = clock.now()
+    if (!(await sharedState.isRevoked(ipBlockKey(req.sourceIp), now))) return
+    // blocked: the window is still open, so hitting it again returns its reset time without moving it
+    const { resetAt } = await sharedState.hit(ipFailKey(req.sourceIp), ipWindowMs, now)
+    audit({ action, outcome: 'failure', ...actor(req), reason: 'ip_throttled' })
+    throw Object.assign(new errors.LOGIN_THROTTLED(), { retryAfterSeconds: retryAfterSeconds(resetAt, now) }) as ThrottledError
+  }
+
+  async function countIpFailure (req: RequestInfo): Promise<void> {
+    const now = clock.now()
+    const { count, resetAt } = await sharedState.hit(ipFailKey(req.sourceIp), ipWindowMs, now)
+    if (ipThrottled(count, lockout)) await sharedState.revoke(ipBlockKey(req.sourceIp), resetAt)
+  }
+
+  /** One failure against an account (known or not): counted atomically; a lock that ran out starts afresh. */
+  async function recordAccountFailure (username: string): Promise<{ failedCount: number, justLocked: boolean }> {
+    const now = clock.now()
+    if (lockExpired(await store.failureState(username), now)) await store.resetFailures(username)
+    return store.recordFailure(username, lockout.maxFailedAttempts, lockMs, now)
+  }
+
+  const auditLocked = (username: string, req: RequestInfo) =>
+    audit({ action: 'account-locked', outcome: 'success', ...actor(req, username), reason: 'max_failed_attempts' })
+
+  async function countAccountFailure (username: string, req: RequestInfo): Promise<void> {
+    if ((await recordAccountFailure(username)).justLocked) auditLocked(username, req)
+  }
+
+  async function startSession (user: UserRecord, amr: string[], req: RequestInfo): Promise<SessionResult> {
+    const now = clock.now()
+    const exp = Math.floor(now / 1000) + sessionTtlSeconds
+    const { token, claims } = await tokens.issueAccess({ sub: user.username, roles: user.roles, amr, sep: user.sessionEpoch, exp })
+    await store.createSession({ id: claims.jti, username: user.username, createdAt: now, expiresAt: exp * 1000, lastSeenAt: now, sourceIp: req.sourceIp })
+    await store.updateUser(user.username, { lastLoginAt: now }, now)
+    // only a completed login resets the counter: a right password alone must not refill TOTP guesses
+    await store.resetFailures(user.username)
+    return { status: 'ok', access_token: token, token_type: 'Bearer', expires_in: exp - Math.floor(now / 1000) }
+  }
+
+  return {
+    async login (body, req) {
+      const rawName = stringField(body, 'username')
+      const password = stringField(body, 'password')
+      await checkIpThrottle(req, 'login')
+
+      const username = rawName.length <= 4 * MAX_USERNAME_LENGTH ? canonicalUsername(rawName) : ''
+      const plausible = username.length > 0 && username.length <= MAX_USERNAME_LENGTH && password.length <= MAX_PASSWORD_UTF16
+      const user = plausible ? await store.getUser(username) : null
+      // the hash is always computed, so every failure below costs the same time
+      const passwordOk = user !== null && plausible
+        ? await passwords.verify(user.passwordHash, password)
+        : await passwords.verifyDummy(password)
+      // counters are read after the (slow) hash, so a parallel burst sees the lock its own failures set
+      await checkIpThrottle(req, 'login')
+      const state = plausible ? await store.failureState(username) : { failedCount: 0, lockedUntil: null }
+      const now = clock.now()
+
+      const fail = async (reason: string, count: boolean): Promise<never> => {
+        audit({ action: 'login', outcome: 'failure', ...actor(req, plausible ? username : undefined), reason })
+        if (count && plausible) await countAccountFailure(username, req)
+        await countIpFailure(req)
+        throw new errors.INVALID_LOGIN()
+      }
+      // an active lock is not counted again (it would never end under a steady trickle)
+      if (lockRemainingMs(state, now) > 0) return fail('locked', false)
+      if (user === null) return fail(plausible ? 'unknown_user' : 'implausible_input', true)
+      if (!passwordOk) return fail('bad_password', true)
+      if (user.status !== 'active') return fail('disabled', true)
+
+      if (user.totpEnrolled) {
+        const { token } = await tokens.issueMfa({ sub: user.username, pur: 'verify', sep: user.sessionEpoch })
+        audit({ action: 'login', outcome: 'success', ...actor(req, user.username), reason: 'mfa_required' })
+        return { status: 'mfa_required', mfa_token: token }
+      }
+      if (mfaRequired(user.roles, deps.config.auth.mfa.requiredForRoles)) {
+        const secret = generateTotpSecret()
+        const tse = secretBox.encrypt(secret, user.username)
+        const { token } = await tokens.issueMfa({ sub: user.username, pur: 'enroll', sep: user.sessionEpoch, tse })
+        audit({ action: 'login', outcome: 'success', ...actor(req, user.username), reason: 'mfa_enrollment_required' })
+        return { status: 'mfa_enrollment_required', mfa_token: token, otpauth_url: otpauthUrl(user.username, secret) }
+      }
+      const result = await startSession(user, ['pwd'], req)
+      audit({ action: 'login', outcome: 'success', ...actor(req, user.username) })
+      return result
+    },
+
+    async verifyMfa (body, req) {
+      const mfaToken = stringField(body, 'mfa_token')
+      const code = stringField(body, 'code')
+      await checkIpThrottle(req, 'mfa-verify')
+
+      const v = await tokens.verifyMfa(mfaToken)
+      if (!v.ok) {
+        audit({ action: 'mfa-verify', outcome: 'failure', ...actor(req), reason: `mfa_token_${v.reason}`.slice(0, 64) })
+        await countIpFailure(req)
+        throw new errors.INVALID_TOKEN()
+      }
+      const c = v.claims
+      const user = await store.getUser(c.sub)
+      const action = c.pur === 'enroll' ? 'mfa-enroll' : 'mfa-verify'
+      let attempt: { justLocked: boolean } | null = null
+      const reject = async (reason: string, err: Error = new errors.INVALID_CODE()): Promise<never> => {
+        audit({ action, outcome: 'failure', ...actor(req, c.sub), reason })
+        if (attempt?.justLocked === true) auditLocked(c.sub, req)
+        await countIpFailure(req)
+        throw err
+      }
+      // an MFA token dies with the state it was issued for: disable, MFA reset, password change, enrollment
+      if (user === null || user.status !== 'active' || user.sessionEpoch !== c.sep) return reject('mfa_token_stale', new errors.INVALID_TOKEN())
+      if (c.pur === 'enroll' ? user.totpEnrolled : !user.totpEnrolled) return reject('mfa_token_stale', new errors.INVALID_TOKEN())
+      const now = clock.now()
+      if (lockRemainingMs(await store.failureState(user.username), now) > 0) return reject('locked')
+      // The attempt is counted before the code is looked at, atomically: however many codes arrive in
+      // parallel, at most maxFailedAttempts of them are ever evaluated. Success resets the count.
+      const counted = await recordAccountFailure(user.username)
+      attempt = counted
+      if (counted.failedCount > lockout.maxFailedAttempts) return reject('locked')
+      if (!isWellFormedCode(code)) return reject('malformed_code')
+
+      let sealed: string
+      let secret: string
+      try {
+        sealed = c.pur === 'enroll' ? (c.tse as string) : (user.totpSecretEnc as string)
+        secret = secretBox.decrypt(sealed, user.username)
+      } catch {
+        return reject('secret_undecryptable')
+      }
+      const step = await matchTotpStep(secret, code, now)
+      if (step === null) return reject('wrong_code')
+      // a step at or before the last accepted one is a replay; claimTotpStep is the atomic judge
+      if ((user.totpLastStep !== null && step <= user.totpLastStep) || !(await store.claimTotpStep(user.username, step, now))) {
+        audit({ action: 'totp-replay', outcome: 'failure', ...actor(req, user.username), reason: 'step_already_used' })
+        return reject('replay')
+      }
+      if (c.pur === 'enroll') {
+        await store.updateUser(user.username, { totpSecretEnc: sealed, totpEnrolled: true }, now)
+        audit({ action: 'mfa-enroll', outcome: 'success', ...actor(req, user.username) })
+      }
+      const result = await startSession(user, ['pwd', 'otp'], req)
+      audit({ action: 'mfa-verify', outcome: 'success', ...actor(req, user.username) })
+      return result
+    },
+
+    async logout (identity, req) {
+      if (identity.credential !== 'session') throw new errors.BAD_REQUEST('logout applies to sessions, not API keys')
+      const now = clock.now()
+      await store.revokeSession(identity.credentialId, now)
+      await sharedState.revoke(revokedSessionKey(identity.credentialId), identity.expiresAt ?? now + sessionTtlSeconds * 1000)
+      audit({ action: 'logout', outcome: 'success', ...actor(req, identity.name) })
+    },
+
+    me (identity) {
+      return {
+        username: identity.name,
+        roles: [...identity.roles],
+        amr: [...identity.amr],
+        expires_at: identity.expiresAt === null ? null : new Date(identity.expiresAt).toISOString()
+      }
+    }
+  }
+}

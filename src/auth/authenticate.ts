@@ -1,0 +1,35 @@
+// The Fastify preHandler that runs the credential chain: it sets request.gh.identity, or answers
+// 401 with `WWW-Authenticate: Bearer` (through the app's error handler, in the route's shape).
+import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import { errors } from '../errors.js'
+import type { AuthAudit } from './deps.js'
+import type { ChainOptions, CredentialInput, LoadResult } from './credential-loaders.js'
+
+export interface AuthenticateDeps {
+  chain: (input: CredentialInput, options: ChainOptions) => Promise<LoadResult>
+  audit: AuthAudit
+}
+
+const header = (v: string | string[] | undefined): string | undefined => Array.isArray(v) ? v.join(', ') : v
+
+export function createAuthenticate (deps: AuthenticateDeps, options: ChainOptions): preHandlerAsyncHookHandler {
+  return async function authenticate (request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    if (request.gh.identity !== null) return
+    const r = await deps.chain({ authorization: header(request.headers.authorization), cookie: header(request.headers.cookie) }, options)
+    if (r.kind === 'identity') {
+      request.gh.identity = r.identity
+      return
+    }
+    reply.header('www-authenticate', 'Bearer')
+    if (r.kind === 'missing') {
+      request.gh.reason = 'auth_required'
+      throw new errors.AUTH_REQUIRED()
+    }
+    request.gh.reason = r.reason
+    deps.audit({
+      action: 'token-rejected', outcome: 'failure', sourceIp: request.gh.sourceIp, requestId: request.gh.id,
+      reason: r.reason
+    })
+    throw new errors.INVALID_TOKEN()
+  }
+}

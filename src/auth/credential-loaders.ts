@@ -1,0 +1,127 @@
+// The ordered chain that turns request credentials into an Identity: bearer JWT, then API key
+// (Bearer or Basic), then the `__Host-gatehouse` cookie. Each loader skips when an identity is
+// already set or when its credential is absent. Fastify-free: it sees header values only.
+import type { Identity } from '../pipeline/context.js'
+import type { AuthDeps } from './deps.js'
+import { hashApiKey, isWellFormedApiKey, looksLikeApiKey } from './api-keys.js'
+import { mfaRequired } from './mfa-policy.js'
+import { SESSION_COOKIE, readCookie } from './cookies.js'
+
+export interface CredentialInput { authorization: string | undefined, cookie: string | undefined }
+export interface ChainOptions { allowApiKeys: boolean }
+
+export type LoadResult =
+  | { kind: 'identity', identity: Identity }
+  | { kind: 'missing' }
+  | { kind: 'invalid', credential: Identity['credential'], reason: string }
+
+/** A loader returns null to pass, a result to stop the chain. */
+export type CredentialLoader = (input: CredentialInput, current: Identity | null, options: ChainOptions) => Promise<LoadResult | null>
+
+/** touches (lastSeenAt / lastUsedAt) are written at most this often per credential */
+export const TOUCH_INTERVAL_MS = 5_000
+
+type Deps = Pick<AuthDeps, 'store' | 'sharedState' | 'tokens' | 'clock' | 'config'>
+
+export const revokedSessionKey = (jti: string) => `session:${jti}`
+
+/** Everything a session token must pass on every request: signature, revocation, lifetime, idleness, epoch. */
+export async function validateSessionToken (deps: Deps, token: string): Promise<LoadResult> {
+  const fail = (reason: string): LoadResult => ({ kind: 'invalid', credential: 'session', reason })
+  const v = await deps.tokens.verifyAccess(token)
+  if (!v.ok) return fail(v.reason)
+  const c = v.claims
+  const now = deps.clock.now()
+  if (await deps.sharedState.isRevoked(revokedSessionKey(c.jti), now)) return fail('session_revoked')
+  const session = await deps.store.getSession(c.jti)
+  if (session === null || session.username !== c.sub) return fail('unknown_session')
+  if (session.revokedAt !== null) return fail('session_revoked')
+  if (session.expiresAt <= now) return fail('session_expired')
+  if (session.lastSeenAt + deps.config.auth.idleTimeoutSeconds * 1000 <= now) {
+    await deps.store.revokeSession(c.jti, now)
+    return fail('session_idle')
+  }
+  const user = await deps.store.getUser(c.sub)
+  if (user === null) return fail('user_not_found')
+  if (user.status !== 'active') return fail('user_disabled')
+  if (user.sessionEpoch !== c.sep) return fail('session_epoch_changed')
+  // a session issued before MFA became required for this role is not enough any more
+  if (mfaRequired(user.roles, deps.config.auth.mfa.requiredForRoles) && !c.amr.includes('otp')) return fail('mfa_required')
+  if (now - session.lastSeenAt >= TOUCH_INTERVAL_MS) await deps.store.touchSession(c.jti, now)
+  return {
+    kind: 'identity',
+    identity: { credential: 'session', name: user.username, roles: [...user.roles], amr: [...c.amr], credentialId: c.jti, expiresAt: session.expiresAt }
+  }
+}
+
+export async function validateApiKey (deps: Deps, key: string): Promise<LoadResult> {
+  const fail = (reason: string): LoadResult => ({ kind: 'invalid', credential: 'api_key', reason })
+  if (!isWellFormedApiKey(key)) return fail('malformed_key')
+  const rec = await deps.store.getApiKeyByHash(hashApiKey(key))
+  if (rec === null) return fail('unknown_key')
+  const now = deps.clock.now()
+  if (rec.revokedAt !== null) return fail('key_revoked')
+  if (rec.expiresAt !== null && rec.expiresAt <= now) return fail('key_expired')
+  if (rec.lastUsedAt === null || now - rec.lastUsedAt >= TOUCH_INTERVAL_MS) await deps.store.touchApiKey(rec.id, now)
+  return {
+    kind: 'identity',
+    identity: { credential: 'api_key', name: rec.name, roles: [rec.role], amr: [], credentialId: rec.id, expiresAt: rec.expiresAt }
+  }
+}
+
+/** `Bearer <x>` → x, or null for another scheme. The scheme is case-insensitive (RFC 7235). */
+function credentialsOf (header: string, scheme: string): string | null {
+  const m = /^([A-Za-z]+) +(\S+) *$/.exec(header)
+  return m !== null && (m[1] as string).toLowerCase() === scheme ? (m[2] as string) : null
+}
+
+/** The API key inside `Basic base64(anything:ghk_…)`, or null when the header is not Basic. */
+function basicApiKey (header: string): string | null | undefined {
+  const b64 = credentialsOf(header, 'basic')
+  if (b64 === null) return null
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) return undefined
+  const decoded = Buffer.from(b64, 'base64').toString('utf8')
+  const i = decoded.indexOf(':')
+  return i < 0 ? undefined : decoded.slice(i + 1)
+}
+
+export function createCredentialChain (deps: Deps): (input: CredentialInput, options: ChainOptions) => Promise<LoadResult> {
+  const bearerJwt: CredentialLoader = async (input, current) => {
+    if (current !== null || input.authorization === undefined) return null
+    const token = credentialsOf(input.authorization, 'bearer')
+    if (token === null || looksLikeApiKey(token)) return null
+    return validateSessionToken(deps, token)
+  }
+
+  const apiKey: CredentialLoader = async (input, current, options) => {
+    if (current !== null || input.authorization === undefined) return null
+    const bearer = credentialsOf(input.authorization, 'bearer')
+    const key = bearer ?? basicApiKey(input.authorization)
+    if (key === null) return { kind: 'invalid', credential: 'session', reason: 'unsupported_scheme' }
+    if (key === undefined) return { kind: 'invalid', credential: 'api_key', reason: 'malformed_basic' }
+    if (!looksLikeApiKey(key)) return { kind: 'invalid', credential: 'api_key', reason: 'basic_not_api_key' }
+    // refused before any lookup: an API key is never a credential here (e.g. /admin/*)
+    if (!options.allowApiKeys) return { kind: 'invalid', credential: 'api_key', reason: 'api_key_not_allowed' }
+    return validateApiKey(deps, key)
+  }
+
+  const cookie: CredentialLoader = async (input, current) => {
+    // a request that sent an Authorization header is judged by it alone
+    if (current !== null || input.authorization !== undefined) return null
+    const token = readCookie(input.cookie, SESSION_COOKIE)
+    if (token === null) return null
+    return validateSessionToken(deps, token)
+  }
+
+  const loaders = [bearerJwt, apiKey, cookie]
+  return async (input, options) => {
+    let identity: Identity | null = null
+    for (const load of loaders) {
+      const r = await load(input, identity, options)
+      if (r === null) continue
+      if (r.kind !== 'identity') return r
+      identity = r.identity
+    }
+    return identity === null ? { kind: 'missing' } : { kind: 'identity', identity }
+  }
+}

@@ -1,0 +1,70 @@
+// The auth module assembled from its parts, for the app to wire in one place:
+//   const auth = createAuth({ config, store, sharedState, secrets, clock, audit })
+//   plugins: [auth.routes]                      (/auth/login, /auth/mfa, /auth/logout, /auth/me)
+//   guards:  [auth.authenticate, …policy]       (proxied routes: sessions and API keys)
+//   admin:   auth.authenticateSessionOnly        (/admin/*: API keys are never accepted there)
+import type { FastifyPluginAsync, preHandlerAsyncHookHandler } from 'fastify'
+import type { KeyObject } from 'node:crypto'
+import type { Clock } from '../clock.js'
+import type { GatehouseConfig } from '../config/schema.js'
+import type { Store } from '../store/types.js'
+import type { AuthAudit, AuthSharedState } from './deps.js'
+import { createPasswordHasher, type PasswordHasher } from './passwords.js'
+import { createSecretBox } from './totp.js'
+import { createTokenService, type TokenService } from './tokens.js'
+import { createCredentialChain, type ChainOptions, type CredentialInput, type LoadResult } from './credential-loaders.js'
+import { createAuthenticate } from './authenticate.js'
+import { createAuthService, type AuthService } from './auth-service.js'
+import { authRoutes } from './routes.js'
+import { createUserAdmin, type UserAdmin } from './user-admin.js'
+import { ensureBootstrapAdmin } from './bootstrap.js'
+
+export interface CreateAuthOptions {
+  config: Pick<GatehouseConfig, 'auth' | 'rbac'>
+  store: Store
+  sharedState: AuthSharedState
+  /** Secrets.jwt (Ed25519 or P-256) and Secrets.totpKey from src/config/secrets.ts */
+  signingKey: { privateKey: KeyObject, publicKey: KeyObject, kid: string }
+  totpKey: Buffer
+  clock: Clock
+  audit: AuthAudit
+  /** defaults to argon2id with OWASP parameters */
+  passwords?: PasswordHasher
+}
+
+export interface Auth {
+  service: AuthService
+  tokens: TokenService
+  userAdmin: UserAdmin
+  chain: (input: CredentialInput, options: ChainOptions) => Promise<LoadResult>
+  /** sessions and API keys: for proxied routes */
+  authenticate: preHandlerAsyncHookHandler
+  /** sessions only: for /admin/* */
+  authenticateSessionOnly: preHandlerAsyncHookHandler
+  /** the /auth/* routes, ready for buildApp's `plugins` */
+  routes: FastifyPluginAsync
+  /** creates `admin` when the store has no users; `write` gets each line of the one-time notice */
+  ensureBootstrapAdmin: (write: (line: string) => void) => Promise<{ created: boolean }>
+}
+
+export function createAuth (o: CreateAuthOptions): Auth {
+  const tokens = createTokenService({
+    privateKey: o.signingKey.privateKey, publicKey: o.signingKey.publicKey, kid: o.signingKey.kid,
+    issuer: o.config.auth.jwt.issuer, audience: o.config.auth.jwt.audience, clock: o.clock
+  })
+  const passwords = o.passwords ?? createPasswordHasher()
+  const deps = {
+    store: o.store, sharedState: o.sharedState, tokens, passwords, secretBox: createSecretBox(o.totpKey),
+    clock: o.clock, audit: o.audit, config: o.config
+  }
+  const chain = createCredentialChain(deps)
+  const service = createAuthService(deps)
+  const userAdmin = createUserAdmin(deps)
+  const authenticate = createAuthenticate({ chain, audit: o.audit }, { allowApiKeys: true })
+  const authenticateSessionOnly = createAuthenticate({ chain, audit: o.audit }, { allowApiKeys: false })
+  return {
+    service, tokens, userAdmin, chain, authenticate, authenticateSessionOnly,
+    routes: authRoutes({ service, authenticateSession: authenticateSessionOnly, authenticateAny: authenticate }),
+    ensureBootstrapAdmin: (write) => ensureBootstrapAdmin(deps, userAdmin, write)
+  }
+}

@@ -1,0 +1,63 @@
+// /auth/* over HTTP: a thin adapter from Fastify to the AuthService. Registered at the root by the
+// app (buildApp's `plugins`); errors are thrown and rendered by the app's one error handler.
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import { errors } from '../errors.js'
+import type { AuthService, RequestInfo } from './auth-service.js'
+import { clearedSessionCookie, sessionCookie } from './cookies.js'
+
+export interface AuthRoutesOptions {
+  service: AuthService
+  /** createAuthenticate(…, { allowApiKeys: false }): logout ends sessions only */
+  authenticateSession: preHandlerAsyncHookHandler
+  /** createAuthenticate(…, { allowApiKeys: true }): /auth/me also answers for API keys */
+  authenticateAny: preHandlerAsyncHookHandler
+}
+
+const info = (request: FastifyRequest): RequestInfo => ({ sourceIp: request.gh.sourceIp, requestId: request.gh.id })
+
+async function withRetryAfter<T> (reply: FastifyReply, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run()
+  } catch (err) {
+    const retry = (err as { retryAfterSeconds?: unknown }).retryAfterSeconds
+    if (typeof retry === 'number') reply.header('retry-after', String(retry))
+    throw err
+  }
+}
+
+/** Build the plugin with its dependencies bound, for buildApp's `plugins` list. */
+export function authRoutes (o: AuthRoutesOptions): FastifyPluginAsync {
+  return async function authRoutesPlugin (app) {
+    app.addHook('onSend', async (_request, reply, payload) => {
+      // credentials and MFA secrets must never sit in a shared cache
+      reply.header('cache-control', 'no-store')
+      return payload
+    })
+
+    app.post('/auth/login', async (request, reply) => {
+      const result = await withRetryAfter(reply, () => o.service.login(request.body, info(request)))
+      if (result.status === 'ok') reply.header('set-cookie', sessionCookie(result.access_token, result.expires_in))
+      return result
+    })
+
+    app.post('/auth/mfa', async (request, reply) => {
+      const result = await withRetryAfter(reply, () => o.service.verifyMfa(request.body, info(request)))
+      reply.header('set-cookie', sessionCookie(result.access_token, result.expires_in))
+      return result
+    })
+
+    app.post('/auth/logout', { preHandler: o.authenticateSession }, async (request, reply) => {
+      const identity = request.gh.identity
+      if (identity === null) throw new errors.AUTH_REQUIRED()
+      await o.service.logout(identity, info(request))
+      reply.header('set-cookie', clearedSessionCookie())
+      return reply.code(204).send()
+    })
+
+    app.get('/auth/me', { preHandler: o.authenticateAny }, async (request) => {
+      const identity = request.gh.identity
+      if (identity === null) throw new errors.AUTH_REQUIRED()
+      return o.service.me(identity)
+    })
+  }
+}

@@ -1,0 +1,194 @@
+// The one implementation of account administration, shared by the CLI and the admin HTTP API:
+// users (add, list, disable, enable, set-role, reset-mfa, unlock, set-password) and API keys
+// (create, list, revoke). It checks roles against config.rbac.roles, ends sessions whenever an
+// account's standing changes, and emits one audit event per change.
+import { errors } from '../errors.js'
+import type { ApiKeyRecord, UserRecord } from '../store/types.js'
+import type { Actor, AuthDeps } from './deps.js'
+import { canonicalUsername, usernameProblem } from './usernames.js'
+import { assertPasswordAllowed, generatePassword } from './passwords.js'
+import { generateApiKey } from './api-keys.js'
+import { lockRemainingMs } from './lockout.js'
+import { revokedSessionKey } from './credential-loaders.js'
+
+export interface UserSummary {
+  username: string
+  roles: string[]
+  status: UserRecord['status']
+  mfaEnrolled: boolean
+  lastLoginAt: number | null
+  failedCount: number
+  lockedUntil: number | null
+  createdAt: number
+}
+
+export interface ApiKeySummary {
+  id: string
+  name: string
+  role: string
+  prefix: string
+  createdAt: number
+  expiresAt: number | null
+  lastUsedAt: number | null
+  revokedAt: number | null
+  status: 'active' | 'expired' | 'revoked'
+}
+
+export interface UserAdmin {
+  /** without a password, one is generated and returned once (never stored in clear, never audited) */
+  addUser: (name: string, role: string, password?: string, actor?: Actor) => Promise<{ user: UserSummary, generatedPassword: string | null }>
+  listUsers: () => Promise<UserSummary[]>
+  getUser: (name: string) => Promise<UserSummary>
+  disableUser: (name: string, actor?: Actor) => Promise<UserSummary>
+  enableUser: (name: string, actor?: Actor) => Promise<UserSummary>
+  setRole: (name: string, role: string, actor?: Actor) => Promise<UserSummary>
+  resetMfa: (name: string, actor?: Actor) => Promise<UserSummary>
+  unlock: (name: string, actor?: Actor) => Promise<UserSummary>
+  setPassword: (name: string, password: string, actor?: Actor) => Promise<UserSummary>
+  /** the key is returned once; only its hash is stored */
+  createKey: (input: { name: string, role: string, expiresInMs: number | null }, actor?: Actor) => Promise<{ key: string, record: ApiKeySummary }>
+  listKeys: () => Promise<ApiKeySummary[]>
+  revokeKey: (id: string, actor?: Actor) => Promise<ApiKeySummary>
+}
+
+type Deps = Pick<AuthDeps, 'store' | 'sharedState' | 'passwords' | 'clock' | 'audit' | 'config'>
+
+const KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
+
+export function createUserAdmin (deps: Deps): UserAdmin {
+  const { store, clock, audit } = deps
+  const policy = deps.config.auth.password
+
+  const assertRole = (role: string) => {
+    if (!Object.hasOwn(deps.config.rbac.roles, role)) {
+      throw new errors.BAD_REQUEST(`unknown role "${role}" (configured: ${Object.keys(deps.config.rbac.roles).join(', ')})`)
+    }
+  }
+
+  async function summary (u: UserRecord): Promise<UserSummary> {
+    const f = await store.failureState(u.username)
+    return {
+      username: u.username, roles: [...u.roles], status: u.status, mfaEnrolled: u.totpEnrolled, lastLoginAt: u.lastLoginAt,
+      failedCount: f.failedCount, lockedUntil: lockRemainingMs(f, clock.now()) > 0 ? f.lockedUntil : null, createdAt: u.createdAt
+    }
+  }
+
+  async function load (name: string): Promise<UserRecord> {
+    const u = await store.getUser(canonicalUsername(name))
+    if (u === null) throw new errors.NOT_FOUND('user')
+    return u
+  }
+
+  /** every session of the user dies: the epoch bump catches tokens, the revocations catch sessions */
+  async function endSessions (username: string, now: number): Promise<void> {
+    const ttlMs = deps.config.auth.sessionTtlSeconds * 1000
+    const live = (await store.listSessions(username)).filter((s) => s.revokedAt === null && s.expiresAt > now)
+    await store.revokeUserSessions(username, now)
+    for (const s of live) await deps.sharedState.revoke(revokedSessionKey(s.id), Math.min(s.expiresAt, now + ttlMs))
+  }
+
+  async function change (name: string, patch: Parameters<typeof store.updateUser>[1], endAll: boolean): Promise<UserRecord> {
+    const u = await load(name)
+    const now = clock.now()
+    const updated = await store.updateUser(u.username, { ...patch, ...(endAll ? { bumpEpoch: true } : {}) }, now)
+    if (updated === null) throw new errors.NOT_FOUND('user')
+    if (endAll) await endSessions(u.username, now)
+    return updated
+  }
+
+  const keySummary = (k: ApiKeyRecord): ApiKeySummary => ({
+    id: k.id, name: k.name, role: k.role, prefix: k.prefix, createdAt: k.createdAt, expiresAt: k.expiresAt, lastUsedAt: k.lastUsedAt,
+    revokedAt: k.revokedAt,
+    status: k.revokedAt !== null ? 'revoked' : (k.expiresAt !== null && k.expiresAt <= clock.now() ? 'expired' : 'active')
+  })
+
+  return {
+    async addUser (name, role, password, actor = {}) {
+      const username = canonicalUsername(name)
+      const problem = usernameProblem(username)
+      if (problem !== null) throw new errors.BAD_REQUEST(problem)
+      assertRole(role)
+      const generated = password === undefined ? generatePassword() : null
+      const clear = password ?? (generated as string)
+      if (generated === null) assertPasswordAllowed(clear, policy)
+      if (await store.getUser(username) !== null) throw new errors.CONFLICT(`user "${username}" already exists`)
+      const u = await store.createUser({ username, roles: [role], passwordHash: await deps.passwords.hash(clear) }, clock.now())
+      // a fresh account starts with a clean counter even if its name was tried before it existed
+      await store.resetFailures(username)
+      audit({ action: 'user-created', outcome: 'success', ...actor, target: { userName: username, role } })
+      return { user: await summary(u), generatedPassword: generated }
+    },
+
+    async listUsers () {
+      return Promise.all((await store.listUsers()).map(summary))
+    },
+
+    async getUser (name) {
+      return summary(await load(name))
+    },
+
+    async disableUser (name, actor = {}) {
+      const u = await change(name, { status: 'disabled' }, true)
+      audit({ action: 'user-disabled', outcome: 'success', ...actor, target: { userName: u.username } })
+      return summary(u)
+    },
+
+    async enableUser (name, actor = {}) {
+      const u = await change(name, { status: 'active' }, false)
+      audit({ action: 'user-enabled', outcome: 'success', ...actor, target: { userName: u.username } })
+      return summary(u)
+    },
+
+    async setRole (name, role, actor = {}) {
+      assertRole(role)
+      const u = await change(name, { roles: [role] }, true)
+      audit({ action: 'role-changed', outcome: 'success', ...actor, target: { userName: u.username, role } })
+      return summary(u)
+    },
+
+    async resetMfa (name, actor = {}) {
+      const u = await change(name, { totpSecretEnc: null, totpEnrolled: false, totpLastStep: null }, true)
+      audit({ action: 'mfa-reset', outcome: 'success', ...actor, target: { userName: u.username } })
+      return summary(u)
+    },
+
+    async unlock (name, actor = {}) {
+      const u = await load(name)
+      await store.resetFailures(u.username)
+      audit({ action: 'account-unlocked', outcome: 'success', ...actor, target: { userName: u.username } })
+      return summary(u)
+    },
+
+    async setPassword (name, password, actor = {}) {
+      assertPasswordAllowed(password, policy)
+      await load(name)
+      const u = await change(name, { passwordHash: await deps.passwords.hash(password) }, true)
+      audit({ action: 'password-changed', outcome: 'success', ...actor, target: { userName: u.username } })
+      return summary(u)
+    },
+
+    async createKey ({ name, role, expiresInMs }, actor = {}) {
+      if (!KEY_NAME.test(name)) throw new errors.BAD_REQUEST('key name may contain only A-Z, a-z, 0-9 and . _ - (at most 64)')
+      assertRole(role)
+      if (expiresInMs !== null && (!Number.isSafeInteger(expiresInMs) || expiresInMs <= 0)) throw new errors.BAD_REQUEST('expiry must be in the future')
+      const now = clock.now()
+      const { key, keyHash, prefix } = generateApiKey()
+      const rec = await store.createApiKey({ name, role, keyHash, prefix, expiresAt: expiresInMs === null ? null : now + expiresInMs }, now)
+      audit({ action: 'key-created', outcome: 'success', ...actor, target: { keyId: rec.id, keyName: rec.name, role } })
+      return { key, record: keySummary(rec) }
+    },
+
+    async listKeys () {
+      return (await store.listApiKeys()).map(keySummary)
+    },
+
+    async revokeKey (id, actor = {}) {
+      const rec = await store.getApiKey(id)
+      if (rec === null) throw new errors.NOT_FOUND('key')
+      await store.revokeApiKey(id, clock.now())
+      audit({ action: 'key-revoked', outcome: 'success', ...actor, target: { keyId: rec.id, keyName: rec.name, role: rec.role } })
+      const after = await store.getApiKey(id)
+      return keySummary(after ?? rec)
+    }
+  }
+}
