@@ -1,0 +1,46 @@
+// Shared fixtures for the masking tests.
+import { createMaskingEngine, type MaskingEngine } from '../../../src/masking/index.js'
+
+export const KEY = Buffer.alloc(32, 7)
+export const ALL = ['ssn', 'email', 'phone', 'credit_card', 'iban', 'secret', 'ipv4']
+
+export function engine (entities: string[] = ALL, custom: Array<{ name: string, pattern: string, flags: string, maxLength: number }> = []): MaskingEngine {
+  return createMaskingEngine({ entities, custom, key: KEY })
+}
+
+/** Every way to cut `s` into two pieces, and some into three. */
+export function* splits (s: string): Generator<string[]> {
+  for (let i = 0; i <= s.length; i++) yield [s.slice(0, i), s.slice(i)]
+}
+
+export const TOKEN_RE = /\[MASKED_([A-Z0-9_]+)_[0-9a-f]{8}\]/g
+export const tokenTypes = (s: string): string[] => [...s.matchAll(TOKEN_RE)].map((m) => m[1] as string)
+
+import type { Transform } from 'node:stream'
+
+/** Feeds byte chunks through a transform; resolves with each output chunk as text. */
+export async function runTransform (t: Transform, chunks: Buffer[]): Promise<string[]> {
+  const out: string[] = []
+  const done = new Promise<void>((resolve, reject) => {
+    t.on('data', (d: Buffer | string) => out.push(d.toString()))
+    t.on('end', resolve)
+    t.on('error', reject)
+  })
+  for (const c of chunks) t.write(c)
+  t.end()
+  await done
+  return out
+}
+
+/** Cuts a byte string at the given offsets. */
+export function cutBytes (b: Buffer, at: number[]): Buffer[] {
+  const pts = [...new Set(at.filter((x) => x > 0 && x < b.length))].sort((x, y) => x - y)
+  const out: Buffer[] = []
+  let prev = 0
+  for (const p of pts) { out.push(b.subarray(prev, p)); prev = p }
+  out.push(b.subarray(prev))
+  return out
+}
+
+export const newObs = (): { masked: Record<string, number>, usage: { input: number | null, output: number | null } } =>
+  ({ masked: {}, usage: { input: null, output: null } })

@@ -1,0 +1,44 @@
+// direction: both — prompts are masked before Ollama sees them.
+import { describe, expect, test } from 'vitest'
+import { engine, tokenTypes } from './helpers.js'
+
+const e = engine()
+
+describe('maskRequest', () => {
+  test('/api/generate prompt and system; other fields untouched; the input is not modified', () => {
+    const body = { model: 'm', prompt: 'my ssn is 123-45-6789', system: 'user a@b.io', options: { seed: 1 }, images: ['aGk='] }
+    const counts: Record<string, number> = {}
+    const out = e.maskRequest('generate', body, counts)
+    expect(tokenTypes(out.prompt as string)).toEqual(['SSN'])
+    expect(tokenTypes(out.system as string)).toEqual(['EMAIL'])
+    expect(out.options).toEqual({ seed: 1 })
+    expect(out.images).toEqual(['aGk='])
+    expect(body.prompt).toBe('my ssn is 123-45-6789')
+    expect(counts).toEqual({ ssn: 1, email: 1 })
+  })
+
+  test('keys are matched case-insensitively, as Ollama (Go encoding/json) reads them', () => {
+    const out = e.maskRequest('generate', { model: 'm', PROMPT: '123-45-6789', \u017fystem: 'a@b.io' }, {})
+    expect(JSON.stringify(out)).not.toContain('6789')
+    expect(JSON.stringify(out)).not.toContain('a@b.io')
+  })
+
+  test('/api/chat and /v1/chat/completions messages, including text parts and tool calls', () => {
+    const chat = e.maskRequest('chat', { model: 'm', messages: [{ role: 'user', content: 'card 4111 1111 1111 1111' }, { role: 'assistant', content: '', tool_calls: [{ function: { name: 'f', arguments: { to: 'x@y.org' } } }] }] }, {})
+    expect(JSON.stringify(chat)).not.toContain('4111')
+    expect(JSON.stringify(chat)).not.toContain('x@y.org')
+    const oai = e.maskRequest('openai-chat', { model: 'm', messages: [{ role: 'user', content: [{ type: 'text', text: 'ip 10.0.0.9' }, { type: 'image_url', image_url: { url: 'data:,' } }] }] }, {})
+    const parts = (oai.messages as Array<{ content: Array<Record<string, unknown>> }>)[0]?.content
+    expect(tokenTypes(parts?.[0]?.text as string)).toEqual(['IPV4'])
+    expect(parts?.[1]).toEqual({ type: 'image_url', image_url: { url: 'data:,' } })
+  })
+
+  test('/v1/completions prompt (string or list) and embeddings input', () => {
+    const c = e.maskRequest('openai-completion', { model: 'm', prompt: ['a 123-45-6789', 'b'] }, {})
+    expect(tokenTypes((c.prompt as string[])[0] as string)).toEqual(['SSN'])
+    const emb = e.maskRequest('embed', { model: 'm', input: 'x@y.org' }, {})
+    expect(tokenTypes(emb.input as string)).toEqual(['EMAIL'])
+    const oe = e.maskRequest('openai-embed', { model: 'm', input: ['x@y.org', 'z'] }, {})
+    expect(tokenTypes((oe.input as string[])[0] as string)).toEqual(['EMAIL'])
+  })
+})

@@ -1,0 +1,111 @@
+// The streaming masker's contract (SPEC §6): for every chunking of a text, the concatenated output
+// equals the masking of the whole text, and no value is ever released unmasked.
+import fc from 'fast-check'
+import { describe, expect, test } from 'vitest'
+import type { MaskingEngine } from '../../../src/masking/index.js'
+import { engine } from './helpers.js'
+
+export const SEEDS = [
+  '123-45-6789', '234 56 7890', 'jane.doe@example.com', 'a_b+c@sub.mail.co.uk', '(212) 555-0123',
+  '+44 20 7946 0958', '212.555.0199', '4111 1111 1111 1111', '5500-0000-0000-0004', '378282246310005',
+  'DE89 3704 0044 0532 0130 00', 'GB82WEST12345698765432', '192.168.1.20', 'AKIAIOSFODNN7EXAMPLE',
+  'ghk_Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJlLXZhbHVl',
+  '-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf\n-----END RSA PRIVATE KEY-----'
+]
+
+/** A text: noise words and PII values, separated so each value stands alone. */
+const proseWord = fc.stringMatching(/^[A-Za-z,.;:!?'"()]{1,9}$/)
+const seeded = fc.array(fc.oneof({ weight: 3, arbitrary: proseWord }, { weight: 2, arbitrary: fc.constantFrom(...SEEDS) }), { minLength: 1, maxLength: 24 })
+  .chain((parts) => fc.array(fc.constantFrom(' ', '\n', ' ', '  '), { minLength: parts.length, maxLength: parts.length })
+    .map((seps) => ({ text: parts.map((p, i) => p + (seps[i] as string)).join(''), values: parts.filter((p) => SEEDS.includes(p)) })))
+
+/** Adversarial texts: digits, separators and PII punctuation packed together, plus seeds. */
+const dense = fc.array(fc.oneof(
+  fc.stringMatching(/^[0-9 \-.+()@a-zA-Z_]{1,12}$/),
+  fc.constantFrom(...SEEDS),
+  fc.constantFrom('-----BEGIN ', 'PRIVATE KEY-----', '-----END ', 'eyJ', 'AKIA', 'ghk_', '.', '@', '-', ' ')
+), { minLength: 1, maxLength: 30 }).map((parts) => parts.join(''))
+
+/** Cut points into a text of length n → chunks. */
+function chunk (text: string, cuts: number[]): string[] {
+  const points = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b)
+  const out: string[] = []
+  let at = 0
+  for (const p of points) {
+    out.push(text.slice(at, p))
+    at = p
+  }
+  out.push(text.slice(at))
+  return out
+}
+
+function streamed (e: MaskingEngine, chunks: string[]): { emitted: string[], out: string } {
+  const m = e.createStreamMasker({})
+  const emitted = chunks.map((c) => m.push(c))
+  emitted.push(m.flush())
+  return { emitted, out: emitted.join('') }
+}
+
+const cuts = fc.array(fc.nat(), { maxLength: 40 })
+const e = engine()
+
+describe('streaming masker', () => {
+  test('for every chunking, the concatenated output equals mask(whole text) (seeded prose)', () => {
+    fc.assert(fc.property(seeded, cuts, ({ text }, cs) => {
+      expect(streamed(e, chunk(text, cs)).out).toBe(e.maskText(text))
+    }), { numRuns: 1500 })
+  })
+
+  test('for every chunking, the concatenated output equals mask(whole text) (dense digits and separators)', () => {
+    fc.assert(fc.property(dense, cuts, (text, cs) => {
+      expect(streamed(e, chunk(text, cs)).out).toBe(e.maskText(text))
+    }), { numRuns: 1500 })
+  })
+
+  test('one character at a time gives the same as the whole text', () => {
+    fc.assert(fc.property(dense, (text) => {
+      expect(streamed(e, [...text]).out).toBe(e.maskText(text))
+    }), { numRuns: 300 })
+  })
+
+  test('no seeded value appears in any emitted chunk, nor across chunks', () => {
+    fc.assert(fc.property(seeded, cuts, ({ text, values }, cs) => {
+      const { emitted, out } = streamed(e, chunk(text, cs))
+      for (const v of values) {
+        expect(out).not.toContain(v)
+        for (const c of emitted) expect(c).not.toContain(v)
+      }
+    }), { numRuns: 1500 })
+  })
+
+  test('custom entities are chunking-independent too', () => {
+    const c = engine(['ssn', 'email'], [{ name: 'emp', pattern: '(?<!\\w)EMP-\\d{4,8}\\b', flags: '', maxLength: 16 }])
+    const text = fc.array(fc.oneof(fc.constantFrom('EMP-1234', 'EMP-123456789', 'xEMP-1234', 'EMP-', '1234', ' ', 'a@b.io'), fc.stringMatching(/^[A-Z0-9 -]{1,6}$/)), { maxLength: 20 }).map((p) => p.join(''))
+    fc.assert(fc.property(text, cuts, (t, cs) => {
+      expect(streamed(c, chunk(t, cs)).out).toBe(c.maskText(t))
+    }), { numRuns: 500 })
+  })
+})
+
+describe('hold-back', () => {
+  test('text that cannot become part of a match is released at once', () => {
+    const m = e.createStreamMasker({})
+    expect(m.push('Hello there, ')).toBe('Hello there, ')
+  })
+
+  test('only the trailing partial word is held', () => {
+    const m = e.createStreamMasker({})
+    expect(m.push('The number is 123-45-')).toBe('The number is ')
+    expect(m.push('6789 ok')).toMatch(/^\[MASKED_SSN_[0-9a-f]{8}\] $/)
+    expect(m.flush()).toBe('ok')
+  })
+
+  test('the hold-back stays bounded on an endless run of entity characters', () => {
+    const m = e.createStreamMasker({})
+    let released = 0
+    for (let i = 0; i < 2000; i++) released += m.push('1234567890').length
+    // a digit run never becomes a card/phone/SSN: what is held is at most a few reaches
+    expect(20000 - released).toBeLessThan(200)
+    expect(m.push(' ').length + m.flush().length + released).toBe(20001)
+  })
+})

@@ -1,0 +1,54 @@
+import { describe, expect, test } from 'vitest'
+import { createReplyObserver, extractUsage } from '../../../src/proxy/usage.js'
+
+async function observe (kind: Parameters<typeof createReplyObserver>[0], framing: Parameters<typeof createReplyObserver>[1], chunks: string[]) {
+  const obs = { usage: { input: null as number | null, output: null as number | null } }
+  const t = createReplyObserver(kind, framing, obs)
+  const out: Buffer[] = []
+  const done = new Promise<void>((resolve) => { t.on('data', (d: Buffer) => out.push(d)); t.on('end', resolve) })
+  for (const c of chunks) t.write(Buffer.from(c))
+  t.end()
+  await done
+  return { obs, out }
+}
+
+describe('extractUsage', () => {
+  test('Ollama closing line', () => {
+    expect(extractUsage('generate', { done: true, prompt_eval_count: 3, eval_count: 5 })).toEqual({ input: 3, output: 5 })
+    expect(extractUsage('chat', { done: false, eval_count: 5 })).toBeNull()
+    expect(extractUsage('embed', { embeddings: [], prompt_eval_count: 4 })).toEqual({ input: 4, output: null })
+  })
+  test('OpenAI usage block', () => {
+    expect(extractUsage('openai-chat', { usage: { prompt_tokens: 1, completion_tokens: 2 } })).toEqual({ input: 1, output: 2 })
+    expect(extractUsage('openai-embed', { usage: { prompt_tokens: 7, total_tokens: 7 } })).toEqual({ input: 7, output: null })
+    expect(extractUsage('openai-chat', { choices: [] })).toBeNull()
+  })
+  test('absent or malformed counts are null', () => {
+    expect(extractUsage('generate', { done: true })).toBeNull()
+    expect(extractUsage('generate', { done: true, eval_count: -1, prompt_eval_count: '3' })).toBeNull()
+    expect(extractUsage('tags', { done: true, eval_count: 1 })).toBeNull()
+  })
+})
+
+describe('createReplyObserver', () => {
+  test('forwards every chunk unchanged and records usage from a split closing line', async () => {
+    const chunks = ['{"response":"a","done":false}\n{"response":"","done":true,"prompt_eval_', 'count":12,"eval_count":34}\n']
+    const { obs, out } = await observe('generate', 'ndjson', chunks)
+    expect(out.map((b) => b.toString())).toEqual(chunks)
+    expect(obs.usage).toEqual({ input: 12, output: 34 })
+  })
+  test('SSE usage chunk', async () => {
+    const { obs } = await observe('openai-chat', 'sse', ['data: {"choices":[],"usage":{"prompt_tokens":2,"completion_tokens":3}}\n\ndata: [DONE]\n\n'])
+    expect(obs.usage).toEqual({ input: 2, output: 3 })
+  })
+  test('JSON document split across chunks', async () => {
+    const { obs } = await observe('openai-completion', 'json', ['{"usage":{"prompt_t', 'okens":5,"completion_tokens":6}}'])
+    expect(obs.usage).toEqual({ input: 5, output: 6 })
+  })
+  test('garbage never breaks the pass-through', async () => {
+    const chunks = ['not json\n', '\u0000\u0001\n']
+    const { obs, out } = await observe('chat', 'ndjson', chunks)
+    expect(out.map((b) => b.toString())).toEqual(chunks)
+    expect(obs.usage).toEqual({ input: null, output: null })
+  })
+})
