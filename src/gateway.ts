@@ -1,12 +1,33 @@
 // The composition root: builds every service from the configuration and hands them to buildApp.
 // server.ts (the `serve` command) and the integration tests both start Gatehouse through here.
-import type { FastifyInstance } from 'fastify'
+import { hostname } from 'node:os'
+import type { Transform } from 'node:stream'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { GatehouseConfig } from './config/schema.js'
+import { configHash } from './config/load.js'
+import { loadSecrets, type Secrets } from './config/secrets.js'
 import { buildApp } from './app.js'
 import { createUpstream, type Upstream } from './proxy/upstream.js'
 import type { ReplyStages } from './proxy/forward.js'
+import { createReplyObserver } from './proxy/usage.js'
 import { systemClock, type Clock } from './clock.js'
 import type { Io } from './cli/output.js'
+import { createStore } from './store/index.js'
+import type { StoreBackend } from './store/types.js'
+import { createSharedState } from './shared-state/index.js'
+import type { SharedState } from './shared-state/types.js'
+import { createAuditLog, type AuditLog } from './audit/index.js'
+import { createAuth, type Auth } from './auth/index.js'
+import { revokedSessionKey } from './auth/credential-loaders.js'
+import { createPolicy, type Policy } from './rbac/policy.js'
+import { createAuthorizeGuard } from './rbac/guard.js'
+import { filterOpenAiModels, filterPs, filterTags } from './rbac/list-filter.js'
+import { createMaskingEngine, type MaskingEngine } from './masking/index.js'
+import { errors } from './errors.js'
+import { adminRoutes } from './admin/routes.js'
+import { createAuditGate } from './pipeline/audit-gate.js'
+import { requestAuditInput } from './pipeline/request-audit.js'
+import { createPromptMaskingGuard } from './pipeline/prompt-masking.js'
 
 export interface GatewayOptions {
   clock?: Clock
@@ -15,41 +36,157 @@ export interface GatewayOptions {
   io?: Io
   /** how long open streams may run after SIGTERM before they are cut */
   drainDeadlineMs?: number
+  /** environment for secrets (GATEHOUSE_*_KEY); process.env by default */
+  env?: NodeJS.ProcessEnv
 }
 
 export interface Gateway {
   app: FastifyInstance
+  config: GatehouseConfig
   upstream: Upstream
+  store: StoreBackend
+  sharedState: SharedState
+  audit: AuditLog
+  auth: Auth
+  policy: Policy
+  masking: MaskingEngine | null
+  secrets: Secrets
   /** stop accepting, let open requests finish up to the drain deadline, then flush and close everything */
   shutdown: () => Promise<void>
   close: () => Promise<void>
 }
 
-const passThroughStages: ReplyStages = {
-  stream: () => [],
-  json: async (_request, _route, body) => body,
-  beforeEnd: async () => {}
+const safeReplicaId = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64) || 'gatehouse'
+
+async function runTransform (t: Transform, input: Buffer): Promise<Buffer> {
+  const out: Buffer[] = []
+  t.on('data', (c: Buffer) => out.push(c))
+  const done = new Promise<void>((resolve, reject) => { t.once('end', resolve); t.once('error', reject) })
+  t.end(input)
+  await done
+  return Buffer.concat(out)
 }
 
 export async function createGateway (config: GatehouseConfig, options: GatewayOptions = {}): Promise<Gateway> {
-  const _clock = options.clock ?? systemClock
+  const clock = options.clock ?? systemClock
+  const secrets = loadSecrets(config, options.env)
+  const store = await createStore(config.store.url)
+  const sharedState = createSharedState({ redisUrl: config.redis.url, store, prefix: 'gatehouse:', clock })
+  const audit = await createAuditLog({
+    config: config.audit,
+    chainKey: secrets.auditChainKey,
+    checkpointKey: secrets.auditCheckpoint.privateKey,
+    replicaId: safeReplicaId(config.audit.replicaId ?? hostname()),
+    clock
+  })
+  audit.emit({ action: 'config-loaded', outcome: 'success', config: { hash: configHash(config) } })
+
+  const policy = createPolicy(config.rbac.roles)
+  const auth = createAuth({ config, store, sharedState, signingKey: secrets.jwt, totpKey: secrets.totpKey, clock, audit: (e) => audit.emit(e) })
+  const masking = config.masking.enabled
+    ? createMaskingEngine({ entities: config.masking.entities, custom: config.masking.custom, key: secrets.maskingKey })
+    : null
   const upstream = createUpstream(config.upstream)
+
+  const exemptRoles = new Set(config.masking.exemptRoles)
+  const seesRawOutput = (request: FastifyRequest): boolean => {
+    const roles = request.gh.identity?.roles ?? []
+    return roles.some((r) => exemptRoles.has(r)) || policy.permits(roles, 'pii:unmasked')
+  }
+  const masksReply = (request: FastifyRequest) => masking !== null && !seesRawOutput(request)
+
+  // masking on: a route whose replies the masker cannot read is refused rather than passed through
+  const maskingSupport = async (request: FastifyRequest) => {
+    const route = request.gh.route
+    if (route && masksReply(request) && !(masking as MaskingEngine).supports(route.reply)) {
+      request.gh.decision = 'deny'
+      request.gh.reason = 'masking-unsupported'
+      throw new errors.MASKING_UNSUPPORTED()
+    }
+  }
+
+  const stages: ReplyStages = {
+    stream (request, route, framing) {
+      const obs = { masked: request.gh.masked, usage: request.gh.usage }
+      return [masksReply(request) ? (masking as MaskingEngine).replyTransform(route.reply, framing, obs) : createReplyObserver(route.reply, framing, obs)]
+    },
+    async json (request, route, body, status) {
+      const ctx = request.gh
+      let out = body
+      if (status >= 200 && status < 300) {
+        const roles = ctx.identity?.roles ?? []
+        const allowed = (m: string) => policy.modelAllowed(roles, m)
+        if (route.reply === 'tags') out = filterTags(out, allowed)
+        else if (route.reply === 'ps') out = filterPs(out, allowed)
+        else if (route.reply === 'openai-models') out = filterOpenAiModels(out, allowed)
+      }
+      const obs = { masked: ctx.masked, usage: ctx.usage }
+      const t = masksReply(request) ? (masking as MaskingEngine).replyTransform(route.reply, 'json', obs) : createReplyObserver(route.reply, 'json', obs)
+      return await runTransform(t, out)
+    },
+    async beforeEnd (request, status) {
+      request.gh.audited = true
+      audit.emit(requestAuditInput(request, status))
+      if (config.audit.failClosed) await audit.flush()
+    }
+  }
+
+  const guards = [
+    createAuditGate(config.audit.failClosed, () => audit.writable()),
+    auth.authenticate,
+    createAuthorizeGuard(policy),
+    maskingSupport,
+    ...(masking !== null && config.masking.direction === 'both'
+      ? [createPromptMaskingGuard(masking, seesRawOutput)]
+      : [])
+  ]
+
+  const revokeSession = async (id: string, actor: { userName?: string, sourceIp?: string, requestId?: string }) => {
+    const now = clock.now()
+    const session = await store.getSession(id)
+    if (!session) return false
+    await store.revokeSession(id, now)
+    await sharedState.revoke(revokedSessionKey(id), session.expiresAt, now)
+    audit.emit({ action: 'logout', outcome: 'success', ...actor, target: { userName: session.username }, reason: 'revoked-by-admin' })
+    return true
+  }
+
+  const gate = createAuditGate(config.audit.failClosed, () => audit.writable())
   const app = await buildApp({
     config,
     upstream,
-    guards: [],
-    stages: passThroughStages,
-    readiness: [{ name: 'ollama', check: () => upstream.ping() }],
-    plugins: [],
+    guards,
+    stages,
+    readiness: [
+      { name: 'store', check: () => store.ping() },
+      { name: 'ollama', check: () => upstream.ping() },
+      { name: 'audit', check: async () => audit.writable() }
+    ],
+    plugins: [
+      async (root) => {
+        root.addHook('onRequest', async (request) => {
+          if (request.url.startsWith('/auth/') || request.url.startsWith('/admin/')) await gate(request)
+        })
+        await root.register(auth.routes)
+        await root.register(adminRoutes({ userAdmin: auth.userAdmin, store, policy, authenticateSession: auth.authenticateSessionOnly, revokeSession }))
+      }
+    ],
+    onResponse: async (request, reply) => {
+      // proxied requests that ended before the proxy (denials, bad requests, upstream errors) are audited here
+      if (request.gh?.route && !request.gh.audited) audit.emit(requestAuditInput(request, reply.statusCode))
+    },
     logger: options.logger ?? false
   })
+
   const close = async () => {
     await app.close()
     await upstream.close()
+    await audit.close()
+    await sharedState.close()
+    await store.close()
   }
   return {
-    app,
-    upstream,
+    app, config, upstream, store, sharedState, audit, auth, policy, masking, secrets,
     close,
     async shutdown () {
       const deadline = setTimeout(() => { app.server.closeAllConnections() }, options.drainDeadlineMs ?? 30_000)
@@ -58,3 +195,4 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
     }
   }
 }
+

@@ -8,6 +8,8 @@ import { Ajv, type ErrorObject } from 'ajv'
 import { parseDocument } from 'yaml'
 import { configSchema, BUILTIN_ENTITIES, type GatehouseConfig } from './schema.js'
 import { parseCidr } from './cidr.js'
+import { validateRoles } from '../rbac/policy.js'
+import { customPatternError } from '../masking/detectors/custom.js'
 
 export const DEFAULT_CONFIG_PATH = 'config/gatehouse.yaml'
 
@@ -47,6 +49,7 @@ function crossCheck (c: GatehouseConfig): string[] {
   if (!c.tls.enabled && !isLoopback(c.listen.host)) {
     problems.push('tls.enabled: false is allowed only when listen.host is a loopback address')
   }
+  problems.push(...validateRoles(c.rbac.roles))
   const roles = new Set(Object.keys(c.rbac.roles))
   c.auth.mfa.requiredForRoles.forEach((r, i) => {
     if (r !== '*' && !roles.has(r)) problems.push(`auth.mfa.requiredForRoles.${i}: unknown role "${r}"`)
@@ -65,7 +68,8 @@ function crossCheck (c: GatehouseConfig): string[] {
   })
   c.masking.custom.forEach((x, i) => {
     if ((BUILTIN_ENTITIES as readonly string[]).includes(x.name)) problems.push(`masking.custom.${i}.name: "${x.name}" is a built-in entity`)
-    try { new RegExp(x.pattern, x.flags) } catch (err) { problems.push(`masking.custom.${i}.pattern: ${(err as Error).message}`) }
+    const bad = customPatternError(x)
+    if (bad !== null) problems.push(`masking.custom.${i}.pattern: ${bad}`)
   })
   c.trustProxies.forEach((p, i) => {
     if (parseCidr(p) === null) problems.push(`trustProxies.${i}: not an IP address or CIDR`)

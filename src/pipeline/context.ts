@@ -29,12 +29,14 @@ export interface RequestContext {
   reason: string | null
   usage: { input: number | null, output: number | null }
   masked: Record<string, number>
+  /** set once the request's audit event has been emitted */
+  audited: boolean
 }
 
 export function newRequestContext (id: string, sourceIp: string): RequestContext {
   return {
     id, sourceIp, startedAt: process.hrtime.bigint(), route: null, identity: null, forwardBody: null,
-    models: [], decision: null, reason: null, usage: { input: null, output: null }, masked: {}
+    models: [], decision: null, reason: null, usage: { input: null, output: null }, masked: {}, audited: false
   }
 }
 

@@ -19,6 +19,12 @@ export interface TestGateway {
   dir: string
   /** an undici dispatcher that trusts the test CA */
   dispatcher: Agent
+  /** an API key with the admin role (every permission but pii:unmasked) */
+  adminKey: string
+  /** Authorization header for adminKey */
+  auth: Record<string, string>
+  /** creates an API key with the given role */
+  createKey: (role: string, name?: string) => Promise<string>
   close: () => Promise<void>
 }
 
@@ -46,7 +52,14 @@ export async function startTestGateway (overrides: Record<string, unknown> = {},
   const port = (gateway.app.server.address() as { port: number }).port
   const scheme = config.tls.enabled ? 'https' : 'http'
   const dispatcher = new Agent({ connect: { ca: certs.ca } })
+  let keys = 0
+  const createKey = async (role: string, name = `test-${role}-${++keys}`) =>
+    (await gateway.auth.userAdmin.createKey({ name, role, expiresInMs: null })).key
+  const adminKey = await createKey('admin', 'test-admin')
   return {
+    adminKey,
+    auth: { authorization: `Bearer ${adminKey}` },
+    createKey,
     url: `${scheme}://127.0.0.1:${port}`,
     port,
     gateway,
@@ -64,8 +77,9 @@ export async function startTestGateway (overrides: Record<string, unknown> = {},
 }
 
 /** A request through the gateway with undici, trusting the test CA. */
-export async function call (gw: TestGateway, method: string, path: string, opts: { headers?: Record<string, string>, body?: string | Buffer } = {}) {
-  const res = await undiciRequest(gw.url + path, { method: method as 'GET', headers: opts.headers, body: opts.body, dispatcher: gw.dispatcher })
+export async function call (gw: TestGateway, method: string, path: string, opts: { headers?: Record<string, string>, body?: string | Buffer, anonymous?: boolean } = {}) {
+  const headers = { ...(opts.anonymous ? {} : gw.auth), ...opts.headers }
+  const res = await undiciRequest(gw.url + path, { method: method as 'GET', headers, body: opts.body, dispatcher: gw.dispatcher })
   const text = await res.body.text()
   let json: unknown = null
   try { json = JSON.parse(text) } catch { json = null }

@@ -14,7 +14,7 @@ describe('forwarded request headers', () => {
     const res = await call(gw, 'POST', '/api/show', {
       body: JSON.stringify({ model: 'llama3.2' }),
       headers: {
-        'content-type': 'application/json', authorization: 'Bearer secret-token', cookie: '__Host-gatehouse=abc',
+        'content-type': 'application/json', cookie: '__Host-gatehouse=abc',
         'x-forwarded-for': '6.6.6.6', 'x-forwarded-host': 'evil', 'x-forwarded-proto': 'http', forwarded: 'for=6.6.6.6',
         'x-real-ip': '6.6.6.6', 'proxy-authorization': 'Basic eDp5'
       }
@@ -29,7 +29,7 @@ describe('forwarded request headers', () => {
 
   it('a Connection header naming gateway-set headers cannot strip them', async () => {
     const body = JSON.stringify({ model: 'llama3.2' })
-    const res = await rawRequest(gw.port, `POST /api/show HTTP/1.1\r\nHost: localhost\r\nConnection: close, host, x-request-id, content-length\r\nContent-Length: ${body.length}\r\n\r\n${body}`, { ca: gw.certs.ca })
+    const res = await rawRequest(gw.port, `POST /api/show HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${gw.adminKey}\r\nConnection: close, host, x-request-id, content-length\r\nContent-Length: ${body.length}\r\n\r\n${body}`, { ca: gw.certs.ca })
     expect(res.status).toBe(200)
     const h = gw.fake.received[0]?.headers ?? {}
     expect(h.host).toBe(new URL(gw.fake.url).host)
@@ -52,12 +52,12 @@ describe('limits and malformed requests stop at the gateway', () => {
   })
   it('a body over the limit sent chunked is 413 too', async () => {
     const big = 'x'.repeat(5000)
-    const res = await rawRequest(gw.port, `POST /api/generate HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${big.length.toString(16)}\r\n${big}\r\n0\r\n\r\n`, { ca: gw.certs.ca })
+    const res = await rawRequest(gw.port, `POST /api/generate HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${gw.adminKey}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${big.length.toString(16)}\r\n${big}\r\n0\r\n\r\n`, { ca: gw.certs.ca })
     expect(res.status).toBe(413)
     expect(gw.fake.received).toHaveLength(0)
   })
   it('headers over limits.headerBytes are 431', async () => {
-    const res = await rawRequest(gw.port, `GET /api/version HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'a'.repeat(5000)}\r\nConnection: close\r\n\r\n`, { ca: gw.certs.ca })
+    const res = await rawRequest(gw.port, `GET /api/version HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${gw.adminKey}\r\nX-Big: ${'a'.repeat(5000)}\r\nConnection: close\r\n\r\n`, { ca: gw.certs.ca })
     expect(res.status).toBe(431)
     expect(gw.fake.received).toHaveLength(0)
   })
@@ -78,17 +78,17 @@ describe('limits and malformed requests stop at the gateway', () => {
     expect(gw.fake.received).toHaveLength(0)
   })
   it('Content-Length together with Transfer-Encoding (smuggling) is 400', async () => {
-    const res = await rawRequest(gw.port, 'POST /api/show HTTP/1.1\r\nHost: localhost\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\nGET /api/pull HTTP/1.1\r\nHost: x\r\n\r\n', { ca: gw.certs.ca })
+    const res = await rawRequest(gw.port, `POST /api/show HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${gw.adminKey}\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\nGET /api/pull HTTP/1.1\r\nHost: x\r\n\r\n`, { ca: gw.certs.ca })
     expect(res.status).toBe(400)
     expect(gw.fake.received).toHaveLength(0)
   })
   it('duplicate Content-Length headers are 400', async () => {
-    const res = await rawRequest(gw.port, 'POST /api/show HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\nContent-Length: 20\r\nConnection: close\r\n\r\n{}', { ca: gw.certs.ca })
+    const res = await rawRequest(gw.port, `POST /api/show HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${gw.adminKey}\r\nContent-Length: 2\r\nContent-Length: 20\r\nConnection: close\r\n\r\n{}`, { ca: gw.certs.ca })
     expect(res.status).toBe(400)
     expect(gw.fake.received).toHaveLength(0)
   })
   it('an obfuscated Transfer-Encoding is 400', async () => {
-    const res = await rawRequest(gw.port, 'POST /api/show HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: xchunked\r\nConnection: close\r\n\r\n{}', { ca: gw.certs.ca })
+    const res = await rawRequest(gw.port, `POST /api/show HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${gw.adminKey}\r\nTransfer-Encoding: xchunked\r\nConnection: close\r\n\r\n{}`, { ca: gw.certs.ca })
     expect(res.status).toBeGreaterThanOrEqual(400)
     expect(res.status).toBeLessThan(500)
     expect(gw.fake.received).toHaveLength(0)

@@ -22,7 +22,7 @@ function lockStep () {
 async function streamThrough (path: string, body: Record<string, unknown>, expectChunks: number) {
   const ls = lockStep()
   gw.fake.script = { ...defaultScript(), tokens: ['one ', 'two ', 'three'], beforeChunk: ls.beforeChunk }
-  const res = await request(gw.url + path, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, dispatcher: gw.dispatcher })
+  const res = await request(gw.url + path, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...gw.auth }, dispatcher: gw.dispatcher })
   const received: string[] = []
   for await (const chunk of res.body) {
     received.push((chunk as Buffer).toString('utf8'))
@@ -56,7 +56,7 @@ describe('streaming passes chunk by chunk', () => {
     gw.fake.script = { ...defaultScript(), tokens: ['a', 'b', 'c'], beforeChunk: (i) => (i === 0 ? Promise.resolve() : hold) }
     const before = gw.fake.abortedRequests()
     const ac = new AbortController()
-    const res = await request(gw.url + '/api/generate', { method: 'POST', body: JSON.stringify({ model: 'llama3.2', prompt: 'x' }), dispatcher: gw.dispatcher, signal: ac.signal })
+    const res = await request(gw.url + '/api/generate', { method: 'POST', body: JSON.stringify({ model: 'llama3.2', prompt: 'x' }), headers: gw.auth, dispatcher: gw.dispatcher, signal: ac.signal })
     const it = res.body[Symbol.asyncIterator]()
     await it.next() // first chunk arrived
     const aborted = gw.fake.waitForAbort(3000)

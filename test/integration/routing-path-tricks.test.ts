@@ -11,7 +11,7 @@ beforeEach(() => { gw.fake.reset() })
 
 const body = JSON.stringify({ model: 'llama3.2' })
 const raw = (target: string, extraHeaders = '') =>
-  rawRequest(gw.port, `POST ${target} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n${extraHeaders}Connection: close\r\n\r\n${body}`, { ca: gw.certs.ca })
+  rawRequest(gw.port, `POST ${target} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${gw.adminKey}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n${extraHeaders}Connection: close\r\n\r\n${body}`, { ca: gw.certs.ca })
 
 describe('path tricks never reach a route they do not name', () => {
   const tricks: Array<[string, string]> = [

@@ -1,0 +1,89 @@
+// The admin HTTP API under /admin: the same operations as the `gatehouse user|key` commands, through
+// the same UserAdmin implementation (same rules, same audit events). Only an MFA session holding the
+// `admin` permission gets in; API keys never do.
+import type { FastifyPluginAsync, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import { errors } from '../errors.js'
+import type { UserAdmin } from '../auth/user-admin.js'
+import type { Actor } from '../auth/deps.js'
+import type { Policy } from '../rbac/policy.js'
+import type { Store } from '../store/types.js'
+import { canonicalUsername } from '../auth/usernames.js'
+import { parseDuration } from '../auth/api-keys.js'
+
+export interface AdminRoutesOptions {
+  userAdmin: UserAdmin
+  store: Store
+  policy: Policy
+  /** sessions only (API keys are refused) */
+  authenticateSession: preHandlerAsyncHookHandler
+  /** revoke one session everywhere (store + shared revocation list) */
+  revokeSession: (id: string, actor: Actor) => Promise<boolean>
+}
+
+const actorOf = (request: FastifyRequest): Actor =>
+  ({ sourceIp: request.gh.sourceIp, requestId: request.gh.id, userName: request.gh.identity?.name })
+
+function stringField (body: unknown, name: string, required = true): string | undefined {
+  const v = (body !== null && typeof body === 'object') ? (body as Record<string, unknown>)[name] : undefined
+  if (v === undefined && !required) return undefined
+  if (typeof v !== 'string' || v.length === 0) throw new errors.BAD_REQUEST(`"${name}" must be a non-empty string`)
+  return v
+}
+
+function durationMs (text: string): number {
+  const ms = parseDuration(text)
+  if (ms === null) throw new errors.BAD_REQUEST('"expires_in" must be a duration such as 90d, 12h or 30m')
+  return ms
+}
+
+export function adminRoutes (o: AdminRoutesOptions): FastifyPluginAsync {
+  return async function adminPlugin (app) {
+    app.addHook('preHandler', o.authenticateSession)
+    app.addHook('preHandler', async (request) => {
+      const id = request.gh.identity
+      if (!id || id.credential !== 'session') throw new errors.AUTH_REQUIRED()
+      if (!o.policy.permits(id.roles, 'admin')) { request.gh.reason = 'permission:admin'; throw new errors.FORBIDDEN() }
+      if (!id.amr.includes('otp')) { request.gh.reason = 'mfa-required'; throw new errors.FORBIDDEN() }
+      request.gh.decision = 'allow'
+    })
+    app.addHook('onSend', async (_request, reply, payload) => { reply.header('cache-control', 'no-store'); return payload })
+
+    type P = { Params: { name: string } }
+    app.get('/admin/users', async () => ({ users: await o.userAdmin.listUsers() }))
+    app.post('/admin/users', async (request, reply) => {
+      const b = request.body
+      const password = stringField(b, 'password', false)
+      const r = await o.userAdmin.addUser(stringField(b, 'username') as string, stringField(b, 'role') as string, password, actorOf(request))
+      return reply.code(201).send({ user: r.user, ...(r.generatedPassword ? { one_time_password: r.generatedPassword } : {}) })
+    })
+    app.get<P>('/admin/users/:name', async (request) => ({ user: await o.userAdmin.getUser(request.params.name) }))
+    app.post<P>('/admin/users/:name/disable', async (request) => ({ user: await o.userAdmin.disableUser(request.params.name, actorOf(request)) }))
+    app.post<P>('/admin/users/:name/enable', async (request) => ({ user: await o.userAdmin.enableUser(request.params.name, actorOf(request)) }))
+    app.post<P>('/admin/users/:name/role', async (request) =>
+      ({ user: await o.userAdmin.setRole(request.params.name, stringField(request.body, 'role') as string, actorOf(request)) }))
+    app.post<P>('/admin/users/:name/reset-mfa', async (request) => ({ user: await o.userAdmin.resetMfa(request.params.name, actorOf(request)) }))
+    app.post<P>('/admin/users/:name/unlock', async (request) => ({ user: await o.userAdmin.unlock(request.params.name, actorOf(request)) }))
+    app.get<P>('/admin/users/:name/sessions', async (request) => {
+      const user = await o.userAdmin.getUser(request.params.name)
+      const sessions = await o.store.listSessions(canonicalUsername(user.username))
+      return { sessions: sessions.map((s) => ({ id: s.id, createdAt: s.createdAt, expiresAt: s.expiresAt, lastSeenAt: s.lastSeenAt, revokedAt: s.revokedAt, sourceIp: s.sourceIp })) }
+    })
+    app.delete<{ Params: { id: string } }>('/admin/sessions/:id', async (request, reply) => {
+      if (!await o.revokeSession(request.params.id, actorOf(request))) throw new errors.NOT_FOUND('session')
+      return reply.code(204).send()
+    })
+
+    app.get('/admin/keys', async () => ({ keys: await o.userAdmin.listKeys() }))
+    app.post('/admin/keys', async (request, reply) => {
+      const b = request.body
+      const expires = stringField(b, 'expires_in', false)
+      const r = await o.userAdmin.createKey({
+        name: stringField(b, 'name') as string,
+        role: stringField(b, 'role') as string,
+        expiresInMs: expires === undefined ? null : durationMs(expires)
+      }, actorOf(request))
+      return reply.code(201).send({ key: r.key, record: r.record })
+    })
+    app.post<{ Params: { id: string } }>('/admin/keys/:id/revoke', async (request) => ({ key: await o.userAdmin.revokeKey(request.params.id, actorOf(request)) }))
+  }
+}

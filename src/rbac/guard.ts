@@ -1,0 +1,25 @@
+// The policy check as a preHandler: runs after the credential loaders, decides on the route's
+// permission and the models the request names, and leaves the re-serialized body for the proxy.
+import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import { errors } from '../errors.js'
+import { authorize, authzError } from './authorize.js'
+import type { Policy } from './policy.js'
+
+export function createAuthorizeGuard (policy: Policy): preHandlerAsyncHookHandler {
+  return async function authorizeRequest (request: FastifyRequest) {
+    const ctx = request.gh
+    const route = ctx.route
+    if (!route) throw new errors.ROUTE_NOT_FOUND()
+    if (!ctx.identity) throw new errors.AUTH_REQUIRED()
+    const raw = Buffer.isBuffer(request.body) ? request.body : null
+    const result = authorize(policy, route, ctx.identity.roles, raw, request.params as Record<string, string>)
+    if (!result.ok) {
+      ctx.decision = 'deny'
+      ctx.reason = result.reason
+      throw authzError(result)
+    }
+    ctx.decision = 'allow'
+    ctx.models = result.models
+    ctx.forwardBody = route.body === 'binary' ? (raw ?? Buffer.alloc(0)) : result.forwardBody
+  }
+}
