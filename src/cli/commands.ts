@@ -1,4 +1,9 @@
 // Command table: `group sub` → handler. Each group lives in its own file.
 import type { CommandHandler } from './main.js'
+import { accountCommands } from './accounts.js'
+import { auditCommands } from './audit.js'
 
-export const commandHandlers: Record<string, CommandHandler> = {}
+export const commandHandlers: Record<string, CommandHandler> = {
+  ...accountCommands,
+  ...auditCommands
+}

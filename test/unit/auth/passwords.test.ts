@@ -21,6 +21,10 @@ describe('password policy', () => {
     expect(passwordProblem('unbelievable!', policy)).toBeNull()
   })
 
+  it('long common passwords from the million-password list are refused too', () => {
+    for (const pw of ['password1234', '123456789012', '1q2w3e4r5t6y', 'passwordpassword']) expect(passwordProblem(pw, policy), pw).toMatch(/common/)
+  })
+
   it('a refusal is WEAK_PASSWORD and never echoes the password', () => {
     try {
       assertPasswordAllowed('unbelievable', policy)

@@ -1,0 +1,119 @@
+// `gatehouse user …` and `gatehouse key …`: thin wrappers over the one UserAdmin implementation
+// (the admin HTTP API uses the same), so both follow the same rules and emit the same audit events.
+import type { GatehouseConfig } from '../config/schema.js'
+import type { CommandHandler, ParsedArgs } from './main.js'
+import { table, UsageError, type Io } from './output.js'
+import { openCliContext } from './context.js'
+import { parseDuration } from '../auth/api-keys.js'
+import type { UserAdmin } from '../auth/user-admin.js'
+
+const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString())
+
+function positional (args: ParsedArgs, index: number, what: string): string {
+  const v = args.command[index]
+  if (v === undefined || v === '') throw new UsageError(`missing ${what}`)
+  return v
+}
+
+function noExtra (args: ParsedArgs, count: number): void {
+  if (args.command.length > count) throw new UsageError(`unexpected argument "${args.command[count] as string}"`)
+}
+
+async function stdinPassword (io: Io): Promise<string> {
+  const text = await io.readStdin()
+  // one trailing newline from `echo`/heredocs is not part of the password; anything else is kept as typed
+  return text.replace(/\r?\n$/, '')
+}
+
+function withAdmin (run: (admin: UserAdmin, config: GatehouseConfig, args: ParsedArgs, io: Io) => Promise<number>): CommandHandler {
+  return async (config, args, io) => {
+    const ctx = await openCliContext(config)
+    try { return await run(ctx.auth.userAdmin, config, args, io) } finally { await ctx.close() }
+  }
+}
+
+function printUser (io: Io, json: boolean, user: object, text: string): number {
+  io.out(json ? JSON.stringify({ user }) : text)
+  return 0
+}
+
+export const accountCommands: Record<string, CommandHandler> = {
+  'user add': withAdmin(async (admin, _c, args, io) => {
+    const name = positional(args, 2, 'NAME')
+    noExtra(args, 3)
+    if (!args.role) throw new UsageError('missing --role ROLE')
+    const password = args.passwordStdin ? await stdinPassword(io) : undefined
+    const r = await admin.addUser(name, args.role, password)
+    if (args.json) io.out(JSON.stringify({ user: r.user, ...(r.generatedPassword ? { one_time_password: r.generatedPassword } : {}) }))
+    else {
+      io.out(`created user ${r.user.username} (role ${r.user.roles.join(',')})`)
+      if (r.generatedPassword) io.out(`one-time password (shown once): ${r.generatedPassword}`)
+    }
+    return 0
+  }),
+  'user list': withAdmin(async (admin, _c, args, io) => {
+    noExtra(args, 2)
+    const users = await admin.listUsers()
+    if (args.json) { io.out(JSON.stringify({ users })); return 0 }
+    io.out(table(users.map((u) => ({
+      name: u.username, roles: u.roles, status: u.status, mfa: u.mfaEnrolled ? 'enrolled' : 'no',
+      last_login: iso(u.lastLoginAt), failed: u.failedCount, locked_until: iso(u.lockedUntil)
+    })), ['name', 'roles', 'status', 'mfa', 'last_login', 'failed', 'locked_until']))
+    return 0
+  }),
+  'user disable': withAdmin(async (admin, _c, args, io) => {
+    const u = await admin.disableUser(positional(args, 2, 'NAME')); noExtra(args, 3)
+    return printUser(io, args.json, u, `disabled ${u.username}; its sessions are ended`)
+  }),
+  'user enable': withAdmin(async (admin, _c, args, io) => {
+    const u = await admin.enableUser(positional(args, 2, 'NAME')); noExtra(args, 3)
+    return printUser(io, args.json, u, `enabled ${u.username}`)
+  }),
+  'user set-role': withAdmin(async (admin, _c, args, io) => {
+    const u = await admin.setRole(positional(args, 2, 'NAME'), positional(args, 3, 'ROLE')); noExtra(args, 4)
+    return printUser(io, args.json, u, `${u.username} now has role ${u.roles.join(',')}; its sessions are ended`)
+  }),
+  'user reset-mfa': withAdmin(async (admin, _c, args, io) => {
+    const u = await admin.resetMfa(positional(args, 2, 'NAME')); noExtra(args, 3)
+    return printUser(io, args.json, u, `reset MFA of ${u.username}; it enrolls again at next login`)
+  }),
+  'user unlock': withAdmin(async (admin, _c, args, io) => {
+    const u = await admin.unlock(positional(args, 2, 'NAME')); noExtra(args, 3)
+    return printUser(io, args.json, u, `unlocked ${u.username}`)
+  }),
+  'user set-password': withAdmin(async (admin, _c, args, io) => {
+    const name = positional(args, 2, 'NAME'); noExtra(args, 3)
+    if (!args.passwordStdin) throw new UsageError('set-password reads the new password from standard input: use --password-stdin')
+    const u = await admin.setPassword(name, await stdinPassword(io))
+    return printUser(io, args.json, u, `password of ${u.username} changed; its sessions are ended`)
+  }),
+  'key create': withAdmin(async (admin, _c, args, io) => {
+    noExtra(args, 2)
+    if (!args.name) throw new UsageError('missing --name NAME')
+    if (!args.role) throw new UsageError('missing --role ROLE')
+    let expiresInMs: number | null = null
+    if (args.expiresIn !== undefined) {
+      expiresInMs = parseDuration(args.expiresIn)
+      if (expiresInMs === null) throw new UsageError(`--expires-in: "${args.expiresIn}" is not a duration such as 90d, 12h or 30m`)
+    }
+    const r = await admin.createKey({ name: args.name, role: args.role, expiresInMs })
+    if (args.json) io.out(JSON.stringify({ key: r.key, record: r.record }))
+    else io.out(`created key ${r.record.id} (${r.record.name}, role ${r.record.role}, expires ${iso(r.record.expiresAt) ?? 'never'})\n${r.key}\nthis key is shown once; only its hash is stored`)
+    return 0
+  }),
+  'key list': withAdmin(async (admin, _c, args, io) => {
+    noExtra(args, 2)
+    const keys = await admin.listKeys()
+    if (args.json) { io.out(JSON.stringify({ keys })); return 0 }
+    io.out(table(keys.map((k) => ({
+      id: k.id, name: k.name, role: k.role, prefix: `ghk_${k.prefix}…`, status: k.status,
+      created: iso(k.createdAt), expires: iso(k.expiresAt), last_used: iso(k.lastUsedAt)
+    })), ['id', 'name', 'role', 'prefix', 'status', 'created', 'expires', 'last_used']))
+    return 0
+  }),
+  'key revoke': withAdmin(async (admin, _c, args, io) => {
+    const k = await admin.revokeKey(positional(args, 2, 'ID')); noExtra(args, 3)
+    io.out(args.json ? JSON.stringify({ key: k }) : `revoked key ${k.id} (${k.name})`)
+    return 0
+  })
+}

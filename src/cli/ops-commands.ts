@@ -1,0 +1,81 @@
+// `gatehouse compliance check` and `gatehouse evidence export` (SPEC §3, §8).
+// Exit codes: 0 compliant / written, 1 non-compliant, 2 bad usage or config.
+import { dirname } from 'node:path'
+import { existsSync } from 'node:fs'
+import type { GatehouseConfig } from '../config/schema.js'
+import { createStore } from '../store/index.js'
+import type { Store } from '../store/types.js'
+import { systemClock, type Clock } from '../clock.js'
+import { complianceReport, type ComplianceReport } from '../ops/compliance.js'
+import { collectComplianceInput } from '../ops/compliance-input.js'
+import { exportEvidence } from '../ops/evidence.js'
+import type { CommandHandler, ParsedArgs } from './main.js'
+import { UsageError, type Io } from './output.js'
+
+export interface OpsCommandDeps {
+  /** opens the configured store; closed by the command when done */
+  openStore: (config: GatehouseConfig) => Promise<Pick<Store, 'listUsers' | 'listApiKeys' | 'close'>>
+  clock: Clock
+}
+
+const defaultDeps: OpsCommandDeps = {
+  openStore: (config) => createStore(config.store.url),
+  clock: systemClock
+}
+
+async function withStore<T> (deps: OpsCommandDeps, config: GatehouseConfig, fn: (store: Pick<Store, 'listUsers' | 'listApiKeys'>) => Promise<T>): Promise<T> {
+  const store = await deps.openStore(config)
+  try { return await fn(store) } finally { await store.close().catch(() => {}) }
+}
+
+export function renderReport (r: ComplianceReport): string {
+  const lines: string[] = [`Gatehouse SOC 2 compliance check — ${r.generatedAt}`, `config ${r.configFile ?? '(defaults)'}  sha256 ${r.configHash}`, '']
+  const idWidth = Math.max(...r.checks.map((c) => c.id.length))
+  for (const c of r.checks) {
+    lines.push(`${c.verdict.toUpperCase().padEnd(4)}  ${c.control.padEnd(5)}  ${c.id.padEnd(idWidth)}  ${c.title}`)
+    lines.push(`      ${' '.repeat(7 + idWidth)}  ${c.detail}`)
+    lines.push(`      ${' '.repeat(7 + idWidth)}  evidence: ${JSON.stringify(c.evidence)}`)
+  }
+  const s = r.summary
+  lines.push('', `${r.compliant ? 'COMPLIANT' : 'NOT COMPLIANT'}: ${s.pass} pass, ${s.fail} fail, ${s.warn} warn, ${s.info} info`)
+  return lines.join('\n')
+}
+
+function parseDays (args: ParsedArgs): number {
+  if (args.days === undefined) throw new UsageError('evidence export: --days N is required')
+  if (!/^\d+$/.test(args.days) || Number(args.days) < 1 || Number(args.days) > 3660) {
+    throw new UsageError('evidence export: --days must be a whole number from 1 to 3660')
+  }
+  return Number(args.days)
+}
+
+export function createOpsCommands (deps: OpsCommandDeps = defaultDeps): Record<string, CommandHandler> {
+  return {
+    'compliance check': async (config, args, io: Io) => {
+      if (args.command.length > 2) throw new UsageError('compliance check takes no arguments')
+      const report = await withStore(deps, config, async (store) =>
+        complianceReport(await collectComplianceInput(config, store, { now: deps.clock.now() })))
+      io.out(args.json ? JSON.stringify(report) : renderReport(report))
+      return report.compliant ? 0 : 1
+    },
+    'evidence export': async (config, args, io: Io) => {
+      if (args.command.length > 2) throw new UsageError('evidence export takes no positional arguments')
+      const days = parseDays(args)
+      if (!args.out) throw new UsageError('evidence export: --out FILE is required')
+      if (!existsSync(dirname(args.out))) throw new UsageError(`evidence export: folder ${dirname(args.out)} does not exist`)
+      const bundle = await withStore(deps, config, (store) => exportEvidence(config, store, { now: deps.clock.now(), days, out: args.out as string }))
+      const c = bundle.compliance
+      const summary = {
+        out: args.out, generatedAt: bundle.generatedAt, period: bundle.period, users: bundle.accessReview.users.length,
+        apiKeys: bundle.apiKeys.length, auditEvents: bundle.audit.statistics?.events ?? null, compliant: c.compliant, summary: c.summary
+      }
+      io.out(args.json
+        ? JSON.stringify(summary)
+        : `wrote ${args.out} (mode 0600): ${summary.users} user(s), ${summary.apiKeys} key(s), ${summary.auditEvents ?? 'no'} audit event(s) in ${days} day(s); ` +
+          `compliance ${c.compliant ? 'COMPLIANT' : 'NOT COMPLIANT'} (${c.summary.fail} fail, ${c.summary.warn} warn)`)
+      return 0
+    }
+  }
+}
+
+export const opsCommands: Record<string, CommandHandler> = createOpsCommands()
