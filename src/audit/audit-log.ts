@@ -1,0 +1,225 @@
+// The one audit emitter: builds each event, links it into this replica's chain, writes it to every
+// sink, and writes signed checkpoints beside each file sink.
+import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs'
+import { createPublicKey, type KeyObject } from 'node:crypto'
+import type { Writable } from 'node:stream'
+import type { Clock } from '../clock.js'
+import type { GatehouseConfig } from '../config/schema.js'
+import { errors } from '../errors.js'
+import { createChain, REPLICA_ID, type ChainPoint } from './chain.js'
+import { keyFingerprint, parseCheckpoint, signCheckpoint } from './checkpoint.js'
+import { buildEvent } from './event.js'
+import { checkpointPathOf } from './files.js'
+import { serializeLine } from './serialize.js'
+import { createFileSink } from './sinks/file-sink.js'
+import { createStdoutSink } from './sinks/stdout-sink.js'
+import { createSyslogSink } from './sinks/syslog-sink.js'
+import type { AuditSink, FileSinkExtras, SinkProblem } from './sinks/types.js'
+import type { AuditInput } from './types.js'
+
+export interface AuditLog {
+  /** builds the ECS event, chains it, writes it to all sinks; never throws for sink trouble */
+  emit: (input: AuditInput) => void
+  /** at least one sink can write right now */
+  writable: () => boolean
+  /** durable in at least one sink (fdatasync for files); rejects GH_ERR_AUDIT_UNAVAILABLE when none */
+  flush: () => Promise<void>
+  /** final checkpoint, flush, close sinks */
+  close: () => Promise<void>
+  stats: () => { events: number, sinkErrors: number, dropped: number, queueDepth: number }
+  /** per sink, in config order: for /metrics and the compliance check */
+  sinks: () => Array<{ type: 'file' | 'stdout' | 'syslog', writable: boolean, dropped: number, queueDepth: number, errors: number }>
+}
+
+export interface AuditLogDeps {
+  config: GatehouseConfig['audit']
+  chainKey: Buffer
+  /** Ed25519 private key */
+  checkpointKey: KeyObject
+  replicaId: string
+  clock: Clock
+  hostName?: string
+  /** where a stdout sink writes; process.stdout by default */
+  stdout?: Writable
+  logger?: { warn: (obj: object, msg: string) => void }
+  /** test knobs */
+  tuning?: { syslogReconnectMinMs?: number, syslogReconnectMaxMs?: number, syslogFlushTimeoutMs?: number, maxPending?: number }
+}
+
+type FileSink = AuditSink & FileSinkExtras
+
+function validate (deps: AuditLogDeps): void {
+  const problems: string[] = []
+  if (!REPLICA_ID.test(deps.replicaId)) problems.push('audit.replicaId: must be 1-64 of A-Z a-z 0-9 . _ -')
+  if (deps.chainKey.length < 32) problems.push('audit chain key: must be at least 32 bytes')
+  if (deps.checkpointKey.type !== 'private' || deps.checkpointKey.asymmetricKeyType !== 'ed25519') {
+    problems.push('audit checkpoint key: must be an Ed25519 private key')
+  }
+  if (problems.length > 0) throw new errors.CONFIG_INVALID(problems.join('\n'))
+}
+
+/** The newest valid checkpoint of `replica` in a checkpoint file. */
+function lastCheckpoint (file: string, replica: string, publicKey: KeyObject): ChainPoint | null {
+  let text: string
+  try { text = readFileSync(file, 'utf8') } catch { return null }
+  const lines = text.split('\n')
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i] as string
+    if (!line.includes(JSON.stringify(replica))) continue
+    const r = parseCheckpoint(line, publicKey)
+    if (r.ok && r.checkpoint.replica === replica) return { seq: r.checkpoint.seq, hash: r.checkpoint.hash }
+  }
+  return null
+}
+
+export async function createAuditLog (deps: AuditLogDeps): Promise<AuditLog> {
+  validate(deps)
+  const { config, clock, replicaId: replica } = deps
+  const publicKey = createPublicKey(deps.checkpointKey)
+  const fingerprint = keyFingerprint(publicKey)
+  const tuning = deps.tuning ?? {}
+  let closed = false
+  let events = 0
+  let checkpointErrors = 0
+  let sinceCheckpoint = 0
+  let checkpointScheduled = false
+  const checkpointed = new Map<FileSink, number>()
+
+  const problems: SinkProblem[] = []
+  let problemScheduled = false
+  // Sinks report from inside their own I/O callbacks; the event is emitted on a later tick.
+  const onProblem = (p: SinkProblem) => {
+    deps.logger?.warn({ sink: p.type, error: p.error, dropped: p.dropped }, 'audit sink problem')
+    problems.push(p)
+    if (!problemScheduled) {
+      problemScheduled = true
+      setImmediate(() => {
+        problemScheduled = false
+        for (const q of problems.splice(0)) {
+          if (!closed) emit({ action: 'audit-sink-error', outcome: 'failure', sink: q })
+        }
+      })
+    }
+  }
+
+  function writeCheckpoint (sink: FileSink, point: ChainPoint): void {
+    if ((checkpointed.get(sink) ?? 0) >= point.seq) return
+    const line = signCheckpoint(deps.checkpointKey, { replica, seq: point.seq, hash: point.hash, time: new Date(clock.now()).toISOString() }, fingerprint)
+    try {
+      const fd = openSync(checkpointPathOf(sink.path), 'a', 0o600)
+      try {
+        writeSync(fd, line + '\n')
+        fsyncSync(fd)
+      } finally { closeSync(fd) }
+      checkpointed.set(sink, point.seq)
+    } catch (err) {
+      checkpointErrors++
+      onProblem({ type: 'file', error: String((err as NodeJS.ErrnoException).code ?? 'EIO') })
+    }
+  }
+
+  /** Checkpoints what each file sink has on disk; events still queued wait for the next one. */
+  function checkpoint (): void {
+    checkpointScheduled = false
+    sinceCheckpoint = 0
+    for (const s of fileSinks) {
+      s.syncNow()
+      const last = s.lastWritten()
+      if (last) writeCheckpoint(s, last)
+    }
+  }
+
+  const sinks: AuditSink[] = []
+  const fileSinks: FileSink[] = []
+  for (const sc of config.sinks) {
+    if (sc.type === 'file') {
+      const s: FileSink = createFileSink({
+        path: sc.path,
+        maxBytes: sc.maxBytes,
+        flushIntervalMs: sc.flushIntervalMs,
+        replica,
+        now: clock.now,
+        onProblem,
+        beforeRotate: (last) => writeCheckpoint(s, last),
+        maxPending: tuning.maxPending
+      })
+      fileSinks.push(s)
+      sinks.push(s)
+    } else if (sc.type === 'stdout') {
+      sinks.push(createStdoutSink({ stream: deps.stdout ?? process.stdout, onProblem }))
+    } else {
+      sinks.push(createSyslogSink({
+        url: sc.url,
+        ca: sc.ca,
+        queueSize: sc.queueSize,
+        appName: sc.appName,
+        hostName: deps.hostName,
+        onProblem,
+        reconnectMinMs: tuning.syslogReconnectMinMs,
+        reconnectMaxMs: tuning.syslogReconnectMaxMs,
+        flushTimeoutMs: tuning.syslogFlushTimeoutMs
+      }))
+    }
+  }
+
+  // Continue this replica's chain from the furthest point any file sink has: its last line, or its
+  // last signed checkpoint when lines after that were lost while the gateway was down (the gap then
+  // shows at the first new line instead of being papered over).
+  let resume: ChainPoint | null = null
+  for (const s of fileSinks) {
+    const tail = s.resumePoint()
+    const cp = lastCheckpoint(checkpointPathOf(s.path), replica, publicKey)
+    if (cp && tail) checkpointed.set(s, Math.min(cp.seq, tail.seq))
+    let best = tail
+    if (cp && (!tail || cp.seq > tail.seq)) {
+      deps.logger?.warn({ path: s.path, checkpointSeq: cp.seq, lastLineSeq: tail?.seq ?? 0 }, 'audit log ends before its last checkpoint: lines were lost')
+      best = cp
+    }
+    if (best && (!resume || best.seq > resume.seq)) resume = best
+  }
+  const chain = createChain(deps.chainKey, replica, resume)
+
+  function emit (input: AuditInput): void {
+    if (closed) return
+    const event = chain.link(buildEvent(input, { time: clock.now(), replica, hostName: deps.hostName }))
+    const line = serializeLine(event)
+    for (const s of sinks) s.write(line, event)
+    events++
+    if (++sinceCheckpoint >= config.checkpoint.everyEvents && !checkpointScheduled && fileSinks.length > 0) {
+      checkpointScheduled = true
+      setImmediate(checkpoint)
+    }
+  }
+
+  const timer = setInterval(() => { if (!closed) checkpoint() }, config.checkpoint.everySeconds * 1000)
+  timer.unref()
+
+  return {
+    emit,
+    writable: () => sinks.some((s) => s.writable()),
+    async flush () {
+      const results = await Promise.all(sinks.map((s) => s.flush()))
+      if (!results.some(Boolean)) throw new errors.AUDIT_UNAVAILABLE()
+    },
+    async close () {
+      if (closed) return
+      // let sink problems already reported become events before the chain is sealed
+      await new Promise((resolve) => setImmediate(resolve))
+      closed = true
+      clearInterval(timer)
+      checkpoint()
+      await Promise.all(sinks.map((s) => s.flush()))
+      await Promise.all(sinks.map((s) => s.close()))
+    },
+    sinks: () => sinks.map((s) => ({ type: s.type, writable: s.writable(), ...s.stats() })),
+    stats () {
+      const st = sinks.map((s) => s.stats())
+      return {
+        events,
+        sinkErrors: checkpointErrors + st.reduce((a, s) => a + s.errors, 0),
+        dropped: st.reduce((a, s) => a + s.dropped, 0),
+        queueDepth: st.reduce((a, s) => a + s.queueDepth, 0)
+      }
+    }
+  }
+}

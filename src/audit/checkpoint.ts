@@ -1,0 +1,36 @@
+// Signed checkpoints: Ed25519 over the canonical form of { type, replica, seq, hash, time }.
+import { createPublicKey, createHash, sign, verify, type KeyObject } from 'node:crypto'
+import { canonicalJson, serializeLine } from './serialize.js'
+import { REPLICA_ID } from './chain.js'
+
+export interface Checkpoint { type: 'checkpoint', replica: string, seq: number, hash: string, time: string, key: string }
+export interface SignedCheckpoint extends Checkpoint { sig: string }
+
+/** Short fingerprint of the public key, so an operator can tell which key signed a checkpoint. */
+export function keyFingerprint (key: KeyObject): string {
+  const pub = key.type === 'private' ? createPublicKey(key) : key
+  return createHash('sha256').update(pub.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 16)
+}
+
+export function signCheckpoint (privateKey: KeyObject, c: Omit<Checkpoint, 'type' | 'key'>, fingerprint = keyFingerprint(privateKey)): string {
+  const body: Checkpoint = { type: 'checkpoint', replica: c.replica, seq: c.seq, hash: c.hash, time: c.time, key: fingerprint }
+  const sig = sign(null, Buffer.from(canonicalJson(body)), privateKey).toString('base64')
+  return serializeLine({ ...body, sig })
+}
+
+export type CheckpointCheck = { ok: true, checkpoint: SignedCheckpoint } | { ok: false, reason: string }
+
+export function parseCheckpoint (line: string, publicKey: KeyObject): CheckpointCheck {
+  let v: unknown
+  try { v = JSON.parse(line) } catch { return { ok: false, reason: 'checkpoint is not JSON' } }
+  const c = v as Partial<SignedCheckpoint> | null
+  if (c === null || typeof c !== 'object' || c.type !== 'checkpoint' || typeof c.replica !== 'string' ||
+    !REPLICA_ID.test(c.replica) || typeof c.seq !== 'number' || !Number.isSafeInteger(c.seq) || c.seq < 1 ||
+    typeof c.hash !== 'string' || !/^[0-9a-f]{64}$/.test(c.hash) || typeof c.time !== 'string' ||
+    typeof c.key !== 'string' || typeof c.sig !== 'string') {
+    return { ok: false, reason: 'checkpoint is malformed' }
+  }
+  const { sig, ...body } = c as SignedCheckpoint
+  const good = verify(null, Buffer.from(canonicalJson(body)), publicKey, Buffer.from(sig, 'base64'))
+  return good ? { ok: true, checkpoint: c as SignedCheckpoint } : { ok: false, reason: 'forged checkpoint: signature does not verify' }
+}

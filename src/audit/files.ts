@@ -1,0 +1,77 @@
+// File naming (rotated files, checkpoint files) and reading the tail of a log on open.
+import { closeSync, fstatSync, openSync, readSync, readdirSync, existsSync } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
+import { isChainLink, type ChainPoint } from './chain.js'
+
+const ROTATED = /^(.*)\.(\d{8}T\d{9}Z)(?:\.(\d+))?$/
+
+export const checkpointPathOf = (logPath: string) => logPath + '.checkpoints'
+
+/** `<path>.<UTC yyyymmddThhmmssmmmZ>`, with `.<n>` added if that name is taken. */
+export function rotatedName (path: string, time: number, exists: (p: string) => boolean = existsSync): string {
+  const stamp = new Date(time).toISOString().replace(/[-:.]/g, '')
+  let name = `${path}.${stamp}`
+  for (let n = 1; exists(name); n++) name = `${path}.${stamp}.${n}`
+  return name
+}
+
+/** The active log a rotated file belonged to, or null when the name is not a rotated one. */
+export function baseOfRotated (file: string): string | null {
+  const m = ROTATED.exec(file)
+  return m ? (m[1] as string) : null
+}
+
+/** Rotated siblings of `path`, newest first. */
+export function rotatedSiblings (path: string): string[] {
+  let names: string[]
+  try { names = readdirSync(dirname(path)) } catch { return [] }
+  const base = basename(path)
+  return names
+    .map((n) => ({ n, m: ROTATED.exec(n) }))
+    .filter((x) => x.m !== null && x.m[1] === base)
+    .sort((a, b) => {
+      const [sa, sb] = [a.m?.[2] ?? '', b.m?.[2] ?? '']
+      return sa === sb ? Number(b.m?.[3] ?? 0) - Number(a.m?.[3] ?? 0) : (sa < sb ? 1 : -1)
+    })
+    .map((x) => join(dirname(path), x.n))
+}
+
+/**
+ * The chain head of `replica` in `file`: the last complete line that is one of its events, read
+ * backwards in blocks so a large log costs only its tail. Null when the file has none.
+ */
+export function lastChainPoint (file: string, replica: string): ChainPoint | null {
+  let fd: number
+  try { fd = openSync(file, 'r') } catch { return null }
+  try {
+    const size = fstatSync(fd).size
+    const block = 65536
+    let end = size
+    let carry = Buffer.alloc(0)
+    while (end > 0) {
+      const start = Math.max(0, end - block)
+      const buf = Buffer.alloc(end - start)
+      readSync(fd, buf, 0, buf.length, start)
+      let data = Buffer.concat([buf, carry])
+      // lines fully inside `data` end at a newline; the piece before the first newline may be partial
+      let stop = data.length
+      while (stop > 0) {
+        const nl = data.lastIndexOf(0x0a, stop - 1)
+        if (nl < 0 && start > 0) break
+        const line = data.subarray(nl + 1, stop).toString('utf8')
+        stop = nl < 0 ? 0 : nl
+        if (!line.endsWith('}') || !line.includes(`"replica":${JSON.stringify(replica)}`)) continue
+        try {
+          const chain = (JSON.parse(line) as { gatehouse?: { chain?: unknown } }).gatehouse?.chain
+          if (isChainLink(chain) && chain.replica === replica) return { seq: chain.seq, hash: chain.hash }
+        } catch { /* not an event line: keep looking */ }
+      }
+      data = data.subarray(0, stop)
+      carry = data
+      end = start
+    }
+    return null
+  } finally {
+    closeSync(fd)
+  }
+}

@@ -1,0 +1,7 @@
+// The audit trail's public surface (SPEC §7): one emitter, its sinks, and the verifier.
+export type { AuditAction, AuditInput, AuditEvent, AuditRequestInput, ChainLink } from './types.js'
+export { AUDIT_ACTIONS, ACTIONS } from './actions.js'
+export { createAuditLog, type AuditLog, type AuditLogDeps } from './audit-log.js'
+export { verifyAuditFiles, type VerifyResult, type VerifyCode } from './verify.js'
+export { generateAuditKeys, type AuditKeys } from './keys.js'
+export { checkpointPathOf } from './files.js'

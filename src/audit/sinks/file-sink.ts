@@ -1,0 +1,240 @@
+// Append-only file sink. Plain fs rather than sonic-boom: the sink must know exactly which events
+// reached the file (a checkpoint may vouch only for those), rotate on an exact line boundary with a
+// checkpoint in between, fdatasync on its own schedule and on demand, and notice when its path was
+// deleted or replaced underneath it — none of which sonic-boom exposes.
+import { closeSync, fdatasync, fdatasyncSync, fstatSync, mkdirSync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs'
+import { dirname } from 'node:path'
+import type { ChainPoint } from '../chain.js'
+import { lastChainPoint, rotatedName, rotatedSiblings } from '../files.js'
+import type { AuditEvent } from '../types.js'
+import type { AuditSink, FileSinkExtras, SinkProblem } from './types.js'
+
+export interface FileSinkOptions {
+  path: string
+  maxBytes: number
+  flushIntervalMs: number
+  replica: string
+  now: () => number
+  onProblem: (p: SinkProblem) => void
+  /** called after the old file is synced and before it is renamed, with its last event */
+  beforeRotate: (last: ChainPoint) => void
+  /** lines held in memory while the file cannot be written; the oldest are dropped beyond this */
+  maxPending?: number
+}
+
+interface Pending { buf: Buffer, point: ChainPoint }
+
+const errCode = (err: unknown) => String((err as NodeJS.ErrnoException)?.code ?? 'EIO')
+
+export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras {
+  const maxPending = o.maxPending ?? 100_000
+  let fd: number | null = null
+  let ino = { dev: 0, ino: 0 }
+  let size = 0
+  let healthy = true // so that a failure to open at start is reported
+  let closed = false
+  let pending: Pending[] = []
+  let last: ChainPoint | null = null
+  let written = 0 // lines written, ever
+  let synced = 0 // lines known to be on disk
+  let syncing: Promise<void> | null = null
+  let dropped = 0
+  let unreported = 0
+  let errors = 0
+  let scheduled = false
+
+  function fail (err: unknown) {
+    if (healthy) {
+      errors++
+      healthy = false
+      o.onProblem({ type: 'file', error: errCode(err) })
+    }
+  }
+
+  function recover () {
+    if (healthy) return
+    healthy = true
+    if (unreported > 0) {
+      o.onProblem({ type: 'file', error: 'dropped_while_unwritable', dropped: unreported })
+      unreported = 0
+    }
+  }
+
+  function open (createDir: boolean): boolean {
+    try {
+      // a failed mkdir shows up as the open's error, which names the real problem
+      if (createDir) try { mkdirSync(dirname(o.path), { recursive: true, mode: 0o700 }) } catch { /* see open */ }
+      const f = openSync(o.path, 'a', 0o600)
+      const st = fstatSync(f)
+      if (st.size > 0) {
+        // a line cut by a crash must not swallow the next event: start on a fresh line
+        const tail = Buffer.alloc(1)
+        const r = openSync(o.path, 'r')
+        try { readSync(r, tail, 0, 1, st.size - 1) } finally { closeSync(r) }
+        if (tail[0] !== 0x0a) writeSync(f, '\n')
+      }
+      fd = f
+      ino = { dev: st.dev, ino: st.ino }
+      size = fstatSync(f).size
+      return true
+    } catch (err) {
+      fd = null
+      fail(err)
+      return false
+    }
+  }
+
+  function closeFd () {
+    if (fd === null) return
+    const f = fd
+    fd = null
+    try { fdatasyncSync(f) } catch { /* the data either made it or the sink is already failing */ }
+    try { closeSync(f) } catch { /* already closed */ }
+  }
+
+  /** The path must still name the file we hold open; a deleted or replaced log is reopened. */
+  function checkPath () {
+    if (fd === null) { if (open(false)) recover(); return }
+    let same = false
+    try {
+      const st = statSync(o.path)
+      same = st.ino === ino.ino && st.dev === ino.dev
+    } catch { /* missing */ }
+    if (!same) {
+      closeFd()
+      if (open(false)) recover()
+    }
+  }
+
+  /** False when the file could not be rotated; the caller then keeps appending rather than lose events. */
+  function rotate (): boolean {
+    if (fd === null) return false
+    try {
+      fdatasyncSync(fd)
+      synced = written
+      if (last !== null) o.beforeRotate(last)
+      renameSync(o.path, rotatedName(o.path, o.now()))
+    } catch (err) {
+      fail(err)
+      return false
+    }
+    closeFd()
+    open(false)
+    return true
+  }
+
+  function writeAll (buf: Buffer) {
+    let off = 0
+    while (off < buf.length) off += writeSync(fd as number, buf, off, buf.length - off)
+  }
+
+  /** Writes what is queued. Lines that cannot be written stay queued. */
+  function drain () {
+    scheduled = false
+    if (pending.length === 0) return
+    if (fd === null) { if (!open(false)) return }
+    let i = 0
+    let oversize = false
+    try {
+      while (i < pending.length) {
+        // one write per run of lines that fits before the size limit
+        let j = i
+        let bytes = 0
+        while (j < pending.length) {
+          const len = (pending[j] as Pending).buf.length
+          if (!oversize && size + bytes + len > o.maxBytes && size + bytes > 0) break
+          bytes += len
+          j++
+        }
+        if (j === i) {
+          oversize = !rotate()
+          if (fd === null) break
+          continue
+        }
+        writeAll(j - i === 1 ? (pending[i] as Pending).buf : Buffer.concat(pending.slice(i, j).map((p) => p.buf), bytes))
+        size += bytes
+        written += j - i
+        last = (pending[j - 1] as Pending).point
+        i = j
+      }
+      recover()
+    } catch (err) {
+      fail(err)
+    }
+    pending = i === 0 ? pending : pending.slice(i)
+  }
+
+  function syncOnce (): Promise<void> {
+    if (syncing) return syncing
+    if (fd === null) return Promise.resolve()
+    const upto = written
+    const f = fd
+    syncing = new Promise<void>((resolve) => {
+      fdatasync(f, (err) => {
+        syncing = null
+        if (err && f === fd) fail(err)
+        else if (!err) synced = Math.max(synced, upto)
+        resolve()
+      })
+    })
+    return syncing
+  }
+
+  const timer = setInterval(() => {
+    checkPath()
+    drain()
+    if (written > synced && healthy) void syncOnce()
+  }, o.flushIntervalMs)
+  timer.unref()
+
+  open(true)
+  const resume = (() => {
+    const here = lastChainPoint(o.path, o.replica)
+    if (here) return here
+    // only the newest rotated file: older ones each end at a checkpoint, which the log also reads
+    const newest = rotatedSiblings(o.path)[0]
+    return newest === undefined ? null : lastChainPoint(newest, o.replica)
+  })()
+  last = resume
+
+  return {
+    type: 'file',
+    path: o.path,
+    write (line: string, ev: AuditEvent) {
+      if (closed) return
+      pending.push({ buf: Buffer.from(line + '\n'), point: { seq: ev.gatehouse.chain.seq, hash: ev.gatehouse.chain.hash } })
+      if (pending.length > maxPending) {
+        const n = pending.length - maxPending
+        pending = pending.slice(n)
+        dropped += n
+        unreported += n
+      }
+      if (!scheduled) { scheduled = true; setImmediate(drain) }
+    },
+    writable: () => healthy && fd !== null,
+    async flush () {
+      drain()
+      if (!healthy || pending.length > 0) return false
+      const target = written
+      for (let tries = 0; synced < target && tries < 3 && healthy; tries++) await syncOnce()
+      return synced >= target && healthy
+    },
+    syncNow () {
+      drain()
+      if (fd === null || !healthy) return false
+      try { fdatasyncSync(fd); synced = written } catch (err) { fail(err); return false }
+      return pending.length === 0
+    },
+    lastWritten: () => last,
+    resumePoint: () => resume,
+    async close () {
+      if (closed) return
+      drain()
+      closed = true
+      clearInterval(timer)
+      if (syncing) await syncing
+      closeFd()
+    },
+    stats: () => ({ dropped, queueDepth: pending.length, errors })
+  }
+}

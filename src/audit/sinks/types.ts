@@ -1,0 +1,26 @@
+import type { ChainPoint } from '../chain.js'
+import type { AuditEvent } from '../types.js'
+
+export interface SinkProblem { type: 'file' | 'stdout' | 'syslog', error?: string, dropped?: number }
+
+export interface AuditSink {
+  readonly type: 'file' | 'stdout' | 'syslog'
+  /** Queues one event; never throws. `line` has no newline. */
+  write: (line: string, event: AuditEvent) => void
+  /** True when the sink can deliver right now. */
+  writable: () => boolean
+  /** Resolves true once everything written before the call is persisted (on disk, on the wire). */
+  flush: () => Promise<boolean>
+  close: () => Promise<void>
+  stats: () => { dropped: number, queueDepth: number, errors: number }
+}
+
+export interface FileSinkExtras {
+  /** The last event actually written to the file (what a checkpoint may vouch for). */
+  lastWritten: () => ChainPoint | null
+  /** The chain head found in the existing file(s) on open. */
+  resumePoint: () => ChainPoint | null
+  /** Writes what is queued and fdatasyncs, synchronously; true when nothing is left unwritten. */
+  syncNow: () => boolean
+  readonly path: string
+}

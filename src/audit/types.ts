@@ -1,0 +1,72 @@
+// The typed inputs an audit event is built from, and the event shape it becomes (SPEC §7).
+// Inputs carry no free-form text: every string field has a bounded, known meaning.
+
+export type AuditAction = 'login' | 'mfa-verify' | 'mfa-enroll' | 'logout' | 'account-locked' | 'account-unlocked' |
+  'token-rejected' | 'totp-replay' | 'access-denied' | 'model-request' | 'user-created' | 'user-disabled' |
+  'user-enabled' | 'role-changed' | 'mfa-reset' | 'password-changed' | 'key-created' | 'key-revoked' |
+  'config-loaded' | 'audit-sink-error'
+
+export interface AuditRequestInput {
+  method: string
+  path: string
+  status: number
+  durationNs: bigint | number
+  model?: string | null
+  inputTokens?: number | null
+  outputTokens?: number | null
+  decision: 'allow' | 'deny'
+  reason?: string | null
+  credential?: 'session' | 'api_key' | null
+  masked?: Record<string, number>
+}
+
+export interface AuditInput {
+  action: AuditAction
+  outcome: 'success' | 'failure'
+  sourceIp?: string
+  userName?: string
+  requestId?: string
+  request?: AuditRequestInput
+  /** the subject of an admin change */
+  target?: { userName?: string, role?: string, keyId?: string, keyName?: string }
+  /** short machine reason: 'bad_password', 'unknown_user', 'locked', 'expired', … */
+  reason?: string
+  /** config-loaded */
+  config?: { hash: string }
+  /** audit-sink-error */
+  sink?: { type: string, dropped?: number, error?: string }
+}
+
+export interface ChainLink { replica: string, seq: number, prev: string, hash: string }
+
+/** A built event. Nested ECS objects; optional parts are absent, not null, unless SPEC §7 lists them. */
+export interface AuditEvent {
+  '@timestamp': string
+  ecs: { version: string }
+  event: {
+    kind: 'event'
+    category: string[]
+    type: string[]
+    action: AuditAction
+    outcome: 'success' | 'failure'
+    duration?: number
+    reason?: string
+  }
+  service: { name: 'gatehouse', node: { name: string } }
+  host?: { name: string }
+  source?: { ip: string }
+  user?: { name?: string, target?: { name?: string, roles?: string[] } }
+  http?: { request: { id?: string, method?: string }, response?: { status_code: number } }
+  url?: { path: string }
+  gen_ai?: { request: { model: string | null }, usage: { input_tokens: number | null, output_tokens: number | null } }
+  gatehouse: {
+    decision?: 'allow' | 'deny'
+    reason?: string | null
+    credential?: 'session' | 'api_key' | null
+    masked?: Record<string, number>
+    key?: { id?: string, name?: string, role?: string }
+    config?: { hash: string }
+    sink?: { type: string, dropped?: number, error?: string }
+    chain: ChainLink
+  }
+}

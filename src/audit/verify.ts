@@ -1,0 +1,202 @@
+// `gatehouse audit verify`: checks each replica's chain across files and every signed checkpoint,
+// and names the first bad line with the reason.
+import { accessSync, constants, createReadStream, existsSync, statSync } from 'node:fs'
+import { errors } from '../errors.js'
+import type { KeyObject } from 'node:crypto'
+import { expectedHash, GENESIS, isChainLink } from './chain.js'
+import { parseCheckpoint } from './checkpoint.js'
+import { baseOfRotated, checkpointPathOf } from './files.js'
+import { serializeLine } from './serialize.js'
+import type { AuditEvent } from './types.js'
+
+export type VerifyCode = 'malformed' | 'modified' | 'deleted' | 'inserted' | 'reordered' | 'chain_broken' |
+  'chain_start' | 'forged_checkpoint' | 'checkpoint_mismatch' | 'truncated'
+
+export interface VerifyResult {
+  ok: boolean
+  events: number
+  checkpoints: number
+  firstBad?: { file: string, line: number, reason: string, code: VerifyCode }
+  replicas: Array<{ replica: string, firstSeq: number, lastSeq: number, lastCheckpointSeq: number | null }>
+  /** not failures: facts an auditor should know (events not yet covered by a checkpoint, …) */
+  notes: string[]
+}
+
+interface Line { line: number, text: string, partial: boolean }
+
+/** Lines split on LF only (a CR inside a line is content, and content a writer never produces). */
+async function * readLines (file: string): AsyncGenerator<Line> {
+  let carry = Buffer.alloc(0)
+  let n = 0
+  for await (const chunk of createReadStream(file)) {
+    let data = carry.length > 0 ? Buffer.concat([carry, chunk as Buffer]) : chunk as Buffer
+    let start = 0
+    for (let nl = data.indexOf(0x0a); nl >= 0; nl = data.indexOf(0x0a, start)) {
+      yield { line: ++n, text: decode(data.subarray(start, nl)), partial: false }
+      start = nl + 1
+    }
+    data = data.subarray(start)
+    carry = Buffer.from(data)
+  }
+  if (carry.length > 0) yield { line: n + 1, text: decode(carry), partial: true }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+function decode (b: Buffer): string {
+  try { return utf8.decode(b) } catch { return '\uFFFD<invalid UTF-8>' }
+}
+
+type Parsed = { ok: true, event: AuditEvent } | { ok: false, reason: string }
+
+function parseEvent (l: Line): Parsed {
+  if (l.partial) return { ok: false, reason: 'last line has no newline: an incomplete or appended write' }
+  let v: unknown
+  try { v = JSON.parse(l.text) } catch { return { ok: false, reason: 'line is not JSON' } }
+  const chain = (v as { gatehouse?: { chain?: unknown } } | null)?.gatehouse?.chain
+  if (!isChainLink(chain)) return { ok: false, reason: 'line has no valid gatehouse.chain' }
+  // byte-exact: duplicate keys or re-encodings that a SIEM might read differently are edits too
+  if (serializeLine(v) !== l.text) return { ok: false, reason: 'line is not in the form Gatehouse writes (edited)' }
+  return { ok: true, event: v as AuditEvent }
+}
+
+/** Checkpoint files that belong to the given logs: `<log>.checkpoints`, also for rotated logs. */
+function checkpointFilesFor (logs: string[]): string[] {
+  const out = new Set<string>()
+  for (const f of logs) {
+    for (const c of [checkpointPathOf(f), checkpointPathOf(baseOfRotated(f) ?? f)]) if (existsSync(c)) out.add(c)
+  }
+  return [...out]
+}
+
+const maxKey = (m: Map<number, unknown>) => { let x = 0; for (const k of m.keys()) x = Math.max(x, k); return x }
+
+async function firstSeqOf (file: string): Promise<number> {
+  for await (const l of readLines(file)) {
+    const p = parseEvent(l)
+    return p.ok ? p.event.gatehouse.chain.seq : 0
+  }
+  return 0
+}
+
+export async function verifyAuditFiles (
+  files: string[],
+  keys: { chainKey: Buffer, checkpointPublicKey: KeyObject },
+  options: { checkpointFiles?: string[] } = {}
+): Promise<VerifyResult> {
+  for (const f of [...files, ...(options.checkpointFiles ?? [])]) {
+    try {
+      accessSync(f, constants.R_OK)
+      if (!statSync(f).isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' })
+    } catch (err) {
+      throw new errors.USAGE(`cannot read ${f}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`)
+    }
+  }
+  const given = files.filter((f) => f.endsWith('.checkpoints'))
+  const logs = files.filter((f) => !f.endsWith('.checkpoints'))
+  const cpFiles = [...new Set([...given, ...(options.checkpointFiles ?? []), ...checkpointFilesFor(logs)])]
+  const result: VerifyResult = { ok: true, events: 0, checkpoints: 0, replicas: [], notes: [] }
+  const bad = (file: string, line: number, code: VerifyCode, reason: string): VerifyResult =>
+    ({ ...result, ok: false, firstBad: { file, line, code, reason: `${code}: ${reason}` } })
+
+  // 1. checkpoints: every one must carry a valid signature
+  const cps = new Map<string, Map<number, { hash: string, file: string, line: number }>>()
+  for (const file of cpFiles) {
+    for await (const l of readLines(file)) {
+      if (l.text === '' && !l.partial) continue
+      const r = parseCheckpoint(l.text, keys.checkpointPublicKey)
+      if (!r.ok) return bad(file, l.line, 'forged_checkpoint', r.reason)
+      const c = r.checkpoint
+      const byReplica = cps.get(c.replica) ?? new Map()
+      cps.set(c.replica, byReplica)
+      const seen = byReplica.get(c.seq)
+      if (seen && seen.hash !== c.hash) return bad(file, l.line, 'forged_checkpoint', `contradicts the checkpoint at ${seen.file}:${seen.line} for seq ${c.seq}`)
+      byReplica.set(c.seq, { hash: c.hash, file, line: l.line })
+      result.checkpoints++
+    }
+  }
+
+  // 2. logs, in chain order: rotated files sort by the first sequence number they hold
+  const order = await Promise.all(logs.map(async (f, i) => ({ f, i, seq: await firstSeqOf(f) })))
+  order.sort((a, b) => a.seq - b.seq || a.i - b.i)
+  const sorted = order.map((o) => o.f)
+
+  /** On the first out-of-sequence line: is the missing one further on (reordered) or gone (deleted)? */
+  async function appearsLater (replica: string, seq: number, fromFile: number, fromLine: number): Promise<boolean> {
+    for (let fi = fromFile; fi < sorted.length; fi++) {
+      for await (const l of readLines(sorted[fi] as string)) {
+        if (fi === fromFile && l.line <= fromLine) continue
+        const p = parseEvent(l)
+        if (p.ok && p.event.gatehouse.chain.replica === replica && p.event.gatehouse.chain.seq === seq) return true
+      }
+    }
+    return false
+  }
+
+  const state = new Map<string, { first: number, seq: number, hash: string, file: string, line: number }>()
+  for (let fi = 0; fi < sorted.length; fi++) {
+    const file = sorted[fi] as string
+    for await (const l of readLines(file)) {
+      const p = parseEvent(l)
+      if (!p.ok) return bad(file, l.line, 'malformed', p.reason)
+      const ev = p.event
+      const c = ev.gatehouse.chain
+      if (expectedHash(keys.chainKey, ev) !== c.hash) {
+        return bad(file, l.line, 'modified', 'the hash does not match the line\'s content (line edited, or inserted without the key)')
+      }
+      const st = state.get(c.replica)
+      const anchors = cps.get(c.replica)
+      if (!st) {
+        const anchor = anchors?.get(c.seq - 1)
+        if (c.seq === 1 ? c.prev !== GENESIS : anchor?.hash !== c.prev) {
+          return bad(file, l.line, 'chain_start', c.seq === 1
+            ? 'seq 1 does not start from the genesis hash'
+            : `replica ${c.replica} starts at seq ${c.seq}: the events before it are missing and no signed checkpoint vouches for seq ${c.seq - 1}`)
+        }
+      } else if (c.seq > st.seq + 1) {
+        const want = st.seq + 1
+        return (await appearsLater(c.replica, want, fi, l.line))
+          ? bad(file, l.line, 'reordered', `expected seq ${want} of replica ${c.replica}, found seq ${c.seq}; seq ${want} comes later`)
+          : bad(file, l.line, 'deleted', `expected seq ${want} of replica ${c.replica}, found seq ${c.seq}: ${c.seq - want} event(s) missing`)
+      } else if (c.seq <= st.seq) {
+        // everything up to st.seq was contiguous, so this seq was seen before: a copy was inserted
+        return bad(file, l.line, 'inserted', `seq ${c.seq} of replica ${c.replica} appears again after seq ${st.seq}`)
+      } else if (c.prev !== st.hash) {
+        return bad(file, l.line, 'chain_broken', `prev does not match the hash of seq ${st.seq}`)
+      }
+      const cp = anchors?.get(c.seq)
+      if (cp && cp.hash !== c.hash) {
+        return bad(file, l.line, 'checkpoint_mismatch', `seq ${c.seq} differs from what the signed checkpoint at ${cp.file}:${cp.line} vouches for`)
+      }
+      state.set(c.replica, { first: st?.first ?? c.seq, seq: c.seq, hash: c.hash, file, line: l.line })
+      result.events++
+    }
+  }
+
+  // 3. a checkpoint beyond the last line means the tail was cut
+  for (const [replica, byReplica] of cps) {
+    const maxCp = maxKey(byReplica)
+    const st = state.get(replica)
+    const cp = byReplica.get(maxCp)
+    if (!st) {
+      if (logs.length > 0) {
+        return bad(sorted[sorted.length - 1] ?? logs[0] as string, 1, 'truncated',
+          `no events of replica ${replica}, but the signed checkpoint at ${cp?.file}:${cp?.line} vouches for seq ${maxCp}`)
+      }
+      continue
+    }
+    if (maxCp > st.seq) {
+      return bad(st.file, st.line + 1, 'truncated',
+        `the log of replica ${replica} ends at seq ${st.seq} (line ${st.line}) but the signed checkpoint at ${cp?.file}:${cp?.line} vouches for seq ${maxCp}: the tail was cut`)
+    }
+  }
+  for (const [replica, st] of state) {
+    const byReplica = cps.get(replica)
+    const lastCp = byReplica && byReplica.size > 0 ? maxKey(byReplica) : null
+    result.replicas.push({ replica, firstSeq: st.first, lastSeq: st.seq, lastCheckpointSeq: lastCp })
+    if (lastCp === null || lastCp < st.seq) {
+      result.notes.push(`replica ${replica}: seq ${(lastCp ?? 0) + 1}..${st.seq} are not yet covered by a signed checkpoint`)
+    }
+    if (st.first > 1) result.notes.push(`replica ${replica}: starts at seq ${st.first}, anchored by a signed checkpoint (earlier files not given)`)
+  }
+  return result
+}

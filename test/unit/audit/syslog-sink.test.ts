@@ -1,0 +1,118 @@
+// The syslog sink over a real TCP socket: delivery, reconnection, and the bounded queue's drop count.
+import { afterEach, describe, expect, it } from 'vitest'
+import { createServer, type Server, type Socket } from 'node:net'
+import { join } from 'node:path'
+import { auditConfig, fileSink, lines, openLog, tempDir } from './fixtures.js'
+import type { SinkConfig } from '../../../src/config/schema.js'
+
+let cleanup: Array<() => unknown> = []
+afterEach(async () => { for (const c of cleanup.reverse()) await c(); cleanup = [] })
+
+const until = async (cond: () => boolean, ms = 5000) => {
+  const end = Date.now() + ms
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time')
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+/** A syslog receiver that splits octet-counted frames, whatever the TCP chunking. */
+function receiver (port = 0): Promise<{ server: Server, port: number, frames: string[], sockets: Set<Socket> }> {
+  const frames: string[] = []
+  const sockets = new Set<Socket>()
+  const server = createServer((s) => {
+    sockets.add(s)
+    s.on('close', () => sockets.delete(s))
+    let buf = Buffer.alloc(0)
+    s.on('data', (chunk) => {
+      buf = Buffer.concat([buf, chunk])
+      for (;;) {
+        const sp = buf.indexOf(0x20)
+        if (sp < 0) return
+        const len = Number(buf.subarray(0, sp).toString())
+        if (!Number.isInteger(len) || buf.length < sp + 1 + len) return
+        frames.push(buf.subarray(sp + 1, sp + 1 + len).toString('utf8'))
+        buf = buf.subarray(sp + 1 + len)
+      }
+    })
+  })
+  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => {
+    resolve({ server, port: (server.address() as { port: number }).port, frames, sockets })
+  }))
+}
+
+const stop = (r: { server: Server, sockets: Set<Socket> }) => new Promise<void>((resolve) => {
+  for (const s of r.sockets) s.destroy()
+  r.server.close(() => resolve())
+})
+
+async function freePort (): Promise<number> {
+  const r = await receiver()
+  await stop(r)
+  return r.port
+}
+
+const syslog = (port: number, queueSize = 10000): SinkConfig => ({ type: 'syslog', url: `tcp://127.0.0.1:${port}`, ca: null, queueSize, appName: 'gatehouse' })
+const jsonOf = (frame: string) => JSON.parse(frame.slice(frame.indexOf('] {') + 2))
+const tuning = { syslogReconnectMinMs: 20, syslogReconnectMaxMs: 100, syslogFlushTimeoutMs: 500 }
+
+describe('syslog sink', () => {
+  it('delivers every event as one octet-counted RFC 5424 frame, in order', async () => {
+    const r = await receiver()
+    cleanup.push(() => stop(r))
+    const log = await openLog(auditConfig([syslog(r.port)]), { tuning })
+    cleanup.push(() => log.close())
+    await until(() => log.writable())
+    for (let i = 0; i < 50; i++) log.emit({ action: 'login', outcome: 'success', userName: `u${i}`, requestId: `q${i}` })
+    await log.flush()
+    await until(() => r.frames.length === 50)
+    expect(r.frames.map((f) => jsonOf(f).gatehouse.chain.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1))
+    expect(r.frames.every((f) => f.startsWith('<86>1 '))).toBe(true)
+  })
+
+  it('counts drops beyond queueSize while the server is down, reports them as audit-sink-error, and delivers the rest when it is back', async () => {
+    const t = tempDir()
+    cleanup.push(t.cleanup)
+    const port = await freePort()
+    const path = join(t.dir, 'audit.log')
+    const log = await openLog(auditConfig([fileSink(path), syslog(port, 5)], { failClosed: false }), { tuning })
+    cleanup.push(() => log.close())
+    for (let i = 0; i < 12; i++) log.emit({ action: 'login', outcome: 'failure', userName: `u${i}`, reason: 'bad_password' })
+    await log.flush() // the file sink keeps everything
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(log.writable()).toBe(true) // the file still writes
+    const inFile = lines(path).map((l) => JSON.parse(l))
+    expect(inFile.length).toBeGreaterThanOrEqual(13) // 12 + the sink error
+    const st = log.stats()
+    expect(st.dropped).toBe(inFile.length - 5)
+    expect(st.queueDepth).toBe(5)
+    expect(st.sinkErrors).toBeGreaterThanOrEqual(1)
+    expect(inFile.some((e) => e.event.action === 'audit-sink-error' && e.gatehouse.sink.type === 'syslog')).toBe(true)
+
+    const r = await receiver(port)
+    cleanup.push(() => stop(r))
+    await until(() => r.frames.some((f) => jsonOf(f).gatehouse.sink?.dropped !== undefined))
+    const got = r.frames.map(jsonOf)
+    // the queue kept the newest five, and the report of what was dropped follows them
+    expect(got.slice(0, 5).map((e) => e.gatehouse.chain.seq)).toEqual(inFile.slice(-5).map((e) => e.gatehouse.chain.seq))
+    const report = got.find((e) => e.gatehouse.sink?.dropped !== undefined)
+    expect(report.gatehouse.sink).toEqual({ type: 'syslog', error: 'queue_full', dropped: st.dropped })
+    expect(report.event.action).toBe('audit-sink-error')
+  })
+
+  it('is not writable while the server is away and reconnects when it returns', async () => {
+    const r = await receiver()
+    const port = r.port
+    const log = await openLog(auditConfig([syslog(port)]), { tuning })
+    cleanup.push(() => log.close())
+    await until(() => log.writable())
+    await stop(r)
+    await until(() => !log.writable())
+    log.emit({ action: 'logout', outcome: 'success', userName: 'late' })
+    await expect(log.flush()).rejects.toMatchObject({ code: 'GH_ERR_AUDIT_UNAVAILABLE' })
+    const r2 = await receiver(port)
+    cleanup.push(() => stop(r2))
+    await until(() => log.writable())
+    await until(() => r2.frames.some((f) => jsonOf(f).user?.name === 'late'))
+  })
+})
