@@ -28,6 +28,10 @@ import { adminRoutes } from './admin/routes.js'
 import { createAuditGate } from './pipeline/audit-gate.js'
 import { requestAuditInput } from './pipeline/request-audit.js'
 import { createPromptMaskingGuard } from './pipeline/prompt-masking.js'
+import { createMetrics, type Metrics } from './ops/metrics.js'
+import { metricsRoute } from './ops/metrics-route.js'
+import { createRateLimitGuard } from './ops/rate-limit.js'
+import type { AuditInput } from './audit/index.js'
 
 export interface GatewayOptions {
   clock?: Clock
@@ -50,6 +54,7 @@ export interface Gateway {
   auth: Auth
   policy: Policy
   masking: MaskingEngine | null
+  metrics: Metrics
   secrets: Secrets
   /** stop accepting, let open requests finish up to the drain deadline, then flush and close everything */
   shutdown: () => Promise<void>
@@ -79,10 +84,13 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
     replicaId: safeReplicaId(config.audit.replicaId ?? hostname()),
     clock
   })
-  audit.emit({ action: 'config-loaded', outcome: 'success', config: { hash: configHash(config) } })
+  const metrics = createMetrics({ auditStats: () => audit.stats() })
+  // every event also feeds the auth-failure and lockout counters
+  const emit = (e: AuditInput) => { audit.emit(e); metrics.observeAudit(e) }
+  emit({ action: 'config-loaded', outcome: 'success', config: { hash: configHash(config) } })
 
   const policy = createPolicy(config.rbac.roles)
-  const auth = createAuth({ config, store, sharedState, signingKey: secrets.jwt, totpKey: secrets.totpKey, clock, audit: (e) => audit.emit(e) })
+  const auth = createAuth({ config, store, sharedState, signingKey: secrets.jwt, totpKey: secrets.totpKey, clock, audit: emit })
   const masking = config.masking.enabled
     ? createMaskingEngine({ entities: config.masking.entities, custom: config.masking.custom, key: secrets.maskingKey })
     : null
@@ -126,9 +134,13 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
     },
     async beforeEnd (request, status) {
       request.gh.audited = true
-      audit.emit(requestAuditInput(request, status))
+      emit(requestAuditInput(request, status))
       if (config.audit.failClosed) await audit.flush()
-    }
+    },
+    firstChunk (request) {
+      metrics.observeTtft(request.gh.route?.path ?? 'unknown', request.gh.models[0] ?? null, Number(process.hrtime.bigint() - request.gh.startedAt) / 1e9)
+    },
+    upstreamFailed (_request, kind) { metrics.upstreamError(kind) }
   }
 
   const guards = [
@@ -138,8 +150,12 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
     maskingSupport,
     ...(masking !== null && config.masking.direction === 'both'
       ? [createPromptMaskingGuard(masking, seesRawOutput)]
-      : [])
+      : []),
+    createRateLimitGuard({ sharedState, config: config.rateLimit, clock, observe: metrics })
   ]
+  const requireMetricsRead = async (request: FastifyRequest) => {
+    if (!policy.permits(request.gh.identity?.roles ?? [], 'metrics:read')) throw new errors.FORBIDDEN()
+  }
 
   const revokeSession = async (id: string, actor: { userName?: string, sourceIp?: string, requestId?: string }) => {
     const now = clock.now()
@@ -147,7 +163,7 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
     if (!session) return false
     await store.revokeSession(id, now)
     await sharedState.revoke(revokedSessionKey(id), session.expiresAt, now)
-    audit.emit({ action: 'logout', outcome: 'success', ...actor, target: { userName: session.username }, reason: 'revoked-by-admin' })
+    emit({ action: 'logout', outcome: 'success', ...actor, target: { userName: session.username }, reason: 'revoked-by-admin' })
     return true
   }
 
@@ -168,12 +184,14 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
           if (request.url.startsWith('/auth/') || request.url.startsWith('/admin/')) await gate(request)
         })
         await root.register(auth.routes)
+        await root.register(metricsRoute(metrics, { preHandler: [auth.authenticate, requireMetricsRead] }))
         await root.register(adminRoutes({ userAdmin: auth.userAdmin, store, policy, authenticateSession: auth.authenticateSessionOnly, revokeSession }))
       }
     ],
     onResponse: async (request, reply) => {
       // proxied requests that ended before the proxy (denials, bad requests, upstream errors) are audited here
-      if (request.gh?.route && !request.gh.audited) audit.emit(requestAuditInput(request, reply.statusCode))
+      if (request.gh?.route && !request.gh.audited) emit(requestAuditInput(request, reply.statusCode))
+      metrics.onResponse(request, reply)
     },
     logger: options.logger ?? false
   })
@@ -186,7 +204,7 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
     await store.close()
   }
   return {
-    app, config, upstream, store, sharedState, audit, auth, policy, masking, secrets,
+    app, config, upstream, store, sharedState, audit, auth, policy, masking, metrics, secrets,
     close,
     async shutdown () {
       const deadline = setTimeout(() => { app.server.closeAllConnections() }, options.drainDeadlineMs ?? 30_000)

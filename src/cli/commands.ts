@@ -2,8 +2,10 @@
 import type { CommandHandler } from './main.js'
 import { accountCommands } from './accounts.js'
 import { auditCommands } from './audit.js'
+import { opsCommands } from './ops-commands.js'
 
 export const commandHandlers: Record<string, CommandHandler> = {
   ...accountCommands,
-  ...auditCommands
+  ...auditCommands,
+  ...opsCommands
 }

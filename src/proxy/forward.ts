@@ -5,7 +5,7 @@
 import { PassThrough, type Readable, type Transform } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Upstream } from './upstream.js'
-import { upstreamError } from './upstream.js'
+import { isUpstreamTimeout, upstreamError } from './upstream.js'
 import { upstreamRequestHeaders, clientReplyHeaders } from './headers.js'
 import { streamErrorChunk } from './error-shape.js'
 import { upstreamPath, type ProxiedRoute } from '../rbac/route-map.js'
@@ -19,6 +19,10 @@ export interface ReplyStages {
   json: (request: FastifyRequest, route: ProxiedRoute, body: Buffer, status: number) => Promise<Buffer>
   /** awaited before the reply's last byte leaves: the audit event is written (and flushed) here */
   beforeEnd: (request: FastifyRequest, status: number) => Promise<void>
+  /** the first streamed chunk is on its way to the client (time to first token) */
+  firstChunk?: (request: FastifyRequest) => void
+  /** Ollama could not be reached or failed mid-reply */
+  upstreamFailed?: (request: FastifyRequest, kind: 'timeout' | 'unavailable' | 'mid-stream') => void
 }
 
 export function framingOf (contentType: string | string[] | undefined): Framing {
@@ -63,7 +67,9 @@ export function createForwarder (upstream: Upstream, stages: ReplyStages) {
       })
     } catch (err) {
       if (abort.signal.aborted) return
-      throw upstreamError(err)
+      const mapped = upstreamError(err)
+      stages.upstreamFailed?.(request, isUpstreamTimeout(err) ? 'timeout' : 'unavailable')
+      throw mapped
     }
 
     const framing = route.method === 'HEAD' ? 'json' : framingOf(res.headers['content-type'])
@@ -77,6 +83,7 @@ export function createForwarder (upstream: Upstream, stages: ReplyStages) {
         raw = route.method === 'HEAD' ? (await res.body.dump(), Buffer.alloc(0)) : await readAll(res.body, MAX_JSON_REPLY_BYTES)
       } catch (err) {
         if (abort.signal.aborted) return
+        stages.upstreamFailed?.(request, 'mid-stream')
         throw upstreamError(err)
       }
       const out = route.method === 'HEAD' ? raw : await stages.json(request, route, raw, res.statusCode)
@@ -86,7 +93,11 @@ export function createForwarder (upstream: Upstream, stages: ReplyStages) {
     }
 
     const status = res.statusCode
-    const out = pump(res.body, stages.stream(request, route, framing), framing, () => stages.beforeEnd(request, status), abort)
+    const out = pump(res.body, stages.stream(request, route, framing), framing, {
+      beforeEnd: () => stages.beforeEnd(request, status),
+      firstChunk: () => stages.firstChunk?.(request),
+      failed: () => stages.upstreamFailed?.(request, 'mid-stream')
+    }, abort)
     return reply.send(out)
   }
 }
@@ -96,7 +107,11 @@ export function createForwarder (upstream: Upstream, stages: ReplyStages) {
  * mid-stream (idle timeout, reset), whatever a stage still holds back is dropped — never sent
  * unprocessed — and the stream ends with an error line in the reply's framing.
  */
-function pump (source: Readable, stages: Transform[], framing: 'ndjson' | 'sse', beforeEnd: () => Promise<void>, abort: AbortController): PassThrough {
+interface PumpHooks { beforeEnd: () => Promise<void>, firstChunk: () => void, failed: () => void }
+
+function pump (source: Readable, stages: Transform[], framing: 'ndjson' | 'sse', hooks: PumpHooks, abort: AbortController): PassThrough {
+  const { beforeEnd } = hooks
+  let first = true
   const out = new PassThrough()
   let tail: Readable = source
   for (const stage of stages) tail = tail.pipe(stage)
@@ -115,6 +130,7 @@ function pump (source: Readable, stages: Transform[], framing: 'ndjson' | 'sse',
 
   tail.on('data', (chunk: Buffer) => {
     if (finished) return
+    if (first) { first = false; hooks.firstChunk() }
     if (!out.write(chunk)) {
       tail.pause()
       out.once('drain', () => tail.resume())
@@ -124,6 +140,7 @@ function pump (source: Readable, stages: Transform[], framing: 'ndjson' | 'sse',
   const onError = (err: Error) => {
     if (abort.signal.aborted) return
     const timeout = (err as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT'
+    hooks.failed()
     finish(timeout ? 'upstream Ollama stopped sending (idle timeout)' : 'upstream Ollama connection failed mid-stream')
   }
   source.on('error', onError)

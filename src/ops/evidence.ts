@@ -1,0 +1,86 @@
+// `gatehouse evidence export`: one JSON bundle an auditor can keep — access review (users, roles,
+// last login), API keys and their ages, the configuration (secrets redacted) and its hash, audit
+// statistics for the period, the chain verification and the compliance check results.
+import { writeFileSync, chmodSync, renameSync } from 'node:fs'
+import type { GatehouseConfig, SinkConfig } from '../config/schema.js'
+import { configHash, redactedConfig } from '../config/load.js'
+import type { Store } from '../store/types.js'
+import { complianceReport, type ComplianceReport } from './compliance.js'
+import { collectComplianceInput, type CollectOptions } from './compliance-input.js'
+import { auditFilesOf, readAuditStatistics, type AuditStatistics } from './audit-stats.js'
+
+const DAY = 86_400_000
+
+export interface EvidenceBundle {
+  kind: 'gatehouse-evidence'
+  version: 1
+  generatedAt: string
+  period: { days: number, from: string, to: string }
+  accessReview: {
+    users: Array<{ username: string, roles: string[], status: string, mfaEnrolled: boolean, lastLoginAt: string | null, createdAt: string, daysSinceLastUse: number }>
+    roles: Record<string, { permissions: string[], models: string[], mfaRequired: boolean, users: string[], keys: string[] }>
+  }
+  apiKeys: Array<{ id: string, name: string, role: string, prefix: string, status: 'active' | 'expired' | 'revoked', createdAt: string, ageDays: number, expiresAt: string | null, lastUsedAt: string | null, revokedAt: string | null }>
+  configuration: { file: string | null, hash: string, redacted: GatehouseConfig }
+  audit: { statistics: AuditStatistics | null, chain: ComplianceReport['checks'][number] | null }
+  compliance: ComplianceReport
+}
+
+const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString())
+const days = (from: number, to: number) => Math.floor((to - from) / DAY)
+
+export async function buildEvidence (config: GatehouseConfig, store: Pick<Store, 'listUsers' | 'listApiKeys'>, options: CollectOptions & { days: number }): Promise<EvidenceBundle> {
+  const { now } = options
+  const from = now - options.days * DAY
+  const input = await collectComplianceInput(config, store, options)
+  const report = complianceReport(input)
+  const fileSink = config.audit.sinks.find((s): s is Extract<SinkConfig, { type: 'file' }> => s.type === 'file')
+  const statistics = fileSink ? await readAuditStatistics(auditFilesOf(fileSink.path), { from, to: now }) : null
+
+  const mfaAll = config.auth.mfa.requiredForRoles.includes('*')
+  const roles: EvidenceBundle['accessReview']['roles'] = {}
+  for (const [name, r] of Object.entries(config.rbac.roles)) {
+    roles[name] = {
+      permissions: [...r.permissions], models: [...r.models], mfaRequired: mfaAll || config.auth.mfa.requiredForRoles.includes(name),
+      users: input.users.filter((u) => u.roles.includes(name)).map((u) => u.username),
+      keys: input.keys.filter((k) => k.role === name && k.revokedAt === null).map((k) => k.name)
+    }
+  }
+
+  return {
+    kind: 'gatehouse-evidence',
+    version: 1,
+    generatedAt: new Date(now).toISOString(),
+    period: { days: options.days, from: new Date(from).toISOString(), to: new Date(now).toISOString() },
+    accessReview: {
+      users: input.users.map((u) => ({
+        username: u.username, roles: [...u.roles], status: u.status, mfaEnrolled: u.totpEnrolled,
+        lastLoginAt: iso(u.lastLoginAt), createdAt: new Date(u.createdAt).toISOString(), daysSinceLastUse: days(u.lastLoginAt ?? u.createdAt, now)
+      })),
+      roles
+    },
+    apiKeys: input.keys.map((k) => ({
+      id: k.id, name: k.name, role: k.role, prefix: k.prefix,
+      status: k.revokedAt !== null ? 'revoked' : k.expiresAt !== null && k.expiresAt <= now ? 'expired' : 'active',
+      createdAt: new Date(k.createdAt).toISOString(), ageDays: days(k.createdAt, now),
+      expiresAt: iso(k.expiresAt), lastUsedAt: iso(k.lastUsedAt), revokedAt: iso(k.revokedAt)
+    })),
+    configuration: { file: config.configFile, hash: configHash(config), redacted: redactedConfig(config) },
+    audit: { statistics, chain: report.checks.find((c) => c.id === 'audit-chain') ?? null },
+    compliance: report
+  }
+}
+
+/** Writes the bundle readable by its owner only (0600), replacing any earlier file atomically. */
+export function writeEvidence (file: string, bundle: EvidenceBundle): void {
+  const tmp = `${file}.${process.pid}.tmp`
+  writeFileSync(tmp, JSON.stringify(bundle, null, 2) + '\n', { mode: 0o600, flag: 'wx' })
+  chmodSync(tmp, 0o600)
+  renameSync(tmp, file)
+}
+
+export async function exportEvidence (config: GatehouseConfig, store: Pick<Store, 'listUsers' | 'listApiKeys'>, options: CollectOptions & { days: number, out: string }): Promise<EvidenceBundle> {
+  const bundle = await buildEvidence(config, store, options)
+  writeEvidence(options.out, bundle)
+  return bundle
+}

@@ -1,0 +1,212 @@
+// Prometheus metrics (SPEC §9). One Registry per createMetrics() call — never prom-client's global
+// default — so tests and several apps in one process do not share counters. Label values that a
+// client can influence (model names) are bounded so a caller cannot blow up the series count.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { AuditInput } from '../audit/types.js'
+
+export interface AuditStats { sinkErrors: number, dropped: number, queueDepth: number }
+
+export interface MetricsOptions {
+  /** read at scrape time: the audit log's stats() */
+  auditStats?: () => AuditStats
+  /** process_* and nodejs_* metrics (default true) */
+  defaultMetrics?: boolean
+  /** distinct model label values kept before new ones become `_other` (default 200) */
+  maxModels?: number
+}
+
+export interface RequestObservation {
+  route: string
+  model: string | null
+  status: number
+  role: string | null
+  durationSeconds: number
+}
+
+export interface Metrics {
+  readonly registry: Registry
+  observeRequest: (o: RequestObservation) => void
+  observeTtft: (route: string, model: string | null, seconds: number) => void
+  tokens: (model: string | null, input: number | null, output: number | null) => void
+  streamOpened: () => void
+  streamClosed: () => void
+  authFailure: (reason: string) => void
+  lockout: () => void
+  masked: (counts: Record<string, number>) => void
+  upstreamError: (kind: string) => void
+  rateLimited: (limit: 'requests' | 'streams') => void
+  /**
+   * An onResponse hook: requests by route/model/status/role, duration, tokens and masked counts,
+   * read from request.gh. TTFT, streams, auth failures and upstream errors come from their own call sites.
+   */
+  onResponse: (request: FastifyRequest, reply: FastifyReply) => void
+  /**
+   * Feeds auth failures and lockouts from the audit events that already describe them: wrap the
+   * audit emitter with it (`(e) => { log.emit(e); metrics.observeAudit(e) }`).
+   */
+  observeAudit: (input: Pick<AuditInput, 'action' | 'outcome' | 'reason'>) => void
+  /** Prometheus text exposition */
+  render: () => Promise<string>
+  readonly contentType: string
+}
+
+const AUTH_ACTIONS = new Set(['login', 'mfa-verify', 'mfa-enroll', 'token-rejected', 'totp-replay'])
+
+const OTHER = '_other'
+const NONE = ''
+
+/** Keeps at most `max` distinct values; later newcomers share one label. */
+export function boundedLabel (max: number): (value: string | null | undefined) => string {
+  const seen = new Set<string>()
+  return (value) => {
+    if (value === null || value === undefined || value === '') return NONE
+    if (seen.has(value)) return value
+    if (seen.size >= max) return OTHER
+    seen.add(value)
+    return value
+  }
+}
+
+// A label must not carry arbitrary client bytes: anything outside this set is folded to `_other`.
+const SAFE_LABEL = /^[A-Za-z0-9 ._:/@*-]{1,128}$/
+const safe = (v: string): string => (v === NONE || SAFE_LABEL.test(v) ? v : OTHER)
+
+export function createMetrics (options: MetricsOptions = {}): Metrics {
+  const registry = new Registry()
+  const registers = [registry]
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry })
+  const modelLabel = boundedLabel(options.maxModels ?? 200)
+  const model = (m: string | null) => safe(modelLabel(m))
+
+  const requests = new Counter({
+    name: 'gatehouse_http_requests_total',
+    help: 'HTTP requests answered, by route, model, status and role',
+    labelNames: ['route', 'model', 'status', 'role'] as const,
+    registers
+  })
+  const duration = new Histogram({
+    name: 'gatehouse_http_request_duration_seconds',
+    help: 'Time from request to the end of the reply (streams included)',
+    labelNames: ['route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+    registers
+  })
+  const ttft = new Histogram({
+    name: 'gatehouse_time_to_first_token_seconds',
+    help: 'Time from request to the first chunk of a model reply reaching the client',
+    labelNames: ['route', 'model'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120],
+    registers
+  })
+  const tokenCounter = new Counter({
+    name: 'gatehouse_tokens_total',
+    help: 'Model tokens as Ollama reports them, by model and direction (input|output)',
+    labelNames: ['model', 'direction'] as const,
+    registers
+  })
+  const activeStreams = new Gauge({ name: 'gatehouse_active_streams', help: 'Streamed replies in progress on this replica', registers })
+  const authFailures = new Counter({
+    name: 'gatehouse_auth_failures_total',
+    help: 'Failed authentications, by reason',
+    labelNames: ['reason'] as const,
+    registers
+  })
+  const lockouts = new Counter({ name: 'gatehouse_lockouts_total', help: 'Accounts locked after repeated failures', registers })
+  const maskedCounter = new Counter({
+    name: 'gatehouse_masked_entities_total',
+    help: 'PII entities masked in model output, by type',
+    labelNames: ['type'] as const,
+    registers
+  })
+  const upstreamErrors = new Counter({
+    name: 'gatehouse_upstream_errors_total',
+    help: 'Failures talking to Ollama, by kind (unavailable, timeout, bad_reply, aborted)',
+    labelNames: ['kind'] as const,
+    registers
+  })
+  const rateLimitedCounter = new Counter({
+    name: 'gatehouse_rate_limited_total',
+    help: 'Requests refused with 429 by the per-identity limits, by limit',
+    labelNames: ['limit'] as const,
+    registers
+  })
+
+  // Audit figures are cumulative counts owned by the audit log; counters follow them by delta at scrape time.
+  let lastSinkErrors = 0
+  let lastDropped = 0
+  new Counter({
+    name: 'gatehouse_audit_sink_errors_total',
+    help: 'Audit sink write failures',
+    registers,
+    collect () {
+      const s = options.auditStats?.()
+      if (s && s.sinkErrors > lastSinkErrors) { this.inc(s.sinkErrors - lastSinkErrors); lastSinkErrors = s.sinkErrors }
+    }
+  })
+  new Counter({
+    name: 'gatehouse_audit_events_dropped_total',
+    help: 'Audit events a sink dropped (syslog queue overflow)',
+    registers,
+    collect () {
+      const s = options.auditStats?.()
+      if (s && s.dropped > lastDropped) { this.inc(s.dropped - lastDropped); lastDropped = s.dropped }
+    }
+  })
+  new Gauge({
+    name: 'gatehouse_audit_queue_depth',
+    help: 'Audit events waiting to be written by a sink',
+    registers,
+    collect () { this.set(options.auditStats?.().queueDepth ?? 0) }
+  })
+
+  const addTokens = (m: string | null, input: number | null, output: number | null) => {
+    const label = model(m)
+    if (typeof input === 'number' && input > 0) tokenCounter.inc({ model: label, direction: 'input' }, input)
+    if (typeof output === 'number' && output > 0) tokenCounter.inc({ model: label, direction: 'output' }, output)
+  }
+  const addMasked = (counts: Record<string, number>) => {
+    for (const [type, n] of Object.entries(counts)) if (n > 0) maskedCounter.inc({ type: safe(type) }, n)
+  }
+  const observeRequest = (o: RequestObservation) => {
+    const status = String(o.status)
+    requests.inc({ route: safe(o.route), model: model(o.model), status, role: safe(o.role ?? NONE) })
+    duration.observe({ route: safe(o.route), status }, Math.max(0, o.durationSeconds))
+  }
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    observeRequest,
+    observeTtft: (route, m, seconds) => { ttft.observe({ route: safe(route), model: model(m) }, Math.max(0, seconds)) },
+    tokens: addTokens,
+    streamOpened: () => { activeStreams.inc() },
+    streamClosed: () => { activeStreams.dec() },
+    authFailure: (reason) => { authFailures.inc({ reason: safe(reason) }) },
+    lockout: () => { lockouts.inc() },
+    masked: addMasked,
+    upstreamError: (kind) => { upstreamErrors.inc({ kind: safe(kind) }) },
+    rateLimited: (limit) => { rateLimitedCounter.inc({ limit }) },
+    onResponse (request, reply) {
+      const gh = request.gh
+      // only a model the policy allowed becomes a label: denied requests may name anything
+      const allowedModel = gh?.decision === 'allow' ? (gh.models[0] ?? null) : null
+      observeRequest({
+        route: gh?.route?.id ?? (request.routeOptions.url ? `${request.method} ${request.routeOptions.url}` : 'unmatched'),
+        model: allowedModel,
+        status: reply.statusCode,
+        role: gh?.identity?.roles[0] ?? null,
+        durationSeconds: reply.elapsedTime / 1000
+      })
+      if (gh) {
+        addTokens(allowedModel, gh.usage.input, gh.usage.output)
+        addMasked(gh.masked)
+      }
+    },
+    observeAudit (input) {
+      if (input.action === 'account-locked') lockouts.inc()
+      else if (input.outcome === 'failure' && AUTH_ACTIONS.has(input.action)) authFailures.inc({ reason: safe(input.reason ?? input.action) })
+    },
+    render: () => registry.metrics()
+  }
+}

@@ -1,0 +1,42 @@
+// Pure rules of the per-identity limits: whose bucket a request falls in, whether it asks for a
+// stream, and how long a refused client should wait. No I/O, no clock of its own.
+import type { Identity } from '../pipeline/context.js'
+import type { ProxiedRoute, ReplyKind } from '../rbac/route-map.js'
+import { goKeyMatches, scanBody } from '../rbac/go-json.js'
+
+/** Reply kinds that stream; embeddings and lists never do. */
+export const STREAMING_KINDS: ReadonlySet<ReplyKind> = new Set(['generate', 'chat', 'openai-chat', 'openai-completion', 'progress'])
+
+/**
+ * One bucket per person (all their sessions share it) or per API key. The credential type is part
+ * of the key, so a user and a key that happen to share a name never share a bucket.
+ */
+export function identityKey (identity: Pick<Identity, 'credential' | 'name' | 'credentialId'>): string {
+  return identity.credential === 'api_key'
+    ? `key:${identity.credentialId}`
+    : `user:${encodeURIComponent(identity.name)}`
+}
+
+/**
+ * Whether Ollama will stream its reply, decided from the body it will receive, read as Go does
+ * (keys match case-insensitively, the last duplicate wins) so `{"stream":false,"STREAM":true}` is a stream.
+ * /api/* streams unless `stream` is false; /v1/* streams only when it is set (true, or anything
+ * Ollama would reject anyway, which costs nothing to count).
+ */
+export function wantsStream (route: Pick<ProxiedRoute, 'reply' | 'family'>, body: Buffer | null): boolean {
+  if (!STREAMING_KINDS.has(route.reply)) return false
+  let kind: string | undefined
+  if (body !== null && body.length > 0) {
+    const scan = scanBody(body)
+    if (scan.ok && scan.kind === 'object') {
+      for (const m of scan.members) if (goKeyMatches(m.key, 'stream')) kind = m.kind
+    }
+  }
+  if (route.family === 'native') return kind !== 'false'
+  return kind !== undefined && kind !== 'false' && kind !== 'null'
+}
+
+/** Whole seconds until `resetAt`, at least 1 (Retry-After: 0 invites a hot loop). */
+export function retryAfterSeconds (resetAt: number, now: number): number {
+  return Math.max(1, Math.ceil((resetAt - now) / 1000))
+}
