@@ -76,7 +76,7 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
   const clock = options.clock ?? systemClock
   const secrets = loadSecrets(config, options.env)
   const store = await createStore(config.store.url)
-  const sharedState = createSharedState({ redisUrl: config.redis.url, store, prefix: 'gatehouse:', clock })
+  const sharedState = createSharedState({ redisUrl: config.redis.url, store, prefix: config.redis.keyPrefix, clock })
   const audit = await createAuditLog({
     config: config.audit,
     chainKey: secrets.auditChainKey,

@@ -83,7 +83,10 @@ export const configSchema = obj({
   limits: obj({ bodyBytes: int(1, 20971520), headerBytes: int(1024, 16384) }),
   dataDir: { type: 'string', minLength: 1, default: '../data' },
   store: obj({ url: { type: 'string', pattern: '^(sqlite:|postgres://|postgresql://)', default: 'sqlite:../data/gatehouse.db' } }),
-  redis: obj({ url: { type: ['string', 'null'], pattern: '^rediss?://', default: null } }),
+  redis: obj({
+    url: { type: ['string', 'null'], pattern: '^rediss?://', default: null },
+    keyPrefix: { type: 'string', pattern: '^[A-Za-z0-9:_.-]{1,64}$', default: 'gatehouse:' }
+  }),
   auth: obj({
     sessionTtlSeconds: int(60, 3600),
     idleTimeoutSeconds: int(60, 900),
@@ -168,7 +171,7 @@ export interface GatehouseConfig {
   limits: { bodyBytes: number, headerBytes: number }
   dataDir: string
   store: { url: string }
-  redis: { url: string | null }
+  redis: { url: string | null, keyPrefix: string }
   auth: {
     sessionTtlSeconds: number
     idleTimeoutSeconds: number
