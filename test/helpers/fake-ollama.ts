@@ -171,7 +171,7 @@ export async function startFakeOllama (): Promise<FakeOllama> {
   })
 
   async function handle (req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
-    let json: Record<string, unknown> | null = null
+    let json: Record<string, unknown> | null
     try { json = body.length ? JSON.parse(body.toString('utf8')) as Record<string, unknown> : null } catch { json = null }
     const url = req.url ?? '/'
     received.push({ method: req.method ?? '', url, headers: req.headers, body, json })

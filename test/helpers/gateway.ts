@@ -81,7 +81,7 @@ export async function call (gw: TestGateway, method: string, path: string, opts:
   const headers = { ...(opts.anonymous ? {} : gw.auth), ...opts.headers }
   const res = await undiciRequest(gw.url + path, { method: method as 'GET', headers, body: opts.body, dispatcher: gw.dispatcher })
   const text = await res.body.text()
-  let json: unknown = null
+  let json: unknown
   try { json = JSON.parse(text) } catch { json = null }
   return { status: res.statusCode, headers: res.headers, text, json: json as Record<string, unknown> | null }
 }

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import type { AuditLine } from '../helpers/audit-lines.js'
 import { startTestGateway, call, type TestGateway } from '../helpers/gateway.js'
 import { loginWithMfa } from '../helpers/login.js'
 
@@ -89,7 +90,7 @@ describe('operations', () => {
     expect((await call(gw, 'POST', '/admin/keys', { anonymous: true, headers: asAdmin(json), body: JSON.stringify({ name: 'k', role: 'user', expires_in: 'later' }) })).status).toBe(400)
   })
   it('the admin API emits the same audit events as the CLI, naming the acting admin', async () => {
-    const events = readFileSync(join(gw.dir, 'logs', 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>)
+    const events = readFileSync(join(gw.dir, 'logs', 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AuditLine)
     const created = events.find((e) => e.event.action === 'user-created' && e.user?.target?.name === 'newbie')
     expect(created?.user?.name).toBe('root-admin')
     for (const a of ['user-disabled', 'user-enabled', 'role-changed', 'mfa-reset', 'account-unlocked', 'key-created', 'key-revoked']) {

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import type { AuditLine } from '../helpers/audit-lines.js'
 import { startTestGateway, call, type TestGateway } from '../helpers/gateway.js'
 import { ollamaClient, openaiClient } from '../helpers/clients.js'
 
@@ -75,13 +76,13 @@ describe('roles on the wire', () => {
     expect(ps.json).toEqual({ models: [] })
   })
   it('denials are audited as access-denied with the reason and no body content', async () => {
-    const lines = readFileSync(join(gw.dir, 'logs', 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>)
+    const lines = readFileSync(join(gw.dir, 'logs', 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AuditLine)
     const denied = lines.filter((e) => e.event.action === 'access-denied')
-    expect(denied.some((e) => e.gatehouse.reason === 'permission:models:manage' && e.url.path === '/api/pull')).toBe(true)
-    expect(denied.some((e) => e.gatehouse.reason === 'model:secret-model:latest' && e.http.response.status_code === 403)).toBe(true)
+    expect(denied.some((e) => e.gatehouse.reason === 'permission:models:manage' && e.url?.path === '/api/pull')).toBe(true)
+    expect(denied.some((e) => e.gatehouse.reason === 'model:secret-model:latest' && e.http?.response?.status_code === 403)).toBe(true)
     for (const e of denied) expect(e.gatehouse.decision).toBe('deny')
     const allowed = lines.filter((e) => e.event.action === 'model-request')
-    expect(allowed.some((e) => e.gen_ai.request.model === 'llama3.2:latest' && e.gatehouse.credential === 'api_key')).toBe(true)
+    expect(allowed.some((e) => e.gen_ai?.request.model === 'llama3.2:latest' && e.gatehouse.credential === 'api_key')).toBe(true)
   })
   it('a role change takes effect on the next request', async () => {
     const name = 'flip-user'
