@@ -124,7 +124,7 @@ function pump (source: Readable, stages: Transform[], framing: 'ndjson' | 'sse',
     if (!source.destroyed) source.destroy()
     beforeEnd().then(
       () => { out.end(errorText === null ? undefined : streamErrorChunk(framing, errorText)) },
-      (err: unknown) => { out.destroy(err as Error) }
+      (err: unknown) => { out.end(streamErrorChunk(framing, (err as Error).message)) }
     )
   }
 
@@ -136,7 +136,13 @@ function pump (source: Readable, stages: Transform[], framing: 'ndjson' | 'sse',
       out.once('drain', () => tail.resume())
     }
   })
-  tail.once('end', () => { if (!finished) { finished = true; beforeEnd().then(() => out.end(), (err: unknown) => out.destroy(err as Error)) } })
+  // the audit event is written (and, fail-closed, flushed) before the last byte; if that fails the
+  // stream still ends visibly, with an error line, never silently
+  tail.once('end', () => {
+    if (finished) return
+    finished = true
+    beforeEnd().then(() => out.end(), (err: unknown) => out.end(streamErrorChunk(framing, (err as Error).message)))
+  })
   const onError = (err: Error) => {
     if (abort.signal.aborted) return
     const timeout = (err as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT'
