@@ -191,6 +191,8 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
     onResponse: async (request, reply) => {
       // proxied requests that ended before the proxy (denials, bad requests, upstream errors) are audited here
       if (request.gh?.route && !request.gh.audited) emit(requestAuditInput(request, reply.statusCode))
+      // a path nothing is routed to (or a wrong method) is a denial too: probes show up in the SIEM
+      else if (request.gh && !request.gh.route && (reply.statusCode === 404 || reply.statusCode === 405)) emit(requestAuditInput(request, reply.statusCode))
       metrics.onResponse(request, reply)
     },
     logger: options.logger ?? false

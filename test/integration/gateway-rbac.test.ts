@@ -84,6 +84,13 @@ describe('roles on the wire', () => {
     const allowed = lines.filter((e) => e.event.action === 'model-request')
     expect(allowed.some((e) => e.gen_ai?.request.model === 'llama3.2:latest' && e.gatehouse.credential === 'api_key')).toBe(true)
   })
+  it('a probe of an unrouted path is audited as access-denied', async () => {
+    await call(gw, 'GET', '/api/unknown-route')
+    await call(gw, 'GET', '/api/pull')
+    const lines = readFileSync(join(gw.dir, 'logs', 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AuditLine)
+    const probes = lines.filter((e) => e.event.action === 'access-denied' && e.url?.path.startsWith('/api/') && [404, 405].includes(e.http?.response?.status_code ?? 0))
+    expect(probes.map((e) => e.http?.response?.status_code)).toEqual(expect.arrayContaining([404, 405]))
+  })
   it('a role change takes effect on the next request', async () => {
     const name = 'flip-user'
     await gw.gateway.auth.userAdmin.addUser(name, 'user', 'correct horse battery staple')
