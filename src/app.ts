@@ -50,6 +50,8 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
 
   const app = Fastify({
     logger: deps.logger ?? false,
+    // every request is already one audit event; per-request operational log lines would only duplicate it
+    disableRequestLogging: true,
     bodyLimit: config.limits.bodyBytes,
     genReqId: () => randomUUID(),
     requestIdHeader: false,

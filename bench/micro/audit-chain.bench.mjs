@@ -2,11 +2,11 @@
 // the same event without a chain, and the failClosed path that fdatasyncs before each reply.
 // Run after `npm run build`: node bench/micro/audit-chain.bench.mjs [events] [--json]
 // With --json the last stdout line is one JSON object (bench/lib/micro.js reads it).
+import { performance } from 'node:perf_hooks'
 import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { performance } from 'node:perf_hooks'
 import pino from 'pino'
 
 const dist = process.env.GATEHOUSE_DIST ? pathToFileURL(process.env.GATEHOUSE_DIST + '/') : new URL('../../dist/', import.meta.url)

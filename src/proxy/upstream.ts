@@ -23,7 +23,8 @@ export function createUpstream (cfg: GatehouseConfig['upstream']): Upstream {
     headersTimeout: cfg.headersTimeoutMs,
     bodyTimeout: cfg.idleTimeoutMs,
     keepAliveTimeout: 4_000,
-    connections: 256,
+    // each open stream holds one upstream connection; leave room for thousands of concurrent streams
+    connections: 4096,
     pipelining: 1
   })
   return {

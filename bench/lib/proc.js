@@ -1,0 +1,59 @@
+// CPU time and resident memory of a process tree from /proc (Linux): immune to other load on the
+// machine, unlike wall-clock throughput.
+import { readFileSync, readdirSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+
+let ticks = null
+/** clock ticks per second (USER_HZ), usually 100 */
+export function clockTicks () {
+  if (ticks === null) {
+    try { ticks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100 } catch { ticks = 100 }
+  }
+  return ticks
+}
+
+function statFields (pid) {
+  const s = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  // fields after "(comm)": state is field 3; comm may contain spaces or parentheses
+  return s.slice(s.lastIndexOf(')') + 2).split(' ')
+}
+
+/** utime+stime of one process in seconds (all its threads: GC, libuv pool, worker threads) */
+export function cpuSeconds (pid) {
+  const f = statFields(pid)
+  return (Number(f[11]) + Number(f[12])) / clockTicks()
+}
+
+/** [utime, stime] of one process in seconds */
+export function cpuSplit (pid) {
+  const f = statFields(pid)
+  return [Number(f[11]) / clockTicks(), Number(f[12]) / clockTicks()]
+}
+
+/** direct children of pid (e.g. nginx workers of the master) */
+export function childrenOf (pid) {
+  const out = []
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    try { if (Number(statFields(name)[1]) === pid) out.push(Number(name)) } catch { /* gone */ }
+  }
+  return out
+}
+
+/** VmRSS in KiB */
+export function rssKiB (pid) {
+  const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return m ? Number(m[1]) : 0
+}
+
+/** a process and its children, sampled together */
+export function tree (pid) {
+  const pids = () => [pid, ...childrenOf(pid)]
+  return {
+    pids,
+    cpuSeconds: () => pids().reduce((s, p) => { try { return s + cpuSeconds(p) } catch { return s } }, 0),
+    /** [user, system] seconds, summed over the tree */
+    cpuSplit: () => pids().reduce((s, p) => { try { const [u, k] = cpuSplit(p); return [s[0] + u, s[1] + k] } catch { return s } }, [0, 0]),
+    rssKiB: () => pids().reduce((s, p) => { try { return s + rssKiB(p) } catch { return s } }, 0)
+  }
+}
