@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto'
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
-import Fastify, { type FastifyInstance, type FastifyPluginAsync, type preHandlerAsyncHookHandler } from 'fastify'
+import Fastify, { LogController, type FastifyInstance, type FastifyPluginAsync, type preHandlerAsyncHookHandler } from 'fastify'
 import type { GatehouseConfig } from './config/schema.js'
 import { parseCidr, type Cidr } from './config/cidr.js'
 import { tlsServerOptions } from './tls/server-options.js'
@@ -51,7 +51,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logger ?? false,
     // every request is already one audit event; per-request operational log lines would only duplicate it
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.limits.bodyBytes,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
