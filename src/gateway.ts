@@ -5,7 +5,7 @@ import type { Transform } from 'node:stream'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { GatehouseConfig } from './config/schema.js'
 import { configHash } from './config/load.js'
-import { loadSecrets, type Secrets } from './config/secrets.js'
+import { loadSecrets, redisUrlWithPassword, type Secrets } from './config/secrets.js'
 import { buildApp } from './app.js'
 import { createUpstream, type Upstream } from './proxy/upstream.js'
 import type { ReplyStages } from './proxy/forward.js'
@@ -76,7 +76,7 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
   const clock = options.clock ?? systemClock
   const secrets = loadSecrets(config, options.env)
   const store = await createStore(config.store.url)
-  const sharedState = createSharedState({ redisUrl: config.redis.url, store, prefix: config.redis.keyPrefix, clock })
+  const sharedState = createSharedState({ redisUrl: redisUrlWithPassword(config.redis.url, secrets.redisPassword), store, prefix: config.redis.keyPrefix, clock })
   const audit = await createAuditLog({
     config: config.audit,
     chainKey: secrets.auditChainKey,

@@ -2,7 +2,7 @@
 // and the one UserAdmin implementation — the same services the gateway uses, without HTTP.
 import { hostname } from 'node:os'
 import type { GatehouseConfig } from '../config/schema.js'
-import { loadSecrets } from '../config/secrets.js'
+import { loadSecrets, redisUrlWithPassword } from '../config/secrets.js'
 import { createStore } from '../store/index.js'
 import { createSharedState } from '../shared-state/index.js'
 import { createAuditLog } from '../audit/index.js'
@@ -14,7 +14,7 @@ export interface CliContext { auth: Auth, close: () => Promise<void> }
 export async function openCliContext (config: GatehouseConfig): Promise<CliContext> {
   const secrets = loadSecrets(config)
   const store = await createStore(config.store.url)
-  const sharedState = createSharedState({ redisUrl: config.redis.url, store, prefix: config.redis.keyPrefix, clock: systemClock })
+  const sharedState = createSharedState({ redisUrl: redisUrlWithPassword(config.redis.url, secrets.redisPassword), store, prefix: config.redis.keyPrefix, clock: systemClock })
   // the CLI keeps its own chain, told apart from the server's by its replica id
   const replicaId = `${(config.audit.replicaId ?? hostname()).replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 56)}-cli`
   const audit = await createAuditLog({

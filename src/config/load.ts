@@ -74,6 +74,13 @@ function crossCheck (c: GatehouseConfig): string[] {
   c.trustProxies.forEach((p, i) => {
     if (parseCidr(p) === null) problems.push(`trustProxies.${i}: not an IP address or CIDR`)
   })
+  // secrets never live in the YAML: a database or Redis password comes from the environment
+  for (const [key, url, env] of [['store.url', c.store.url, 'PGPASSWORD (or ~/.pgpass)'], ['redis.url', c.redis.url, 'GATEHOUSE_REDIS_PASSWORD']] as const) {
+    if (url === null || !/^(postgres|postgresql|redis|rediss):/.test(url)) continue
+    try {
+      if (new URL(url).password !== '') problems.push(`${key}: must not contain a password; set it in ${env}`)
+    } catch { problems.push(`${key}: not a URL`) }
+  }
   try {
     const u = new URL(c.upstream.url)
     if (u.pathname !== '/' || u.search || u.username) problems.push('upstream.url: must be scheme://host:port with no path, query or credentials')

@@ -18,6 +18,8 @@ export interface Secrets {
   auditChainKey: Buffer
   /** Ed25519 key that signs audit checkpoints */
   auditCheckpoint: SigningKey
+  /** Redis AUTH password, from GATEHOUSE_REDIS_PASSWORD (never from the YAML) */
+  redisPassword: string | null
 }
 
 export function ensureDataDir (dir: string): void {
@@ -67,7 +69,8 @@ export function loadSecrets (config: GatehouseConfig, env: NodeJS.ProcessEnv = p
     totpKey: symmetricKey('totp-encryption', 'GATEHOUSE_TOTP_KEY', d, env),
     maskingKey: symmetricKey('masking-hmac', 'GATEHOUSE_MASKING_KEY', d, env),
     auditChainKey: symmetricKey('audit-chain-hmac', 'GATEHOUSE_AUDIT_KEY', d, env),
-    auditCheckpoint: signingKey(join(d, 'audit-checkpoint-key.pem'), true)
+    auditCheckpoint: signingKey(join(d, 'audit-checkpoint-key.pem'), true),
+    redisPassword: env.GATEHOUSE_REDIS_PASSWORD ?? null
   }
 }
 
@@ -88,4 +91,12 @@ export function readAuditVerifyKeys (config: GatehouseConfig, env: NodeJS.Proces
   if (!existsSync(cpFile)) problems.push(`audit checkpoint key: ${cpFile} does not exist`)
   if (problems.length > 0) throw new ConfigError(problems)
   return { chainKey: symmetricKey('audit-chain-hmac', 'GATEHOUSE_AUDIT_KEY', config.dataDir, env), checkpointPublicKey: auditCheckpointPublicKey(config) }
+}
+
+/** redis.url with the password from the environment filled in, for the client only (never logged). */
+export function redisUrlWithPassword (url: string | null, password: string | null): string | null {
+  if (url === null || password === null) return url
+  const u = new URL(url)
+  u.password = password
+  return u.toString()
 }

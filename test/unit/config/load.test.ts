@@ -65,6 +65,13 @@ describe('configuration', () => {
       'trustProxies.1: not an IP address or CIDR', 'upstream.url: must be scheme://host:port with no path, query or credentials'
     ]))
   })
+  it('a password in store.url or redis.url is refused: secrets never live in the YAML', () => {
+    expect(problemsOf({ store: { url: 'postgres://gh:hunter2@db:5432/gh' }, redis: { url: 'redis://:hunter2@cache:6379' } })).toEqual([
+      'store.url: must not contain a password; set it in PGPASSWORD (or ~/.pgpass)',
+      'redis.url: must not contain a password; set it in GATEHOUSE_REDIS_PASSWORD'
+    ])
+    expect(problemsOf({ store: { url: 'postgres://gh@db:5432/gh' }, redis: { url: 'redis://cache:6379' } })).toEqual([])
+  })
   it('the result is frozen', () => {
     const c = buildConfig({}, '/x')
     expect(() => { (c.listen as { port: number }).port = 1 }).toThrow()

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest'
 import { complianceReport, nonAeadCiphers, runComplianceChecks, type CheckResult, type ComplianceInput } from '../../../src/ops/compliance.js'
 import { DAY, NOW, apiKey, healthyInput, productionConfig, user, type Raw } from './compliance-fixtures.js'
+import type { GatehouseConfig } from '../../../src/config/schema.js'
 
 const failing = (checks: CheckResult[]) => checks.filter((c) => c.verdict === 'fail').map((c) => `${c.control} ${c.id}`).sort()
 const byId = (checks: CheckResult[], id: string): CheckResult => {
@@ -48,8 +49,6 @@ const weakenedConfigs: Array<[string, (raw: Raw) => void, string]> = [
   ['8-character passwords', (r) => { r.auth.password.minLength = 8 }, 'CC6.1 password-length'],
   ['24-hour sessions', (r) => { r.auth.sessionTtlSeconds = 86400 }, 'CC6.1 session-lifetime'],
   ['a 2-hour idle timeout', (r) => { r.auth.idleTimeoutSeconds = 7200 }, 'CC6.1 session-lifetime'],
-  ['the database password in the config', (r) => { r.store.url = 'postgres://gatehouse:hunter2@postgres:5432/gatehouse' }, 'CC6.1 secrets'],
-  ['the Redis password in the config', (r) => { r.redis.url = 'redis://:hunter2@redis:6379' }, 'CC6.1 secrets'],
   ['masking off', (r) => { r.masking.enabled = false }, 'C1.1 masking'],
   ['audit fail-open', (r) => { r.audit.failClosed = false }, 'CC7.2 audit-fail-closed'],
   ['audit to stdout only', (r) => { r.audit.sinks = [{ type: 'stdout' }] }, 'CC7.2 audit-sinks-durable']
@@ -136,4 +135,16 @@ describe('boundaries and non-failing findings', () => {
     expect(nonAeadCiphers('ECDHE-RSA-AES128-GCM-SHA256:!aNULL:-RC4:ECDHE-RSA-CHACHA20-POLY1305')).toEqual([])
     expect(nonAeadCiphers('AES256-SHA:HIGH:ECDHE-RSA-AES128-GCM-SHA256:NULL-GCM')).toEqual(['AES256-SHA', 'HIGH', 'NULL-GCM'])
   })
+})
+
+// The config loader already refuses a password in store.url or redis.url; the check stays as a
+// second line of defence for configurations built some other way (e.g. by an embedding program).
+describe('a password in a connection URL, past the loader', () => {
+  for (const [key, url] of [['store', 'postgres://gatehouse:hunter2@postgres:5432/gatehouse'], ['redis', 'redis://:hunter2@redis:6379']] as const) {
+    it(`fails CC6.1 secrets for ${key}.url`, () => {
+      const config = structuredClone(productionConfig()) as GatehouseConfig
+      ;(config[key] as { url: string }).url = url
+      expect(failing(runComplianceChecks(healthyInput(config)))).toContain('CC6.1 secrets')
+    })
+  }
 })
