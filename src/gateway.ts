@@ -21,6 +21,7 @@ import { createAuth, type Auth } from './auth/index.js'
 import { revokedSessionKey } from './auth/credential-loaders.js'
 import { createPolicy, type Policy } from './rbac/policy.js'
 import { createAuthorizeGuard } from './rbac/guard.js'
+import type { ReplyKind } from './rbac/route-map.js'
 import { filterOpenAiModels, filterPs, filterTags } from './rbac/list-filter.js'
 import { createMaskingEngine, type MaskingEngine } from './masking/index.js'
 import { errors } from './errors.js'
@@ -60,6 +61,8 @@ export interface Gateway {
   shutdown: () => Promise<void>
   close: () => Promise<void>
 }
+
+const TEXT_OR_USAGE_KINDS: ReadonlySet<ReplyKind> = new Set<ReplyKind>(['generate', 'chat', 'embed', 'openai-chat', 'openai-completion', 'openai-embed'])
 
 const safeReplicaId = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64) || 'gatehouse'
 
@@ -128,6 +131,8 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
         else if (route.reply === 'ps') out = filterPs(out, allowed)
         else if (route.reply === 'openai-models') out = filterOpenAiModels(out, allowed)
       }
+      // replies that carry neither model text nor token counts pass as they are
+      if (!TEXT_OR_USAGE_KINDS.has(route.reply)) return out
       const obs = { masked: ctx.masked, usage: ctx.usage }
       const t = masksReply(request) ? (masking as MaskingEngine).replyTransform(route.reply, 'json', obs) : createReplyObserver(route.reply, 'json', obs)
       return await runTransform(t, out)
