@@ -145,7 +145,14 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
     firstChunk (request) {
       metrics.observeTtft(request.gh.route?.path ?? 'unknown', request.gh.models[0] ?? null, Number(process.hrtime.bigint() - request.gh.startedAt) / 1e9)
     },
-    upstreamFailed (_request, kind) { metrics.upstreamError(kind) }
+    upstreamFailed (_request, kind) { metrics.upstreamError(kind) },
+    clientClosed (request, status) {
+      // a stream the client abandoned is still a request that happened: audit it as cut short
+      if (request.gh.audited) return
+      request.gh.audited = true
+      request.gh.clientClosed = true
+      emit(requestAuditInput(request, status))
+    }
   }
 
   const guards = [

@@ -31,12 +31,14 @@ export interface RequestContext {
   masked: Record<string, number>
   /** set once the request's audit event has been emitted */
   audited: boolean
+  /** the client hung up before the reply ended */
+  clientClosed: boolean
 }
 
 export function newRequestContext (id: string, sourceIp: string): RequestContext {
   return {
     id, sourceIp, startedAt: process.hrtime.bigint(), route: null, identity: null, forwardBody: null,
-    models: [], decision: null, reason: null, usage: { input: null, output: null }, masked: {}, audited: false
+    models: [], decision: null, reason: null, usage: { input: null, output: null }, masked: {}, audited: false, clientClosed: false
   }
 }
 

@@ -11,7 +11,7 @@ export function requestAuditInput (request: FastifyRequest, status: number): Aud
   const durationNs = process.hrtime.bigint() - ctx.startedAt
   return {
     action: denied ? 'access-denied' : 'model-request',
-    outcome: !denied && status < 400 ? 'success' : 'failure',
+    outcome: !denied && status < 400 && !ctx.clientClosed ? 'success' : 'failure',
     sourceIp: ctx.sourceIp,
     requestId: ctx.id,
     ...(ctx.identity ? { userName: ctx.identity.name } : {}),
@@ -24,7 +24,7 @@ export function requestAuditInput (request: FastifyRequest, status: number): Aud
       inputTokens: ctx.usage.input,
       outputTokens: ctx.usage.output,
       decision: denied ? 'deny' : 'allow',
-      reason: denied ? (ctx.reason ?? (status === 401 ? 'no-credential' : `status:${status}`)) : null,
+      reason: denied ? (ctx.reason ?? (status === 401 ? 'no-credential' : `status:${status}`)) : ctx.clientClosed ? 'client-closed' : null,
       credential: ctx.identity?.credential ?? null,
       masked: ctx.masked
     }

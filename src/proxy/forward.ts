@@ -23,6 +23,8 @@ export interface ReplyStages {
   firstChunk?: (request: FastifyRequest) => void
   /** Ollama could not be reached or failed mid-reply */
   upstreamFailed?: (request: FastifyRequest, kind: 'timeout' | 'unavailable' | 'mid-stream') => void
+  /** the client hung up before the stream ended; the upstream request has been aborted */
+  clientClosed?: (request: FastifyRequest, status: number) => void
 }
 
 export function framingOf (contentType: string | string[] | undefined): Framing {
@@ -43,6 +45,12 @@ async function readAll (body: Readable, limit: number): Promise<Buffer> {
     parts.push(chunk as Buffer)
   }
   return Buffer.concat(parts)
+}
+
+/** The client hung up while we waited on Ollama: nothing is left to send, but the request is audited (499, as nginx logs it). */
+function clientGone (request: FastifyRequest, reply: FastifyReply, stages: ReplyStages): void {
+  stages.clientClosed?.(request, 499)
+  reply.hijack()
 }
 
 export function createForwarder (upstream: Upstream, stages: ReplyStages) {
@@ -66,7 +74,7 @@ export function createForwarder (upstream: Upstream, stages: ReplyStages) {
         bodyTimeout: upstream.idleTimeoutMs
       })
     } catch (err) {
-      if (abort.signal.aborted) return
+      if (abort.signal.aborted) return clientGone(request, reply, stages)
       const mapped = upstreamError(err)
       stages.upstreamFailed?.(request, isUpstreamTimeout(err) ? 'timeout' : 'unavailable')
       throw mapped
@@ -82,7 +90,7 @@ export function createForwarder (upstream: Upstream, stages: ReplyStages) {
       try {
         raw = route.method === 'HEAD' ? (await res.body.dump(), Buffer.alloc(0)) : await readAll(res.body, MAX_JSON_REPLY_BYTES)
       } catch (err) {
-        if (abort.signal.aborted) return
+        if (abort.signal.aborted) return clientGone(request, reply, stages)
         stages.upstreamFailed?.(request, 'mid-stream')
         throw upstreamError(err)
       }
@@ -96,7 +104,8 @@ export function createForwarder (upstream: Upstream, stages: ReplyStages) {
     const out = pump(res.body, stages.stream(request, route, framing), framing, {
       beforeEnd: () => stages.beforeEnd(request, status),
       firstChunk: () => stages.firstChunk?.(request),
-      failed: () => stages.upstreamFailed?.(request, 'mid-stream')
+      failed: () => stages.upstreamFailed?.(request, 'mid-stream'),
+      clientClosed: () => stages.clientClosed?.(request, status)
     }, abort)
     return reply.send(out)
   }
@@ -107,7 +116,7 @@ export function createForwarder (upstream: Upstream, stages: ReplyStages) {
  * mid-stream (idle timeout, reset), whatever a stage still holds back is dropped — never sent
  * unprocessed — and the stream ends with an error line in the reply's framing.
  */
-interface PumpHooks { beforeEnd: () => Promise<void>, firstChunk: () => void, failed: () => void }
+interface PumpHooks { beforeEnd: () => Promise<void>, firstChunk: () => void, failed: () => void, clientClosed: () => void }
 
 function pump (source: Readable, stages: Transform[], framing: 'ndjson' | 'sse', hooks: PumpHooks, abort: AbortController): PassThrough {
   const { beforeEnd } = hooks
@@ -152,7 +161,7 @@ function pump (source: Readable, stages: Transform[], framing: 'ndjson' | 'sse',
   source.on('error', onError)
   for (const s of stages) s.on('error', () => finish('gatehouse could not process the upstream reply'))
   out.once('close', () => {
-    if (!finished) { finished = true; abort.abort(); source.destroy(); for (const s of stages) s.destroy() }
+    if (!finished) { finished = true; abort.abort(); source.destroy(); for (const s of stages) s.destroy(); hooks.clientClosed() }
   })
   return out
 }

@@ -4,6 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { request } from 'undici'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
 import { defaultScript } from '../helpers/fake-ollama.js'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { AuditLine } from '../helpers/audit-lines.js'
 
 let gw: TestGateway
 beforeAll(async () => { gw = await startTestGateway() })
@@ -64,5 +67,27 @@ describe('streaming passes chunk by chunk', () => {
     await aborted
     expect(gw.fake.abortedRequests()).toBe(before + 1)
     release()
+    // the abandoned stream is still audited, as cut short by the client
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    const events = readFileSync(join(gw.dir, 'logs', 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AuditLine)
+    const last = events.filter((e) => e.event.action === 'model-request' && e.url?.path === '/api/generate').at(-1)
+    expect(last).toMatchObject({ event: { outcome: 'failure' }, gatehouse: { reason: 'client-closed', decision: 'allow' } })
+  })
+})
+
+describe('a client that gives up before Ollama answers', () => {
+  it('aborts the upstream request and is audited as 499 client-closed', async () => {
+    gw.fake.script = { ...defaultScript(), delayHeadersMs: 800 }
+    const ac = new AbortController()
+    const pending = request(gw.url + '/api/show', { method: 'POST', body: JSON.stringify({ model: 'llama3.2' }), headers: gw.auth, dispatcher: gw.dispatcher, signal: ac.signal }).catch(() => null)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const aborted = gw.fake.waitForAbort(3000)
+    ac.abort()
+    await pending
+    await aborted
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    const events = readFileSync(join(gw.dir, 'logs', 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AuditLine)
+    const last = events.filter((e) => e.url?.path === '/api/show').at(-1)
+    expect(last).toMatchObject({ event: { action: 'model-request', outcome: 'failure' }, http: { response: { status_code: 499 } }, gatehouse: { reason: 'client-closed' } })
   })
 })
