@@ -146,6 +146,19 @@ async function main () {
   if (probe.features.authEnforced && probe.credentials.length === 0) throw new Error('gatehouse enforces auth but the bench has no working credential (see the notes above)')
   setups.gatehouse = { name: 'gatehouse', origin: gh.origin, ca: prep.ca, proxy: gh, restart: startGh }
 
+  // the same Gatehouse with masking off: the difference per chunk is what masking + re-framing costs,
+  // measured side by side in the same run (no profiler: it is only a reference)
+  const prepUnmasked = prepareGatehouse({ root: ROOT, dir: join(tmp, 'gatehouse-unmasked'), upstreamPort: upstream.port, log, masking: false })
+  const startUnmasked = () => startGatehouse({ root: ROOT, prep: prepUnmasked, profileDir: null, name: 'gatehouse-unmasked' })
+  const ghu = await startUnmasked()
+  const probeU = await probeGatehouse(ghu, prepUnmasked)
+  if (probeU.credentials.length > 0) {
+    setups['gatehouse-unmasked'] = { name: 'gatehouse-unmasked', origin: ghu.origin, ca: prepUnmasked.ca, proxy: ghu, restart: startUnmasked, credentials: probeU.credentials }
+  } else {
+    notes.push('gatehouse-unmasked: no working credential, left out')
+    await ghu.stop()
+  }
+
   // a phase that fails is tried once more, then left out of the medians with a note
   const attempt = async (label, fn, tries = 2) => {
     for (let i = 1; i <= tries; i++) {
@@ -159,7 +172,7 @@ async function main () {
   const credentials = probe.credentials
   const names = Object.keys(setups)
   const perRun = Object.fromEntries(names.map((n) => [n, []]))
-  const jobFor = (s, job) => ({ ...job, origin: s.origin, ca: s.ca, credentials })
+  const jobFor = (s, job) => ({ ...job, origin: s.origin, ca: s.ca, credentials: s.credentials ?? credentials })
   const procsFor = (s) => ({ proxy: s.proxy?.proc ?? null, upstream: upstream.proc })
   const perUnit = (sec, n) => (sec === null || !n ? null : sec * 1e6 / n)
 

@@ -61,14 +61,19 @@ export function buildResults (o) {
     addedLatencyP50Ms: gh.addedLatencyP50Ms,
     addedLatencyP99Ms: gh.addedLatencyP99Ms,
     addedTtftMs: gh.addedTtftMs,
-    // masking + re-framing = what Gatehouse spends per chunk beyond a bare Node.js pass-through
-    // (TLS record, chunked encoding and socket write are paid by any proxy); all-in when no floor ran
-    maskingUsPerChunk: perRun['node-floor']
+    // masking + re-framing = Gatehouse's CPU per chunk with masking on minus the same Gatehouse with
+    // masking off, side by side in each run; else beyond a bare Node.js pass-through; else all-in
+    maskingUsPerChunk: perRun['gatehouse-unmasked']
       ? perRunMedian(runs, (i) => {
-        const g = perRun.gatehouse?.[i]?.streams?.cpuUsPerChunk; const n = perRun['node-floor'][i]?.streams?.cpuUsPerChunk
-        return typeof g === 'number' && typeof n === 'number' ? g - n : null
+        const g = perRun.gatehouse?.[i]?.streams?.cpuUsPerChunk; const u = perRun['gatehouse-unmasked'][i]?.streams?.cpuUsPerChunk
+        return typeof g === 'number' && typeof u === 'number' ? g - u : null
       })
-      : gh.cpuUsPerChunk,
+      : perRun['node-floor']
+        ? perRunMedian(runs, (i) => {
+          const g = perRun.gatehouse?.[i]?.streams?.cpuUsPerChunk; const n = perRun['node-floor'][i]?.streams?.cpuUsPerChunk
+          return typeof g === 'number' && typeof n === 'number' ? g - n : null
+        })
+        : gh.cpuUsPerChunk,
     memoryPerStreamKiB: gh.memoryPerStreamKiB
   }
   const targets = {}
@@ -92,7 +97,9 @@ export function buildResults (o) {
     complete: missing.length === 0,
     missingFeatures: missing,
     ...roundDeep(values),
-    maskingUsPerChunkBasis: perRun['node-floor'] ? 'gatehouse − node-floor CPU per chunk' : 'gatehouse CPU per chunk, all-in',
+    maskingUsPerChunkBasis: perRun['gatehouse-unmasked']
+      ? 'gatehouse − gatehouse with masking off, CPU per chunk'
+      : perRun['node-floor'] ? 'gatehouse − node-floor CPU per chunk' : 'gatehouse CPU per chunk, all-in',
     gatehouseCpuUsPerChunk: round(gh.cpuUsPerChunk, 3),
     targets,
     setups: roundDeep(medians),
