@@ -117,6 +117,7 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
   }
 
   const stages: ReplyStages = {
+    holdClosingFrame: config.audit.failClosed,
     stream (request, route, framing) {
       const obs = { masked: request.gh.masked, usage: request.gh.usage }
       return [masksReply(request) ? (masking as MaskingEngine).replyTransform(route.reply, framing, obs) : createReplyObserver(route.reply, framing, obs)]

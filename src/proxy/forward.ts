@@ -8,6 +8,7 @@ import type { Upstream } from './upstream.js'
 import { isUpstreamTimeout, upstreamError } from './upstream.js'
 import { upstreamRequestHeaders, clientReplyHeaders } from './headers.js'
 import { streamErrorChunk } from './error-shape.js'
+import { createClosingFrameHolder } from './closing-frame.js'
 import { upstreamPath, type ProxiedRoute } from '../rbac/route-map.js'
 
 export type Framing = 'ndjson' | 'sse' | 'json'
@@ -25,6 +26,8 @@ export interface ReplyStages {
   upstreamFailed?: (request: FastifyRequest, kind: 'timeout' | 'unavailable' | 'mid-stream') => void
   /** the client hung up before the stream ended; the upstream request has been aborted */
   clientClosed?: (request: FastifyRequest, status: number) => void
+  /** hold a stream's closing frame until beforeEnd has succeeded (audit.failClosed) */
+  holdClosingFrame?: boolean
 }
 
 export function framingOf (contentType: string | string[] | undefined): Framing {
@@ -105,7 +108,8 @@ export function createForwarder (upstream: Upstream, stages: ReplyStages) {
       beforeEnd: () => stages.beforeEnd(request, status),
       firstChunk: () => stages.firstChunk?.(request),
       failed: () => stages.upstreamFailed?.(request, 'mid-stream'),
-      clientClosed: () => stages.clientClosed?.(request, status)
+      clientClosed: () => stages.clientClosed?.(request, status),
+      holdClosing: stages.holdClosingFrame === true
     }, abort)
     return reply.send(out)
   }
@@ -116,7 +120,7 @@ export function createForwarder (upstream: Upstream, stages: ReplyStages) {
  * mid-stream (idle timeout, reset), whatever a stage still holds back is dropped — never sent
  * unprocessed — and the stream ends with an error line in the reply's framing.
  */
-interface PumpHooks { beforeEnd: () => Promise<void>, firstChunk: () => void, failed: () => void, clientClosed: () => void }
+interface PumpHooks { beforeEnd: () => Promise<void>, firstChunk: () => void, failed: () => void, clientClosed: () => void, holdClosing: boolean }
 
 function pump (source: Readable, stages: Transform[], framing: 'ndjson' | 'sse', hooks: PumpHooks, abort: AbortController): PassThrough {
   const { beforeEnd } = hooks
@@ -137,8 +141,12 @@ function pump (source: Readable, stages: Transform[], framing: 'ndjson' | 'sse',
     )
   }
 
-  tail.on('data', (chunk: Buffer) => {
+  // fail-closed: the closing frame waits for the audit event; a failed flush replaces it with an error
+  const holder = hooks.holdClosing ? createClosingFrameHolder(framing) : null
+  tail.on('data', (received: Buffer) => {
     if (finished) return
+    const chunk = holder ? holder.push(received) : received
+    if (chunk.length === 0) return
     if (first) { first = false; hooks.firstChunk() }
     if (!out.write(chunk)) {
       tail.pause()
@@ -150,7 +158,10 @@ function pump (source: Readable, stages: Transform[], framing: 'ndjson' | 'sse',
   tail.once('end', () => {
     if (finished) return
     finished = true
-    beforeEnd().then(() => out.end(), (err: unknown) => out.end(streamErrorChunk(framing, (err as Error).message)))
+    beforeEnd().then(() => {
+      const held = holder?.held()
+      out.end(held !== undefined && held.length > 0 ? held : undefined)
+    }, (err: unknown) => out.end(streamErrorChunk(framing, (err as Error).message)))
   })
   const onError = (err: Error) => {
     if (abort.signal.aborted) return

@@ -1,0 +1,44 @@
+// With failClosed, the closing frame is held until the audit event is on disk; nothing else waits.
+import { describe, expect, it } from 'vitest'
+import fc from 'fast-check'
+import { createClosingFrameHolder } from '../../../src/proxy/closing-frame.js'
+
+const ndjson = ['{"response":"a","done":false}\n', '{"response":"b \\"done\\":true","done":false}\n', '{"response":"","done":true,"eval_count":2}\n']
+const sse = ['data: {"choices":[{"delta":{"content":"a"}}]}\n\n', 'data: {"choices":[{"delta":{"content":""},"finish_reason":"stop"}]}\n\n', 'data: [DONE]\n\n']
+
+function run (framing: 'ndjson' | 'sse', chunks: Buffer[]) {
+  const h = createClosingFrameHolder(framing)
+  const released = Buffer.concat(chunks.map((c) => h.push(c))).toString()
+  return { released, held: h.held().toString() }
+}
+
+describe('closing frame holder', () => {
+  it('NDJSON: every line but the done:true one passes at once', () => {
+    const h = createClosingFrameHolder('ndjson')
+    expect(h.push(Buffer.from(ndjson[0] as string)).toString()).toBe(ndjson[0])
+    expect(h.push(Buffer.from(ndjson[1] as string)).toString()).toBe(ndjson[1]) // "done":true inside a string is text
+    expect(h.push(Buffer.from(ndjson[2] as string)).toString()).toBe('')
+    expect(h.held().toString()).toBe(ndjson[2])
+  })
+  it('SSE: the [DONE] event is held, the finish chunk is not', () => {
+    const { released, held } = run('sse', sse.map((s) => Buffer.from(s)))
+    expect(released).toBe((sse[0] as string) + (sse[1] as string))
+    expect(held).toBe(sse[2])
+  })
+  it('an error line (no done) is released, so a failed stream never waits', () => {
+    expect(run('ndjson', [Buffer.from('{"error":"boom"}\n')])).toEqual({ released: '{"error":"boom"}\n', held: '' })
+  })
+  for (const framing of ['ndjson', 'sse'] as const) {
+    it(`${framing}: for every chunking, released + held is the input and the closing frame is never released`, () => {
+      const whole = Buffer.from((framing === 'ndjson' ? ndjson : sse).join(''))
+      const closing = (framing === 'ndjson' ? ndjson[2] : sse[2]) as string
+      fc.assert(fc.property(fc.uniqueArray(fc.integer({ min: 1, max: whole.length - 1 }), { maxLength: 12 }), (cuts) => {
+        const points = [0, ...cuts.sort((a, b) => a - b), whole.length]
+        const chunks = points.slice(1).map((p, i) => whole.subarray(points[i] as number, p))
+        const { released, held } = run(framing, chunks)
+        expect(released + held).toBe(whole.toString())
+        expect(held).toBe(closing)
+      }), { numRuns: 300 })
+    })
+  }
+})
