@@ -12,9 +12,12 @@ export interface ClosingFrameHolder {
 const NL = 0x0a
 
 function isClosingLine (line: Buffer): boolean {
-  if (!line.includes('"done"')) return false
+  // every streamed line has "done"; only the last has it true — a cheap byte search first
+  if (!line.includes('true')) return false
+  const text = line.toString('utf8')
+  if (!/"done"\s*:\s*true/.test(text)) return false
   try {
-    const v = JSON.parse(line.toString('utf8')) as { done?: unknown } | null
+    const v = JSON.parse(text) as { done?: unknown } | null
     return v !== null && typeof v === 'object' && v.done === true
   } catch {
     return false
