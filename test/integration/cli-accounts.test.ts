@@ -95,3 +95,23 @@ describe('gatehouse key', () => {
     expect(r.code).toBe(0)
   })
 })
+
+describe('gatehouse audit verify', () => {
+  it('exits 1 naming the first bad line and why when a line was edited', async () => {
+    const { copyFileSync, writeFileSync: write } = await import('node:fs')
+    const log = join(cfg.dir, 'logs', 'audit.log')
+    const tampered = join(cfg.dir, 'logs', 'tampered.log')
+    copyFileSync(log, tampered)
+    const lines = readFileSync(tampered, 'utf8').split('\n')
+    lines[1] = (lines[1] as string).replace('"success"', '"failure"')
+    write(tampered, lines.join('\n'))
+    const r = await run(['audit', 'verify', tampered])
+    expect(r.code).toBe(1)
+    expect(r.err).toMatch(/tampered\.log:2: /)
+    const j = await run(['audit', 'verify', tampered, '--json'])
+    expect(j.json()).toMatchObject({ ok: false, firstBad: { line: 2 } })
+  })
+  it('exits 2 on a file that cannot be read', async () => {
+    expect((await run(['audit', 'verify', '/nonexistent/audit.log'])).code).toBe(2)
+  })
+})
