@@ -1,15 +1,12 @@
 // The composition root: builds every service from the configuration and hands them to buildApp.
 // server.ts (the `serve` command) and the integration tests both start Gatehouse through here.
 import { hostname } from 'node:os'
-import type { Transform } from 'node:stream'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { GatehouseConfig } from './config/schema.js'
 import { configHash } from './config/load.js'
 import { loadSecrets, redisUrlWithPassword, type Secrets } from './config/secrets.js'
 import { buildApp } from './app.js'
 import { createUpstream, type Upstream } from './proxy/upstream.js'
-import type { ReplyStages } from './proxy/forward.js'
-import { createReplyObserver } from './proxy/usage.js'
 import { systemClock, type Clock } from './clock.js'
 import type { Io } from './cli/output.js'
 import { createStore } from './store/index.js'
@@ -21,13 +18,12 @@ import { createAuth, type Auth } from './auth/index.js'
 import { revokedSessionKey } from './auth/credential-loaders.js'
 import { createPolicy, type Policy } from './rbac/policy.js'
 import { createAuthorizeGuard } from './rbac/guard.js'
-import type { ReplyKind } from './rbac/route-map.js'
-import { filterOpenAiModels, filterPs, filterTags } from './rbac/list-filter.js'
 import { createMaskingEngine, type MaskingEngine } from './masking/index.js'
 import { errors } from './errors.js'
 import { adminRoutes } from './admin/routes.js'
 import { createAuditGate } from './pipeline/audit-gate.js'
 import { requestAuditInput } from './pipeline/request-audit.js'
+import { createReplyStages } from './pipeline/reply-stages.js'
 import { createPromptMaskingGuard } from './pipeline/prompt-masking.js'
 import { createMetrics, type Metrics } from './ops/metrics.js'
 import { metricsRoute } from './ops/metrics-route.js'
@@ -62,18 +58,7 @@ export interface Gateway {
   close: () => Promise<void>
 }
 
-const TEXT_OR_USAGE_KINDS: ReadonlySet<ReplyKind> = new Set<ReplyKind>(['generate', 'chat', 'embed', 'openai-chat', 'openai-completion', 'openai-embed'])
-
 const safeReplicaId = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64) || 'gatehouse'
-
-async function runTransform (t: Transform, input: Buffer): Promise<Buffer> {
-  const out: Buffer[] = []
-  t.on('data', (c: Buffer) => out.push(c))
-  const done = new Promise<void>((resolve, reject) => { t.once('end', resolve); t.once('error', reject) })
-  t.end(input)
-  await done
-  return Buffer.concat(out)
-}
 
 export async function createGateway (config: GatehouseConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const clock = options.clock ?? systemClock
@@ -116,45 +101,7 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
     }
   }
 
-  const stages: ReplyStages = {
-    holdClosingFrame: config.audit.failClosed,
-    stream (request, route, framing) {
-      const obs = { masked: request.gh.masked, usage: request.gh.usage }
-      return [masksReply(request) ? (masking as MaskingEngine).replyTransform(route.reply, framing, obs) : createReplyObserver(route.reply, framing, obs)]
-    },
-    async json (request, route, body, status) {
-      const ctx = request.gh
-      let out = body
-      if (status >= 200 && status < 300) {
-        const roles = ctx.identity?.roles ?? []
-        const allowed = (m: string) => policy.modelAllowed(roles, m)
-        if (route.reply === 'tags') out = filterTags(out, allowed)
-        else if (route.reply === 'ps') out = filterPs(out, allowed)
-        else if (route.reply === 'openai-models') out = filterOpenAiModels(out, allowed)
-      }
-      // replies that carry neither model text nor token counts pass as they are
-      if (!TEXT_OR_USAGE_KINDS.has(route.reply)) return out
-      const obs = { masked: ctx.masked, usage: ctx.usage }
-      const t = masksReply(request) ? (masking as MaskingEngine).replyTransform(route.reply, 'json', obs) : createReplyObserver(route.reply, 'json', obs)
-      return await runTransform(t, out)
-    },
-    async beforeEnd (request, status) {
-      request.gh.audited = true
-      emit(requestAuditInput(request, status))
-      if (config.audit.failClosed) await audit.flush()
-    },
-    firstChunk (request) {
-      metrics.observeTtft(request.gh.route?.path ?? 'unknown', request.gh.models[0] ?? null, Number(process.hrtime.bigint() - request.gh.startedAt) / 1e9)
-    },
-    upstreamFailed (_request, kind) { metrics.upstreamError(kind) },
-    clientClosed (request, status) {
-      // a stream the client abandoned is still a request that happened: audit it as cut short
-      if (request.gh.audited) return
-      request.gh.audited = true
-      request.gh.clientClosed = true
-      emit(requestAuditInput(request, status))
-    }
-  }
+  const stages = createReplyStages({ config, policy, masking, audit, emit, metrics, masksReply })
 
   const guards = [
     createAuditGate(config.audit.failClosed, () => audit.writable()),

@@ -1,0 +1,79 @@
+// What happens to Ollama's reply on its way back: list filtering, masking or the usage observer,
+// the request's audit event (flushed before the last byte when fail-closed), time to first token,
+// upstream errors, and clients that hang up. The proxy (proxy/forward.ts) calls these hooks.
+import type { Transform } from 'node:stream'
+import type { FastifyRequest } from 'fastify'
+import type { GatehouseConfig } from '../config/schema.js'
+import type { AuditInput, AuditLog } from '../audit/index.js'
+import type { MaskingEngine } from '../masking/index.js'
+import type { Metrics } from '../ops/metrics.js'
+import type { Policy } from '../rbac/policy.js'
+import type { ReplyKind } from '../rbac/route-map.js'
+import type { ReplyStages } from '../proxy/forward.js'
+import { createReplyObserver } from '../proxy/usage.js'
+import { filterOpenAiModels, filterPs, filterTags } from '../rbac/list-filter.js'
+import { requestAuditInput } from './request-audit.js'
+
+const TEXT_OR_USAGE_KINDS: ReadonlySet<ReplyKind> = new Set<ReplyKind>(['generate', 'chat', 'embed', 'openai-chat', 'openai-completion', 'openai-embed'])
+
+async function runTransform (t: Transform, input: Buffer): Promise<Buffer> {
+  const out: Buffer[] = []
+  t.on('data', (c: Buffer) => out.push(c))
+  const done = new Promise<void>((resolve, reject) => { t.once('end', resolve); t.once('error', reject) })
+  t.end(input)
+  await done
+  return Buffer.concat(out)
+}
+
+export interface ReplyStageDeps {
+  config: GatehouseConfig
+  policy: Policy
+  masking: MaskingEngine | null
+  audit: AuditLog
+  emit: (e: AuditInput) => void
+  metrics: Metrics
+  /** whether this request's reply is masked (masking on and the caller not exempt) */
+  masksReply: (request: FastifyRequest) => boolean
+}
+
+export function createReplyStages ({ config, policy, masking, audit, emit, metrics, masksReply }: ReplyStageDeps): ReplyStages {
+  return {
+    holdClosingFrame: config.audit.failClosed,
+    stream (request, route, framing) {
+      const obs = { masked: request.gh.masked, usage: request.gh.usage }
+      return [masksReply(request) ? (masking as MaskingEngine).replyTransform(route.reply, framing, obs) : createReplyObserver(route.reply, framing, obs)]
+    },
+    async json (request, route, body, status) {
+      const ctx = request.gh
+      let out = body
+      if (status >= 200 && status < 300) {
+        const roles = ctx.identity?.roles ?? []
+        const allowed = (m: string) => policy.modelAllowed(roles, m)
+        if (route.reply === 'tags') out = filterTags(out, allowed)
+        else if (route.reply === 'ps') out = filterPs(out, allowed)
+        else if (route.reply === 'openai-models') out = filterOpenAiModels(out, allowed)
+      }
+      // replies that carry neither model text nor token counts pass as they are
+      if (!TEXT_OR_USAGE_KINDS.has(route.reply)) return out
+      const obs = { masked: ctx.masked, usage: ctx.usage }
+      const t = masksReply(request) ? (masking as MaskingEngine).replyTransform(route.reply, 'json', obs) : createReplyObserver(route.reply, 'json', obs)
+      return await runTransform(t, out)
+    },
+    async beforeEnd (request, status) {
+      request.gh.audited = true
+      emit(requestAuditInput(request, status))
+      if (config.audit.failClosed) await audit.flush()
+    },
+    firstChunk (request) {
+      metrics.observeTtft(request.gh.route?.path ?? 'unknown', request.gh.models[0] ?? null, Number(process.hrtime.bigint() - request.gh.startedAt) / 1e9)
+    },
+    upstreamFailed (_request, kind) { metrics.upstreamError(kind) },
+    clientClosed (request, status) {
+      // a stream the client abandoned is still a request that happened: audit it as cut short
+      if (request.gh.audited) return
+      request.gh.audited = true
+      request.gh.clientClosed = true
+      emit(requestAuditInput(request, status))
+    }
+  }
+}
