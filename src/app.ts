@@ -1,5 +1,5 @@
 // buildApp: the Fastify application as a composition of plugins, in pipeline order. It only wires;
-// every concern lives in its own module. server.ts builds the dependencies and listens.
+// every concern lives in its own module. gateway.ts builds the dependencies; cli/serve.ts listens.
 import { randomUUID } from 'node:crypto'
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
@@ -11,18 +11,17 @@ import { newRequestContext } from './pipeline/context.js'
 import { resolveSourceIp } from './pipeline/source-ip.js'
 import { isCanonicalPath, splitTarget } from './pipeline/path-gate.js'
 import { errorHandler, sendError } from './pipeline/error-handler.js'
-import { PROXIED_ROUTES } from './rbac/route-map.js'
+import { PROXIED_ROUTES, methodsByPath } from './rbac/route-map.js'
 import { errors } from './errors.js'
 import { createForwarder, type ReplyStages } from './proxy/forward.js'
 import type { Upstream } from './proxy/upstream.js'
-import { checkJsonBody } from './proxy/body.js'
 
 export interface ReadinessCheck { name: string, check: () => Promise<boolean> }
 
 export interface AppDeps {
   config: GatehouseConfig
   upstream: Upstream
-  /** run in order before the proxy: credential loaders, policy, rate limit */
+  /** run in order before the proxy: credential loaders, policy (which leaves the checked body), rate limit */
   guards: preHandlerAsyncHookHandler[]
   stages: ReplyStages
   readiness: ReadinessCheck[]
@@ -35,9 +34,7 @@ export interface AppDeps {
 
 /** Known paths (route patterns) as predicates, for telling 405 from 404. */
 function knownPathMatchers (): Array<{ test: (path: string) => boolean, methods: string[] }> {
-  const byPath = new Map<string, string[]>()
-  for (const r of PROXIED_ROUTES) byPath.set(r.path, [...(byPath.get(r.path) ?? []), r.method])
-  return [...byPath.entries()].map(([pattern, methods]) => {
+  return [...methodsByPath()].map(([pattern, methods]) => {
     const re = new RegExp('^' + pattern.replace(/:\w+/g, '[^/]+') + '$')
     return { test: (p: string) => re.test(p), methods }
   })
@@ -106,7 +103,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
         url: route.path,
         exposeHeadRoute: false,
         onRequest: async (request) => { request.gh.route = route },
-        preHandler: [...deps.guards, checkJsonBody],
+        preHandler: deps.guards,
         handler: forward
       })
     }

@@ -60,7 +60,9 @@ export function createForwarder (upstream: Upstream, stages: ReplyStages) {
   return async function forward (request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const ctx = request.gh
     const route = ctx.route as ProxiedRoute
-    const body = route.body === 'none' ? null : (ctx.forwardBody ?? Buffer.alloc(0))
+    // only the body the policy checked and re-serialized is ever forwarded; without one, nothing is
+    if (route.body !== 'none' && ctx.forwardBody === null) throw new Error(`${route.id}: no checked body (policy guard missing)`)
+    const body = route.body === 'none' ? null : ctx.forwardBody
     const abort = new AbortController()
     // a client that hangs up stops the generation upstream
     reply.raw.once('close', () => { if (!reply.raw.writableFinished) abort.abort() })

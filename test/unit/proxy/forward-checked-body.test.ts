@@ -1,0 +1,21 @@
+// Security: the proxy forwards only the body the policy checked and re-serialized. A JSON route
+// that reaches it without one is refused before anything is sent upstream — never the raw body.
+import { describe, expect, it } from 'vitest'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { createForwarder, type ReplyStages } from '../../../src/proxy/forward.js'
+import type { Upstream } from '../../../src/proxy/upstream.js'
+import { newRequestContext } from '../../../src/pipeline/context.js'
+import { PROXIED_ROUTES } from '../../../src/rbac/route-map.js'
+
+describe('forwarder', () => {
+  it('refuses a JSON route whose body was never checked, and sends nothing upstream', async () => {
+    let calls = 0
+    const upstream = { pool: { request: async () => { calls++; throw new Error('must not be called') } }, host: 'h', headersTimeoutMs: 1, idleTimeoutMs: 1 } as unknown as Upstream
+    const stages = { stream: () => [], json: async (_r: unknown, _t: unknown, b: Buffer) => b, beforeEnd: async () => {} } as unknown as ReplyStages
+    const route = PROXIED_ROUTES.find((r) => r.id === 'POST /api/chat')
+    const request = { gh: { ...newRequestContext('id', '127.0.0.1'), route }, body: Buffer.from('{"model":"secret"}'), headers: {}, params: {} } as unknown as FastifyRequest
+    const reply = { raw: { once: () => {}, writableFinished: false } } as unknown as FastifyReply
+    await expect(createForwarder(upstream, stages)(request, reply)).rejects.toThrow(/no checked body/)
+    expect(calls).toBe(0)
+  })
+})
