@@ -1,6 +1,6 @@
 // The hash chain (pure): hash = HMAC-SHA256(key, prev "\n" canonical(event without chain.hash)).
 import { createHash, type Hash } from 'node:crypto'
-import { canonicalJson } from './serialize.js'
+import { canonicalJson } from '../canonical-json.js'
 import type { AuditEvent, ChainLink } from './types.js'
 
 export const GENESIS = '0'.repeat(64)

@@ -1,6 +1,7 @@
 // Signed checkpoints: Ed25519 over the canonical form of { type, replica, seq, hash, time }.
 import { createPublicKey, createHash, sign, verify, type KeyObject } from 'node:crypto'
-import { canonicalJson, serializeLine } from './serialize.js'
+import { canonicalJson } from '../canonical-json.js'
+import { serializeLine } from './serialize.js'
 import { REPLICA_ID } from './chain.js'
 
 export interface Checkpoint { type: 'checkpoint', replica: string, seq: number, hash: string, time: string, key: string }

@@ -10,6 +10,7 @@ import { configSchema, BUILTIN_ENTITIES, type GatehouseConfig } from './schema.j
 import { parseCidr } from './cidr.js'
 import { validateRoles } from '../rbac/policy.js'
 import { customPatternError } from '../masking/detectors/custom.js'
+import { canonicalJson } from '../canonical-json.js'
 
 export const DEFAULT_CONFIG_PATH = 'config/gatehouse.yaml'
 
@@ -150,14 +151,6 @@ export function loadConfig (file: string): GatehouseConfig {
 /** SHA-256 of the effective configuration (canonical JSON), for audit and evidence. */
 export function configHash (config: GatehouseConfig): string {
   return createHash('sha256').update(canonicalJson(config)).digest('hex')
-}
-
-export function canonicalJson (v: unknown): string {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v)
-  if (Array.isArray(v)) return '[' + v.map(canonicalJson).join(',') + ']'
-  const o = v as Record<string, unknown>
-  return '{' + Object.keys(o).sort().filter((k) => o[k] !== undefined)
-    .map((k) => JSON.stringify(k) + ':' + canonicalJson(o[k])).join(',') + '}'
 }
 
 /** The configuration with anything credential-like removed (store/redis passwords in URLs). */
