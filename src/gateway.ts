@@ -1,20 +1,17 @@
 // The composition root: builds every service from the configuration and hands them to buildApp.
-// server.ts (the `serve` command) and the integration tests both start Gatehouse through here.
-import { hostname } from 'node:os'
+// The `serve` command and the integration tests both start Gatehouse through here.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { GatehouseConfig } from './config/schema.js'
 import { configHash } from './config/load.js'
-import { loadSecrets, redisUrlWithPassword, type Secrets } from './config/secrets.js'
 import { buildApp } from './app.js'
+import { openCoreServices, type CoreServices } from './services.js'
+import type { Secrets } from './config/secrets.js'
+import type { AuditLog } from './audit/index.js'
+import type { Auth } from './auth/index.js'
 import { createUpstream, type Upstream } from './proxy/upstream.js'
 import { systemClock, type Clock } from './clock.js'
-import type { Io } from './cli/output.js'
-import { createStore } from './store/index.js'
 import type { StoreBackend } from './store/types.js'
-import { createSharedState } from './shared-state/index.js'
 import type { SharedState } from './shared-state/types.js'
-import { createAuditLog, type AuditLog } from './audit/index.js'
-import { createAuth, type Auth } from './auth/index.js'
 import { revokedSessionKey } from './auth/credential-loaders.js'
 import { createPolicy, type Policy } from './rbac/policy.js'
 import { createAuthorizeGuard } from './rbac/guard.js'
@@ -28,13 +25,10 @@ import { createPromptMaskingGuard } from './pipeline/prompt-masking.js'
 import { createMetrics, type Metrics } from './ops/metrics.js'
 import { metricsRoute } from './ops/metrics-route.js'
 import { createRateLimitGuard } from './ops/rate-limit.js'
-import type { AuditInput } from './audit/index.js'
 
 export interface GatewayOptions {
   clock?: Clock
   logger?: boolean | Record<string, unknown>
-  /** where first-start messages (bootstrap password) go; stderr by default */
-  io?: Io
   /** how long open streams may run after SIGTERM before they are cut */
   drainDeadlineMs?: number
   /** environment for secrets (GATEHOUSE_*_KEY); process.env by default */
@@ -58,27 +52,16 @@ export interface Gateway {
   close: () => Promise<void>
 }
 
-const safeReplicaId = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64) || 'gatehouse'
-
 export async function createGateway (config: GatehouseConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const clock = options.clock ?? systemClock
-  const secrets = loadSecrets(config, options.env)
-  const store = await createStore(config.store.url)
-  const sharedState = createSharedState({ redisUrl: redisUrlWithPassword(config.redis.url, secrets.redisPassword), store, prefix: config.redis.keyPrefix, clock })
-  const audit = await createAuditLog({
-    config: config.audit,
-    chainKey: secrets.auditChainKey,
-    checkpointKey: secrets.auditCheckpoint.privateKey,
-    replicaId: safeReplicaId(config.audit.replicaId ?? hostname()),
-    clock
-  })
-  const metrics = createMetrics({ auditStats: () => audit.stats() })
+  let core: CoreServices | null = null
+  const metrics = createMetrics({ auditStats: () => (core as CoreServices).audit.stats() })
   // every event also feeds the auth-failure and lockout counters
-  const emit = (e: AuditInput) => { audit.emit(e); metrics.observeAudit(e) }
+  core = await openCoreServices(config, { clock, env: options.env, observe: (e) => metrics.observeAudit(e) })
+  const { secrets, store, sharedState, audit, emit, auth } = core
   emit({ action: 'config-loaded', outcome: 'success', config: { hash: configHash(config) } })
 
   const policy = createPolicy(config.rbac.roles)
-  const auth = createAuth({ config, store, sharedState, signingKey: secrets.jwt, totpKey: secrets.totpKey, clock, audit: emit })
   const masking = config.masking.enabled
     ? createMaskingEngine({ entities: config.masking.entities, custom: config.masking.custom, key: secrets.maskingKey })
     : null
@@ -103,8 +86,10 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
 
   const stages = createReplyStages({ config, policy, masking, audit, emit, metrics, masksReply })
 
+  // no audit, no access: proxied requests, logins and admin calls get 503 while no sink can write
+  const auditGate = createAuditGate(config.audit.failClosed, () => audit.writable())
   const guards = [
-    createAuditGate(config.audit.failClosed, () => audit.writable()),
+    auditGate,
     auth.authenticate,
     createAuthorizeGuard(policy),
     maskingSupport,
@@ -127,7 +112,6 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
     return true
   }
 
-  const gate = createAuditGate(config.audit.failClosed, () => audit.writable())
   const app = await buildApp({
     config,
     upstream,
@@ -139,13 +123,11 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
       { name: 'audit', check: async () => audit.writable() }
     ],
     plugins: [
-      async (root) => {
-        root.addHook('onRequest', async (request) => {
-          if (request.url.startsWith('/auth/') || request.url.startsWith('/admin/')) await gate(request)
-        })
-        await root.register(auth.routes)
-        await root.register(metricsRoute(metrics, { preHandler: [auth.authenticate, requireMetricsRead] }))
-        await root.register(adminRoutes({ userAdmin: auth.userAdmin, store, policy, authenticateSession: auth.authenticateSessionOnly, revokeSession }))
+      metricsRoute(metrics, { preHandler: [auth.authenticate, requireMetricsRead] }),
+      async (audited) => {
+        audited.addHook('onRequest', auditGate)
+        await audited.register(auth.routes)
+        await audited.register(adminRoutes({ userAdmin: auth.userAdmin, store, policy, authenticateSession: auth.authenticateSessionOnly, revokeSession }))
       }
     ],
     onResponse: async (request, reply) => {
@@ -161,9 +143,7 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
   const close = async () => {
     await app.close()
     await upstream.close()
-    await audit.close()
-    await sharedState.close()
-    await store.close()
+    await (core as CoreServices).close()
   }
   return {
     app, config, upstream, store, sharedState, audit, auth, policy, masking, metrics, secrets,

@@ -6,7 +6,7 @@ import type { Io } from './output.js'
 
 export async function serve (config: GatehouseConfig, io: Io): Promise<number> {
   ensureServingCertificate(config, io)
-  const gateway = await createGateway(config, { logger: { level: config.log.level }, io })
+  const gateway = await createGateway(config, { logger: { level: config.log.level } })
   await gateway.auth.ensureBootstrapAdmin((line) => io.err(line))
   await gateway.app.listen({ host: config.listen.host, port: config.listen.port, listenTextResolver: (a) => `listening on ${config.tls.enabled ? a.replace(/^http:/, 'https:') : a}` })
   const address = gateway.app.server.address()

@@ -9,7 +9,7 @@ import { isUpstreamTimeout, upstreamError } from './upstream.js'
 import { upstreamRequestHeaders, clientReplyHeaders } from './headers.js'
 import { streamErrorChunk } from './error-shape.js'
 import { createClosingFrameHolder } from './closing-frame.js'
-import { upstreamPath, type ProxiedRoute } from '../rbac/route-map.js'
+import { upstreamPath, type ProxiedRoute, type ReplyKind } from '../rbac/route-map.js'
 
 export type Framing = 'ndjson' | 'sse' | 'json'
 
@@ -36,6 +36,8 @@ export function framingOf (contentType: string | string[] | undefined): Framing 
   if (ct.includes('text/event-stream')) return 'sse'
   return 'json'
 }
+
+const LIST_REPLIES: ReadonlySet<ReplyKind> = new Set<ReplyKind>(['tags', 'ps', 'openai-models', 'openai-model'])
 
 const MAX_JSON_REPLY_BYTES = 64 * 1024 * 1024
 
@@ -85,7 +87,9 @@ export function createForwarder (upstream: Upstream, stages: ReplyStages) {
       throw mapped
     }
 
-    const framing = route.method === 'HEAD' ? 'json' : framingOf(res.headers['content-type'])
+    // model lists are always read whole, whatever they are labelled, so the policy filter cannot be
+    // skipped by a reply that calls itself a stream
+    const framing = route.method === 'HEAD' || LIST_REPLIES.has(route.reply) ? 'json' : framingOf(res.headers['content-type'])
     const rewritten = route.method !== 'HEAD'
     reply.code(res.statusCode)
     reply.headers(clientReplyHeaders(res.headers, rewritten))
@@ -160,6 +164,8 @@ function pump (source: Readable, stages: Transform[], framing: 'ndjson' | 'sse',
   tail.once('end', () => {
     if (finished) return
     finished = true
+    // a stage that ended early (the masker refused the reply) must not leave Ollama generating
+    if (!source.readableEnded) { abort.abort(); source.destroy() }
     beforeEnd().then(() => {
       const held = holder?.held()
       out.end(held !== undefined && held.length > 0 ? held : undefined)

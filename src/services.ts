@@ -1,0 +1,62 @@
+// The services both the gateway and the account commands of the CLI stand on: secrets, the store,
+// shared counters, the audit log and the identity module — built one way, closed one way.
+import { hostname } from 'node:os'
+import type { GatehouseConfig } from './config/schema.js'
+import { loadSecrets, redisUrlWithPassword, type Secrets } from './config/secrets.js'
+import type { Clock } from './clock.js'
+import { createStore } from './store/index.js'
+import type { StoreBackend } from './store/types.js'
+import { createSharedState } from './shared-state/index.js'
+import type { SharedState } from './shared-state/types.js'
+import { createAuditLog, type AuditInput, type AuditLog } from './audit/index.js'
+import { createAuth, type Auth } from './auth/index.js'
+
+export interface CoreServices {
+  secrets: Secrets
+  store: StoreBackend
+  sharedState: SharedState
+  audit: AuditLog
+  /** writes an audit event (and tells `observe`, e.g. metrics) */
+  emit: (e: AuditInput) => void
+  auth: Auth
+  close: () => Promise<void>
+}
+
+export interface CoreOptions {
+  clock: Clock
+  /** environment for secrets (GATEHOUSE_*_KEY); process.env by default */
+  env?: NodeJS.ProcessEnv
+  /** appended to the replica id: the CLI keeps a chain of its own (`-cli`) */
+  replicaSuffix?: string
+  observe?: (e: AuditInput) => void
+}
+
+/** The audit replica id: config.audit.replicaId or the host name, in the characters a chain allows. */
+export function replicaIdOf (config: GatehouseConfig, suffix = ''): string {
+  const base = (config.audit.replicaId ?? hostname()).replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64 - suffix.length)
+  return (base || 'gatehouse') + suffix
+}
+
+export async function openCoreServices (config: GatehouseConfig, o: CoreOptions): Promise<CoreServices> {
+  const secrets = loadSecrets(config, o.env)
+  const store = await createStore(config.store.url)
+  const sharedState = createSharedState({ redisUrl: redisUrlWithPassword(config.redis.url, secrets.redisPassword), store, prefix: config.redis.keyPrefix, clock: o.clock })
+  const audit = await createAuditLog({
+    config: config.audit,
+    chainKey: secrets.auditChainKey,
+    checkpointKey: secrets.auditCheckpoint.privateKey,
+    replicaId: replicaIdOf(config, o.replicaSuffix),
+    clock: o.clock
+  })
+  const observe = o.observe
+  const emit = observe ? (e: AuditInput) => { audit.emit(e); observe(e) } : (e: AuditInput) => audit.emit(e)
+  const auth = createAuth({ config, store, sharedState, signingKey: secrets.jwt, totpKey: secrets.totpKey, clock: o.clock, audit: emit })
+  return {
+    secrets, store, sharedState, audit, emit, auth,
+    async close () {
+      await audit.close()
+      await sharedState.close()
+      await store.close()
+    }
+  }
+}
