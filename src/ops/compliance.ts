@@ -2,6 +2,9 @@
 // store's users and keys, sink probes, the chain verification and facts about secrets. Each check
 // names its control, its verdict and the evidence it looked at. I/O lives in compliance-input.ts.
 import { isIP } from 'node:net'
+import { createPolicy } from '../rbac/policy.js'
+import { mfaRequired } from '../auth/mfa-policy.js'
+import { BOOTSTRAP_USERNAME } from '../auth/bootstrap.js'
 import type { GatehouseConfig } from '../config/schema.js'
 import { parseCidr } from '../config/cidr.js'
 import type { ApiKeyRecord, UserRecord } from '../store/types.js'
@@ -62,7 +65,6 @@ export interface ComplianceInput {
   certificate?: CertificateFacts | null
 }
 
-export const BOOTSTRAP_USERNAME = 'admin'
 const DAY = 86_400_000
 export const STALE_DAYS = 90
 const AEAD = /(GCM|CHACHA20-POLY1305|CCM)/i
@@ -153,14 +155,15 @@ function accessChecks (i: ComplianceInput): CheckResult[] {
   const { config: c, now } = i
   const out: CheckResult[] = []
   const required = c.auth.mfa.requiredForRoles
-  const all = required.includes('*')
   const roles = Object.entries(c.rbac.roles)
-  const adminRoles = roles.filter(([, r]) => r.permissions.includes('*') || r.permissions.includes('admin')).map(([n]) => n)
-  const adminWithout = adminRoles.filter((r) => !all && !required.includes(r))
+  // the same rules the gateway enforces: the policy's `admin` permission, the MFA policy's roles
+  const policy = createPolicy(c.rbac.roles)
+  const adminRoles = roles.map(([n]) => n).filter((n) => policy.permits([n], 'admin'))
+  const adminWithout = adminRoles.filter((r) => !mfaRequired([r], required))
   out.push(check('mfa-admin', 'CC6.1', 'MFA is required for administrative roles', adminWithout.length === 0 ? 'pass' : 'fail',
     adminWithout.length === 0 ? 'every role with admin permissions requires TOTP' : `roles with admin permissions without MFA: ${adminWithout.join(', ')}`,
     { 'auth.mfa.requiredForRoles': [...required], adminRoles, adminRolesWithoutMfa: adminWithout }))
-  const without = all ? [] : roles.map(([n]) => n).filter((r) => !required.includes(r))
+  const without = roles.map(([n]) => n).filter((r) => !mfaRequired([r], required))
   out.push(check('mfa-all-roles', 'CC6.1', 'MFA is required for every role', without.length === 0 ? 'pass' : 'warn',
     without.length === 0 ? 'MFA is required for all roles' : `roles without MFA: ${without.join(', ')}`,
     { 'auth.mfa.requiredForRoles': [...required], rolesWithoutMfa: without }))

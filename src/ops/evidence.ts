@@ -2,6 +2,7 @@
 // last login), API keys and their ages, the configuration (secrets redacted) and its hash, audit
 // statistics for the period, the chain verification and the compliance check results.
 import { writeFileSync, chmodSync, renameSync } from 'node:fs'
+import { mfaRequired } from '../auth/mfa-policy.js'
 import type { GatehouseConfig, SinkConfig } from '../config/schema.js'
 import { configHash, redactedConfig } from '../config/load.js'
 import type { Store } from '../store/types.js'
@@ -37,11 +38,10 @@ export async function buildEvidence (config: GatehouseConfig, store: Pick<Store,
   const fileSink = config.audit.sinks.find((s): s is Extract<SinkConfig, { type: 'file' }> => s.type === 'file')
   const statistics = fileSink ? await readAuditStatistics(auditFilesOf(fileSink.path), { from, to: now }) : null
 
-  const mfaAll = config.auth.mfa.requiredForRoles.includes('*')
   const roles: EvidenceBundle['accessReview']['roles'] = {}
   for (const [name, r] of Object.entries(config.rbac.roles)) {
     roles[name] = {
-      permissions: [...r.permissions], models: [...r.models], mfaRequired: mfaAll || config.auth.mfa.requiredForRoles.includes(name),
+      permissions: [...r.permissions], models: [...r.models], mfaRequired: mfaRequired([name], config.auth.mfa.requiredForRoles),
       users: input.users.filter((u) => u.roles.includes(name)).map((u) => u.username),
       keys: input.keys.filter((k) => k.role === name && k.revokedAt === null).map((k) => k.name)
     }

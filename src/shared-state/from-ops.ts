@@ -19,8 +19,8 @@ export function sharedStateFromOps (kind: SharedState['kind'], ops: StateOps, op
   let writes = 0
   const wrote = async (now: number): Promise<void> => {
     if (opts.sweepEvery <= 0 || ++writes % opts.sweepEvery !== 0) return
-    // housekeeping must never fail the request that happened to trigger it
-    await ops.sweep(now).catch(() => {})
+    // housekeeping runs beside the request that happened to trigger it: never failing it, never delaying it
+    void ops.sweep(now).catch(() => {})
   }
   const refused: SlotLease = { ok: false, release: async () => {}, renew: async () => false }
 
