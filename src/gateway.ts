@@ -52,6 +52,8 @@ export interface Gateway {
   close: () => Promise<void>
 }
 
+const isDecisionPath = (url: string) => !url.startsWith('/auth/') && url !== '/healthz' && url !== '/readyz'
+
 export async function createGateway (config: GatehouseConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const clock = options.clock ?? systemClock
   let core: CoreServices | null = null
@@ -99,7 +101,9 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
     createRateLimitGuard({ sharedState, config: config.rateLimit, clock, observe: metrics })
   ]
   const requireMetricsRead = async (request: FastifyRequest) => {
-    if (!policy.permits(request.gh.identity?.roles ?? [], 'metrics:read')) throw new errors.FORBIDDEN()
+    if (policy.permits(request.gh.identity?.roles ?? [], 'metrics:read')) return
+    request.gh.reason = 'permission:metrics:read'
+    throw new errors.FORBIDDEN()
   }
 
   const revokeSession = async (id: string, actor: { userName?: string, sourceIp?: string, requestId?: string }) => {
@@ -131,10 +135,14 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
       }
     ],
     onResponse: async (request, reply) => {
-      // proxied requests that ended before the proxy (denials, bad requests, upstream errors) are audited here
-      if (request.gh?.route && !request.gh.audited) emit(requestAuditInput(request, reply.statusCode))
-      // a path nothing is routed to (or a wrong method) is a denial too: probes show up in the SIEM
-      else if (request.gh && !request.gh.route && (reply.statusCode === 404 || reply.statusCode === 405)) emit(requestAuditInput(request, reply.statusCode))
+      const ctx = request.gh
+      // every decision is an event: proxied requests not yet audited (denials, bad requests, upstream
+      // errors) and any other refusal — /admin, /metrics, probes of unrouted paths. /auth/* records
+      // its own events; health checks are not decisions.
+      if (ctx && !ctx.audited && (ctx.route !== null || (reply.statusCode >= 400 && isDecisionPath(request.url)))) {
+        ctx.audited = true
+        emit(requestAuditInput(request, reply.statusCode))
+      }
       metrics.onResponse(request, reply)
     },
     logger: options.logger ?? false
