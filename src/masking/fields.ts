@@ -4,15 +4,40 @@ export type MaskFn = (text: string) => string
 
 export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v)
 
-/** Masks the string at obj[key], if it is one. */
+/** A reply the masker cannot read: refused (SPEC §6), never passed through. */
+export class BadReply extends Error {}
+
+/** A reply frame's JSON text as an object; anything else is refused. */
+export function parseObject (text: string): Obj {
+  let v: unknown
+  try {
+    v = JSON.parse(text)
+  } catch {
+    throw new BadReply('not JSON')
+  }
+  if (!isObj(v)) throw new BadReply('not a JSON object')
+  return v
+}
+
+/**
+ * Whether a known text field holds text to mask: true for a string, false when absent or null.
+ * Anything else (a number, an object, a list) is a shape the masker cannot read: refused.
+ */
+export function isText (v: unknown, field: string): v is string {
+  if (typeof v === 'string') return true
+  if (v === undefined || v === null) return false
+  throw new BadReply(`${field} is not text`)
+}
+
+/** Masks the text at obj[key]; absent or null is kept, any other value is refused. */
 export function maskField (obj: Obj, key: string, mask: MaskFn): void {
   const v = obj[key]
-  if (typeof v === 'string') obj[key] = mask(v)
+  if (isText(v, key)) obj[key] = mask(v)
 }
 
 /**
  * Masks every string (and every number whose digits are a match) inside a JSON value, e.g. tool-call
- * arguments. Object keys are parameter names the client defined, so they are kept.
+ * arguments, object keys included: the model writes those too.
  */
 export function maskDeep (value: unknown, mask: MaskFn): unknown {
   if (typeof value === 'string') return mask(value)
@@ -24,27 +49,45 @@ export function maskDeep (value: unknown, mask: MaskFn): unknown {
   if (Array.isArray(value)) return value.map((v) => maskDeep(v, mask))
   if (isObj(value)) {
     const out: Obj = {}
-    for (const [k, v] of Object.entries(value)) out[k] = maskDeep(v, mask)
+    for (const [k, v] of Object.entries(value)) out[mask(k)] = maskDeep(v, mask)
     return out
   }
   return value
 }
 
-/** Tool-call arguments as OpenAI sends them (a JSON text) or Ollama does (an object). */
+/**
+ * Tool-call arguments as OpenAI sends them (a JSON text) or Ollama does (an object). A JSON text is
+ * parsed and its values masked, then re-serialized, so a value after a `\n` escape is seen as the
+ * model meant it; a text that is not JSON is masked as text.
+ */
 export function maskArguments (args: unknown, mask: MaskFn): unknown {
   if (typeof args !== 'string') return maskDeep(args, mask)
+  let parsed: unknown
   try {
-    const parsed: unknown = JSON.parse(args)
-    if (typeof parsed === 'object' && parsed !== null) return JSON.stringify(maskDeep(parsed, mask))
-  } catch { /* not JSON: mask it as text */ }
-  return mask(args)
+    parsed = JSON.parse(args)
+  } catch {
+    return mask(args)
+  }
+  return JSON.stringify(maskDeep(parsed, mask))
 }
 
-/** Masks `{"error":"…"}` and `{"error":{"message":"…"}}` in place; true when obj is an error. */
-export function maskError (obj: Obj, mask: MaskFn): boolean {
-  if (!('error' in obj)) return false
-  const e = obj.error
-  if (typeof e === 'string') obj.error = mask(e)
-  else if (isObj(e)) maskField(e, 'message', mask)
-  return true
+/**
+ * A reply object carrying `error`: only a fresh `{ error }` is sent, its strings masked (a message,
+ * or an object's values), never the object's other fields. Null when obj is not an error.
+ */
+export function errorOnly (obj: Obj, mask: MaskFn): Obj | null {
+  if (!('error' in obj)) return null
+  return { error: maskDeep(obj.error, mask) }
+}
+
+/** Tool calls of a message or delta: a list of objects whose `function`, if any, is an object; anything else is refused. */
+export function toolCalls (holder: Obj): Obj[] {
+  const calls = holder.tool_calls
+  if (calls === undefined || calls === null) return []
+  if (!Array.isArray(calls)) throw new BadReply('tool_calls is not a list')
+  for (const tc of calls) {
+    if (!isObj(tc)) throw new BadReply('tool call is not an object')
+    if (tc.function !== undefined && tc.function !== null && !isObj(tc.function)) throw new BadReply('tool call function is not an object')
+  }
+  return calls as Obj[]
 }

@@ -1,13 +1,15 @@
 // The masking engine the proxy uses (SPEC §6): detectors chosen by config, tokens keyed by a
-// deployment secret, whole-text and streaming maskers, reply transforms per route kind, and
-// request masking for direction: both.
+// deployment secret, whole-text and streaming maskers, reply transforms per route kind (streamed)
+// and document masking (not streamed), and request masking for direction: both.
 import type { Transform } from 'node:stream'
-import { createReplyObserver } from '../proxy/usage.js'
+import { errors } from '../errors.js'
+import { createReplyObserver, observeDocument } from '../proxy/usage.js'
 import type { ReplyKind } from '../rbac/route-map.js'
 import { buildDetectors } from './detectors/index.js'
 import type { CustomEntity } from './detectors/custom.js'
 import { maskWhole } from './matcher.js'
 import { maskNativeDocument, nativeStreamRewriter } from './reply-native.js'
+import { maskDocumentBytes } from './reply-document.js'
 import { maskOpenAiDocument, openAiStreamRewriter } from './reply-openai.js'
 import { createMaskingTransform } from './reply-transform.js'
 import { maskRequestBody } from './request.js'
@@ -22,8 +24,13 @@ export interface MaskingEngine {
   createStreamMasker(counts: Record<string, number>): { push(chunk: string): string, flush(): string }
   /** whether replies of this kind can be served while masking is on (masked, or known to carry no model text) */
   supports(kind: ReplyKind): boolean
-  /** upstream reply bytes in → masked bytes out; fills obs.masked and obs.usage */
-  replyTransform(kind: ReplyKind, framing: 'ndjson' | 'sse' | 'json', obs: ReplyObservation): Transform
+  /** streamed upstream reply bytes in → masked bytes out; fills obs.masked and obs.usage */
+  replyTransform(kind: ReplyKind, framing: 'ndjson' | 'sse', obs: ReplyObservation): Transform
+  /**
+   * a non-streamed reply document, masked (text-free kinds: unchanged); fills obs.masked and
+   * obs.usage. Throws errors.UPSTREAM_BAD_REPLY for a document it cannot read, or a kind it does not support.
+   */
+  maskDocument(kind: ReplyKind, body: Buffer, obs: ReplyObservation): Buffer
   /** direction both: returns a masked copy of a request body object */
   maskRequest(kind: ReplyKind, body: Record<string, unknown>, counts: Record<string, number>): Record<string, unknown>
 }
@@ -50,23 +57,26 @@ export function createMaskingEngine (opts: MaskingOptions): MaskingEngine {
       if (!MASKED_KINDS.has(kind)) return createReplyObserver(kind, framing, obs)
       const mask = (t: string): string => maskText(t, obs.masked)
       const stream = (): StreamMasker => newStream(obs.masked)
-      const native = kind === 'generate' || kind === 'chat'
       return createMaskingTransform({
         kind,
         framing,
         usage: obs.usage,
-        rewriter: () => native
+        rewriter: () => kind === 'generate' || kind === 'chat'
           ? nativeStreamRewriter(kind, mask, stream)
-          : openAiStreamRewriter(kind as 'openai-chat' | 'openai-completion', mask, stream),
-        document: (obj) => native
-          ? maskNativeDocument(kind, obj, mask)
-          : maskOpenAiDocument(kind as 'openai-chat' | 'openai-completion', obj, mask)
+          : openAiStreamRewriter(kind as 'openai-chat' | 'openai-completion', mask, stream)
       })
+    },
+    maskDocument (kind, body, obs) {
+      if (TEXT_FREE_KINDS.has(kind)) {
+        observeDocument(kind, body, obs.usage)
+        return body
+      }
+      if (!MASKED_KINDS.has(kind)) throw new errors.UPSTREAM_BAD_REPLY()
+      const mask = (t: string): string => maskText(t, obs.masked)
+      return maskDocumentBytes(kind, body, obs.usage, (obj) => kind === 'generate' || kind === 'chat'
+        ? maskNativeDocument(kind, obj, mask)
+        : maskOpenAiDocument(kind as 'openai-chat' | 'openai-completion', obj, mask))
     },
     maskRequest: (kind, body, counts) => maskRequestBody(kind, body, (t) => maskText(t, counts))
   }
 }
-
-export { createTokenizer } from './token.js'
-export { BUILTIN_ENTITY_NAMES } from './detectors/index.js'
-export { customPatternError } from './detectors/custom.js'

@@ -1,9 +1,10 @@
 // Ollama's native replies (/api/generate, /api/chat). Streamed: NDJSON lines, each text field its own
 // masked stream, held text flushed into the closing line ("done":true). Not streamed: one document.
 // `context` (token ids of the conversation, i.e. the unmasked text) and `logprobs` (per-token text)
-// would carry model output around the masker, so they are dropped.
+// would carry model output around the masker, so they are dropped. A line carrying `error` goes out
+// as a fresh `{"error":…}` only. A text field that is neither a string nor null is refused.
 import type { StreamMasker } from './stream-masker.js'
-import { isObj, maskArguments, maskError, maskField, type MaskFn, type Obj } from './fields.js'
+import { BadReply, errorOnly, isObj, isText, maskArguments, maskField, toolCalls, type MaskFn, type Obj } from './fields.js'
 import type { ReplyRewriter } from './reply-rewriter.js'
 
 type Kind = 'generate' | 'chat'
@@ -11,10 +12,17 @@ const FIELDS = ['content', 'thinking'] as const
 const GENERATE_FIELDS = ['response', 'thinking'] as const
 
 function maskToolCalls (msg: Obj, mask: MaskFn): void {
-  if (!Array.isArray(msg.tool_calls)) return
-  for (const tc of msg.tool_calls) {
-    if (isObj(tc) && isObj(tc.function) && 'arguments' in tc.function) tc.function.arguments = maskArguments(tc.function.arguments, mask)
+  for (const tc of toolCalls(msg)) {
+    if (isObj(tc.function) && 'arguments' in tc.function) tc.function.arguments = maskArguments(tc.function.arguments, mask)
   }
+}
+
+/** chat: the message, if any; a `message` that is not an object is refused */
+function messageOf (obj: Obj): Obj | null {
+  const m = obj.message
+  if (isObj(m)) return m
+  if (m === undefined || m === null) return null
+  throw new BadReply('message is not an object')
 }
 
 function dropLeaks (obj: Obj): void {
@@ -42,8 +50,9 @@ export function nativeStreamRewriter (kind: Kind, mask: MaskFn, newStream: () =>
   }
   const target = (obj: Obj, create: boolean): Obj | null => {
     if (kind === 'generate') return obj
-    if (!isObj(obj.message) && create) obj.message = { role: 'assistant', content: '' }
-    return isObj(obj.message) ? obj.message : null
+    const m = messageOf(obj)
+    if (m !== null || !create) return m
+    return (obj.message = { role: 'assistant', content: '' })
   }
   const appendRest = (t: Obj, rest: Map<string, string>): void => {
     for (const [f, r] of rest) t[f] = (typeof t[f] === 'string' ? t[f] : '') + r
@@ -56,9 +65,10 @@ export function nativeStreamRewriter (kind: Kind, mask: MaskFn, newStream: () =>
   }
   return {
     next (obj) {
-      if (maskError(obj, mask)) {
+      const error = errorOnly(obj, mask)
+      if (error !== null) {
         const rest = flushAll()
-        return rest.size > 0 ? [synthetic(rest), obj] : [obj]
+        return rest.size > 0 ? [synthetic(rest), error] : [error]
       }
       if ('model' in obj) model = obj.model
       if ('created_at' in obj) createdAt = obj.created_at
@@ -67,7 +77,7 @@ export function nativeStreamRewriter (kind: Kind, mask: MaskFn, newStream: () =>
       if (t !== null) {
         for (const f of fields) {
           const v = t[f]
-          if (typeof v === 'string') t[f] = stream(f).push(v)
+          if (isText(v, f)) t[f] = stream(f).push(v)
         }
         if (kind === 'chat') maskToolCalls(t, mask)
       }
@@ -85,13 +95,17 @@ export function nativeStreamRewriter (kind: Kind, mask: MaskFn, newStream: () =>
 }
 
 export function maskNativeDocument (kind: Kind, obj: Obj, mask: MaskFn): Obj {
-  if (maskError(obj, mask)) return obj
+  const error = errorOnly(obj, mask)
+  if (error !== null) return error
   dropLeaks(obj)
   if (kind === 'generate') {
     for (const f of GENERATE_FIELDS) maskField(obj, f, mask)
-  } else if (isObj(obj.message)) {
-    for (const f of FIELDS) maskField(obj.message, f, mask)
-    maskToolCalls(obj.message, mask)
+    return obj
+  }
+  const msg = messageOf(obj)
+  if (msg !== null) {
+    for (const f of FIELDS) maskField(msg, f, mask)
+    maskToolCalls(msg, mask)
   }
   return obj
 }

@@ -1,14 +1,55 @@
 // OpenAI-compatible replies (/v1/chat/completions, /v1/completions). Streamed: SSE chunks, where
-// each choice index has its own masked streams (content, reasoning, each tool call's arguments);
-// a choice's held text is flushed into the chunk carrying its finish_reason, anything left before
-// `data: [DONE]`. Not streamed: one document. `logprobs` is dropped (per-token text).
+// each choice index has its own masked streams (content, reasoning, …); a choice's held text is
+// flushed into the chunk carrying its finish_reason, anything left before `data: [DONE]`. A tool
+// call's streamed `arguments` are fragments of one JSON text: they are held whole and released at
+// that same flush, parsed and masked value by value (as text, a value after a `\n` escape would be
+// read with the escape letter in front of it). Not streamed: one document. `logprobs` is dropped
+// (per-token text); an object carrying `error` goes out as a fresh `{"error":…}` only; a text field
+// that is neither a string nor null, or a choice list of another shape, is refused.
+import { DEFAULT_MAX_FRAME_BYTES } from '../proxy/framing.js'
 import type { StreamMasker } from './stream-masker.js'
-import { isObj, maskArguments, maskError, maskField, type MaskFn, type Obj } from './fields.js'
+import { BadReply, errorOnly, isObj, isText, maskArguments, maskField, toolCalls, type MaskFn, type Obj } from './fields.js'
 import type { ReplyRewriter } from './reply-rewriter.js'
 
 type Kind = 'openai-chat' | 'openai-completion'
 const DELTA_FIELDS = ['content', 'reasoning', 'reasoning_content', 'refusal'] as const
 const TOOL = 'tool:'
+
+/** Holds one tool call's argument fragments; at flush, masks the whole JSON text value by value. */
+function argumentBuffer (mask: MaskFn): StreamMasker {
+  let text = ''
+  return {
+    push (chunk) {
+      text += chunk
+      if (text.length > DEFAULT_MAX_FRAME_BYTES) throw new BadReply('tool-call arguments too long')
+      return ''
+    },
+    flush () {
+      const t = text
+      text = ''
+      return t === '' ? '' : maskArguments(t, mask) as string
+    }
+  }
+}
+
+/** choices of a reply object: absent or null is none; anything but a list of objects is refused */
+function choicesOf (obj: Obj): Obj[] {
+  const cs = obj.choices
+  if (cs === undefined || cs === null) return []
+  if (!Array.isArray(cs)) throw new BadReply('choices is not a list')
+  for (const c of cs) if (!isObj(c)) throw new BadReply('choice is not an object')
+  return cs as Obj[]
+}
+
+/** an object-valued field (delta, message): absent or null is none; any other non-object is refused */
+function objectAt (obj: Obj, key: string): Obj | null {
+  const v = obj[key]
+  if (isObj(v)) return v
+  if (v === undefined || v === null) return null
+  throw new BadReply(`${key} is not an object`)
+}
+
+const indexOf = (v: Obj, position: number): number => typeof v.index === 'number' ? v.index : position
 
 export function openAiStreamRewriter (kind: Kind, mask: MaskFn, newStream: () => StreamMasker): ReplyRewriter {
   // choice index → field ("content", "tool:<index>", …) → stream
@@ -18,7 +59,7 @@ export function openAiStreamRewriter (kind: Kind, mask: MaskFn, newStream: () =>
     let m = streams.get(choice)
     if (m === undefined) streams.set(choice, m = new Map())
     let s = m.get(field)
-    if (s === undefined) m.set(field, s = newStream())
+    if (s === undefined) m.set(field, s = field.startsWith(TOOL) ? argumentBuffer(mask) : newStream())
     return s
   }
   const flushChoice = (choice: number): Map<string, string> => {
@@ -46,7 +87,7 @@ export function openAiStreamRewriter (kind: Kind, mask: MaskFn, newStream: () =>
       const ti = Number(f.slice(TOOL.length))
       if (!Array.isArray(delta.tool_calls)) delta.tool_calls = []
       const calls = delta.tool_calls as unknown[]
-      let tc = calls.find((c): c is Obj => isObj(c) && c.index === ti)
+      let tc = calls.find((c, k): c is Obj => isObj(c) && indexOf(c, k) === ti)
       if (tc === undefined) calls.push(tc = { index: ti, function: {} })
       if (!isObj(tc.function)) tc.function = {}
       const fn = tc.function as Obj
@@ -66,19 +107,22 @@ export function openAiStreamRewriter (kind: Kind, mask: MaskFn, newStream: () =>
     return choices.length > 0 ? [{ ...head, choices }] : []
   }
   const maskChoice = (c: Obj, position: number): void => {
-    const idx = typeof c.index === 'number' ? c.index : position
+    const idx = indexOf(c, position)
     delete c.logprobs
     if (kind === 'openai-completion') {
-      if (typeof c.text === 'string') c.text = stream(idx, 'text').push(c.text)
-    } else if (isObj(c.delta)) {
-      const d = c.delta
-      for (const f of DELTA_FIELDS) if (typeof d[f] === 'string') d[f] = stream(idx, f).push(d[f])
-      if (Array.isArray(d.tool_calls)) {
-        d.tool_calls.forEach((tc, k) => {
-          if (!isObj(tc) || !isObj(tc.function)) return
-          const ti = typeof tc.index === 'number' ? tc.index : k
-          if (typeof tc.function.arguments === 'string') tc.function.arguments = stream(idx, TOOL + String(ti)).push(tc.function.arguments)
-          else if ('arguments' in tc.function) tc.function.arguments = maskArguments(tc.function.arguments, mask)
+      if (isText(c.text, 'text')) c.text = stream(idx, 'text').push(c.text)
+    } else {
+      const d = objectAt(c, 'delta')
+      if (d !== null) {
+        for (const f of DELTA_FIELDS) {
+          const v = d[f]
+          if (isText(v, f)) d[f] = stream(idx, f).push(v)
+        }
+        toolCalls(d).forEach((tc, k) => {
+          if (!isObj(tc.function)) return
+          const fn = tc.function
+          if (typeof fn.arguments === 'string') fn.arguments = stream(idx, TOOL + String(indexOf(tc, k))).push(fn.arguments)
+          else if ('arguments' in fn) fn.arguments = maskArguments(fn.arguments, mask)
         })
       }
     }
@@ -89,35 +133,41 @@ export function openAiStreamRewriter (kind: Kind, mask: MaskFn, newStream: () =>
   }
   return {
     next (obj) {
-      if (maskError(obj, mask)) return [...syntheticChunks(), obj]
+      const error = errorOnly(obj, mask)
+      if (error !== null) return [...syntheticChunks(), error]
       for (const k of ['id', 'object', 'created', 'model', 'system_fingerprint']) if (k in obj) head[k] = obj[k]
-      if (Array.isArray(obj.choices)) obj.choices.forEach((c, i) => { if (isObj(c)) maskChoice(c, i) })
+      choicesOf(obj).forEach(maskChoice)
       return [obj]
     },
     end: syntheticChunks
   }
 }
 
+/** message.content of a non-streamed reply: text, null, or a list of text parts (each masked) */
+function maskContent (msg: Obj, mask: MaskFn): void {
+  const c = msg.content
+  if (!Array.isArray(c)) return maskField(msg, 'content', mask)
+  for (const part of c) {
+    if (!isObj(part) || typeof part.text !== 'string') throw new BadReply('content part is not text')
+    part.text = mask(part.text)
+  }
+}
+
 export function maskOpenAiDocument (kind: Kind, obj: Obj, mask: MaskFn): Obj {
-  if (maskError(obj, mask)) return obj
-  if (!Array.isArray(obj.choices)) return obj
-  for (const c of obj.choices) {
-    if (!isObj(c)) continue
+  const error = errorOnly(obj, mask)
+  if (error !== null) return error
+  for (const c of choicesOf(obj)) {
     delete c.logprobs
     if (kind === 'openai-completion') {
       maskField(c, 'text', mask)
       continue
     }
-    const msg = c.message
-    if (!isObj(msg)) continue
-    for (const f of DELTA_FIELDS) maskField(msg, f, mask)
-    if (Array.isArray(msg.content)) {
-      for (const part of msg.content) if (isObj(part)) maskField(part, 'text', mask)
-    }
-    if (Array.isArray(msg.tool_calls)) {
-      for (const tc of msg.tool_calls) {
-        if (isObj(tc) && isObj(tc.function) && 'arguments' in tc.function) tc.function.arguments = maskArguments(tc.function.arguments, mask)
-      }
+    const msg = objectAt(c, 'message')
+    if (msg === null) continue
+    maskContent(msg, mask)
+    for (const f of DELTA_FIELDS) if (f !== 'content') maskField(msg, f, mask)
+    for (const tc of toolCalls(msg)) {
+      if (isObj(tc.function) && 'arguments' in tc.function) tc.function.arguments = maskArguments(tc.function.arguments, mask)
     }
   }
   return obj

@@ -1,95 +1,100 @@
-// Upstream reply bytes in, masked bytes out. Frames the bytes (NDJSON lines, SSE events, or one JSON
-// document), rewrites each parsed frame, and sends what it can at once: one output write per input
-// chunk. Fail closed: a frame it cannot parse (or one past the size bound) ends the reply with an
-// error in the route's shape, and nothing after it is sent; unparsed bytes never pass.
+// Upstream reply bytes in, masked bytes out, for streamed replies (NDJSON lines or SSE events; a
+// non-streamed document goes through reply-document.ts). Frames the bytes, rewrites each parsed
+// frame, and sends what it can at once: one output write per input chunk. Fail closed: a frame it
+// cannot parse or read (or one past the size bound) ends the reply with an error in the route's
+// shape, and nothing after it is sent; unparsed bytes never pass. SSE comment lines are dropped, and
+// only `event:`, `id:` and `retry:` lines with plain values are kept beside `data:`.
 import { Transform } from 'node:stream'
-import { errorBody, streamErrorChunk } from '../proxy/error-shape.js'
-import { createNdjsonSplitter, createSseSplitter, DEFAULT_MAX_FRAME_BYTES, formatSseEvent, type SseEvent } from '../proxy/framing.js'
-import { extractUsage, recordUsage, type ReplyFraming, type TokenUsage } from '../proxy/usage.js'
+import { errors } from '../errors.js'
+import { streamErrorChunk } from '../proxy/error-shape.js'
+import { createNdjsonSplitter, createSseSplitter, formatSseEvent, isDoneData, type SseEvent } from '../proxy/framing.js'
+import { extractUsage, recordUsage, type TokenUsage } from '../proxy/usage.js'
 import type { ReplyKind } from '../rbac/route-map.js'
-import { isObj, type Obj } from './fields.js'
+import { BadReply, parseObject, type Obj } from './fields.js'
 import type { ReplyRewriter } from './reply-rewriter.js'
 
-export const BAD_REPLY_MESSAGE = 'upstream reply could not be processed'
-export const BAD_REPLY_CODE = 'GH_ERR_UPSTREAM_BAD_REPLY'
+const SSE_FIELD = /^(event|id): ?[\w.-]*$|^retry: ?\d+$/
 
-class BadReply extends Error {}
-
-function parseObject (text: string): Obj {
-  let v: unknown
-  try {
-    v = JSON.parse(text)
-  } catch {
-    throw new BadReply('not JSON')
+/** An event's non-data lines to send on: comments dropped, any field but a plain event/id/retry refused. */
+function sseFields (other: string[]): string[] {
+  if (other.length === 0) return other
+  const kept: string[] = []
+  for (const l of other) {
+    if (l.startsWith(':')) continue
+    if (!SSE_FIELD.test(l)) throw new BadReply('unexpected SSE line')
+    kept.push(l)
   }
-  if (!isObj(v)) throw new BadReply('not a JSON object')
-  return v
+  return kept
 }
 
 export interface MaskingTransformDeps {
   kind: ReplyKind
-  framing: ReplyFraming
+  framing: 'ndjson' | 'sse'
   usage: TokenUsage
-  /** a fresh streaming rewriter (NDJSON / SSE) */
+  /** a fresh streaming rewriter */
   rewriter: () => ReplyRewriter
-  /** masks a whole non-streamed document in place */
-  document: (obj: Obj) => Obj
-  maxFrameBytes?: number
 }
 
 export function createMaskingTransform (deps: MaskingTransformDeps): Transform {
   const { kind, framing, usage } = deps
-  const max = deps.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES
-  const family = kind.startsWith('openai') ? 'openai' : 'native'
   const see = (obj: Obj): void => recordUsage(usage, extractUsage(kind, obj))
   let failed = false
   let sawDone = false
 
-  const rewriter = framing === 'json' ? null : deps.rewriter()
-  const ndjson = framing === 'ndjson' ? createNdjsonSplitter(max) : null
-  const sse = framing === 'sse' ? createSseSplitter(max) : null
-  const jsonParts: Buffer[] = []
-  let jsonBytes = 0
+  const rewriter = deps.rewriter()
+  let out = '' // masked text ready to send for the chunk at hand
+  const send = (o: Obj): void => { out += framing === 'ndjson' ? JSON.stringify(o) + '\n' : `data: ${JSON.stringify(o)}\n\n` }
 
-  const line = (text: string): string => {
+  const line = (text: string): void => {
     const obj = parseObject(text)
     see(obj)
-    let s = ''
-    for (const o of (rewriter as ReplyRewriter).next(obj)) s += JSON.stringify(o) + '\n'
-    return s
+    for (const o of rewriter.next(obj)) out += JSON.stringify(o) + '\n'
   }
-  const event = (ev: SseEvent): string => {
-    if (ev.data === null) return formatSseEvent(ev) // comments, retry: no text from the model
+  const event = (ev: SseEvent): void => {
+    const other = sseFields(ev.other)
+    if (ev.data === null) {
+      if (other.length > 0) out += formatSseEvent({ data: null, other }) // no text from the model
+      return
+    }
     if (sawDone) throw new BadReply('data after [DONE]')
-    if (ev.data.trim() === '[DONE]') {
+    if (isDoneData(ev.data)) {
       sawDone = true
-      let s = ''
-      for (const o of (rewriter as ReplyRewriter).end()) s += `data: ${JSON.stringify(o)}\n\n`
-      return s + formatSseEvent(ev)
+      for (const o of rewriter.end()) send(o)
+      out += formatSseEvent({ data: ev.data, other })
+      return
     }
     const obj = parseObject(ev.data)
     see(obj)
-    let s = ''
-    for (const o of (rewriter as ReplyRewriter).next(obj)) s += formatSseEvent({ data: JSON.stringify(o), other: ev.other })
-    return s
+    for (const o of rewriter.next(obj)) out += formatSseEvent({ data: JSON.stringify(o), other })
   }
-  const failure = (): string => framing === 'json'
-    ? JSON.stringify(errorBody(family, 502, BAD_REPLY_MESSAGE, BAD_REPLY_CODE))
-    : streamErrorChunk(framing, BAD_REPLY_MESSAGE, BAD_REPLY_CODE)
+
+  // the framing's reader: frames a chunk, or what is left at the end of the stream
+  const reader = ((): { push: (buf: Buffer) => void, end: () => void } => {
+    if (framing === 'ndjson') {
+      const split = createNdjsonSplitter()
+      return {
+        push: (buf) => { for (const l of split.push(buf)) line(l) },
+        end: () => { const last = split.end(); if (last !== null) line(last) }
+      }
+    }
+    const split = createSseSplitter()
+    return {
+      push: (buf) => { for (const ev of split.push(buf)) event(ev) },
+      end: () => { const last = split.end(); if (last !== null) event(last) }
+    }
+  })()
+
+  const failure = (): string => {
+    const e = new errors.UPSTREAM_BAD_REPLY()
+    return streamErrorChunk(framing, e.message, e.code)
+  }
 
   const t: Transform = new Transform({
     transform (chunk: Buffer | string, _enc, done) {
       if (failed) return done()
-      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
-      let out = ''
+      out = ''
       try {
-        if (ndjson !== null) for (const l of ndjson.push(buf)) out += line(l)
-        else if (sse !== null) for (const ev of sse.push(buf)) out += event(ev)
-        else {
-          jsonBytes += buf.length
-          if (jsonBytes > max) throw new BadReply('document too large')
-          jsonParts.push(Buffer.from(buf))
-        }
+        reader.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
       } catch {
         failed = true
         // what was already masked from earlier frames of this chunk still goes out, then the error
@@ -102,21 +107,11 @@ export function createMaskingTransform (deps: MaskingTransformDeps): Transform {
     },
     flush (done) {
       if (failed) return done()
-      let out = ''
+      out = ''
       try {
-        if (ndjson !== null) {
-          const last = ndjson.end()
-          if (last !== null) out += line(last)
-          for (const o of (rewriter as ReplyRewriter).end()) out += JSON.stringify(o) + '\n'
-        } else if (sse !== null) {
-          const last = sse.end()
-          if (last !== null) out += event(last)
-          if (!sawDone) for (const o of (rewriter as ReplyRewriter).end()) out += `data: ${JSON.stringify(o)}\n\n`
-        } else {
-          const obj = parseObject(Buffer.concat(jsonParts).toString('utf8'))
-          see(obj)
-          out += JSON.stringify(deps.document(obj))
-        }
+        reader.end()
+        // NDJSON: held text after the last line; SSE: held text of a stream cut before [DONE]
+        if (!sawDone) for (const o of rewriter.end()) send(o)
       } catch {
         out += failure()
       }

@@ -23,8 +23,6 @@ export interface StreamMasker {
   push(chunk: string): string
   /** releases everything still held: call once at the end of the text */
   flush(): string
-  /** characters currently held back */
-  readonly held: number
 }
 
 export function createStreamMasker (
@@ -100,7 +98,6 @@ export function createStreamMasker (
       for (let i = 0; i < cursor.length; i++) cursor[i] = text.length
       base = text.length
       return out
-    },
-    get held () { return text.length - base }
+    }
   }
 }

@@ -14,5 +14,3 @@ export function createTokenizer (key: Buffer): Tokenizer {
     return `[MASKED_${entity.toUpperCase()}_${hex}]`
   }
 }
-
-export const TOKEN_PATTERN = /\[MASKED_[A-Z0-9_]+_[0-9a-f]{8}\]/

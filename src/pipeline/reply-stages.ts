@@ -1,29 +1,16 @@
 // What happens to Ollama's reply on its way back: list filtering, masking or the usage observer,
 // the request's audit event (flushed before the last byte when fail-closed), time to first token,
 // upstream errors, and clients that hang up. The proxy (proxy/forward.ts) calls these hooks.
-import type { Transform } from 'node:stream'
 import type { FastifyRequest } from 'fastify'
 import type { GatehouseConfig } from '../config/schema.js'
 import type { AuditInput, AuditLog } from '../audit/index.js'
 import type { MaskingEngine } from '../masking/index.js'
 import type { Metrics } from '../ops/metrics.js'
 import type { Policy } from '../rbac/policy.js'
-import type { ReplyKind } from '../rbac/route-map.js'
 import type { ReplyStages } from '../proxy/forward.js'
-import { createReplyObserver } from '../proxy/usage.js'
+import { createReplyObserver, observeDocument, TEXT_OR_USAGE_KINDS } from '../proxy/usage.js'
 import { filterOpenAiModels, filterPs, filterTags } from '../rbac/list-filter.js'
 import { requestAuditInput } from './request-audit.js'
-
-const TEXT_OR_USAGE_KINDS: ReadonlySet<ReplyKind> = new Set<ReplyKind>(['generate', 'chat', 'embed', 'openai-chat', 'openai-completion', 'openai-embed'])
-
-async function runTransform (t: Transform, input: Buffer): Promise<Buffer> {
-  const out: Buffer[] = []
-  t.on('data', (c: Buffer) => out.push(c))
-  const done = new Promise<void>((resolve, reject) => { t.once('end', resolve); t.once('error', reject) })
-  t.end(input)
-  await done
-  return Buffer.concat(out)
-}
 
 export interface ReplyStageDeps {
   config: GatehouseConfig
@@ -56,8 +43,10 @@ export function createReplyStages ({ config, policy, masking, audit, emit, metri
       // replies that carry neither model text nor token counts pass as they are
       if (!TEXT_OR_USAGE_KINDS.has(route.reply)) return out
       const obs = { masked: ctx.masked, usage: ctx.usage }
-      const t = masksReply(request) ? (masking as MaskingEngine).replyTransform(route.reply, 'json', obs) : createReplyObserver(route.reply, 'json', obs)
-      return await runTransform(t, out)
+      // a document the masker cannot read throws errors.UPSTREAM_BAD_REPLY: a 502 in the route's shape
+      if (masksReply(request)) return (masking as MaskingEngine).maskDocument(route.reply, out, obs)
+      observeDocument(route.reply, out, obs.usage)
+      return out
     },
     async beforeEnd (request, status) {
       request.gh.audited = true

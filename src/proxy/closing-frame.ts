@@ -2,6 +2,8 @@
 // (SSE) — so that, with audit.failClosed, the audit event is on disk before the client sees the
 // stream end cleanly. Everything else passes at once, except the bytes of a frame not yet complete
 // (Ollama writes whole lines, so in practice nothing waits). Pure: bytes in, bytes out.
+import { isDoneData } from './framing.js'
+
 export interface ClosingFrameHolder {
   /** bytes that may go to the client now */
   push: (chunk: Buffer) => Buffer
@@ -24,8 +26,14 @@ function isClosingLine (line: Buffer): boolean {
   }
 }
 
+/** the event's data (its `data:` lines joined, as the SSE splitter reads them) is `[DONE]`, whatever other lines it has */
 function isDoneEvent (event: Buffer): boolean {
-  return /^data: ?\[DONE\]\r?\n/.test(event.toString('utf8'))
+  if (!event.includes('[DONE]')) return false
+  const data: string[] = []
+  for (const line of event.toString('utf8').split(/\r?\n/)) {
+    if (line.startsWith('data:')) data.push(line.slice(line.charCodeAt(5) === 0x20 ? 6 : 5))
+  }
+  return data.length > 0 && isDoneData(data.join('\n'))
 }
 
 export function createClosingFrameHolder (framing: 'ndjson' | 'sse'): ClosingFrameHolder {

@@ -35,6 +35,8 @@ export function createLineSplitter (maxLineBytes = DEFAULT_MAX_FRAME_BYTES, acce
     parts = []
     partBytes = 0
     const end = buf.length > 0 && buf[buf.length - 1] === CR ? buf.length - 1 : buf.length
+    // a complete line is bounded too, not only one still waiting for its end
+    if (end > maxLineBytes) throw new FrameTooLargeError(maxLineBytes)
     return buf.toString('utf8', 0, end)
   }
 
@@ -94,6 +96,9 @@ export function createNdjsonSplitter (maxLineBytes = DEFAULT_MAX_FRAME_BYTES): N
     }
   }
 }
+
+/** Whether an SSE event's data is the stream's end marker, `[DONE]` (the one test every reader shares). */
+export const isDoneData = (d: string): boolean => d.trim() === '[DONE]'
 
 /** One SSE event: its `data:` lines joined by LF (null when it had none) and every other line as sent. */
 export interface SseEvent {

@@ -1,25 +1,26 @@
 // Token usage for the audit event (gen_ai.usage.*), read from Ollama's closing line
 // (prompt_eval_count / eval_count) or an OpenAI `usage` block (prompt_tokens / completion_tokens).
-// Independent of masking: the pass-through observer below serves unmasked replies.
+// Independent of masking: the pass-through observer below serves unmasked streams, and
+// observeDocument unmasked (or text-free) non-streamed replies.
 import { Transform } from 'node:stream'
+import { isObj } from '../masking/fields.js'
 import type { ReplyKind } from '../rbac/route-map.js'
-import { createNdjsonSplitter, createSseSplitter, DEFAULT_MAX_FRAME_BYTES } from './framing.js'
+import { createNdjsonSplitter, createSseSplitter, DEFAULT_MAX_FRAME_BYTES, isDoneData } from './framing.js'
 
 export interface TokenUsage { input: number | null, output: number | null }
-export type ReplyFraming = 'ndjson' | 'sse' | 'json'
+
+/** Reply kinds that carry model-written text or token counts: the ones worth framing and reading. */
+export const TEXT_OR_USAGE_KINDS: ReadonlySet<ReplyKind> = new Set<ReplyKind>(['generate', 'chat', 'embed', 'openai-chat', 'openai-completion', 'openai-embed'])
 
 const count = (v: unknown): number | null =>
   typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : null
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v)
-
 /** Usage carried by one reply object (a line, an event's data, or a whole JSON reply); null when it carries none. */
 export function extractUsage (kind: ReplyKind, obj: unknown): TokenUsage | null {
-  if (!isObject(obj)) return null
+  if (!isObj(obj)) return null
   if (kind === 'openai-chat' || kind === 'openai-completion' || kind === 'openai-embed') {
     const u = obj.usage
-    if (!isObject(u)) return null
+    if (!isObj(u)) return null
     const input = count(u.prompt_tokens)
     const output = kind === 'openai-embed' ? null : count(u.completion_tokens)
     return input === null && output === null ? null : { input, output }
@@ -41,42 +42,39 @@ export function recordUsage (target: TokenUsage, found: TokenUsage | null): void
   if (found.output !== null) target.output = found.output
 }
 
-export interface UsageObservation { usage: TokenUsage }
+/**
+ * Records the usage in one reply frame's text, if any. Only the closing line or a usage block carries
+ * counts (both name a counter: `eval_count`, `prompt_eval_count`, `"usage"`), so other frames are not parsed.
+ */
+function recordFrom (kind: ReplyKind, usage: TokenUsage, text: string | null): void {
+  if (text === null || isDoneData(text)) return
+  if (!text.includes('eval_count') && !text.includes('"usage"')) return
+  try {
+    recordUsage(usage, extractUsage(kind, JSON.parse(text)))
+  } catch { /* not JSON: nothing to record */ }
+}
+
+/** Records the usage of a whole non-streamed reply (up to the frame bound); a body it cannot read is ignored. */
+export function observeDocument (kind: ReplyKind, body: Buffer, usage: TokenUsage): void {
+  if (!TEXT_OR_USAGE_KINDS.has(kind) || body.length > DEFAULT_MAX_FRAME_BYTES) return
+  recordFrom(kind, usage, body.toString('utf8'))
+}
 
 /**
- * Forwards every chunk unchanged and at once, framing a copy on the side to record usage into
- * `obs.usage`. It never alters, delays or fails the stream: a copy it cannot read is ignored.
- * `json` replies are observed up to `maxJsonBytes` (an oversized document is not parsed).
+ * Forwards every chunk of a stream unchanged and at once, framing a copy on the side to record usage
+ * into `obs.usage`. It never alters, delays or fails the stream: a copy it cannot read is ignored.
  */
-export function createReplyObserver (
-  kind: ReplyKind, framing: ReplyFraming, obs: UsageObservation, maxJsonBytes = DEFAULT_MAX_FRAME_BYTES
-): Transform {
-  const interesting = kind === 'generate' || kind === 'chat' || kind === 'embed' ||
-    kind === 'openai-chat' || kind === 'openai-completion' || kind === 'openai-embed'
-  let observing = interesting
-  const see = (text: string | null): void => {
-    if (text === null || text === '[DONE]') return
-    try {
-      recordUsage(obs.usage, extractUsage(kind, JSON.parse(text)))
-    } catch { /* not JSON: nothing to record */ }
-  }
+export function createReplyObserver (kind: ReplyKind, framing: 'ndjson' | 'sse', obs: { usage: TokenUsage }): Transform {
+  let observing = TEXT_OR_USAGE_KINDS.has(kind)
+  const see = (text: string | null): void => recordFrom(kind, obs.usage, text)
   const ndjson = framing === 'ndjson' ? createNdjsonSplitter() : null
   const sse = framing === 'sse' ? createSseSplitter() : null
-  const jsonParts: Buffer[] = []
-  let jsonBytes = 0
 
   const observe = (chunk: Buffer): void => {
     if (!observing) return
     try {
       if (ndjson !== null) for (const line of ndjson.push(chunk)) see(line)
       else if (sse !== null) for (const ev of sse.push(chunk)) see(ev.data)
-      else {
-        jsonBytes += chunk.length
-        if (jsonBytes > maxJsonBytes) {
-          observing = false
-          jsonParts.length = 0
-        } else jsonParts.push(Buffer.from(chunk))
-      }
     } catch {
       observing = false // e.g. an overlong frame: stop looking, keep forwarding
     }
@@ -93,7 +91,6 @@ export function createReplyObserver (
         try {
           if (ndjson !== null) see(ndjson.end())
           else if (sse !== null) see(sse.end()?.data ?? null)
-          else see(Buffer.concat(jsonParts).toString('utf8'))
         } catch { /* ignore */ }
       }
       done()

@@ -30,6 +30,8 @@ export interface Script {
   stopAfter: { chunks: number, how: 'hang' | 'destroy' } | null
   /** reply with an HTTP error instead */
   fail: { status: number, error: string } | null
+  /** reply with these bytes verbatim, status 200, whatever was asked (e.g. a body a masker cannot read) */
+  rawReply?: { contentType: string, body: string } | null
   promptTokens: number
 }
 
@@ -178,6 +180,11 @@ export async function startFakeOllama (): Promise<FakeOllama> {
     const s = script
     if (s.delayHeadersMs > 0) await sleep(s.delayHeadersMs)
     if (s.fail) return send(res, s.fail.status, { error: s.fail.error })
+    if (s.rawReply) {
+      const data = Buffer.from(s.rawReply.body)
+      res.writeHead(200, { 'content-type': s.rawReply.contentType, 'content-length': data.length })
+      return void res.end(data)
+    }
     const path = url.split('?')[0] as string
     const model = typeof json?.model === 'string' ? json.model : typeof json?.name === 'string' ? json.name : ''
     const known = (m: string) => s.models.includes(canonical(m))

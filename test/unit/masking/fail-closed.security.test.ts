@@ -31,10 +31,13 @@ describe('fail closed', () => {
     expect(out.join('')).toContain('upstream reply could not be processed')
   })
 
-  test('a non-streamed document that does not parse becomes an error document', async () => {
-    const out = await runTransform(e.replyTransform('openai-chat', 'json', newObs()), [Buffer.from('{"choices":[{"message":{"content":"123-45-6789"')])
-    expect(out.join('')).not.toContain('6789')
-    expect(JSON.parse(out.join(''))).toMatchObject({ error: { code: 'GH_ERR_UPSTREAM_BAD_REPLY' } })
+  test('a non-streamed document that does not parse is refused with UPSTREAM_BAD_REPLY (502), its text never returned', () => {
+    let thrown: unknown
+    try {
+      e.maskDocument('openai-chat', Buffer.from('{"choices":[{"message":{"content":"123-45-6789"'), newObs())
+    } catch (err) { thrown = err }
+    expect(thrown).toMatchObject({ code: 'GH_ERR_UPSTREAM_BAD_REPLY', statusCode: 502 })
+    expect(String((thrown as Error).message)).not.toContain('6789')
   })
 
   test('an over-long line is refused instead of buffered without bound', async () => {

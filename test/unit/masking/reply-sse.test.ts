@@ -86,10 +86,10 @@ describe('/v1/chat/completions SSE', () => {
     expect(events(out)).toEqual([{ error: { message: expect.stringMatching(/^bad key \[MASKED_SECRET_[0-9a-f]{8}\]$/), type: 'api_error' } }])
   })
 
-  test('CRLF line endings and comment lines are understood', async () => {
+  test('CRLF line endings and comment lines are understood (comments are dropped: their text is not checked)', async () => {
     const out = await runTransform(e.replyTransform('openai-chat', 'sse', newObs()), [Buffer.from(
       ': keep-alive\r\n\r\n' + chunk([delta(0, { content: 'x 123-45-6789 y' }, 'stop')]).replace(/\n/g, '\r\n') + 'data: [DONE]\r\n\r\n')])
-    expect(out.join('')).toContain(': keep-alive')
+    expect(out.join('')).not.toContain('keep-alive')
     expect(tokenTypes(field(events(out), 0, 'content'))).toEqual(['SSN'])
   })
 })

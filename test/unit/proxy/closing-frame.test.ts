@@ -25,6 +25,17 @@ describe('closing frame holder', () => {
     expect(released).toBe((sse[0] as string) + (sse[1] as string))
     expect(held).toBe(sse[2])
   })
+  it('SSE: a [DONE] event with id:/event: lines before its data line is held too', () => {
+    for (const done of ['id: 9\ndata: [DONE]\n\n', 'event: end\r\nid: 9\r\ndata: [DONE]\r\n\r\n', 'data:[DONE] \n\n']) {
+      const { released, held } = run('sse', [Buffer.from((sse[0] as string) + done)])
+      expect(released, done).toBe(sse[0])
+      expect(held, done).toBe(done)
+    }
+  })
+  it('SSE: an event that only mentions [DONE] in its data is not the closing frame', () => {
+    const ev = 'data: {"choices":[{"delta":{"content":"[DONE]"}}]}\n\n'
+    expect(run('sse', [Buffer.from(ev + 'data: [DONE]\ndata: x\n\n')])).toEqual({ released: ev + 'data: [DONE]\ndata: x\n\n', held: '' })
+  })
   it('an error line (no done) is released, so a failed stream never waits', () => {
     expect(run('ndjson', [Buffer.from('{"error":"boom"}\n')])).toEqual({ released: '{"error":"boom"}\n', held: '' })
   })

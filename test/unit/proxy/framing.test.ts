@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-import { createLineSplitter, createNdjsonSplitter, createSseSplitter, formatSseEvent } from '../../../src/proxy/framing.js'
+import { createLineSplitter, createNdjsonSplitter, createSseSplitter, formatSseEvent, isDoneData } from '../../../src/proxy/framing.js'
 
 const cut = (b: Buffer, at: number[]): Buffer[] => {
   const pts = [...new Set(at.map((x) => x % (b.length + 1)))].sort((x, y) => x - y)
@@ -37,6 +37,17 @@ describe('NDJSON splitter', () => {
     const t = createLineSplitter(10)
     expect(t.push(Buffer.from('x'.repeat(10) + '\n'))).toEqual(['x'.repeat(10)])
   })
+
+  test('a terminated line longer than the bound is an error too, whole in one chunk or across chunks', () => {
+    const tooLarge = expect.objectContaining({ code: 'GH_ERR_FRAME_TOO_LARGE' })
+    expect(() => createNdjsonSplitter(10).push(Buffer.from('x'.repeat(11) + '\n'))).toThrow(tooLarge)
+    expect(() => createNdjsonSplitter(10).push(Buffer.from('{"a":1}\n' + 'x'.repeat(11) + '\r\n'))).toThrow(tooLarge)
+    const s = createNdjsonSplitter(10)
+    expect(s.push(Buffer.from('x'.repeat(6)))).toEqual([])
+    expect(() => s.push(Buffer.from('x'.repeat(5) + '\n'))).toThrow(tooLarge)
+    // the CR of a CRLF is not part of the line
+    expect(createNdjsonSplitter(10).push(Buffer.from('x'.repeat(10) + '\r\n'))).toEqual(['x'.repeat(10)])
+  })
 })
 
 describe('SSE splitter', () => {
@@ -66,6 +77,13 @@ describe('SSE splitter', () => {
 
   test('formatSseEvent writes data lines and closes with a blank line', () => {
     expect(formatSseEvent({ data: 'a\nb', other: ['id: 1'] })).toBe('id: 1\ndata: a\ndata: b\n\n')
+  })
+
+  test('isDoneData: the [DONE] marker, surrounding whitespace ignored, nothing else', () => {
+    expect(isDoneData('[DONE]')).toBe(true)
+    expect(isDoneData(' [DONE]\r')).toBe(true)
+    expect(isDoneData('[DONE]\nx')).toBe(false)
+    expect(isDoneData('{"x":"[DONE]"}')).toBe(false)
   })
 
   test('an event longer than the bound is an error', () => {

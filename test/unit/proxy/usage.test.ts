@@ -1,5 +1,5 @@
-import { describe, expect, test } from 'vitest'
-import { createReplyObserver, extractUsage } from '../../../src/proxy/usage.js'
+import { describe, expect, test, vi } from 'vitest'
+import { createReplyObserver, extractUsage, observeDocument } from '../../../src/proxy/usage.js'
 
 async function observe (kind: Parameters<typeof createReplyObserver>[0], framing: Parameters<typeof createReplyObserver>[1], chunks: string[]) {
   const obs = { usage: { input: null as number | null, output: null as number | null } }
@@ -41,9 +41,24 @@ describe('createReplyObserver', () => {
     const { obs } = await observe('openai-chat', 'sse', ['data: {"choices":[],"usage":{"prompt_tokens":2,"completion_tokens":3}}\n\ndata: [DONE]\n\n'])
     expect(obs.usage).toEqual({ input: 2, output: 3 })
   })
-  test('JSON document split across chunks', async () => {
-    const { obs } = await observe('openai-completion', 'json', ['{"usage":{"prompt_t', 'okens":5,"completion_tokens":6}}'])
-    expect(obs.usage).toEqual({ input: 5, output: 6 })
+  test('JSON document (not streamed)', () => {
+    const usage = { input: null as number | null, output: null as number | null }
+    observeDocument('openai-completion', Buffer.from('{"usage":{"prompt_tokens":5,"completion_tokens":6}}'), usage)
+    expect(usage).toEqual({ input: 5, output: 6 })
+  })
+  test('only frames that carry counts are parsed (per-chunk cost), with the same usage recorded', async () => {
+    const lines = Array.from({ length: 200 }, (_, i) => JSON.stringify({ response: `t${i} `, done: false }) + '\n')
+    const events = Array.from({ length: 200 }, (_, i) => `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: `t${i}` } }] })}\n\n`)
+    const parse = vi.spyOn(JSON, 'parse')
+    try {
+      const a = await observe('chat', 'ndjson', [...lines, '{"done":true,"prompt_eval_count":3,"eval_count":4}\n'])
+      expect(a.obs.usage).toEqual({ input: 3, output: 4 })
+      const b = await observe('openai-chat', 'sse', [...events, 'data: {"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":6}}\n\n', 'data: [DONE]\n\n'])
+      expect(b.obs.usage).toEqual({ input: 5, output: 6 })
+      expect(parse.mock.calls.length).toBe(2)
+    } finally {
+      parse.mockRestore()
+    }
   })
   test('garbage never breaks the pass-through', async () => {
     const chunks = ['not json\n', '\u0000\u0001\n']
