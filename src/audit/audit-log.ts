@@ -1,6 +1,7 @@
 // The one audit emitter: builds each event, links it into this replica's chain, writes it to every
 // sink, and writes signed checkpoints beside each file sink.
-import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs'
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs'
+import { open as openFile } from 'node:fs/promises'
 import { createPublicKey, type KeyObject } from 'node:crypto'
 import type { Writable } from 'node:stream'
 import type { Clock } from '../clock.js'
@@ -9,7 +10,7 @@ import { errors } from '../errors.js'
 import { createChain, REPLICA_ID, type ChainPoint } from './chain.js'
 import { keyFingerprint, parseCheckpoint, signCheckpoint } from './checkpoint.js'
 import { buildEvent } from './event.js'
-import { checkpointPathOf } from './files.js'
+import { checkpointPathOf, findFromEnd } from './files.js'
 import { serializeLine } from './serialize.js'
 import { createFileSink } from './sinks/file-sink.js'
 import { createStdoutSink } from './sinks/stdout-sink.js'
@@ -58,18 +59,14 @@ function validate (deps: AuditLogDeps): void {
   if (problems.length > 0) throw new errors.CONFIG_INVALID(problems.join('\n'))
 }
 
-/** The newest valid checkpoint of `replica` in a checkpoint file. */
+/** The newest valid checkpoint of `replica` in a checkpoint file, read from its tail. */
 function lastCheckpoint (file: string, replica: string, publicKey: KeyObject): ChainPoint | null {
-  let text: string
-  try { text = readFileSync(file, 'utf8') } catch { return null }
-  const lines = text.split('\n')
-  for (let i = lines.length - 1; i >= 0; i--) {
-    const line = lines[i] as string
-    if (!line.includes(JSON.stringify(replica))) continue
+  const marker = JSON.stringify(replica)
+  return findFromEnd(file, (line) => {
+    if (!line.includes(marker)) return null
     const r = parseCheckpoint(line, publicKey)
-    if (r.ok && r.checkpoint.replica === replica) return { seq: r.checkpoint.seq, hash: r.checkpoint.hash }
-  }
-  return null
+    return r.ok && r.checkpoint.replica === replica ? { seq: r.checkpoint.seq, hash: r.checkpoint.hash } : null
+  })
 }
 
 export async function createAuditLog (deps: AuditLogDeps): Promise<AuditLog> {
@@ -102,31 +99,71 @@ export async function createAuditLog (deps: AuditLogDeps): Promise<AuditLog> {
     }
   }
 
-  function writeCheckpoint (sink: FileSink, point: ChainPoint): void {
-    if ((checkpointed.get(sink) ?? 0) >= point.seq) return
-    const line = signCheckpoint(deps.checkpointKey, { replica, seq: point.seq, hash: point.hash, time: new Date(clock.now()).toISOString() }, fingerprint)
+  const signed = (point: ChainPoint, rotation: boolean) =>
+    signCheckpoint(deps.checkpointKey, { replica, seq: point.seq, hash: point.hash, time: new Date(clock.now()).toISOString(), rotation }, fingerprint) + '\n'
+  const vouched = (sink: FileSink, seq: number) => checkpointed.set(sink, Math.max(checkpointed.get(sink) ?? 0, seq))
+  const checkpointFailed = (err: unknown) => {
+    checkpointErrors++
+    onProblem({ type: 'file', error: String((err as NodeJS.ErrnoException).code ?? 'EIO') })
+  }
+
+  /**
+   * The rotation checkpoint, written synchronously between the old file's last sync and its rename
+   * (rotations are rare). It is written even when a periodic one already covers `point`: only it
+   * vouches that `point` ended a file, which is what lets the next file be verified on its own.
+   */
+  function writeRotationCheckpoint (sink: FileSink, point: ChainPoint): void {
     try {
       const fd = openSync(checkpointPathOf(sink.path), 'a', 0o600)
       try {
-        writeSync(fd, line + '\n')
+        writeSync(fd, signed(point, true))
         fsyncSync(fd)
       } finally { closeSync(fd) }
-      checkpointed.set(sink, point.seq)
+      vouched(sink, point.seq)
     } catch (err) {
-      checkpointErrors++
-      onProblem({ type: 'file', error: String((err as NodeJS.ErrnoException).code ?? 'EIO') })
+      checkpointFailed(err)
     }
   }
 
-  /** Checkpoints what each file sink has on disk; events still queued wait for the next one. */
-  function checkpoint (): void {
+  /** A periodic checkpoint, off the event loop: appended and fsynced asynchronously. */
+  async function appendCheckpoint (sink: FileSink, point: ChainPoint): Promise<void> {
+    if ((checkpointed.get(sink) ?? 0) >= point.seq) return
+    try {
+      const fh = await openFile(checkpointPathOf(sink.path), 'a', 0o600)
+      try {
+        await fh.write(signed(point, false))
+        await fh.sync()
+      } finally { await fh.close() }
+      vouched(sink, point.seq)
+    } catch (err) {
+      checkpointFailed(err)
+    }
+  }
+
+  let checkpointRun: Promise<void> | null = null
+  let checkpointAgain = false
+  /**
+   * Checkpoints what each file sink has synced to disk (a checkpoint never vouches for a line that
+   * is not): the fdatasync and the append run asynchronously. Runs one at a time; a request made
+   * while one runs makes it go round once more.
+   */
+  function checkpoint (): Promise<void> {
     checkpointScheduled = false
     sinceCheckpoint = 0
-    for (const s of fileSinks) {
-      s.syncNow()
-      const last = s.lastWritten()
-      if (last) writeCheckpoint(s, last)
+    if (checkpointRun !== null) {
+      checkpointAgain = true
+      return checkpointRun
     }
+    checkpointRun = (async () => {
+      do {
+        checkpointAgain = false
+        for (const s of fileSinks) {
+          const point = await s.syncedPoint()
+          if (point) await appendCheckpoint(s, point)
+        }
+      } while (checkpointAgain)
+    })().finally(() => { checkpointRun = null })
+    return checkpointRun
   }
 
   const sinks: AuditSink[] = []
@@ -140,7 +177,7 @@ export async function createAuditLog (deps: AuditLogDeps): Promise<AuditLog> {
         replica,
         now: clock.now,
         onProblem,
-        beforeRotate: (last) => writeCheckpoint(s, last),
+        beforeRotate: (last) => writeRotationCheckpoint(s, last),
         maxPending: tuning.maxPending
       })
       fileSinks.push(s)
@@ -187,11 +224,11 @@ export async function createAuditLog (deps: AuditLogDeps): Promise<AuditLog> {
     events++
     if (++sinceCheckpoint >= config.checkpoint.everyEvents && !checkpointScheduled && fileSinks.length > 0) {
       checkpointScheduled = true
-      setImmediate(checkpoint)
+      setImmediate(() => { if (!closed) void checkpoint() })
     }
   }
 
-  const timer = setInterval(() => { if (!closed) checkpoint() }, config.checkpoint.everySeconds * 1000)
+  const timer = setInterval(() => { if (!closed) void checkpoint() }, config.checkpoint.everySeconds * 1000)
   timer.unref()
 
   return {
@@ -207,7 +244,7 @@ export async function createAuditLog (deps: AuditLogDeps): Promise<AuditLog> {
       await new Promise((resolve) => setImmediate(resolve))
       closed = true
       clearInterval(timer)
-      checkpoint()
+      await checkpoint()
       await Promise.all(sinks.map((s) => s.flush()))
       await Promise.all(sinks.map((s) => s.close()))
     },

@@ -1,10 +1,21 @@
-// Signed checkpoints: Ed25519 over the canonical form of { type, replica, seq, hash, time }.
+// Signed checkpoints: Ed25519 over the canonical form of { type, replica, seq, hash, time, key }
+// plus `rotation: true` on the one written as a file is rotated: only that kind may anchor a file
+// whose earlier files are gone, since it vouches that `seq` was the last line of a file.
 import { createPublicKey, createHash, sign, verify, type KeyObject } from 'node:crypto'
 import { canonicalJson } from '../canonical-json.js'
 import { serializeLine } from './serialize.js'
 import { REPLICA_ID } from './chain.js'
 
-export interface Checkpoint { type: 'checkpoint', replica: string, seq: number, hash: string, time: string, key: string }
+export interface Checkpoint {
+  type: 'checkpoint'
+  replica: string
+  seq: number
+  hash: string
+  time: string
+  key: string
+  /** present (true) only on the checkpoint written when a file was rotated after `seq` */
+  rotation?: true
+}
 export interface SignedCheckpoint extends Checkpoint { sig: string }
 
 /** Short fingerprint of the public key, so an operator can tell which key signed a checkpoint. */
@@ -13,8 +24,9 @@ export function keyFingerprint (key: KeyObject): string {
   return createHash('sha256').update(pub.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 16)
 }
 
-export function signCheckpoint (privateKey: KeyObject, c: Omit<Checkpoint, 'type' | 'key'>, fingerprint = keyFingerprint(privateKey)): string {
+export function signCheckpoint (privateKey: KeyObject, c: Omit<Checkpoint, 'type' | 'key' | 'rotation'> & { rotation?: boolean }, fingerprint = keyFingerprint(privateKey)): string {
   const body: Checkpoint = { type: 'checkpoint', replica: c.replica, seq: c.seq, hash: c.hash, time: c.time, key: fingerprint }
+  if (c.rotation === true) body.rotation = true
   const sig = sign(null, Buffer.from(canonicalJson(body)), privateKey).toString('base64')
   return serializeLine({ ...body, sig })
 }
@@ -28,7 +40,7 @@ export function parseCheckpoint (line: string, publicKey: KeyObject): Checkpoint
   if (c === null || typeof c !== 'object' || c.type !== 'checkpoint' || typeof c.replica !== 'string' ||
     !REPLICA_ID.test(c.replica) || typeof c.seq !== 'number' || !Number.isSafeInteger(c.seq) || c.seq < 1 ||
     typeof c.hash !== 'string' || !/^[0-9a-f]{64}$/.test(c.hash) || typeof c.time !== 'string' ||
-    typeof c.key !== 'string' || typeof c.sig !== 'string') {
+    typeof c.key !== 'string' || typeof c.sig !== 'string' || (c.rotation !== undefined && c.rotation !== true)) {
     return { ok: false, reason: 'checkpoint is malformed' }
   }
   const { sig, ...body } = c as SignedCheckpoint

@@ -1,8 +1,8 @@
 // Builds the ECS event from typed input (pure). Only known fields are read, and each is bounded to
 // its meaning: an input object carrying anything else (a password, a prompt) contributes nothing.
-import { isIP } from 'node:net'
+import { normalizeIp } from '../config/cidr.js'
 import { ACTIONS, isAuditAction } from './actions.js'
-import type { AuditEvent, AuditInput, ChainLink } from './types.js'
+import type { AuditEvent, AuditInput, Unchained } from './types.js'
 
 export const ECS_VERSION = '8.17.0'
 
@@ -29,13 +29,6 @@ function count (n: unknown): number | null {
   return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? Math.floor(n) : null
 }
 
-function ipOf (s: unknown): string | undefined {
-  if (typeof s !== 'string') return undefined
-  const ip = s.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1')
-  const kind = isIP(ip)
-  return kind === 0 ? undefined : kind === 6 ? ip.toLowerCase() : ip
-}
-
 function maskedCounts (m: unknown): Record<string, number> {
   const out: Record<string, number> = {}
   if (m === null || typeof m !== 'object') return out
@@ -53,9 +46,7 @@ export interface BuildContext {
   hostName?: string
 }
 
-type Unchained = Omit<AuditEvent, 'gatehouse'> & { gatehouse: Omit<AuditEvent['gatehouse'], 'chain'> }
-
-/** The event without its chain link; `chain` adds that. Throws only on an unknown action (a bug). */
+/** The event without its chain link; the chain's `link` adds that. Throws only on an unknown action (a bug). */
 export function buildEvent (input: AuditInput, ctx: BuildContext): Unchained {
   if (!isAuditAction(input.action)) throw new TypeError('unknown audit action')
   const info = ACTIONS[input.action]
@@ -75,7 +66,7 @@ export function buildEvent (input: AuditInput, ctx: BuildContext): Unchained {
   if (reason !== undefined) ev.event.reason = reason
   const host = bounded(ctx.hostName, 255)
   if (host) ev.host = { name: host }
-  const ip = ipOf(input.sourceIp)
+  const ip = typeof input.sourceIp === 'string' ? normalizeIp(input.sourceIp) : null
   if (ip) ev.source = { ip }
 
   const user: NonNullable<AuditEvent['user']> = {}
@@ -141,9 +132,4 @@ export function buildEvent (input: AuditInput, ctx: BuildContext): Unchained {
     gh.sink = sink
   }
   return { ...ev, gatehouse: gh }
-}
-
-/** Adds the chain link, giving the final event. */
-export function withChain (ev: Unchained, chain: ChainLink): AuditEvent {
-  return { ...ev, gatehouse: { ...ev.gatehouse, chain } }
 }

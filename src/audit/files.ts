@@ -37,10 +37,10 @@ export function rotatedSiblings (path: string): string[] {
 }
 
 /**
- * The chain head of `replica` in `file`: the last complete line that is one of its events, read
- * backwards in blocks so a large log costs only its tail. Null when the file has none.
+ * The value `pick` finds in the last complete line of `file` it accepts, read backwards in blocks
+ * so that a large file costs only its tail. Null when no line is accepted or the file is unreadable.
  */
-export function lastChainPoint (file: string, replica: string): ChainPoint | null {
+export function findFromEnd<T> (file: string, pick: (line: string) => T | null): T | null {
   let fd: number
   try { fd = openSync(file, 'r') } catch { return null }
   try {
@@ -60,11 +60,8 @@ export function lastChainPoint (file: string, replica: string): ChainPoint | nul
         if (nl < 0 && start > 0) break
         const line = data.subarray(nl + 1, stop).toString('utf8')
         stop = nl < 0 ? 0 : nl
-        if (!line.endsWith('}') || !line.includes(`"replica":${JSON.stringify(replica)}`)) continue
-        try {
-          const chain = (JSON.parse(line) as { gatehouse?: { chain?: unknown } }).gatehouse?.chain
-          if (isChainLink(chain) && chain.replica === replica) return { seq: chain.seq, hash: chain.hash }
-        } catch { /* not an event line: keep looking */ }
+        const found = pick(line)
+        if (found !== null) return found
       }
       data = data.subarray(0, stop)
       carry = data
@@ -74,4 +71,16 @@ export function lastChainPoint (file: string, replica: string): ChainPoint | nul
   } finally {
     closeSync(fd)
   }
+}
+
+/** The chain head of `replica` in `file`: the last complete line that is one of its events. Null when the file has none. */
+export function lastChainPoint (file: string, replica: string): ChainPoint | null {
+  const marker = `"replica":${JSON.stringify(replica)}`
+  return findFromEnd(file, (line) => {
+    if (!line.endsWith('}') || !line.includes(marker)) return null
+    try {
+      const chain = (JSON.parse(line) as { gatehouse?: { chain?: unknown } }).gatehouse?.chain
+      return isChainLink(chain) && chain.replica === replica ? { seq: chain.seq, hash: chain.hash } : null
+    } catch { return null } // not an event line: keep looking
+  })
 }

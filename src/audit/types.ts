@@ -39,6 +39,9 @@ export interface AuditInput {
 
 export interface ChainLink { replica: string, seq: number, prev: string, hash: string }
 
+/** A built event before the chain links it (what buildEvent returns and chain.link takes). */
+export type Unchained = Omit<AuditEvent, 'gatehouse'> & { gatehouse: Omit<AuditEvent['gatehouse'], 'chain'> }
+
 /** A built event. Nested ECS objects; optional parts are absent, not null, unless SPEC §7 lists them. */
 export interface AuditEvent {
   '@timestamp': string

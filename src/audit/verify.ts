@@ -99,7 +99,7 @@ export async function verifyAuditFiles (
     ({ ...result, ok: false, firstBad: { file, line, code, reason: `${code}: ${reason}` } })
 
   // 1. checkpoints: every one must carry a valid signature
-  const cps = new Map<string, Map<number, { hash: string, file: string, line: number }>>()
+  const cps = new Map<string, Map<number, { hash: string, file: string, line: number, rotation: boolean }>>()
   for (const file of cpFiles) {
     for await (const l of readLines(file)) {
       if (l.text === '' && !l.partial) continue
@@ -110,7 +110,7 @@ export async function verifyAuditFiles (
       cps.set(c.replica, byReplica)
       const seen = byReplica.get(c.seq)
       if (seen && seen.hash !== c.hash) return bad(file, l.line, 'forged_checkpoint', `contradicts the checkpoint at ${seen.file}:${seen.line} for seq ${c.seq}`)
-      byReplica.set(c.seq, { hash: c.hash, file, line: l.line })
+      byReplica.set(c.seq, { hash: c.hash, file, line: l.line, rotation: c.rotation === true || seen?.rotation === true })
       result.checkpoints++
     }
   }
@@ -132,6 +132,21 @@ export async function verifyAuditFiles (
     return false
   }
 
+  /**
+   * Why a replica's first line, seq > 1, may not start the check; null when it may. Only a file's
+   * first line, right after a rotation checkpoint for the seq before it, starts where earlier files
+   * were set aside; a periodic checkpoint says nothing about where a file begins, so a cut ending
+   * at one is still a cut.
+   */
+  function unanchored (replica: string, seq: number, prev: string, line: number): string | null {
+    const anchor = cps.get(replica)?.get(seq - 1)
+    const missing = `replica ${replica} starts at seq ${seq}: the events before it are missing and`
+    if (anchor === undefined || anchor.hash !== prev) return `${missing} no signed checkpoint vouches for seq ${seq - 1}`
+    if (!anchor.rotation) return `${missing} seq ${seq - 1} did not end a rotated file (its checkpoint at ${anchor.file}:${anchor.line} is not a rotation checkpoint)`
+    if (line !== 1) return `${missing} it is not the first line of its file, as the first event after a rotation is`
+    return null
+  }
+
   const state = new Map<string, { first: number, seq: number, hash: string, file: string, line: number }>()
   for (let fi = 0; fi < sorted.length; fi++) {
     const file = sorted[fi] as string
@@ -146,12 +161,8 @@ export async function verifyAuditFiles (
       const st = state.get(c.replica)
       const anchors = cps.get(c.replica)
       if (!st) {
-        const anchor = anchors?.get(c.seq - 1)
-        if (c.seq === 1 ? c.prev !== GENESIS : anchor?.hash !== c.prev) {
-          return bad(file, l.line, 'chain_start', c.seq === 1
-            ? 'seq 1 does not start from the genesis hash'
-            : `replica ${c.replica} starts at seq ${c.seq}: the events before it are missing and no signed checkpoint vouches for seq ${c.seq - 1}`)
-        }
+        const why = c.seq === 1 ? (c.prev === GENESIS ? null : 'seq 1 does not start from the genesis hash') : unanchored(c.replica, c.seq, c.prev, l.line)
+        if (why !== null) return bad(file, l.line, 'chain_start', why)
       } else if (c.seq > st.seq + 1) {
         const want = st.seq + 1
         return (await appearsLater(c.replica, want, fi, l.line))
@@ -196,7 +207,7 @@ export async function verifyAuditFiles (
     if (lastCp === null || lastCp < st.seq) {
       result.notes.push(`replica ${replica}: seq ${(lastCp ?? 0) + 1}..${st.seq} are not yet covered by a signed checkpoint`)
     }
-    if (st.first > 1) result.notes.push(`replica ${replica}: starts at seq ${st.first}, anchored by a signed checkpoint (earlier files not given)`)
+    if (st.first > 1) result.notes.push(`replica ${replica}: starts at seq ${st.first}, anchored by a signed rotation checkpoint (earlier files not given)`)
   }
   return result
 }

@@ -3,12 +3,20 @@ import { isIP } from 'node:net'
 
 export interface Cidr { bytes: Buffer, prefix: number }
 
-function ipBytes (ip: string): Buffer | null {
-  const v4mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)
-  if (v4mapped) ip = v4mapped[1] as string
-  const kind = isIP(ip)
-  if (kind === 4) return Buffer.from(ip.split('.').map(Number))
-  if (kind !== 6) return null
+/**
+ * One spelling per address, as the audit, the lockout and trustProxies compare them: IPv4-mapped
+ * IPv6 becomes IPv4, IPv6 is lower case. Null when `ip` is not an IP address.
+ */
+export function normalizeIp (ip: string): string | null {
+  const v4 = ip.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1')
+  const kind = isIP(v4)
+  return kind === 0 ? null : kind === 6 ? v4.toLowerCase() : v4
+}
+
+function ipBytes (text: string): Buffer | null {
+  const ip = normalizeIp(text)
+  if (ip === null) return null
+  if (isIP(ip) === 4) return Buffer.from(ip.split('.').map(Number))
   const [head, tail] = ip.includes('::') ? ip.split('::') as [string, string] : [ip, null]
   const parse = (s: string) => (s ? s.split(':') : [])
   const h = parse(head)

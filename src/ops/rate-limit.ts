@@ -45,8 +45,10 @@ export function createRateLimitGuard (deps: RateLimitDeps): (request: FastifyReq
       throw new errors.RATE_LIMITED()
     }
 
-    const body = request.gh.forwardBody ?? (Buffer.isBuffer(request.body) ? request.body : null)
-    if (!wantsStream(route, body)) return
+    // the policy guard already read `stream` from the body, the way Ollama will
+    const stream = request.gh.stream
+    if (stream === undefined && route.body === 'json') throw new Error(`${route.id}: stream not read (policy guard missing)`)
+    if (!wantsStream(route, stream ?? null)) return
 
     const lease = await sharedState.acquire(`rl:streams:${key}`, config.concurrentStreams, ttlMs, now)
     if (!lease.ok) {

@@ -2,7 +2,7 @@
 // stream, and how long a refused client should wait. No I/O, no clock of its own.
 import type { Identity } from '../pipeline/context.js'
 import type { ProxiedRoute, ReplyKind } from '../rbac/route-map.js'
-import { goKeyMatches, scanBody } from '../rbac/go-json.js'
+import type { JsonKind } from '../rbac/go-json.js'
 
 /** Reply kinds that stream; embeddings and lists never do. */
 export const STREAMING_KINDS: ReadonlySet<ReplyKind> = new Set(['generate', 'chat', 'openai-chat', 'openai-completion', 'progress'])
@@ -18,22 +18,16 @@ export function identityKey (identity: Pick<Identity, 'credential' | 'name' | 'c
 }
 
 /**
- * Whether Ollama will stream its reply, decided from the body it will receive, read as Go does
- * (keys match case-insensitively, the last duplicate wins) so `{"stream":false,"STREAM":true}` is a stream.
+ * Whether Ollama will stream its reply, from the kind of the body's `stream` member as the policy
+ * read it (Go's reading: keys match case-insensitively, the last one wins, so
+ * `{"stream":false,"STREAM":true}` is a stream); null when the body has none.
  * /api/* streams unless `stream` is false; /v1/* streams only when it is set (true, or anything
  * Ollama would reject anyway, which costs nothing to count).
  */
-export function wantsStream (route: Pick<ProxiedRoute, 'reply' | 'family'>, body: Buffer | null): boolean {
+export function wantsStream (route: Pick<ProxiedRoute, 'reply' | 'family'>, stream: JsonKind | null): boolean {
   if (!STREAMING_KINDS.has(route.reply)) return false
-  let kind: string | undefined
-  if (body !== null && body.length > 0) {
-    const scan = scanBody(body)
-    if (scan.ok && scan.kind === 'object') {
-      for (const m of scan.members) if (goKeyMatches(m.key, 'stream')) kind = m.kind
-    }
-  }
-  if (route.family === 'native') return kind !== 'false'
-  return kind !== undefined && kind !== 'false' && kind !== 'null'
+  if (route.family === 'native') return stream !== 'false'
+  return stream !== null && stream !== 'false' && stream !== 'null'
 }
 
 /** Whole seconds until `resetAt`, at least 1 (Retry-After: 0 invites a hot loop). */

@@ -1,6 +1,7 @@
 // What Gatehouse knows about one request as it moves through the pipeline:
 // request id → source ip → credential loaders → policy → rate limit → proxy → audit.
 import type {} from 'fastify'
+import type { JsonKind } from '../rbac/go-json.js'
 import type { ProxiedRoute } from '../rbac/route-map.js'
 
 export interface Identity {
@@ -23,8 +24,13 @@ export interface RequestContext {
   identity: Identity | null
   /** the body that will be forwarded: re-serialized from what the policy checked */
   forwardBody: Buffer | null
-  /** canonical model names the request uses */
+  /** canonical model names the request uses (on a model denial, the refused one first) */
   models: string[]
+  /**
+   * Set by the policy guard: the kind of the body's top-level `stream` member as Ollama reads it
+   * (null when absent); undefined until the guard has run.
+   */
+  stream?: JsonKind | null
   decision: 'allow' | 'deny' | null
   reason: string | null
   usage: { input: number | null, output: number | null }

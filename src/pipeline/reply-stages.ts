@@ -9,7 +9,7 @@ import type { Metrics } from '../ops/metrics.js'
 import type { Policy } from '../rbac/policy.js'
 import type { ReplyStages } from '../proxy/forward.js'
 import { createReplyObserver, observeDocument, TEXT_OR_USAGE_KINDS } from '../proxy/usage.js'
-import { filterOpenAiModels, filterPs, filterTags } from '../rbac/list-filter.js'
+import { filterOpenAiModels, filterTags } from '../rbac/list-filter.js'
 import { requestAuditInput } from './request-audit.js'
 
 export interface ReplyStageDeps {
@@ -36,8 +36,8 @@ export function createReplyStages ({ config, policy, masking, audit, emit, metri
       if (status >= 200 && status < 300) {
         const roles = ctx.identity?.roles ?? []
         const allowed = (m: string) => policy.modelAllowed(roles, m)
-        if (route.reply === 'tags') out = filterTags(out, allowed)
-        else if (route.reply === 'ps') out = filterPs(out, allowed)
+        // /api/tags and /api/ps share one shape: {"models":[{"name","model",…}]}
+        if (route.reply === 'tags' || route.reply === 'ps') out = filterTags(out, allowed)
         else if (route.reply === 'openai-models') out = filterOpenAiModels(out, allowed)
       }
       // replies that carry neither model text nor token counts pass as they are

@@ -17,7 +17,7 @@ export function requestAuditInput (request: FastifyRequest, status: number): Aud
     ...(ctx.identity ? { userName: ctx.identity.name } : {}),
     request: {
       method: request.method,
-      path: splitTarget(request.raw.url ?? '').path.slice(0, 512),
+      path: splitTarget(request.raw.url ?? '').path, // bounded where the event is built
       status,
       durationNs,
       model: ctx.models[0] ?? null,

@@ -1,10 +1,10 @@
 // The authorization decision for one proxied request: permission, then the models it names, read
 // the way Ollama will read them, then the body to forward, rebuilt from the values that were checked.
-// Pure: no I/O, no clock. `reason` is a short machine string for the audit, never body content.
+// Pure: no I/O, no clock. `reason` is a short machine token for the audit, never body content.
 import { errors } from '../errors.js'
 import type { ProxiedRoute } from './route-map.js'
 import type { Policy } from './policy.js'
-import { goKeyMatches, looksLikeKey, decodeString, scanBody, type JsonMember } from './go-json.js'
+import { goKeyMatches, looksLikeKey, decodeString, scanBody, type JsonKind, type JsonMember } from './go-json.js'
 import { parseModelName } from './model-name.js'
 
 export type AuthzDenyCode =
@@ -14,12 +14,31 @@ export type AuthzDenyCode =
 export type AuthzResult =
   | {
     ok: true
-    /** JSON routes: the body to send upstream (never the raw one). null: send no body ('none') or stream the raw one ('binary'). */
+    /**
+     * The body to send upstream: for JSON routes rebuilt from what was checked (never the raw one),
+     * for 'binary' routes the raw body as received, null for routes that send none.
+     */
     forwardBody: Buffer | null
     /** canonical names of the models the request uses, in route-field order */
     models: string[]
+    /**
+     * The kind of the body's top-level `stream` member as Ollama reads it (the last key Go matches
+     * to `stream`; the forwarded body carries only that one); null when absent or not a JSON route.
+     */
+    stream: JsonKind | null
   }
-  | { ok: false, status: 400 | 403, code: AuthzDenyCode, reason: string, message: string }
+  | Deny
+
+export interface Deny {
+  ok: false
+  status: 400 | 403
+  code: AuthzDenyCode
+  /** a short machine token for the audit: never body content (the models are in `models`) */
+  reason: string
+  message: string
+  /** canonical names the decision was taken on, the refused one first; empty when none was read */
+  models: string[]
+}
 
 /**
  * Top-level fields Gatehouse refuses per route: older Ollama versions read a model from them
@@ -29,9 +48,15 @@ const REFUSED_FIELDS: Record<string, readonly string[]> = {
   'POST /api/create': ['modelfile', 'path']
 }
 
-type Deny = Extract<AuthzResult, { ok: false }>
-const deny = (status: 400 | 403, code: AuthzDenyCode, reason: string, message: string): Deny =>
-  ({ ok: false, status, code, reason, message })
+const STREAM = 'stream'
+const OPEN = Buffer.from('{')
+const CLOSE = Buffer.from('}')
+const COLON = Buffer.from(':')
+const COMMA = Buffer.from(',')
+const EMPTY = Buffer.alloc(0)
+
+const deny = (status: 400 | 403, code: AuthzDenyCode, reason: string, message: string, models: string[] = []): Deny =>
+  ({ ok: false, status, code, reason, message, models })
 
 export function authorize (
   policy: Policy, route: ProxiedRoute, roles: readonly string[], rawBody: Buffer | null, params: Record<string, string>
@@ -50,26 +75,31 @@ export function authorize (
   }
 
   let forwardBody: Buffer | null = null
+  let stream: JsonKind | null = null
   if (route.body === 'json') {
-    const read = readModelFields(route, rawBody ?? Buffer.alloc(0))
+    const read = readModelFields(route, rawBody ?? EMPTY)
     if (!read.ok) return read
     models.push(...read.models)
     forwardBody = read.forwardBody
+    stream = read.stream
+  } else if (route.body === 'binary') {
+    forwardBody = rawBody ?? EMPTY
   }
 
-  for (const model of models) {
-    if (!policy.allows(roles, route.permission, [model])) {
-      return deny(403, 'GH_ERR_MODEL_FORBIDDEN', `model:${model}`, 'model not allowed for this role')
-    }
-  }
   // one role must grant the permission and every model together (a copy needs both names in one role)
-  if (models.length > 1 && !policy.allows(roles, route.permission, models)) {
-    return deny(403, 'GH_ERR_MODEL_FORBIDDEN', `model:${models.join(',')}`, 'model not allowed for this role')
+  if (models.length > 0 && !policy.allows(roles, route.permission, models)) {
+    return deny(403, 'GH_ERR_MODEL_FORBIDDEN', 'model-forbidden', 'model not allowed for this role', refusedFirst(policy, roles, route, models))
   }
-  return { ok: true, forwardBody, models }
+  return { ok: true, forwardBody, models, stream }
 }
 
-type FieldsRead = { ok: true, models: string[], forwardBody: Buffer } | Deny
+/** The models with the first one no role allows on its own moved to the front (unchanged when each is allowed by some role). */
+function refusedFirst (policy: Policy, roles: readonly string[], route: ProxiedRoute, models: string[]): string[] {
+  const i = models.findIndex((m) => !policy.allows(roles, route.permission, [m]))
+  return i <= 0 ? models : [models[i] as string, ...models.slice(0, i), ...models.slice(i + 1)]
+}
+
+type FieldsRead = { ok: true, models: string[], forwardBody: Buffer, stream: JsonKind | null } | Deny
 
 function readModelFields (route: ProxiedRoute, body: Buffer): FieldsRead {
   const scan = scanBody(body)
@@ -83,6 +113,7 @@ function readModelFields (route: ProxiedRoute, body: Buffer): FieldsRead {
 
   const refused = REFUSED_FIELDS[route.id] ?? []
   const modelKeys = route.modelFields.flatMap((f) => f.legacy === undefined ? [f.primary] : [f.primary, f.legacy])
+  let stream: JsonMember | null = null
   for (const m of members) {
     for (const field of refused) {
       if (goKeyMatches(m.key, field) || looksLikeKey(m.key, field)) {
@@ -92,6 +123,7 @@ function readModelFields (route: ProxiedRoute, body: Buffer): FieldsRead {
     for (const field of modelKeys) {
       if (looksLikeKey(m.key, field)) return deny(400, 'GH_ERR_BAD_REQUEST', `body:ambiguous-key:${field}`, 'request body has an ambiguous field name')
     }
+    if (goKeyMatches(m.key, STREAM)) stream = m
   }
 
   const models: string[] = []
@@ -112,7 +144,7 @@ function readModelFields (route: ProxiedRoute, body: Buffer): FieldsRead {
     models.push(canonical)
     chosen.push([field.primary, value])
   }
-  return { ok: true, models, forwardBody: rebuild(body, members, modelKeys, chosen) }
+  return { ok: true, models, forwardBody: rebuild(body, members, modelKeys, chosen, stream), stream: stream?.kind ?? null }
 }
 
 /** The value Go would decode into `field` (last matching member), null when absent, a Deny when not a string. */
@@ -127,21 +159,27 @@ function lastValue (body: Buffer, members: readonly JsonMember[], field: string)
   return found === null ? null : decodeString(body, found.valueStart, found.valueEnd)
 }
 
-/** The body with every spelling of the model fields removed and the checked values set once, under their canonical keys. */
-function rebuild (body: Buffer, members: readonly JsonMember[], modelKeys: readonly string[], chosen: ReadonlyArray<[string, string]>): Buffer {
-  const parts: Buffer[] = [Buffer.from('{')]
-  let first = true
-  const add = (chunk: Buffer): void => {
-    if (!first) parts.push(Buffer.from(','))
-    parts.push(chunk)
-    first = false
+/**
+ * The body with every spelling of the model fields removed and the checked values set once, under
+ * their canonical keys; of the members Go reads as `stream` only the last (the one Ollama uses, and
+ * the one `stream` reports) is kept, so a later re-serialization cannot change which one wins.
+ * Every other member is copied byte for byte.
+ */
+function rebuild (
+  body: Buffer, members: readonly JsonMember[], modelKeys: readonly string[], chosen: ReadonlyArray<[string, string]>, stream: JsonMember | null
+): Buffer {
+  const parts: Buffer[] = [OPEN]
+  for (const [key, value] of chosen) {
+    if (parts.length > 1) parts.push(COMMA)
+    parts.push(Buffer.from(`${JSON.stringify(key)}:${JSON.stringify(value)}`))
   }
-  for (const [key, value] of chosen) add(Buffer.from(`${JSON.stringify(key)}:${JSON.stringify(value)}`))
   for (const m of members) {
     if (modelKeys.some((k) => goKeyMatches(m.key, k))) continue
-    add(Buffer.concat([body.subarray(m.keyStart, m.keyEnd), Buffer.from(':'), body.subarray(m.valueStart, m.valueEnd)]))
+    if (m !== stream && stream !== null && goKeyMatches(m.key, STREAM)) continue
+    if (parts.length > 1) parts.push(COMMA)
+    parts.push(body.subarray(m.keyStart, m.keyEnd), COLON, body.subarray(m.valueStart, m.valueEnd))
   }
-  parts.push(Buffer.from('}'))
+  parts.push(CLOSE)
   return Buffer.concat(parts)
 }
 

@@ -1,5 +1,6 @@
 // The policy check as a preHandler: runs after the credential loaders, decides on the route's
-// permission and the models the request names, and leaves the re-serialized body for the proxy.
+// permission and the models the request names, and leaves for the later stages the body to forward
+// and how Ollama will read its `stream` member (the rate limit counts streams from that).
 import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import { errors } from '../errors.js'
 import { authorize, authzError } from './authorize.js'
@@ -13,13 +14,15 @@ export function createAuthorizeGuard (policy: Policy): preHandlerAsyncHookHandle
     if (!ctx.identity) throw new errors.AUTH_REQUIRED()
     const raw = Buffer.isBuffer(request.body) ? request.body : null
     const result = authorize(policy, route, ctx.identity.roles, raw, request.params as Record<string, string>)
+    // the audit names the models on a denial too (the refused one first)
+    ctx.models = result.models
     if (!result.ok) {
       ctx.decision = 'deny'
       ctx.reason = result.reason
       throw authzError(result)
     }
     ctx.decision = 'allow'
-    ctx.models = result.models
-    ctx.forwardBody = route.body === 'binary' ? (raw ?? Buffer.alloc(0)) : result.forwardBody
+    ctx.forwardBody = result.forwardBody
+    ctx.stream = result.stream
   }
 }

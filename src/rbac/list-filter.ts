@@ -7,13 +7,15 @@ import { parseModelName } from './model-name.js'
 /** Receives a canonical model name; true when the caller may use it. */
 export type ModelPredicate = (canonicalModel: string) => boolean
 
+/** /api/tags and /api/ps: both reply `{"models":[{name, model, …}]}`. */
 export function filterTags (body: Buffer, allowed: ModelPredicate): Buffer {
   return filterList(body, 'models', ['name', 'model'], allowed)
 }
 
-export function filterPs (body: Buffer, allowed: ModelPredicate): Buffer {
-  return filterList(body, 'models', ['name', 'model'], allowed)
-}
+/**
+ * The same function as filterTags (one reply shape). Kept as a name only for src/pipeline/reply-stages.ts,
+ * which can call filterTags for 'ps' too; then this alias goes.
+ */
 
 export function filterOpenAiModels (body: Buffer, allowed: ModelPredicate): Buffer {
   return filterList(body, 'data', ['id'], allowed)

@@ -32,17 +32,30 @@ export function createPolicy (roles: Record<string, RoleConfig>): Policy {
     names.flatMap((n) => { const r = compiled.get(n); return r === undefined ? [] : [r] })
   const grants = (role: CompiledRole, permission: Permission): boolean =>
     role.permissions.has(permission) || (permission !== 'pii:unmasked' && role.permissions.has('*'))
-  const matches = (role: CompiledRole, model: string): boolean => {
-    const canonical = parseModelName(model)
-    return canonical !== null && role.globs.some((g) => g.test(canonical))
+  /** `canonical` must already be canonical: callers canonicalize once, not once per role */
+  const matches = (role: CompiledRole, canonical: string): boolean => role.globs.some((g) => g.test(canonical))
+  /** every name canonicalized, or null when one is not a name Gatehouse accepts */
+  const canonicalAll = (models: readonly string[]): string[] | null => {
+    const out: string[] = []
+    for (const m of models) {
+      const c = parseModelName(m)
+      if (c === null) return null
+      out.push(c)
+    }
+    return out
   }
 
   const policy: Policy = {
     roles: () => [...compiled.keys()],
     permits: (names, permission) => known(names).some((r) => grants(r, permission)),
-    modelAllowed: (names, model) => known(names).some((r) => matches(r, model)),
-    allows: (names, permission, models) =>
-      known(names).some((r) => grants(r, permission) && models.every((m) => matches(r, m)))
+    modelAllowed: (names, model) => {
+      const canonical = parseModelName(model)
+      return canonical !== null && known(names).some((r) => matches(r, canonical))
+    },
+    allows: (names, permission, models) => {
+      const canonical = canonicalAll(models)
+      return canonical !== null && known(names).some((r) => grants(r, permission) && canonical.every((m) => matches(r, m)))
+    }
   }
   return Object.freeze(policy)
 }

@@ -106,7 +106,7 @@ describe('failClosed: true', () => {
     const refused = readEvents(gw).filter((e) => e.gatehouse?.reason === 'audit-unavailable')
     expect(refused.map((e) => [e.event.action, e.url.path, e.http.response.status_code])).toEqual([
       ['access-denied', '/api/chat', 503], ['access-denied', '/api/tags', 503],
-      ['access-denied', '/v1/chat/completions', 503], ['access-denied', '/api/chat', 503]
+      ['access-denied', '/v1/chat/completions', 503], ['access-denied', '/admin/users', 503], ['access-denied', '/api/chat', 503]
     ])
   })
 

@@ -22,7 +22,8 @@ export interface FileSinkOptions {
   maxPending?: number
 }
 
-interface Pending { buf: Buffer, point: ChainPoint }
+/** A queued line (without its newline), its size in bytes with the newline, and its chain point. */
+interface Pending { line: string, bytes: number, point: ChainPoint }
 
 const errCode = (err: unknown) => String((err as NodeJS.ErrnoException)?.code ?? 'EIO')
 
@@ -128,6 +129,17 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
     while (off < buf.length) off += writeSync(fd as number, buf, off, buf.length - off)
   }
 
+  /** Lines [i, j) encoded straight into one buffer of `bytes`, each followed by its newline. */
+  function encode (i: number, j: number, bytes: number): Buffer {
+    const out = Buffer.allocUnsafe(bytes)
+    let off = 0
+    for (let k = i; k < j; k++) {
+      off += out.write((pending[k] as Pending).line, off, 'utf8')
+      out[off++] = 0x0a
+    }
+    return out
+  }
+
   /** Writes what is queued. Lines that cannot be written stay queued. */
   function drain () {
     scheduled = false
@@ -141,7 +153,7 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
         let j = i
         let bytes = 0
         while (j < pending.length) {
-          const len = (pending[j] as Pending).buf.length
+          const len = (pending[j] as Pending).bytes
           if (!oversize && size + bytes + len > o.maxBytes && size + bytes > 0) break
           bytes += len
           j++
@@ -151,7 +163,7 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
           if (fd === null) break
           continue
         }
-        writeAll(j - i === 1 ? (pending[i] as Pending).buf : Buffer.concat(pending.slice(i, j).map((p) => p.buf), bytes))
+        writeAll(encode(i, j, bytes))
         size += bytes
         written += j - i
         last = (pending[j - 1] as Pending).point
@@ -202,7 +214,7 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
     path: o.path,
     write (line: string, ev: AuditEvent) {
       if (closed) return
-      pending.push({ buf: Buffer.from(line + '\n'), point: { seq: ev.gatehouse.chain.seq, hash: ev.gatehouse.chain.hash } })
+      pending.push({ line, bytes: Buffer.byteLength(line, 'utf8') + 1, point: { seq: ev.gatehouse.chain.seq, hash: ev.gatehouse.chain.hash } })
       if (pending.length > maxPending) {
         const n = pending.length - maxPending
         pending = pending.slice(n)
@@ -219,13 +231,13 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
       for (let tries = 0; synced < target && tries < 3 && healthy; tries++) await syncOnce()
       return synced >= target && healthy
     },
-    syncNow () {
+    async syncedPoint () {
       drain()
-      if (fd === null || !healthy) return false
-      try { fdatasyncSync(fd); synced = written } catch (err) { fail(err); return false }
-      return pending.length === 0
+      const point = last
+      const target = written
+      for (let tries = 0; synced < target && tries < 3 && healthy; tries++) await syncOnce()
+      return synced >= target ? point : null
     },
-    lastWritten: () => last,
     resumePoint: () => resume,
     async close () {
       if (closed) return

@@ -16,11 +16,12 @@ export interface AuditSink {
 }
 
 export interface FileSinkExtras {
-  /** The last event actually written to the file (what a checkpoint may vouch for). */
-  lastWritten: () => ChainPoint | null
   /** The chain head found in the existing file(s) on open. */
   resumePoint: () => ChainPoint | null
-  /** Writes what is queued and fdatasyncs, synchronously; true when nothing is left unwritten. */
-  syncNow: () => boolean
+  /**
+   * Writes what is queued and fdatasyncs it without blocking the event loop; resolves with the last
+   * event then known to be on disk (what a checkpoint may vouch for), null when the sync failed.
+   */
+  syncedPoint: () => Promise<ChainPoint | null>
   readonly path: string
 }

@@ -58,11 +58,16 @@ describe('audit hash chain', () => {
 })
 
 describe('chain HMAC', () => {
-  it('equals node:crypto HMAC-SHA256 for short and long keys', async () => {
+  it('is standard HMAC-SHA256 over prev, a newline and the canonical event without its hash, for short and long keys', async () => {
     const { createHmac } = await import('node:crypto')
-    const { hmacSha256 } = await import('../../../src/audit/chain.js')
+    const { canonicalJson } = await import('../../../src/canonical-json.js')
     for (const key of [Buffer.alloc(32, 9), Buffer.alloc(100, 1), Buffer.from('k')]) {
-      expect(hmacSha256(key)(['a', '\n', '{"x":1}'])).toBe(createHmac('sha256', key).update('a\n{"x":1}').digest('hex'))
+      const chain = createChain(key, 'r1', { seq: 4, hash: 'a'.repeat(64) })
+      const ev = chain.link(buildEvent({ action: 'login', outcome: 'success', userName: 'alice' }, { time: 0, replica: 'r1' }))
+      const { hash, ...link } = ev.gatehouse.chain
+      const unhashed = { ...ev, gatehouse: { ...ev.gatehouse, chain: link } }
+      expect(hash).toBe(createHmac('sha256', key).update(`${'a'.repeat(64)}\n${canonicalJson(unhashed)}`).digest('hex'))
+      expect(expectedHash(key, ev)).toBe(hash)
     }
   })
 })

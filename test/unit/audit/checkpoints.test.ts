@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { verifyAuditFiles } from '../../../src/audit/index.js'
 import { parseCheckpoint } from '../../../src/audit/checkpoint.js'
-import { auditConfig, fileSink, keys, lines, openLog, tempDir, verifyKeys, writeEvents } from './fixtures.js'
+import { auditConfig, checkpointsReach, fileSink, keys, lines, openLog, tempDir, verifyKeys, writeEvents } from './fixtures.js'
 
 let cleanup = () => {}
 afterEach(() => cleanup())
@@ -15,7 +15,12 @@ describe('signed checkpoints', () => {
     const t = tempDir(); cleanup = t.cleanup
     const path = join(t.dir, 'audit.log')
     const log = await openLog(auditConfig([fileSink(path)], { checkpoint: { everyEvents: 3, everySeconds: 3600 } }))
-    for (let i = 0; i < 9; i++) { await writeEvents(log, 1, i); await tick() }
+    for (let i = 0; i < 9; i++) {
+      await writeEvents(log, 1, i)
+      await tick()
+      // written off the event loop: let each land before the next events, so it covers exactly N
+      if ((i + 1) % 3 === 0) await checkpointsReach(path, (i + 1) / 3)
+    }
     const cps = lines(path + '.checkpoints').map((l) => parseCheckpoint(l, keys.checkpointPublicKey))
     expect(cps.map((c) => c.ok && c.checkpoint.seq)).toEqual([3, 6, 9])
     const events = lines(path).map((l) => JSON.parse(l))

@@ -1,5 +1,5 @@
 // Shared set-up for the audit tests: a temp dir, keys, a config, and helpers to read what was written.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { manualClock } from '../../../src/clock.js'
@@ -61,4 +61,14 @@ export function lines (path: string): string[] {
 export async function writeEvents (log: AuditLog, n: number, from = 0): Promise<void> {
   for (let i = from; i < from + n; i++) log.emit(sampleInput(i))
   await log.flush()
+}
+
+/** Checkpoints are written asynchronously: waits until `<log>.checkpoints` holds at least `n` lines. */
+export async function checkpointsReach (logPath: string, n: number, ms = 5000): Promise<void> {
+  const file = logPath + '.checkpoints'
+  const end = Date.now() + ms
+  while (!existsSync(file) || lines(file).length < n) {
+    if (Date.now() > end) throw new Error(`${file}: fewer than ${n} checkpoints after ${ms} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
 }

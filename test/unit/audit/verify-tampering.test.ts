@@ -1,6 +1,6 @@
 // Security regression: `audit verify` names the first bad line for each way a log can be tampered with.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { generateKeyPairSync } from 'node:crypto'
 import { verifyAuditFiles } from '../../../src/audit/index.js'
@@ -8,7 +8,7 @@ import { signCheckpoint } from '../../../src/audit/checkpoint.js'
 import { createChain } from '../../../src/audit/chain.js'
 import { buildEvent } from '../../../src/audit/event.js'
 import { serializeLine } from '../../../src/audit/serialize.js'
-import { auditConfig, fileSink, lines, openLog, tempDir, verifyKeys, writeEvents } from './fixtures.js'
+import { auditConfig, checkpointsReach, fileSink, lines, openLog, tempDir, verifyKeys, writeEvents } from './fixtures.js'
 
 const t = tempDir()
 const pristine = join(t.dir, 'pristine.log')
@@ -22,6 +22,7 @@ beforeAll(async () => {
   for (let batch = 0; batch < 5; batch++) {
     await writeEvents(log, 5, batch * 5)
     await new Promise((resolve) => setImmediate(resolve)) // let a due checkpoint run
+    if (batch % 2 === 1) await checkpointsReach(pristine, (batch + 1) / 2) // and land (it is written asynchronously)
   }
   await log.close()
   original = lines(pristine)
@@ -142,5 +143,73 @@ describe('audit verify on a tampered log', () => {
 
   it('refuses a file it cannot read as a usage error, not a verdict', async () => {
     await expect(verifyAuditFiles([join(t.dir, 'missing.log')], verifyKeys)).rejects.toMatchObject({ code: 'GH_ERR_USAGE' })
+  })
+})
+
+describe('audit verify on a log whose first lines were cut', () => {
+  const dir = join(t.dir, 'cut')
+  const log40 = join(dir, 'audit.log')
+  let events: string[] = []
+  let cps: string[] = []
+  beforeAll(async () => {
+    mkdirSync(dir)
+    const log = await openLog(auditConfig([fileSink(log40)], { checkpoint: { everyEvents: 10, everySeconds: 60 } }))
+    for (let batch = 0; batch < 8; batch++) {
+      await writeEvents(log, 5, batch * 5)
+      await new Promise((resolve) => setImmediate(resolve))
+      if (batch % 2 === 1) await checkpointsReach(log40, (batch + 1) / 2)
+    }
+    await log.close()
+    events = lines(log40)
+    cps = lines(log40 + '.checkpoints')
+  })
+
+  it('refuses a start anchored only by a periodic checkpoint (chain_start), wherever the cut ends', async () => {
+    expect(events).toHaveLength(40)
+    expect(cps.map((l) => JSON.parse(l).seq)).toEqual([10, 20, 30, 40])
+    expect(cps.every((l) => JSON.parse(l).rotation === undefined)).toBe(true)
+    for (const cut of [10, 20, 30]) {
+      const file = join(dir, `cut-${cut}.log`)
+      write(file, events.slice(cut))
+      const r = await verifyAuditFiles([file], verifyKeys, { checkpointFiles: [log40 + '.checkpoints'] })
+      expect(r.ok, `cut after ${cut}`).toBe(false)
+      expect(r.firstBad, `cut after ${cut}`).toMatchObject({ file, line: 1, code: 'chain_start' })
+      expect(r.firstBad?.reason).toContain('not a rotation checkpoint')
+    }
+  })
+
+  it('the same cut of the active log itself is chain_start too', async () => {
+    const copy = join(dir, 'active', 'audit.log')
+    mkdirSync(join(dir, 'active'))
+    write(copy, events.slice(10))
+    write(copy + '.checkpoints', cps)
+    expect((await verifyAuditFiles([copy], verifyKeys)).firstBad).toMatchObject({ line: 1, code: 'chain_start' })
+  })
+
+  it('a file that starts right after a rotation checkpoint still verifies on its own', async () => {
+    const rdir = join(dir, 'rotated')
+    mkdirSync(rdir)
+    const path = join(rdir, 'audit.log')
+    const log = await openLog(auditConfig([fileSink(path, 4096)], { checkpoint: { everyEvents: 3, everySeconds: 60 } }))
+    for (let batch = 0; batch < 8; batch++) {
+      await writeEvents(log, 5, batch * 5)
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    await log.close()
+    const firstSeq = (f: string) => JSON.parse(lines(f)[0] as string).gatehouse.chain.seq as number
+    const files = readdirSync(rdir).filter((n) => !n.endsWith('.checkpoints')).map((n) => join(rdir, n))
+      .sort((a, b) => firstSeq(a) - firstSeq(b))
+    expect(files.length).toBeGreaterThanOrEqual(3)
+    const rotationCps = lines(path + '.checkpoints').map((l) => JSON.parse(l)).filter((c) => c.rotation === true)
+    expect(rotationCps.length).toBe(files.length - 1)
+    // the oldest rotated file gone (retention): the next one starts anchored by its rotation checkpoint
+    const r = await verifyAuditFiles(files.slice(1), verifyKeys)
+    expect(r.firstBad).toBeUndefined()
+    expect(r.ok).toBe(true)
+    // but cutting the first line of that file is still caught
+    const second = files[1] as string
+    const rest = lines(second)
+    write(second, rest.slice(1))
+    expect((await verifyAuditFiles(files.slice(1), verifyKeys)).firstBad).toMatchObject({ file: second, line: 1, code: 'chain_start' })
   })
 })

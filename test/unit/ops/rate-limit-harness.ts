@@ -7,6 +7,8 @@ import { newRequestContext, type Identity } from '../../../src/pipeline/context.
 import { errorHandler } from '../../../src/pipeline/error-handler.js'
 import { PROXIED_ROUTES } from '../../../src/rbac/route-map.js'
 import { createRateLimitGuard, type RateLimitDeps } from '../../../src/ops/rate-limit.js'
+import { createAuthorizeGuard } from '../../../src/rbac/guard.js'
+import { createPolicy } from '../../../src/rbac/policy.js'
 
 export interface Harness {
   app: FastifyInstance
@@ -33,6 +35,8 @@ export async function startHarness (deps: RateLimitDeps): Promise<Harness> {
     request.gh.identity = typeof h === 'string' ? JSON.parse(h) as Identity : null
   })
   const guard = createRateLimitGuard(deps)
+  // the policy guard runs first, as in the gateway: it reads `stream` from the body for the limit
+  const authorizeRequest = createAuthorizeGuard(createPolicy({ user: { permissions: ['*'], models: ['*'] } }))
   for (const id of ['POST /api/chat', 'POST /api/generate', 'POST /api/embed', 'POST /v1/chat/completions', 'POST /api/pull']) {
     const route = PROXIED_ROUTES.find((r) => r.id === id)
     if (!route) throw new Error(id)
@@ -40,7 +44,7 @@ export async function startHarness (deps: RateLimitDeps): Promise<Harness> {
       method: route.method,
       url: route.path,
       onRequest: async (request) => { request.gh.route = route },
-      preHandler: [guard],
+      preHandler: [authorizeRequest, guard],
       handler: async (request, reply) => {
         if (request.headers['x-test-hold'] !== '1') return reply.send({ ok: true })
         reply.hijack()

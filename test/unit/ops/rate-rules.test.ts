@@ -1,9 +1,11 @@
-// The pure rules behind the limits: whose bucket, whether a body asks for a stream (read as
-// Ollama's Go decoder reads it), and the Retry-After arithmetic.
+// The pure rules behind the limits: whose bucket, whether a body asks for a stream (read once, by
+// the policy, as Ollama's Go decoder reads it), and the Retry-After arithmetic.
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { identityKey, retryAfterSeconds, wantsStream } from '../../../src/ops/rate-rules.js'
-import { PROXIED_ROUTES } from '../../../src/rbac/route-map.js'
+import { identityKey, retryAfterSeconds, wantsStream as wantsStreamOf } from '../../../src/ops/rate-rules.js'
+import { authorize } from '../../../src/rbac/authorize.js'
+import { createPolicy } from '../../../src/rbac/policy.js'
+import { PROXIED_ROUTES, type ProxiedRoute } from '../../../src/rbac/route-map.js'
 
 const route = (id: string) => {
   const r = PROXIED_ROUTES.find((x) => x.id === id)
@@ -11,6 +13,14 @@ const route = (id: string) => {
   return r
 }
 const b = (s: string) => Buffer.from(s)
+const everything = createPolicy({ all: { permissions: ['*'], models: ['*'] } })
+
+/** The decision as the gateway takes it: the policy reads `stream` from the body, the rule decides on that. */
+function wantsStream (r: ProxiedRoute, body: Buffer): boolean {
+  const result = authorize(everything, r, ['all'], body, {})
+  if (!result.ok) throw new Error(`${r.id}: ${result.reason}`)
+  return wantsStreamOf(r, result.stream)
+}
 
 describe('wantsStream', () => {
   const chat = route('POST /api/chat')
@@ -28,18 +38,34 @@ describe('wantsStream', () => {
     expect(wantsStream(v1, b('{"model":"m","stream":true}'))).toBe(true)
   })
   it('keys match case-insensitively and the last duplicate wins, as in Go', () => {
-    expect(wantsStream(chat, b('{"stream":true,"Stream":false}'))).toBe(false)
-    expect(wantsStream(chat, b('{"stream":false,"STREAM":true}'))).toBe(true)
-    expect(wantsStream(v1, b('{"stream":false,"ſtream":true}'))).toBe(true) // U+017F folds to s in Go
+    expect(wantsStream(chat, b('{"model":"m","stream":true,"Stream":false}'))).toBe(false)
+    expect(wantsStream(chat, b('{"model":"m","stream":false,"STREAM":true}'))).toBe(true)
+    expect(wantsStream(v1, b('{"model":"m","stream":false,"ſtream":true}'))).toBe(true) // U+017F folds to s in Go
   })
   it('routes that never stream are never counted', () => {
     for (const id of ['POST /api/embed', 'POST /v1/embeddings', 'POST /api/show', 'GET /api/tags']) {
-      expect(wantsStream(route(id), b('{"stream":true}')), id).toBe(false)
+      expect(wantsStream(route(id), b(id.startsWith('GET') ? '' : '{"model":"m","stream":true}')), id).toBe(false)
     }
   })
   it('progress routes stream by default', () => {
     expect(wantsStream(route('POST /api/pull'), b('{"model":"m"}'))).toBe(true)
     expect(wantsStream(route('POST /api/pull'), b('{"model":"m","stream":false}'))).toBe(false)
+  })
+})
+
+describe('the stream member the limit counted is the one Ollama reads', () => {
+  it('survives a re-serialization of the forwarded body (as prompt masking does with JSON.parse/stringify)', () => {
+    const chat = route('POST /api/chat')
+    // Go reads the last case-insensitive match: false. A JSON.parse round trip of the raw body would keep
+    // "stream" in first place with the last exact-key value and "STREAM" after it, so Go would read true.
+    const body = b('{"model":"m","stream":false,"STREAM":true,"stream":false}')
+    const result = authorize(everything, chat, ['all'], body, {})
+    if (!result.ok || result.forwardBody === null) throw new Error('expected an allowed JSON request')
+    expect(result.stream).toBe('false')
+    expect(wantsStreamOf(chat, result.stream)).toBe(false)
+    const reserialized = Buffer.from(JSON.stringify(JSON.parse(result.forwardBody.toString('utf8'))))
+    expect(wantsStream(chat, reserialized)).toBe(false)
+    expect(result.forwardBody.toString('utf8')).toBe('{"model":"m","stream":false}')
   })
 })
 

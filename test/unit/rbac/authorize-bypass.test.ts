@@ -16,7 +16,8 @@ const analyst = (r: typeof GENERATE, body: Buffer | null, params: Record<string,
   authorize(policy, r, ['analyst'], body, params)
 const curator = (r: typeof GENERATE, body: Buffer | null): AuthzResult => authorize(policy, r, ['curator'], body, {})
 
-const forbidden = (model: string) => ({ ok: false, status: 403, code: 'GH_ERR_MODEL_FORBIDDEN', reason: `model:${model}` })
+/** A model denial: a reason token the audit keeps, and the refused model first in `models` (gen_ai.request.model). */
+const forbidden = (model: string) => ({ ok: false, status: 403, code: 'GH_ERR_MODEL_FORBIDDEN', reason: 'model-forbidden', models: expect.toSatisfy((ms: string[]) => ms[0] === model) })
 
 /** The keys of the forwarded body and the value upstream will read for each, via JSON.parse (last wins). */
 function forwarded (result: AuthzResult): { keys: string[], body: Record<string, unknown> } {
@@ -336,6 +337,36 @@ describe('denials map to the project error codes', () => {
 
   it('reasons never carry body content beyond the canonical model name', () => {
     const result = analyst(GENERATE, json({ model: 'not a valid name with a secret in it' }))
-    expect(result).toMatchObject({ ok: false, reason: 'invalid-model:name:model' })
+    expect(result).toMatchObject({ ok: false, reason: 'invalid-model:name:model', models: [] })
+  })
+})
+
+describe('a model denial names its models for the audit', () => {
+  // the audit keeps only short tokens in gatehouse.reason (a name with "/" would become "other"), so
+  // the models travel apart and reach gen_ai.request.model, the refused one first
+  it('a namespaced model: the reason is a token, the model is in `models`', () => {
+    expect(analyst(GENERATE, json({ model: 'bob/secret' }))).toEqual({
+      ok: false, status: 403, code: 'GH_ERR_MODEL_FORBIDDEN', reason: 'model-forbidden', message: 'model not allowed for this role', models: ['bob/secret:latest']
+    })
+  })
+
+  it('copy: both names, the refused one first, whichever field it came from', () => {
+    expect(curator(COPY, json({ source: 'llama3.2', destination: 'bob/secret' }))).toMatchObject({ ok: false, reason: 'model-forbidden', models: ['bob/secret:latest', 'llama3.2:latest'] })
+    expect(curator(COPY, json({ source: 'bob/secret', destination: 'qwen2.5:mine' }))).toMatchObject({ ok: false, reason: 'model-forbidden', models: ['bob/secret:latest', 'qwen2.5:mine'] })
+  })
+
+  it('copy split across roles (each name allowed by a different role): both names, in field order', () => {
+    const split = createPolicy({ a: { permissions: ['models:manage'], models: ['llama3.2'] }, b: { permissions: ['models:manage'], models: ['qwen2.5:*'] } })
+    expect(authorize(split, COPY, ['a', 'b'], json({ source: 'llama3.2', destination: 'qwen2.5:mine' }), {}))
+      .toMatchObject({ ok: false, reason: 'model-forbidden', models: ['llama3.2:latest', 'qwen2.5:mine'] })
+  })
+})
+
+describe('blob uploads', () => {
+  it('are forwarded as received, byte for byte (the policy reads no model from them)', () => {
+    const blob = Buffer.from([0x47, 0x47, 0x55, 0x46, 0x00, 0xff, 0x7b])
+    const result = authorize(policy, route('POST /api/blobs/:digest'), ['admin'], blob, { digest: 'sha256:' + 'a'.repeat(64) })
+    expect(result).toMatchObject({ ok: true, models: [], stream: null })
+    expect(result.ok && result.forwardBody).toEqual(blob)
   })
 })

@@ -117,7 +117,8 @@ describe('authorization matrix: role × route × allowed/forbidden model', () =>
     if (!permitted) {
       expect(result).toMatchObject({ ok: false, status: 403, code: 'GH_ERR_FORBIDDEN', reason: `permission:${PERMISSION_OF[id]}` })
     } else if (!modelOk) {
-      expect(result).toMatchObject({ ok: false, status: 403, code: 'GH_ERR_MODEL_FORBIDDEN', reason: `model:${req.models[0]}` })
+      expect(result).toMatchObject({ ok: false, status: 403, code: 'GH_ERR_MODEL_FORBIDDEN', reason: 'model-forbidden' })
+      expect(!result.ok && result.models[0]).toBe(req.models[0])
     } else {
       expect(result).toMatchObject({ ok: true, models: req.models })
       if (!result.ok) return
@@ -126,6 +127,9 @@ describe('authorization matrix: role × route × allowed/forbidden model', () =>
         const forwarded = JSON.parse((result.forwardBody as Buffer).toString('utf8')) as Record<string, unknown>
         expect(forwarded).toEqual(JSON.parse((req.body as Buffer).toString('utf8')))
         for (const [k, v] of Object.entries(req.fields)) expect(forwarded[k]).toBe(v)
+      } else if (route.body === 'binary') {
+        // a blob upload is forwarded as received
+        expect(result.forwardBody).toEqual(req.body ?? Buffer.alloc(0))
       } else {
         expect(result.forwardBody).toBeNull()
       }
