@@ -12,7 +12,6 @@ import { createUpstream, type Upstream } from './proxy/upstream.js'
 import { systemClock, type Clock } from './clock.js'
 import type { StoreBackend } from './store/types.js'
 import type { SharedState } from './shared-state/types.js'
-import { revokedSessionKey } from './auth/credential-loaders.js'
 import { createPolicy, type Policy } from './rbac/policy.js'
 import { createAuthorizeGuard } from './rbac/guard.js'
 import { createMaskingEngine, type MaskingEngine } from './masking/index.js'
@@ -106,16 +105,6 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
     throw new errors.FORBIDDEN()
   }
 
-  const revokeSession = async (id: string, actor: { userName?: string, sourceIp?: string, requestId?: string }) => {
-    const now = clock.now()
-    const session = await store.getSession(id)
-    if (!session) return false
-    await store.revokeSession(id, now)
-    await sharedState.revoke(revokedSessionKey(id), session.expiresAt, now)
-    emit({ action: 'logout', outcome: 'success', ...actor, target: { userName: session.username }, reason: 'revoked-by-admin' })
-    return true
-  }
-
   const app = await buildApp({
     config,
     upstream,
@@ -131,7 +120,7 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
       async (audited) => {
         audited.addHook('onRequest', auditGate)
         await audited.register(auth.routes)
-        await audited.register(adminRoutes({ userAdmin: auth.userAdmin, store, policy, authenticateSession: auth.authenticateSessionOnly, revokeSession }))
+        await audited.register(adminRoutes({ userAdmin: auth.userAdmin, policy, authenticateSession: auth.authenticateSessionOnly }))
       }
     ],
     onResponse: async (request, reply) => {

@@ -6,18 +6,12 @@ import { errors } from '../errors.js'
 import type { UserAdmin } from '../auth/user-admin.js'
 import type { Actor } from '../auth/deps.js'
 import type { Policy } from '../rbac/policy.js'
-import type { Store } from '../store/types.js'
-import { canonicalUsername } from '../auth/usernames.js'
-import { parseDuration } from '../auth/api-keys.js'
 
 export interface AdminRoutesOptions {
   userAdmin: UserAdmin
-  store: Store
   policy: Policy
   /** sessions only (API keys are refused) */
   authenticateSession: preHandlerAsyncHookHandler
-  /** revoke one session everywhere (store + shared revocation list) */
-  revokeSession: (id: string, actor: Actor) => Promise<boolean>
 }
 
 const actorOf = (request: FastifyRequest): Actor =>
@@ -28,12 +22,6 @@ function stringField (body: unknown, name: string, required = true): string | un
   if (v === undefined && !required) return undefined
   if (typeof v !== 'string' || v.length === 0) throw new errors.BAD_REQUEST(`"${name}" must be a non-empty string`)
   return v
-}
-
-function durationMs (text: string): number {
-  const ms = parseDuration(text)
-  if (ms === null) throw new errors.BAD_REQUEST('"expires_in" must be a duration such as 90d, 12h or 30m')
-  return ms
 }
 
 export function adminRoutes (o: AdminRoutesOptions): FastifyPluginAsync {
@@ -63,24 +51,19 @@ export function adminRoutes (o: AdminRoutesOptions): FastifyPluginAsync {
       ({ user: await o.userAdmin.setRole(request.params.name, stringField(request.body, 'role') as string, actorOf(request)) }))
     app.post<P>('/admin/users/:name/reset-mfa', async (request) => ({ user: await o.userAdmin.resetMfa(request.params.name, actorOf(request)) }))
     app.post<P>('/admin/users/:name/unlock', async (request) => ({ user: await o.userAdmin.unlock(request.params.name, actorOf(request)) }))
-    app.get<P>('/admin/users/:name/sessions', async (request) => {
-      const user = await o.userAdmin.getUser(request.params.name)
-      const sessions = await o.store.listSessions(canonicalUsername(user.username))
-      return { sessions: sessions.map((s) => ({ id: s.id, createdAt: s.createdAt, expiresAt: s.expiresAt, lastSeenAt: s.lastSeenAt, revokedAt: s.revokedAt, sourceIp: s.sourceIp })) }
-    })
+    app.get<P>('/admin/users/:name/sessions', async (request) => ({ sessions: await o.userAdmin.listSessions(request.params.name) }))
     app.delete<{ Params: { id: string } }>('/admin/sessions/:id', async (request, reply) => {
-      if (!await o.revokeSession(request.params.id, actorOf(request))) throw new errors.NOT_FOUND('session')
+      if (!await o.userAdmin.revokeSession(request.params.id, actorOf(request))) throw new errors.NOT_FOUND('session')
       return reply.code(204).send()
     })
 
     app.get('/admin/keys', async () => ({ keys: await o.userAdmin.listKeys() }))
     app.post('/admin/keys', async (request, reply) => {
       const b = request.body
-      const expires = stringField(b, 'expires_in', false)
       const r = await o.userAdmin.createKey({
         name: stringField(b, 'name') as string,
         role: stringField(b, 'role') as string,
-        expiresInMs: expires === undefined ? null : durationMs(expires)
+        expiresIn: stringField(b, 'expires_in', false) ?? null
       }, actorOf(request))
       return reply.code(201).send({ key: r.key, record: r.record })
     })

@@ -2,7 +2,7 @@
 // stored: with that much entropy a fast hash cannot be brute-forced, and lookups stay O(1).
 import { createHash, randomBytes } from 'node:crypto'
 
-export const API_KEY_PREFIX = 'ghk_'
+const API_KEY_PREFIX = 'ghk_'
 const KEY_BYTES = 32
 const SHAPE = /^ghk_[A-Za-z0-9_-]{43,128}$/
 

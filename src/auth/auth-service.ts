@@ -5,10 +5,10 @@ import type { Identity } from '../pipeline/context.js'
 import type { UserRecord } from '../store/types.js'
 import type { Actor, AuthDeps } from './deps.js'
 import { canonicalUsername, MAX_USERNAME_LENGTH } from './usernames.js'
-import { ipThrottled, lockExpired, lockRemainingMs, retryAfterSeconds } from './lockout.js'
+import { ipThrottled, lockRemainingMs, retryAfterSeconds } from './lockout.js'
 import { generateTotpSecret, isWellFormedCode, matchTotpStep, otpauthUrl } from './totp.js'
 import { mfaRequired } from './mfa-policy.js'
-import { revokedSessionKey } from './credential-loaders.js'
+import { endSession } from './sessions.js'
 
 export type SessionResult = { status: 'ok', access_token: string, token_type: 'Bearer', expires_in: number }
 export type LoginResult =
@@ -66,12 +66,9 @@ export function createAuthService (deps: AuthDeps): AuthService {
     if (ipThrottled(count, lockout)) await sharedState.revoke(ipBlockKey(req.sourceIp), resetAt)
   }
 
-  /** One failure against an account (known or not): counted atomically; a lock that ran out starts afresh. */
-  async function recordAccountFailure (username: string): Promise<{ failedCount: number, justLocked: boolean }> {
-    const now = clock.now()
-    if (lockExpired(await store.failureState(username), now)) await store.resetFailures(username)
-    return store.recordFailure(username, lockout.maxFailedAttempts, lockMs, now)
-  }
+  /** One failure against an account (known or not): one atomic store call, which also starts afresh after a lock ran out. */
+  const recordAccountFailure = async (username: string): Promise<{ failedCount: number, justLocked: boolean }> =>
+    store.recordFailure(username, lockout.maxFailedAttempts, lockMs, clock.now())
 
   const auditLocked = (username: string, req: RequestInfo) =>
     audit({ action: 'account-locked', outcome: 'success', ...actor(req, username), reason: 'max_failed_attempts' })
@@ -197,10 +194,7 @@ export function createAuthService (deps: AuthDeps): AuthService {
 
     async logout (identity, req) {
       if (identity.credential !== 'session') throw new errors.BAD_REQUEST('logout applies to sessions, not API keys')
-      const now = clock.now()
-      await store.revokeSession(identity.credentialId, now)
-      await sharedState.revoke(revokedSessionKey(identity.credentialId), identity.expiresAt ?? now + sessionTtlSeconds * 1000)
-      audit({ action: 'logout', outcome: 'success', ...actor(req, identity.name) })
+      await endSession(deps, identity.credentialId, actor(req, identity.name), 'owner')
     },
 
     me (identity) {

@@ -14,7 +14,6 @@ const header = (v: string | string[] | undefined): string | undefined => Array.i
 
 export function createAuthenticate (deps: AuthenticateDeps, options: ChainOptions): preHandlerAsyncHookHandler {
   return async function authenticate (request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    if (request.gh.identity !== null) return
     const r = await deps.chain({ authorization: header(request.headers.authorization), cookie: header(request.headers.cookie) }, options)
     if (r.kind === 'identity') {
       request.gh.identity = r.identity

@@ -1,6 +1,6 @@
-// The ordered chain that turns request credentials into an Identity: bearer JWT, then API key
-// (Bearer or Basic), then the `__Host-gatehouse` cookie. Each loader skips when an identity is
-// already set or when its credential is absent. Fastify-free: it sees header values only.
+// Turns request credentials into an Identity: the Authorization header (bearer JWT, or an API key
+// as Bearer or Basic) or, without one, the `__Host-gatehouse` cookie. Fastify-free: it sees header
+// values only.
 import type { Identity } from '../pipeline/context.js'
 import type { AuthDeps } from './deps.js'
 import { hashApiKey, isWellFormedApiKey, looksLikeApiKey } from './api-keys.js'
@@ -15,24 +15,23 @@ export type LoadResult =
   | { kind: 'missing' }
   | { kind: 'invalid', credential: Identity['credential'], reason: string }
 
-/** A loader returns null to pass, a result to stop the chain. */
-export type CredentialLoader = (input: CredentialInput, current: Identity | null, options: ChainOptions) => Promise<LoadResult | null>
-
 /** touches (lastSeenAt / lastUsedAt) are written at most this often per credential */
-export const TOUCH_INTERVAL_MS = 5_000
+const TOUCH_INTERVAL_MS = 5_000
 
-type Deps = Pick<AuthDeps, 'store' | 'sharedState' | 'tokens' | 'clock' | 'config'>
+type Deps = Pick<AuthDeps, 'store' | 'tokens' | 'clock' | 'config'>
 
-export const revokedSessionKey = (jti: string) => `session:${jti}`
 
-/** Everything a session token must pass on every request: signature, revocation, lifetime, idleness, epoch. */
-export async function validateSessionToken (deps: Deps, token: string): Promise<LoadResult> {
+/**
+ * Everything a session token must pass on every request: signature, revocation, lifetime, idleness,
+ * epoch. Revocation is the store's: logout and admin revocation set revokedAt; disable, role change,
+ * MFA reset and password change bump the user's epoch. Both rows are read here on every request.
+ */
+async function validateSessionToken (deps: Deps, token: string): Promise<LoadResult> {
   const fail = (reason: string): LoadResult => ({ kind: 'invalid', credential: 'session', reason })
   const v = await deps.tokens.verifyAccess(token)
   if (!v.ok) return fail(v.reason)
   const c = v.claims
   const now = deps.clock.now()
-  if (await deps.sharedState.isRevoked(revokedSessionKey(c.jti), now)) return fail('session_revoked')
   const session = await deps.store.getSession(c.jti)
   if (session === null || session.username !== c.sub) return fail('unknown_session')
   if (session.revokedAt !== null) return fail('session_revoked')
@@ -54,7 +53,7 @@ export async function validateSessionToken (deps: Deps, token: string): Promise<
   }
 }
 
-export async function validateApiKey (deps: Deps, key: string): Promise<LoadResult> {
+async function validateApiKey (deps: Deps, key: string): Promise<LoadResult> {
   const fail = (reason: string): LoadResult => ({ kind: 'invalid', credential: 'api_key', reason })
   if (!isWellFormedApiKey(key)) return fail('malformed_key')
   const rec = await deps.store.getApiKeyByHash(hashApiKey(key))
@@ -85,17 +84,19 @@ function basicApiKey (header: string): string | null | undefined {
   return i < 0 ? undefined : decoded.slice(i + 1)
 }
 
+/**
+ * Request credentials → identity, straight-line. With an Authorization header, it alone decides:
+ * `Bearer <jwt>` is a session, `Bearer ghk_…` or `Basic base64(x:ghk_…)` an API key, anything else
+ * invalid. Without one, the `__Host-gatehouse` cookie is a session, and no cookie is "missing".
+ */
 export function createCredentialChain (deps: Deps): (input: CredentialInput, options: ChainOptions) => Promise<LoadResult> {
-  const bearerJwt: CredentialLoader = async (input, current) => {
-    if (current !== null || input.authorization === undefined) return null
-    const token = credentialsOf(input.authorization, 'bearer')
-    if (token === null || looksLikeApiKey(token)) return null
-    return validateSessionToken(deps, token)
-  }
-
-  const apiKey: CredentialLoader = async (input, current, options) => {
-    if (current !== null || input.authorization === undefined) return null
+  return async (input, options) => {
+    if (input.authorization === undefined) {
+      const token = readCookie(input.cookie, SESSION_COOKIE)
+      return token === null ? { kind: 'missing' } : validateSessionToken(deps, token)
+    }
     const bearer = credentialsOf(input.authorization, 'bearer')
+    if (bearer !== null && !looksLikeApiKey(bearer)) return validateSessionToken(deps, bearer)
     const key = bearer ?? basicApiKey(input.authorization)
     if (key === null) return { kind: 'invalid', credential: 'session', reason: 'unsupported_scheme' }
     if (key === undefined) return { kind: 'invalid', credential: 'api_key', reason: 'malformed_basic' }
@@ -103,25 +104,5 @@ export function createCredentialChain (deps: Deps): (input: CredentialInput, opt
     // refused before any lookup: an API key is never a credential here (e.g. /admin/*)
     if (!options.allowApiKeys) return { kind: 'invalid', credential: 'api_key', reason: 'api_key_not_allowed' }
     return validateApiKey(deps, key)
-  }
-
-  const cookie: CredentialLoader = async (input, current) => {
-    // a request that sent an Authorization header is judged by it alone
-    if (current !== null || input.authorization !== undefined) return null
-    const token = readCookie(input.cookie, SESSION_COOKIE)
-    if (token === null) return null
-    return validateSessionToken(deps, token)
-  }
-
-  const loaders = [bearerJwt, apiKey, cookie]
-  return async (input, options) => {
-    let identity: Identity | null = null
-    for (const load of loaders) {
-      const r = await load(input, identity, options)
-      if (r === null) continue
-      if (r.kind !== 'identity') return r
-      identity = r.identity
-    }
-    return identity === null ? { kind: 'missing' } : { kind: 'identity', identity }
   }
 }

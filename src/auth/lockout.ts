@@ -1,6 +1,5 @@
 // Lockout arithmetic, pure: the store keeps the counters atomically, this module decides what they
 // mean at a given instant. Times are epoch milliseconds from a Clock.
-import type { Clock } from '../clock.js'
 
 export interface LockoutPolicy {
   maxFailedAttempts: number
@@ -16,19 +15,18 @@ export function lockRemainingMs (s: FailureState, now: number): number {
   return s.lockedUntil !== null && s.lockedUntil > now ? s.lockedUntil - now : 0
 }
 
-export function isLocked (s: FailureState, clock: Clock): boolean {
-  return lockRemainingMs(s, clock.now()) > 0
-}
-
 /**
  * A lock that has run out leaves its counter at the maximum; the account then starts again with a
  * full set of attempts rather than re-locking on its first mistake.
  */
-export function lockExpired (s: FailureState, now: number): boolean {
+function lockExpired (s: FailureState, now: number): boolean {
   return s.lockedUntil !== null && s.lockedUntil <= now
 }
 
-/** The counter after one more failure: what Store.recordFailure does atomically, for fakes and docs. */
+/**
+ * The counter after one more failure: the reference model of Store.recordFailure, which does the
+ * same in one atomic statement (test/unit/auth/lockout.test.ts checks that they agree).
+ */
 export function afterFailure (s: FailureState, p: Pick<LockoutPolicy, 'maxFailedAttempts' | 'lockoutSeconds'>, now: number):
 FailureState & { justLocked: boolean } {
   const base = lockExpired(s, now) ? { failedCount: 0, lockedUntil: null } : s

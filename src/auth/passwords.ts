@@ -15,7 +15,7 @@ const dumbPasswords = requireCjs('dumb-passwords') as { check: (pw: string) => b
 const fxaCommon = requireCjs('fxa-common-password-list') as { test: (pw: string) => boolean }
 
 /** OWASP Password Storage Cheat Sheet: argon2id, m=19 MiB, t=2, p=1. `2` is Algorithm.Argon2id (a const enum). */
-export const ARGON2_OPTIONS: Options = { algorithm: 2, memoryCost: 19456, timeCost: 2, parallelism: 1 }
+const ARGON2_OPTIONS: Options = { algorithm: 2, memoryCost: 19456, timeCost: 2, parallelism: 1 }
 
 export interface PasswordPolicy { minLength: number, maxLength: number }
 

@@ -5,8 +5,8 @@ import { randomUUID, type KeyObject } from 'node:crypto'
 import { SignJWT, jwtVerify, errors as joseErrors, type JWTPayload, type JWTHeaderParameters } from 'jose'
 import type { Clock } from '../clock.js'
 
-export const ACCESS_TYP = 'at+jwt'
-export const MFA_TYP = 'gatehouse-mfa+jwt'
+const ACCESS_TYP = 'at+jwt'
+const MFA_TYP = 'gatehouse-mfa+jwt'
 export const MFA_TOKEN_TTL_SECONDS = 300
 
 export interface AccessClaims {

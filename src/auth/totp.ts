@@ -4,8 +4,8 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
 import { generate, generateSecret, generateURI, verify } from 'otplib'
 
-export const TOTP_PERIOD_SECONDS = 30
-export const TOTP_ISSUER = 'Gatehouse'
+const TOTP_PERIOD_SECONDS = 30
+const TOTP_ISSUER = 'Gatehouse'
 
 /** 20 random bytes (160 bits, RFC 4226's recommendation) from the platform CSPRNG, Base32. */
 export function generateTotpSecret (): string {

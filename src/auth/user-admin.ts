@@ -1,15 +1,16 @@
 // The one implementation of account administration, shared by the CLI and the admin HTTP API:
 // users (add, list, disable, enable, set-role, reset-mfa, unlock, set-password) and API keys
 // (create, list, revoke). It checks roles against config.rbac.roles, ends sessions whenever an
-// account's standing changes, and emits one audit event per change.
+// account's standing changes, and emits one audit event per change. Sessions (list, revoke one)
+// are here too, so the admin API has one place to go.
 import { errors } from '../errors.js'
-import type { ApiKeyRecord, UserRecord } from '../store/types.js'
+import type { ApiKeyRecord, SessionRecord, UserRecord } from '../store/types.js'
 import type { Actor, AuthDeps } from './deps.js'
 import { canonicalUsername, usernameProblem } from './usernames.js'
 import { assertPasswordAllowed, generatePassword } from './passwords.js'
-import { generateApiKey } from './api-keys.js'
+import { generateApiKey, parseDuration } from './api-keys.js'
 import { lockRemainingMs } from './lockout.js'
-import { revokedSessionKey } from './credential-loaders.js'
+import { endSession } from './sessions.js'
 
 export interface UserSummary {
   username: string
@@ -21,6 +22,8 @@ export interface UserSummary {
   lockedUntil: number | null
   createdAt: number
 }
+
+export type SessionSummary = Pick<SessionRecord, 'id' | 'createdAt' | 'expiresAt' | 'lastSeenAt' | 'revokedAt' | 'sourceIp'>
 
 export interface ApiKeySummary {
   id: string
@@ -45,13 +48,17 @@ export interface UserAdmin {
   resetMfa: (name: string, actor?: Actor) => Promise<UserSummary>
   unlock: (name: string, actor?: Actor) => Promise<UserSummary>
   setPassword: (name: string, password: string, actor?: Actor) => Promise<UserSummary>
-  /** the key is returned once; only its hash is stored */
-  createKey: (input: { name: string, role: string, expiresInMs: number | null }, actor?: Actor) => Promise<{ key: string, record: ApiKeySummary }>
+  /** every session of the user, live or not, oldest first */
+  listSessions: (name: string) => Promise<SessionSummary[]>
+  /** ends one session at once (audited as `logout`, reason `revoked-by-admin`); false when there is no such session */
+  revokeSession: (id: string, actor?: Actor) => Promise<boolean>
+  /** the key is returned once; only its hash is stored. `expiresIn` is a duration such as 90d, 12h or 30m (null: never) */
+  createKey: (input: { name: string, role: string, expiresIn: string | null }, actor?: Actor) => Promise<{ key: string, record: ApiKeySummary }>
   listKeys: () => Promise<ApiKeySummary[]>
   revokeKey: (id: string, actor?: Actor) => Promise<ApiKeySummary>
 }
 
-type Deps = Pick<AuthDeps, 'store' | 'sharedState' | 'passwords' | 'clock' | 'audit' | 'config'>
+type Deps = Pick<AuthDeps, 'store' | 'passwords' | 'clock' | 'audit' | 'config'>
 
 const KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 
@@ -65,13 +72,12 @@ export function createUserAdmin (deps: Deps): UserAdmin {
     }
   }
 
-  async function summary (u: UserRecord): Promise<UserSummary> {
-    const f = await store.failureState(u.username)
-    return {
-      username: u.username, roles: [...u.roles], status: u.status, mfaEnrolled: u.totpEnrolled, lastLoginAt: u.lastLoginAt,
-      failedCount: f.failedCount, lockedUntil: lockRemainingMs(f, clock.now()) > 0 ? f.lockedUntil : null, createdAt: u.createdAt
-    }
-  }
+  const summary = (u: UserRecord): UserSummary => ({
+    username: u.username, roles: [...u.roles], status: u.status, mfaEnrolled: u.totpEnrolled, lastLoginAt: u.lastLoginAt,
+    failedCount: u.failedCount, lockedUntil: lockRemainingMs(u, clock.now()) > 0 ? u.lockedUntil : null, createdAt: u.createdAt
+  })
+  /** the record as it is right after resetFailures */
+  const cleared = (u: UserRecord): UserRecord => ({ ...u, failedCount: 0, lockedUntil: null })
 
   async function load (name: string): Promise<UserRecord> {
     const u = await store.getUser(canonicalUsername(name))
@@ -79,21 +85,24 @@ export function createUserAdmin (deps: Deps): UserAdmin {
     return u
   }
 
-  /** every session of the user dies: the epoch bump catches tokens, the revocations catch sessions */
-  async function endSessions (username: string, now: number): Promise<void> {
-    const ttlMs = deps.config.auth.sessionTtlSeconds * 1000
-    const live = (await store.listSessions(username)).filter((s) => s.revokedAt === null && s.expiresAt > now)
-    await store.revokeUserSessions(username, now)
-    for (const s of live) await deps.sharedState.revoke(revokedSessionKey(s.id), Math.min(s.expiresAt, now + ttlMs))
-  }
-
+  /** with endAll every session of the user dies: the epoch bump kills its tokens, revokedAt marks the rows */
   async function change (name: string, patch: Parameters<typeof store.updateUser>[1], endAll: boolean): Promise<UserRecord> {
     const u = await load(name)
     const now = clock.now()
     const updated = await store.updateUser(u.username, { ...patch, ...(endAll ? { bumpEpoch: true } : {}) }, now)
     if (updated === null) throw new errors.NOT_FOUND('user')
-    if (endAll) await endSessions(u.username, now)
+    if (endAll) await store.revokeUserSessions(u.username, now)
     return updated
+  }
+
+  /** `90d` → the instant it ends; BAD_REQUEST for anything that is not a duration ending within Date's range */
+  function expiryAt (expiresIn: string | null, now: number): number | null {
+    if (expiresIn == null) return null
+    const ms = parseDuration(expiresIn)
+    if (ms === null || Number.isNaN(new Date(now + ms).getTime())) {
+      throw new errors.BAD_REQUEST(`expiry "${expiresIn}" is not a duration such as 90d, 12h or 30m`)
+    }
+    return now + ms
   }
 
   const keySummary = (k: ApiKeyRecord): ApiKeySummary => ({
@@ -116,11 +125,11 @@ export function createUserAdmin (deps: Deps): UserAdmin {
       // a fresh account starts with a clean counter even if its name was tried before it existed
       await store.resetFailures(username)
       audit({ action: 'user-created', outcome: 'success', ...actor, target: { userName: username, role } })
-      return { user: await summary(u), generatedPassword: generated }
+      return { user: summary(cleared(u)), generatedPassword: generated }
     },
 
     async listUsers () {
-      return Promise.all((await store.listUsers()).map(summary))
+      return (await store.listUsers()).map(summary)
     },
 
     async getUser (name) {
@@ -156,7 +165,7 @@ export function createUserAdmin (deps: Deps): UserAdmin {
       const u = await load(name)
       await store.resetFailures(u.username)
       audit({ action: 'account-unlocked', outcome: 'success', ...actor, target: { userName: u.username } })
-      return summary(u)
+      return summary(cleared(u))
     },
 
     async setPassword (name, password, actor = {}) {
@@ -167,13 +176,23 @@ export function createUserAdmin (deps: Deps): UserAdmin {
       return summary(u)
     },
 
-    async createKey ({ name, role, expiresInMs }, actor = {}) {
+    async listSessions (name) {
+      const u = await load(name)
+      return (await store.listSessions(u.username)).map((s) =>
+        ({ id: s.id, createdAt: s.createdAt, expiresAt: s.expiresAt, lastSeenAt: s.lastSeenAt, revokedAt: s.revokedAt, sourceIp: s.sourceIp }))
+    },
+
+    async revokeSession (id, actor = {}) {
+      return endSession(deps, id, actor, 'admin')
+    },
+
+    async createKey ({ name, role, expiresIn }, actor = {}) {
       if (!KEY_NAME.test(name)) throw new errors.BAD_REQUEST('key name may contain only A-Z, a-z, 0-9 and . _ - (at most 64)')
       assertRole(role)
-      if (expiresInMs !== null && (!Number.isSafeInteger(expiresInMs) || expiresInMs <= 0)) throw new errors.BAD_REQUEST('expiry must be in the future')
       const now = clock.now()
+      const expiresAt = expiryAt(expiresIn, now)
       const { key, keyHash, prefix } = generateApiKey()
-      const rec = await store.createApiKey({ name, role, keyHash, prefix, expiresAt: expiresInMs === null ? null : now + expiresInMs }, now)
+      const rec = await store.createApiKey({ name, role, keyHash, prefix, expiresAt }, now)
       audit({ action: 'key-created', outcome: 'success', ...actor, target: { keyId: rec.id, keyName: rec.name, role } })
       return { key, record: keySummary(rec) }
     },

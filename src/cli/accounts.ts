@@ -1,22 +1,22 @@
 // `gatehouse user …` and `gatehouse key …`: thin wrappers over the one UserAdmin implementation
 // (the admin HTTP API uses the same), so both follow the same rules and emit the same audit events.
+import { errors } from '../errors.js'
 import type { GatehouseConfig } from '../config/schema.js'
 import type { CommandHandler, ParsedArgs } from './main.js'
-import { table, UsageError, type Io } from './output.js'
+import { table, type Io } from './output.js'
 import { openCliContext } from './context.js'
-import { parseDuration } from '../auth/api-keys.js'
 import type { UserAdmin } from '../auth/user-admin.js'
 
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString())
 
 function positional (args: ParsedArgs, index: number, what: string): string {
   const v = args.command[index]
-  if (v === undefined || v === '') throw new UsageError(`missing ${what}`)
+  if (v === undefined || v === '') throw new errors.USAGE(`missing ${what}`)
   return v
 }
 
 function noExtra (args: ParsedArgs, count: number): void {
-  if (args.command.length > count) throw new UsageError(`unexpected argument "${args.command[count] as string}"`)
+  if (args.command.length > count) throw new errors.USAGE(`unexpected argument "${args.command[count] as string}"`)
 }
 
 async function stdinPassword (io: Io): Promise<string> {
@@ -41,7 +41,7 @@ export const accountCommands: Record<string, CommandHandler> = {
   'user add': withAdmin(async (admin, _c, args, io) => {
     const name = positional(args, 2, 'NAME')
     noExtra(args, 3)
-    if (!args.role) throw new UsageError('missing --role ROLE')
+    if (!args.role) throw new errors.USAGE('missing --role ROLE')
     const password = args.passwordStdin ? await stdinPassword(io) : undefined
     const r = await admin.addUser(name, args.role, password)
     if (args.json) io.out(JSON.stringify({ user: r.user, ...(r.generatedPassword ? { one_time_password: r.generatedPassword } : {}) }))
@@ -62,41 +62,41 @@ export const accountCommands: Record<string, CommandHandler> = {
     return 0
   }),
   'user disable': withAdmin(async (admin, _c, args, io) => {
-    const u = await admin.disableUser(positional(args, 2, 'NAME')); noExtra(args, 3)
+    const name = positional(args, 2, 'NAME'); noExtra(args, 3)
+    const u = await admin.disableUser(name)
     return printUser(io, args.json, u, `disabled ${u.username}; its sessions are ended`)
   }),
   'user enable': withAdmin(async (admin, _c, args, io) => {
-    const u = await admin.enableUser(positional(args, 2, 'NAME')); noExtra(args, 3)
+    const name = positional(args, 2, 'NAME'); noExtra(args, 3)
+    const u = await admin.enableUser(name)
     return printUser(io, args.json, u, `enabled ${u.username}`)
   }),
   'user set-role': withAdmin(async (admin, _c, args, io) => {
-    const u = await admin.setRole(positional(args, 2, 'NAME'), positional(args, 3, 'ROLE')); noExtra(args, 4)
+    const name = positional(args, 2, 'NAME'); const role = positional(args, 3, 'ROLE'); noExtra(args, 4)
+    const u = await admin.setRole(name, role)
     return printUser(io, args.json, u, `${u.username} now has role ${u.roles.join(',')}; its sessions are ended`)
   }),
   'user reset-mfa': withAdmin(async (admin, _c, args, io) => {
-    const u = await admin.resetMfa(positional(args, 2, 'NAME')); noExtra(args, 3)
+    const name = positional(args, 2, 'NAME'); noExtra(args, 3)
+    const u = await admin.resetMfa(name)
     return printUser(io, args.json, u, `reset MFA of ${u.username}; it enrolls again at next login`)
   }),
   'user unlock': withAdmin(async (admin, _c, args, io) => {
-    const u = await admin.unlock(positional(args, 2, 'NAME')); noExtra(args, 3)
+    const name = positional(args, 2, 'NAME'); noExtra(args, 3)
+    const u = await admin.unlock(name)
     return printUser(io, args.json, u, `unlocked ${u.username}`)
   }),
   'user set-password': withAdmin(async (admin, _c, args, io) => {
     const name = positional(args, 2, 'NAME'); noExtra(args, 3)
-    if (!args.passwordStdin) throw new UsageError('set-password reads the new password from standard input: use --password-stdin')
+    if (!args.passwordStdin) throw new errors.USAGE('set-password reads the new password from standard input: use --password-stdin')
     const u = await admin.setPassword(name, await stdinPassword(io))
     return printUser(io, args.json, u, `password of ${u.username} changed; its sessions are ended`)
   }),
   'key create': withAdmin(async (admin, _c, args, io) => {
     noExtra(args, 2)
-    if (!args.name) throw new UsageError('missing --name NAME')
-    if (!args.role) throw new UsageError('missing --role ROLE')
-    let expiresInMs: number | null = null
-    if (args.expiresIn !== undefined) {
-      expiresInMs = parseDuration(args.expiresIn)
-      if (expiresInMs === null) throw new UsageError(`--expires-in: "${args.expiresIn}" is not a duration such as 90d, 12h or 30m`)
-    }
-    const r = await admin.createKey({ name: args.name, role: args.role, expiresInMs })
+    if (!args.name) throw new errors.USAGE('missing --name NAME')
+    if (!args.role) throw new errors.USAGE('missing --role ROLE')
+    const r = await admin.createKey({ name: args.name, role: args.role, expiresIn: args.expiresIn ?? null })
     if (args.json) io.out(JSON.stringify({ key: r.key, record: r.record }))
     else io.out(`created key ${r.record.id} (${r.record.name}, role ${r.record.role}, expires ${iso(r.record.expiresAt) ?? 'never'})\n${r.key}\nthis key is shown once; only its hash is stored`)
     return 0
@@ -112,7 +112,8 @@ export const accountCommands: Record<string, CommandHandler> = {
     return 0
   }),
   'key revoke': withAdmin(async (admin, _c, args, io) => {
-    const k = await admin.revokeKey(positional(args, 2, 'ID')); noExtra(args, 3)
+    const id = positional(args, 2, 'ID'); noExtra(args, 3)
+    const k = await admin.revokeKey(id)
     io.out(args.json ? JSON.stringify({ key: k }) : `revoked key ${k.id} (${k.name})`)
     return 0
   })

@@ -1,13 +1,13 @@
 // `gatehouse audit verify FILE…`: exit 0 on an intact chain, 1 naming the first bad line and why.
+import { errors } from '../errors.js'
 import { readAuditVerifyKeys } from '../config/secrets.js'
 import { verifyAuditFiles } from '../audit/index.js'
 import type { CommandHandler } from './main.js'
-import { UsageError } from './output.js'
 
 export const auditCommands: Record<string, CommandHandler> = {
   'audit verify': async (config, args, io) => {
     const files = args.command.slice(2)
-    if (files.length === 0) throw new UsageError('audit verify needs at least one FILE (oldest first, e.g. audit.log.2 audit.log.1 audit.log)')
+    if (files.length === 0) throw new errors.USAGE('audit verify needs at least one FILE (oldest first, e.g. audit.log.2 audit.log.1 audit.log)')
     const result = await verifyAuditFiles(files, readAuditVerifyKeys(config))
     if (args.json) io.out(JSON.stringify(result))
     else if (result.ok) {

@@ -1,9 +1,10 @@
 // The `gatehouse` command line: parse, load the config, dispatch. Exit codes (SPEC §3):
 // 0 done / intact / compliant, 1 a finding, 2 bad usage or bad config.
+import { errors } from '../errors.js'
 import { parseArgs } from 'node:util'
 import { configPathFrom, loadConfig, ConfigError } from '../config/load.js'
 import type { GatehouseConfig } from '../config/schema.js'
-import { processIo, UsageError, FindingError, type Io } from './output.js'
+import { processIo, type Io } from './output.js'
 import { certsDev } from './certs.js'
 import { serve } from './serve.js'
 import { commandHandlers } from './commands.js'
@@ -87,15 +88,11 @@ export async function main (argv: string[], io: Io = processIo): Promise<number>
     if (group === 'serve') return await serve(config, io)
     if (group === 'certs' && sub === 'dev') return certsDev(config, io, args.json)
     const handler = commandHandlers[`${group} ${sub ?? ''}`.trim()]
-    if (!handler) throw new UsageError(`unknown command "${args.command.join(' ')}" (see gatehouse --help)`)
+    if (!handler) throw new errors.USAGE(`unknown command "${args.command.join(' ')}" (see gatehouse --help)`)
     return await handler(config, args, io)
   } catch (err) {
-    if (err instanceof UsageError || err instanceof ConfigError) { io.err(`gatehouse: ${err.message.split('\n').join('; ')}`); return 2 }
-    if (err instanceof FindingError) { io.err(`gatehouse: ${err.message}`); return 1 }
-    const code = (err as { code?: string }).code
-    if (code === 'GH_ERR_NOT_FOUND') { io.err(`gatehouse: ${(err as Error).message}`); return 1 }
-    if (typeof code === 'string' && code.startsWith('GH_ERR_')) { io.err(`gatehouse: ${(err as Error).message}`); return 2 }
-    io.err(`gatehouse: ${(err as Error).message}`)
-    return 2
+    io.err(`gatehouse: ${(err instanceof Error ? err.message : String(err)).split('\n').join('; ')}`)
+    // not found is a finding (1); bad usage, bad config, refused input and anything else are 2
+    return (err as { code?: unknown }).code === 'GH_ERR_NOT_FOUND' ? 1 : 2
   }
 }

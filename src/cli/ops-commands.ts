@@ -1,5 +1,6 @@
 // `gatehouse compliance check` and `gatehouse evidence export` (SPEC §3, §8).
 // Exit codes: 0 compliant / written, 1 non-compliant, 2 bad usage or config.
+import { errors } from '../errors.js'
 import { dirname } from 'node:path'
 import { existsSync } from 'node:fs'
 import type { GatehouseConfig } from '../config/schema.js'
@@ -10,7 +11,7 @@ import { complianceReport, type ComplianceReport } from '../ops/compliance.js'
 import { collectComplianceInput } from '../ops/compliance-input.js'
 import { exportEvidence } from '../ops/evidence.js'
 import type { CommandHandler, ParsedArgs } from './main.js'
-import { UsageError, type Io } from './output.js'
+import type { Io } from './output.js'
 
 export interface OpsCommandDeps {
   /** opens the configured store; closed by the command when done */
@@ -42,9 +43,9 @@ export function renderReport (r: ComplianceReport): string {
 }
 
 function parseDays (args: ParsedArgs): number {
-  if (args.days === undefined) throw new UsageError('evidence export: --days N is required')
+  if (args.days === undefined) throw new errors.USAGE('evidence export: --days N is required')
   if (!/^\d+$/.test(args.days) || Number(args.days) < 1 || Number(args.days) > 3660) {
-    throw new UsageError('evidence export: --days must be a whole number from 1 to 3660')
+    throw new errors.USAGE('evidence export: --days must be a whole number from 1 to 3660')
   }
   return Number(args.days)
 }
@@ -52,17 +53,17 @@ function parseDays (args: ParsedArgs): number {
 export function createOpsCommands (deps: OpsCommandDeps = defaultDeps): Record<string, CommandHandler> {
   return {
     'compliance check': async (config, args, io: Io) => {
-      if (args.command.length > 2) throw new UsageError('compliance check takes no arguments')
+      if (args.command.length > 2) throw new errors.USAGE('compliance check takes no arguments')
       const report = await withStore(deps, config, async (store) =>
         complianceReport(await collectComplianceInput(config, store, { now: deps.clock.now() })))
       io.out(args.json ? JSON.stringify(report) : renderReport(report))
       return report.compliant ? 0 : 1
     },
     'evidence export': async (config, args, io: Io) => {
-      if (args.command.length > 2) throw new UsageError('evidence export takes no positional arguments')
+      if (args.command.length > 2) throw new errors.USAGE('evidence export takes no positional arguments')
       const days = parseDays(args)
-      if (!args.out) throw new UsageError('evidence export: --out FILE is required')
-      if (!existsSync(dirname(args.out))) throw new UsageError(`evidence export: folder ${dirname(args.out)} does not exist`)
+      if (!args.out) throw new errors.USAGE('evidence export: --out FILE is required')
+      if (!existsSync(dirname(args.out))) throw new errors.USAGE(`evidence export: folder ${dirname(args.out)} does not exist`)
       const bundle = await withStore(deps, config, (store) => exportEvidence(config, store, { now: deps.clock.now(), days, out: args.out as string }))
       const c = bundle.compliance
       const summary = {

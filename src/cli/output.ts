@@ -16,16 +16,6 @@ export const processIo: Io = {
   }
 }
 
-/** A usage mistake: exit 2 with one line on stderr. */
-export class UsageError extends Error {
-  readonly code = 'GH_ERR_USAGE'
-}
-
-/** A finding (not found, tampered, non-compliant): exit 1. */
-export class FindingError extends Error {
-  readonly code = 'GH_ERR_FINDING'
-}
-
 export function table (rows: Array<Record<string, unknown>>, columns: string[]): string {
   const cell = (v: unknown) => (v === null || v === undefined ? '-' : Array.isArray(v) ? v.join(',') : String(v))
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)))

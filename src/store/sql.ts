@@ -3,16 +3,20 @@
 // infer a parameter's type.
 // Each atomic primitive is one statement, so it is atomic on either database without a transaction.
 
-/** failed_count + 1, and a new lock only when the count reaches max and no lock is active. */
-const SHOULD_LOCK = 'login_failures.failed_count + 1 >= :max AND (login_failures.locked_until IS NULL OR login_failures.locked_until <= :now)'
+// A lock that has run out counts as no lock: the failure after it starts a fresh run at 1, so
+// "reset when expired" and "count" are one statement and a parallel burst cannot reset twice.
+const EXPIRED = 'login_failures.locked_until IS NOT NULL AND login_failures.locked_until <= :now'
+const NEXT_COUNT = `CASE WHEN ${EXPIRED} THEN 1 ELSE login_failures.failed_count + 1 END`
+/** a new lock only when the count reaches max and no lock is active (an active lock is never extended) */
+const SHOULD_LOCK = `${NEXT_COUNT} >= :max AND (login_failures.locked_until IS NULL OR login_failures.locked_until <= :now)`
 
 export const RECORD_FAILURE = `
   INSERT INTO login_failures (username, failed_count, locked_until, lock_at_count)
   VALUES (:username, 1, CASE WHEN 1 >= :max THEN CAST(:lockUntil AS BIGINT) END, CASE WHEN 1 >= :max THEN 1 END)
   ON CONFLICT (username) DO UPDATE SET
-    failed_count = login_failures.failed_count + 1,
-    locked_until = CASE WHEN ${SHOULD_LOCK} THEN CAST(:lockUntil AS BIGINT) ELSE login_failures.locked_until END,
-    lock_at_count = CASE WHEN ${SHOULD_LOCK} THEN login_failures.failed_count + 1 ELSE login_failures.lock_at_count END
+    failed_count = ${NEXT_COUNT},
+    locked_until = CASE WHEN ${SHOULD_LOCK} THEN CAST(:lockUntil AS BIGINT) WHEN ${EXPIRED} THEN NULL ELSE login_failures.locked_until END,
+    lock_at_count = CASE WHEN ${SHOULD_LOCK} THEN ${NEXT_COUNT} WHEN ${EXPIRED} THEN NULL ELSE login_failures.lock_at_count END
   RETURNING failed_count, locked_until, lock_at_count`
 
 /** compare-and-set: only a step strictly after the last accepted one wins */

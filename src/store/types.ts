@@ -69,9 +69,10 @@ export interface Store {
    * Atomically record a failed attempt: increments failedCount, and when it reaches `max` sets
    * lockedUntil = now + lockMs and resets nothing else. Works for unknown usernames too (a shadow
    * counter row), so unknown and known accounts lock alike. Returns the new count and lock.
-   * A lock is set only when none is active (an active lock is never extended); once one has
-   * expired, the next failure with failedCount >= max locks again. `justLocked` is true for exactly
-   * one caller per lock, so "account-locked" is audited once even under concurrency.
+   * A lock is set only when none is active (an active lock is never extended); the first failure
+   * after a lock has run out starts a new count at 1, in the same statement, so parallel failures
+   * cannot erase each other's counts. `justLocked` is true for exactly one caller per lock, so
+   * "account-locked" is audited once even under concurrency.
    */
   recordFailure: (username: string, max: number, lockMs: number, now: number) => Promise<{ failedCount: number, lockedUntil: number | null, justLocked: boolean }>
   /** state of the failure counter for a username, known or not */

@@ -54,7 +54,7 @@ export async function startTestGateway (overrides: Record<string, unknown> = {},
   const dispatcher = new Agent({ connect: { ca: certs.ca } })
   let keys = 0
   const createKey = async (role: string, name = `test-${role}-${++keys}`) =>
-    (await gateway.auth.userAdmin.createKey({ name, role, expiresInMs: null })).key
+    (await gateway.auth.userAdmin.createKey({ name, role, expiresIn: null })).key
   const adminKey = await createKey('admin', 'test-admin')
   return {
     adminKey,

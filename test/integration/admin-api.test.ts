@@ -43,6 +43,24 @@ describe('who may use /admin', () => {
   })
 })
 
+describe('MFA is required for /admin whatever the policy says for the admin role', () => {
+  it('an admin session without a TOTP step is 403, even when MFA is required only for another role', async () => {
+    const gw2 = await startTestGateway({ auth: { mfa: { requiredForRoles: ['user'] } } })
+    try {
+      await gw2.gateway.auth.userAdmin.addUser('pwd-admin', 'admin', PASSWORD)
+      const s = await loginWithMfa(gw2, 'pwd-admin', PASSWORD)
+      expect(s.secret).toBe('') // password only: the login answered "ok" without a TOTP step
+      const headers = { authorization: `Bearer ${s.token}` }
+      const me = await call(gw2, 'GET', '/auth/me', { anonymous: true, headers })
+      expect(me.json).toMatchObject({ username: 'pwd-admin', amr: ['pwd'] })
+      const res = await call(gw2, 'GET', '/admin/users', { anonymous: true, headers })
+      expect(res.status).toBe(403)
+    } finally {
+      await gw2.close()
+    }
+  })
+})
+
 describe('operations', () => {
   it('creates a user with a one-time password, refuses unknown roles and weak passwords', async () => {
     const res = await call(gw, 'POST', '/admin/users', { anonymous: true, headers: asAdmin(json), body: JSON.stringify({ username: 'Newbie', role: 'user' }) })
@@ -96,5 +114,7 @@ describe('operations', () => {
     for (const a of ['user-disabled', 'user-enabled', 'role-changed', 'mfa-reset', 'account-unlocked', 'key-created', 'key-revoked']) {
       expect(events.some((e) => e.event.action === a), a).toBe(true)
     }
+    const revoked = events.find((e) => e.event.action === 'logout' && e.event.reason === 'revoked-by-admin')
+    expect(revoked?.user).toMatchObject({ name: 'root-admin', target: { name: 'victim' } })
   })
 })

@@ -10,8 +10,8 @@ afterEach(async () => { await h.close() })
 const basic = (user: string, key: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${key}`).toString('base64')}` })
 const tags = (headers: Record<string, string>) => h.app.inject({ method: 'GET', url: '/api/tags', headers })
 
-async function newKey (role = 'model-loader', expiresInMs: number | null = 90 * 86_400_000) {
-  return h.auth.userAdmin.createKey({ name: 'ci-loader', role, expiresInMs })
+async function newKey (role = 'model-loader', expiresIn: string | null = '90d') {
+  return h.auth.userAdmin.createKey({ name: 'ci-loader', role, expiresIn })
 }
 
 describe('API keys', () => {
@@ -54,7 +54,7 @@ describe('API keys', () => {
 
   it('an expired key is rejected', async () => {
     h = await createHarness()
-    const { key } = await newKey('user', 60_000)
+    const { key } = await newKey('user', '1m')
     expect((await tags(bearer(key))).statusCode).toBe(200)
     h.clock.advance(60_000)
     const r = await tags(bearer(key))
@@ -137,8 +137,8 @@ describe('API keys', () => {
 
   it('keys need a configured role and a sane name', async () => {
     h = await createHarness()
-    await expect(h.auth.userAdmin.createKey({ name: 'x', role: 'superuser', expiresInMs: null })).rejects.toMatchObject({ code: 'GH_ERR_BAD_REQUEST' })
-    await expect(h.auth.userAdmin.createKey({ name: 'bad name', role: 'user', expiresInMs: null })).rejects.toMatchObject({ code: 'GH_ERR_BAD_REQUEST' })
+    await expect(h.auth.userAdmin.createKey({ name: 'x', role: 'superuser', expiresIn: null })).rejects.toMatchObject({ code: 'GH_ERR_BAD_REQUEST' })
+    await expect(h.auth.userAdmin.createKey({ name: 'bad name', role: 'user', expiresIn: null })).rejects.toMatchObject({ code: 'GH_ERR_BAD_REQUEST' })
     await expect(h.auth.userAdmin.revokeKey('no-such-id')).rejects.toMatchObject({ code: 'GH_ERR_NOT_FOUND' })
   })
 })

@@ -41,6 +41,18 @@ describe('gatehouse user', () => {
     const r = await run(['user', 'list'])
     expect(r.out.split('\n')[0]).toMatch(/^NAME\s+ROLES\s+STATUS\s+MFA\s+LAST_LOGIN\s+FAILED\s+LOCKED_UNTIL/)
   })
+  it('extra arguments are refused (exit 2) before anything changes', async () => {
+    const users = async () => ((await run(['user', 'list', '--json'])).json() as { users: Array<{ username: string, status: string, roles: string[] }> }).users
+    const disable = await run(['user', 'disable', 'alice', 'bob'])
+    expect(disable.code).toBe(2)
+    expect(disable.err).toMatch(/unexpected argument "bob"/)
+    const setRole = await run(['user', 'set-role', 'alice', 'admin', 'extra'])
+    expect(setRole.code).toBe(2)
+    expect(await users()).toEqual(expect.arrayContaining([
+      expect.objectContaining({ username: 'alice', status: 'active', roles: ['user'] }),
+      expect.objectContaining({ username: 'bob', status: 'active' })
+    ]))
+  })
   it('disable, enable, set-role, reset-mfa, unlock, set-password work by canonical name', async () => {
     expect((await run(['user', 'disable', ' ALICE'])).code).toBe(0)
     expect(((await run(['user', 'list', '--json'])).json() as { users: Array<{ username: string, status: string }> }).users.find((u) => u.username === 'alice')?.status).toBe('disabled')

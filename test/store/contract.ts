@@ -168,9 +168,11 @@ export function storeContractTests (name: string, makeStore: () => Promise<Store
         expect(await store.recordFailure('alice', 3, MIN, T + 1000)).toEqual({ failedCount: 4, lockedUntil: T + MIN, justLocked: false })
       })
 
-      it('after a lock expires, the next failure locks again', async () => {
+      it('after a lock expires, the next failure starts a fresh run at 1 (no lock until max more)', async () => {
         for (let i = 0; i < 3; i++) await store.recordFailure('alice', 3, MIN, T)
-        expect(await store.recordFailure('alice', 3, MIN, T + MIN)).toEqual({ failedCount: 4, lockedUntil: T + 2 * MIN, justLocked: true })
+        expect(await store.recordFailure('alice', 3, MIN, T + MIN)).toEqual({ failedCount: 1, lockedUntil: null, justLocked: false })
+        expect(await store.recordFailure('alice', 3, MIN, T + MIN + 1)).toEqual({ failedCount: 2, lockedUntil: null, justLocked: false })
+        expect(await store.recordFailure('alice', 3, MIN, T + MIN + 2)).toEqual({ failedCount: 3, lockedUntil: T + 2 * MIN + 2, justLocked: true })
       })
 
       it('max 1 locks on the first failure', async () => {

@@ -35,6 +35,8 @@ export interface HarnessOptions {
   storeUrl?: string
   /** PostgreSQL schema for this run */
   schema?: string
+  /** what the auth module sees instead of the store (e.g. one adding latency); `Harness.store` stays the real one */
+  wrapStore?: (store: StoreBackend) => StoreBackend
 }
 
 export async function createHarness (configOverrides: Record<string, unknown> = {}, opts: HarnessOptions = {}): Promise<Harness> {
@@ -46,7 +48,7 @@ export async function createHarness (configOverrides: Record<string, unknown> = 
   const keys = { privateKey, publicKey, kid: 'test-kid-1' }
   const totpKey = Buffer.alloc(32, 7)
   const events: AuditInput[] = []
-  const auth = createAuth({ config, store, sharedState, signingKey: keys, totpKey, clock, audit: (e) => { events.push(e) } })
+  const auth = createAuth({ config, store: opts.wrapStore?.(store) ?? store, sharedState, signingKey: keys, totpKey, clock, audit: (e) => { events.push(e) } })
 
   const app = Fastify({ logger: false })
   app.setErrorHandler(errorHandler)

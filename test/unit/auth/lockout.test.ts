@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { manualClock } from '../../../src/clock.js'
-import { afterFailure, ipThrottled, isLocked, lockExpired, lockRemainingMs, retryAfterSeconds, type FailureState } from '../../../src/auth/lockout.js'
+import { afterFailure, ipThrottled, lockRemainingMs, retryAfterSeconds, type FailureState } from '../../../src/auth/lockout.js'
+import { createStore } from '../../../src/store/index.js'
 
 const policy = { maxFailedAttempts: 3, lockoutSeconds: 900 }
 
@@ -16,13 +17,11 @@ describe('lockout arithmetic', () => {
     }
     const locked = afterFailure(s, policy, clock.now())
     expect(locked).toEqual({ failedCount: 3, lockedUntil: clock.now() + 900_000, justLocked: true })
-    expect(isLocked(locked, clock)).toBe(true)
+    expect(lockRemainingMs(locked, clock.now())).toBe(900_000)
     clock.advance(899_999)
-    expect(isLocked(locked, clock)).toBe(true)
     expect(lockRemainingMs(locked, clock.now())).toBe(1)
     clock.advance(1)
-    expect(isLocked(locked, clock)).toBe(false)
-    expect(lockExpired(locked, clock.now())).toBe(true)
+    expect(lockRemainingMs(locked, clock.now())).toBe(0)
   })
 
   it('a failure during a lock never extends it', () => {
@@ -63,6 +62,30 @@ describe('lockout arithmetic', () => {
         }
       }
     ))
+  })
+
+  it('property: Store.recordFailure (SQLite) agrees with afterFailure, including the fresh run after a lock expired', async () => {
+    const store = await createStore('sqlite::memory:')
+    try {
+      let run = 0
+      await fc.assert(fc.asyncProperty(
+        fc.integer({ min: 1, max: 5 }),
+        fc.array(fc.integer({ min: 0, max: 1_500_000 }), { minLength: 1, maxLength: 25 }),
+        async (max, gaps) => {
+          const username = `u${++run}`
+          let model: FailureState = { failedCount: 0, lockedUntil: null }
+          let t = Date.UTC(2026, 0, 1)
+          for (const g of gaps) {
+            t += g
+            const expected = afterFailure(model, { maxFailedAttempts: max, lockoutSeconds: 900 }, t)
+            expect(await store.recordFailure(username, max, 900_000, t)).toEqual(expected)
+            model = expected
+          }
+        }
+      ), { numRuns: 60 })
+    } finally {
+      await store.close()
+    }
   })
 
   it('the per-address throttle refuses once perIpMaxFailures are in the window', () => {

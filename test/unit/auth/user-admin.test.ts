@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { createHarness, TEST_PASSWORD, type Harness } from './harness.js'
+import { bearer, createHarness, enrolledSession, TEST_PASSWORD, type Harness } from './harness.js'
 
 let h: Harness
 afterEach(async () => { await h.close() })
@@ -77,10 +77,56 @@ describe('user administration', () => {
     expect(JSON.stringify(h.events)).not.toContain('another-long-passphrase')
   })
 
+  it('sessions: listed per user; revoking one ends it at once, is audited as an admin logout, and an unknown id is false', async () => {
+    h = await createHarness()
+    const { token } = await enrolledSession(h)
+    const tags = () => h.app.inject({ method: 'GET', url: '/api/tags', headers: bearer(token) })
+    expect((await tags()).statusCode).toBe(200)
+    const sessions = await h.auth.userAdmin.listSessions(' ALICE ')
+    expect(sessions).toHaveLength(1)
+    const s = sessions[0] as (typeof sessions)[number]
+    expect(Object.keys(s).sort()).toEqual(['createdAt', 'expiresAt', 'id', 'lastSeenAt', 'revokedAt', 'sourceIp'])
+    expect(s.revokedAt).toBeNull()
+    const actor = { userName: 'root', sourceIp: '192.0.2.1', requestId: 'r-2' }
+    expect(await h.auth.userAdmin.revokeSession(s.id, actor)).toBe(true)
+    expect((await tags()).statusCode).toBe(401)
+    expect((await h.auth.userAdmin.listSessions('alice'))[0]?.revokedAt).toBe(h.clock.now())
+    expect(h.events.filter((e) => e.action === 'logout')).toEqual([
+      { action: 'logout', outcome: 'success', ...actor, target: { userName: 'alice' }, reason: 'revoked-by-admin' }
+    ])
+    expect(await h.auth.userAdmin.revokeSession('no-such-session', actor)).toBe(false)
+    await expect(h.auth.userAdmin.listSessions('nobody')).rejects.toMatchObject({ code: 'GH_ERR_NOT_FOUND' })
+  })
+
+  it('createKey parses the expiry itself: a duration, or BAD_REQUEST', async () => {
+    h = await createHarness()
+    const k = await h.auth.userAdmin.createKey({ name: 'loader', role: 'model-loader', expiresIn: '12h' })
+    expect(k.record.expiresAt).toBe(h.clock.now() + 12 * 3_600_000)
+    for (const bad of ['soon', '0d', '90', '999999y']) {
+      await expect(h.auth.userAdmin.createKey({ name: 'x', role: 'user', expiresIn: bad }), bad).rejects.toMatchObject({ code: 'GH_ERR_BAD_REQUEST' })
+    }
+    expect(h.events.filter((e) => e.action === 'key-created')).toHaveLength(1)
+  })
+
+  it('listUsers reads the counters from the user record (no per-user failure lookups)', async () => {
+    h = await createHarness({ auth: { lockout: { maxFailedAttempts: 2, lockoutSeconds: 900 } } })
+    await h.auth.userAdmin.addUser('alice', 'user', TEST_PASSWORD)
+    await h.auth.userAdmin.addUser('bob', 'user', TEST_PASSWORD)
+    for (let i = 0; i < 2; i++) await h.app.inject({ method: 'POST', url: '/auth/login', payload: { username: 'alice', password: 'nope-nope-nope' } })
+    let lookups = 0
+    const original = h.store.failureState
+    h.store.failureState = async (name) => { lookups++; return original(name) }
+    const list = await h.auth.userAdmin.listUsers()
+    expect(lookups).toBe(0)
+    expect(list.find((u) => u.username === 'alice')).toMatchObject({ failedCount: 2, lockedUntil: h.clock.now() + 900_000 })
+    // unlock answers with the cleared counter
+    expect(await h.auth.userAdmin.unlock('alice')).toMatchObject({ failedCount: 0, lockedUntil: null })
+  })
+
   it('keys: create with expiry, list, revoke', async () => {
     h = await createHarness()
-    const a = await h.auth.userAdmin.createKey({ name: 'loader', role: 'model-loader', expiresInMs: 86_400_000 })
-    const b = await h.auth.userAdmin.createKey({ name: 'mon', role: 'monitor', expiresInMs: null })
+    const a = await h.auth.userAdmin.createKey({ name: 'loader', role: 'model-loader', expiresIn: '1d' })
+    const b = await h.auth.userAdmin.createKey({ name: 'mon', role: 'monitor', expiresIn: null })
     expect(a.record.expiresAt).toBe(h.clock.now() + 86_400_000)
     await h.auth.userAdmin.revokeKey(b.record.id)
     h.clock.advance(86_400_000)
