@@ -1,6 +1,7 @@
 // The login flow of SPEC §4 as plain business logic: password step, TOTP step (or enrollment),
 // sessions, logout and "who am I". No Fastify here; routes.ts adapts it to HTTP.
 import { errors } from '../errors.js'
+import { throttleSubject } from '../config/cidr.js'
 import type { Identity } from '../pipeline/context.js'
 import type { UserRecord } from '../store/types.js'
 import type { Actor, AuthDeps } from './deps.js'
@@ -33,8 +34,8 @@ export interface AuthService {
 // Longer input cannot be an account or a password anyone set; it is refused like any other miss.
 const MAX_PASSWORD_UTF16 = 4096
 
-const ipFailKey = (ip: string) => `auth:ip-failures:${ip}`
-const ipBlockKey = (ip: string) => `auth:ip-blocked:${ip}`
+const ipFailKey = (ip: string) => `auth:ip-failures:${throttleSubject(ip)}`
+const ipBlockKey = (ip: string) => `auth:ip-blocked:${throttleSubject(ip)}`
 
 function stringField (body: unknown, name: string): string {
   const v = (body !== null && typeof body === 'object' && !Array.isArray(body)) ? (body as Record<string, unknown>)[name] : undefined

@@ -28,6 +28,17 @@ function ipBytes (text: string): Buffer | null {
   return out
 }
 
+/**
+ * What the per-IP login throttle counts: an IPv4 address, or an IPv6 address's /64 — a single
+ * host is routinely given a whole /64, so counting each /128 would let it rotate past the limit.
+ */
+export function throttleSubject (ip: string): string {
+  const b = ipBytes(ip)
+  if (b === null) return ip
+  if (b.length === 4) return [...b].join('.')
+  return `${b.subarray(0, 8).toString('hex').replace(/(.{4})(?!$)/g, '$1:')}::/64`
+}
+
 export function parseCidr (text: string): Cidr | null {
   const [ip, bits] = text.split('/')
   const bytes = ipBytes(ip ?? '')

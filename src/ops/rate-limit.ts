@@ -34,7 +34,8 @@ export function createRateLimitGuard (deps: RateLimitDeps): (request: FastifyReq
   return async function rateLimit (request, reply) {
     const identity = request.gh?.identity
     const route = request.gh?.route
-    if (!identity || !route) return // unauthenticated requests never get this far
+    // runs after the credential loaders; if it is ever reached without an identity, refuse
+    if (!identity || !route) throw new errors.AUTH_REQUIRED()
     const key = identityKey(identity)
 
     const now = clock.now()

@@ -2,7 +2,7 @@
 // sent straight to Gatehouse changes nothing.
 import { describe, expect, it } from 'vitest'
 import { resolveSourceIp } from '../../../src/pipeline/source-ip.js'
-import { parseCidr, cidrContains, type Cidr } from '../../../src/config/cidr.js'
+import { parseCidr, cidrContains, throttleSubject, type Cidr } from '../../../src/config/cidr.js'
 
 const cidrs = (...c: string[]) => c.map((x) => parseCidr(x) as Cidr)
 
@@ -35,5 +35,18 @@ describe('cidr', () => {
     expect(cidrContains(parseCidr('fd00::/8') as Cidr, 'fe80::1')).toBe(false)
     expect(parseCidr('10.0.0.0/33')).toBeNull()
     expect(parseCidr('10.0.0.0/8x')).toBeNull()
+  })
+})
+
+describe('throttleSubject (per-IP login throttle)', () => {
+  it('counts an IPv6 client by its /64, so rotating addresses inside it changes nothing', () => {
+    expect(throttleSubject('2001:db8:1:2:aaaa::1')).toBe(throttleSubject('2001:db8:1:2:ffff:1:2:3'))
+    expect(throttleSubject('2001:db8:1:2::1')).toBe('2001:0db8:0001:0002::/64')
+    expect(throttleSubject('2001:db8:1:3::1')).not.toBe(throttleSubject('2001:db8:1:2::1'))
+  })
+  it('counts IPv4 per address, IPv4-mapped IPv6 as IPv4', () => {
+    expect(throttleSubject('203.0.113.9')).toBe('203.0.113.9')
+    expect(throttleSubject('::ffff:203.0.113.9')).toBe('203.0.113.9')
+    expect(throttleSubject('203.0.113.10')).not.toBe('203.0.113.9')
   })
 })
