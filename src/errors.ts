@@ -36,7 +36,6 @@ export const errors = {
   UPSTREAM_TIMEOUT: createError('GH_ERR_UPSTREAM_TIMEOUT', 'upstream Ollama timed out', 504),
   UPSTREAM_BAD_REPLY: createError('GH_ERR_UPSTREAM_BAD_REPLY', 'upstream reply could not be processed', 502),
   AUDIT_UNAVAILABLE: createError('GH_ERR_AUDIT_UNAVAILABLE', 'audit log unavailable; request refused', 503),
-  MASKING_UNSUPPORTED: createError('GH_ERR_MASKING_UNSUPPORTED', 'this route is not available while PII masking is on', 403),
 
   // configuration and CLI (not HTTP)
   CONFIG_INVALID: createError('GH_ERR_CONFIG_INVALID', 'invalid configuration:\n%s', 500),

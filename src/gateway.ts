@@ -75,16 +75,6 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
   }
   const masksReply = (request: FastifyRequest) => masking !== null && !seesRawOutput(request)
 
-  // masking on: a route whose replies the masker cannot read is refused rather than passed through
-  const maskingSupport = async (request: FastifyRequest) => {
-    const route = request.gh.route
-    if (route && masksReply(request) && !(masking as MaskingEngine).supports(route.reply)) {
-      request.gh.decision = 'deny'
-      request.gh.reason = 'masking-unsupported'
-      throw new errors.MASKING_UNSUPPORTED()
-    }
-  }
-
   const stages = createReplyStages({ config, policy, masking, audit, emit, metrics, masksReply })
 
   // no audit, no access: proxied requests, logins and admin calls get 503 while no sink can write
@@ -93,7 +83,6 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
     auditGate,
     auth.authenticate,
     createAuthorizeGuard(policy),
-    maskingSupport,
     ...(masking !== null && config.masking.direction === 'both'
       ? [createPromptMaskingGuard(masking, seesRawOutput)]
       : []),

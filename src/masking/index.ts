@@ -22,9 +22,10 @@ export interface ReplyObservation { masked: Record<string, number>, usage: { inp
 export interface MaskingEngine {
   maskText(text: string, counts?: Record<string, number>): string
   createStreamMasker(counts: Record<string, number>): { push(chunk: string): string, flush(): string }
-  /** whether replies of this kind can be served while masking is on (masked, or known to carry no model text) */
-  supports(kind: ReplyKind): boolean
-  /** streamed upstream reply bytes in → masked bytes out; fills obs.masked and obs.usage */
+  /**
+   * streamed upstream reply bytes in → masked bytes out; fills obs.masked and obs.usage. Throws
+   * errors.UPSTREAM_BAD_REPLY for a kind it has not classified.
+   */
   replyTransform(kind: ReplyKind, framing: 'ndjson' | 'sse', obs: ReplyObservation): Transform
   /**
    * a non-streamed reply document, masked (text-free kinds: unchanged); fills obs.masked and
@@ -35,13 +36,20 @@ export interface MaskingEngine {
   maskRequest(kind: ReplyKind, body: Record<string, unknown>, counts: Record<string, number>): Record<string, unknown>
 }
 
-/** Kinds whose replies carry model-written text: rewritten field by field. */
-export const MASKED_KINDS: ReadonlySet<ReplyKind> = new Set<ReplyKind>(['generate', 'chat', 'openai-chat', 'openai-completion'])
 /**
- * Kinds whose replies carry no model-written text and pass unchanged: embeddings (vectors), model
- * lists and details, pull/push/create progress, version. Anything not in either set is refused.
+ * Every reply kind, classified: model-written text (rewritten field by field) or none (embeddings,
+ * model lists and details, pull/push/create progress, version: passed unchanged). A Record, so a
+ * new ReplyKind does not compile until someone decides which it is; at run time anything else is
+ * refused (SPEC §6: a reply shape the masker cannot read is refused, not passed through).
  */
-export const TEXT_FREE_KINDS: ReadonlySet<ReplyKind> = new Set<ReplyKind>(['embed', 'openai-embed', 'tags', 'ps', 'openai-models', 'openai-model', 'progress', 'plain'])
+const REPLY_TEXT: Record<ReplyKind, 'model-text' | 'text-free'> = {
+  generate: 'model-text', chat: 'model-text', 'openai-chat': 'model-text', 'openai-completion': 'model-text',
+  embed: 'text-free', 'openai-embed': 'text-free', tags: 'text-free', ps: 'text-free', 'openai-models': 'text-free',
+  'openai-model': 'text-free', progress: 'text-free', plain: 'text-free'
+}
+const kindsOf = (c: 'model-text' | 'text-free') => new Set((Object.keys(REPLY_TEXT) as ReplyKind[]).filter((k) => REPLY_TEXT[k] === c))
+export const MASKED_KINDS: ReadonlySet<ReplyKind> = kindsOf('model-text')
+export const TEXT_FREE_KINDS: ReadonlySet<ReplyKind> = kindsOf('text-free')
 
 export function createMaskingEngine (opts: MaskingOptions): MaskingEngine {
   const detectors = buildDetectors(opts.entities, opts.custom)
@@ -52,9 +60,9 @@ export function createMaskingEngine (opts: MaskingOptions): MaskingEngine {
   return {
     maskText,
     createStreamMasker: newStream,
-    supports: (kind) => MASKED_KINDS.has(kind) || TEXT_FREE_KINDS.has(kind),
     replyTransform (kind, framing, obs) {
-      if (!MASKED_KINDS.has(kind)) return createReplyObserver(kind, framing, obs)
+      if (TEXT_FREE_KINDS.has(kind)) return createReplyObserver(kind, framing, obs)
+      if (!MASKED_KINDS.has(kind)) throw new errors.UPSTREAM_BAD_REPLY()
       const mask = (t: string): string => maskText(t, obs.masked)
       const stream = (): StreamMasker => newStream(obs.masked)
       return createMaskingTransform({

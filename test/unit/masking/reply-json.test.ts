@@ -1,6 +1,7 @@
 // Non-streamed replies ("stream": false): one JSON document per reply.
 import { describe, expect, test } from 'vitest'
 import { engine, newObs, tokenTypes } from './helpers.js'
+import { MASKED_KINDS, TEXT_FREE_KINDS } from '../../../src/masking/index.js'
 
 const e = engine()
 type Obj = Record<string, unknown>
@@ -69,8 +70,11 @@ describe('text-free kinds', () => {
     expect(out.toString('utf8')).toBe(raw)
     expect(obs.usage).toEqual({ input: 5, output: null })
     for (const k of ['generate', 'chat', 'openai-chat', 'openai-completion', 'embed', 'openai-embed', 'tags', 'ps', 'openai-models', 'openai-model', 'progress', 'plain'] as const) {
-      expect(e.supports(k)).toBe(true)
+      expect(MASKED_KINDS.has(k) !== TEXT_FREE_KINDS.has(k), k).toBe(true)
     }
-    expect(e.supports('future-kind' as never)).toBe(false)
+  })
+  test('a kind the masker has not classified is refused, streamed or not (never passed through)', () => {
+    expect(() => e.maskDocument('future-kind' as never, Buffer.from('{"response":"123-45-6789"}'), newObs())).toThrow(expect.objectContaining({ code: 'GH_ERR_UPSTREAM_BAD_REPLY' }))
+    expect(() => e.replyTransform('future-kind' as never, 'ndjson', newObs())).toThrow(expect.objectContaining({ code: 'GH_ERR_UPSTREAM_BAD_REPLY' }))
   })
 })
