@@ -2,18 +2,19 @@
 // (`{"error":"…"}` natively, OpenAI's object on /v1/*). Internal errors never leak details.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { errorBody, type ErrorFamily } from '../proxy/error-shape.js'
-import { isGatehouseError } from '../errors.js'
+import { errors, isGatehouseError } from '../errors.js'
 
 export const familyOfPath = (url: string): ErrorFamily => (url.startsWith('/v1/') || url === '/v1' ? 'openai' : 'native')
 
-const FASTIFY_CLIENT_ERRORS: Record<string, [number, string]> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'request body is too large'],
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'unsupported content type'],
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'invalid content length'],
-  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'request body is empty'],
-  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'request body is not valid JSON'],
-  FST_ERR_BAD_URL: [400, 'bad request'],
-  FST_ERR_VALIDATION: [400, 'invalid request']
+// Fastify's own client errors, as the project's errors (one message and code for each)
+const FASTIFY_CLIENT_ERRORS: Record<string, () => Error & { statusCode: number, code: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: () => new errors.BODY_TOO_LARGE(),
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: () => new errors.UNSUPPORTED_MEDIA_TYPE(),
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => new errors.BAD_REQUEST('invalid content length'),
+  FST_ERR_CTP_EMPTY_JSON_BODY: () => new errors.BAD_REQUEST('request body is empty'),
+  FST_ERR_CTP_INVALID_JSON_BODY: () => new errors.INVALID_JSON(),
+  FST_ERR_BAD_URL: () => new errors.BAD_REQUEST('bad request'),
+  FST_ERR_VALIDATION: () => new errors.BAD_REQUEST('invalid request')
 }
 
 export function sendError (request: FastifyRequest, reply: FastifyReply, status: number, message: string, code: string | null): FastifyReply {
@@ -24,8 +25,8 @@ export function sendError (request: FastifyRequest, reply: FastifyReply, status:
 
 export function errorHandler (err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (isGatehouseError(err)) return sendError(request, reply, err.statusCode, err.message, err.code)
-  const known = err.code ? FASTIFY_CLIENT_ERRORS[err.code] : undefined
-  if (known) return sendError(request, reply, known[0], known[1], err.code)
+  const mapped = err.code ? FASTIFY_CLIENT_ERRORS[err.code]?.() : undefined
+  if (mapped) return sendError(request, reply, mapped.statusCode, mapped.message, mapped.code)
   if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
     return sendError(request, reply, err.statusCode, 'bad request', err.code ?? null)
   }
