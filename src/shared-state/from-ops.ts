@@ -2,7 +2,7 @@
 // idempotent release, and a sweep of expired entries every so many writes.
 import { randomUUID } from 'node:crypto'
 import type { Clock } from '../clock.js'
-import type { StateOps } from './ops.js'
+import type { StatePrimitives } from '../store/types.js'
 import type { SharedState, SlotLease } from './types.js'
 
 export interface FromOpsOptions {
@@ -14,7 +14,7 @@ export interface FromOpsOptions {
   onClose?: () => Promise<void>
 }
 
-export function sharedStateFromOps (kind: SharedState['kind'], ops: StateOps, opts: FromOpsOptions): SharedState {
+export function sharedStateFromOps (kind: SharedState['kind'], ops: StatePrimitives, opts: FromOpsOptions): SharedState {
   const k = (ns: string, key: string): string => `${opts.prefix}${ns}:${key}`
   let writes = 0
   const wrote = async (now: number): Promise<void> => {
@@ -53,11 +53,6 @@ export function sharedStateFromOps (kind: SharedState['kind'], ops: StateOps, op
       await wrote(now)
     },
     isRevoked: async (id, now) => await ops.isRevoked(k('rev', id), now),
-    setOnce: async (key, ttlMs, now = opts.clock.now()) => {
-      const first = await ops.setOnce(k('once', key), now + ttlMs, now)
-      await wrote(now)
-      return first
-    },
     sweep: async (now = opts.clock.now()) => { await ops.sweep(now) },
     close: async () => { await opts.onClose?.() }
   }

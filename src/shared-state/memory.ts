@@ -1,12 +1,11 @@
 // Single-process shared state: right for one replica (the SQLite default). Plain maps; every
 // operation runs to completion without awaiting, so it is atomic within the process.
-import type { StateOps } from './ops.js'
+import type { StatePrimitives } from '../store/types.js'
 
-export function createMemoryOps (): StateOps {
+export function createMemoryOps (): StatePrimitives {
   const counters = new Map<string, { count: number, resetAt: number }>()
   const slots = new Map<string, Map<string, number>>()
   const revoked = new Map<string, number>()
-  const once = new Map<string, number>()
 
   const liveSlots = (key: string, now: number): Map<string, number> => {
     const held = slots.get(key) ?? new Map<string, number>()
@@ -41,16 +40,10 @@ export function createMemoryOps (): StateOps {
     },
     revoke: async (id, untilMs) => { revoked.set(id, Math.max(untilMs, revoked.get(id) ?? 0)) },
     isRevoked: async (id, now) => (revoked.get(id) ?? 0) > now,
-    setOnce: async (key, expiresAt, now) => {
-      if ((once.get(key) ?? -Infinity) > now) return false
-      once.set(key, expiresAt)
-      return true
-    },
     sweep: async (now) => {
       for (const [key, c] of counters) if (c.resetAt <= now) counters.delete(key)
       for (const key of slots.keys()) if (liveSlots(key, now).size === 0) slots.delete(key)
       for (const [id, until] of revoked) if (until <= now) revoked.delete(id)
-      for (const [key, exp] of once) if (exp <= now) once.delete(key)
     }
   }
 }

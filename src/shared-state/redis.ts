@@ -2,7 +2,7 @@
 // server) that decides with the caller's `now`, like the other backends; Redis key expiry only
 // garbage-collects, with a margin so clock skew between replicas cannot drop live entries.
 import { Redis } from 'ioredis'
-import type { StateOps } from './ops.js'
+import type { StatePrimitives } from '../store/types.js'
 
 /** how long past its logical expiry a key may linger, to absorb clock skew between replicas */
 const GC_MARGIN_MS = 60_000
@@ -45,13 +45,6 @@ const SCRIPTS = {
     if (not cur) or cur < untilMs then
       redis.call('SET', KEYS[1], ARGV[1], 'PX', math.max(untilMs - now, 0) + gc)
     end
-    return 1`,
-  // KEYS[1] string expiresAt; ARGV expiresAt, now, margin
-  ghSetOnce: `
-    local exp, now, gc = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-    local cur = tonumber(redis.call('GET', KEYS[1]))
-    if cur and cur > now then return 0 end
-    redis.call('SET', KEYS[1], ARGV[1], 'PX', math.max(exp - now, 0) + gc)
     return 1`
 } as const
 
@@ -65,7 +58,7 @@ export function createRedisClient (url: string): Redis {
   return redis
 }
 
-export function createRedisOps (redis: Redis): StateOps {
+export function createRedisOps (redis: Redis): StatePrimitives {
   const run = redis as unknown as Scripted
   const m = GC_MARGIN_MS
   return {
@@ -78,7 +71,6 @@ export function createRedisOps (redis: Redis): StateOps {
     release: async (key, holder) => { await redis.zrem(key, holder) },
     revoke: async (id, untilMs, now) => { await run.ghRevoke(id, untilMs, now, m) },
     isRevoked: async (id, now) => Number(await redis.get(id) ?? 0) > now,
-    setOnce: async (key, expiresAt, now) => Number(await run.ghSetOnce(key, expiresAt, now, m)) === 1,
     // Redis expires keys itself
     sweep: async () => {}
   }

@@ -1,5 +1,5 @@
 // Counters and markers that every replica must see alike: login throttles, rate limits, stream
-// slots, revoked token ids, replay markers. Times are epoch ms passed in, so every backend makes
+// slots, revoked token ids. Times are epoch ms passed in, so every backend makes
 // the same decision for the same inputs (Redis and database expiry only garbage-collects).
 
 export interface HitResult {
@@ -30,8 +30,6 @@ export interface SharedState {
   /** marks a token id revoked until `untilMs` (its expiry); `now` defaults to the clock */
   revoke: (id: string, untilMs: number, now?: number) => Promise<void>
   isRevoked: (id: string, now: number) => Promise<boolean>
-  /** true for the first caller only, while the marker lives (ttlMs from now; now defaults to the clock) */
-  setOnce: (key: string, ttlMs: number, now?: number) => Promise<boolean>
   /** drops expired entries (backends also do it on their own now and then) */
   sweep: (now?: number) => Promise<void>
   /** frees what this instance owns (a Redis connection it opened); never closes a Store it was given */

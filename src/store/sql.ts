@@ -35,14 +35,8 @@ export const STATE_REVOKE = `
   INSERT INTO state_revoked (id, until_ms) VALUES (:id, :until)
   ON CONFLICT (id) DO UPDATE SET until_ms = CASE WHEN state_revoked.until_ms > :until THEN state_revoked.until_ms ELSE :until END`
 
-/** inserts, or takes over an expired marker; a live marker makes it change nothing */
-export const STATE_SET_ONCE = `
-  INSERT INTO state_once (key, expires_at) VALUES (:key, :expiresAt)
-  ON CONFLICT (key) DO UPDATE SET expires_at = :expiresAt WHERE state_once.expires_at <= :now`
-
 export const STATE_SWEEP = [
   'DELETE FROM state_counters WHERE reset_at <= :now',
   'DELETE FROM state_slots WHERE expires_at <= :now',
-  'DELETE FROM state_revoked WHERE until_ms <= :now',
-  'DELETE FROM state_once WHERE expires_at <= :now'
+  'DELETE FROM state_revoked WHERE until_ms <= :now'
 ]

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3'
 import { errors } from '../errors.js'
 import { MIGRATIONS_TABLE_DDL, pendingMigrations } from './migrations.js'
 import { USER_COLUMNS, USER_FROM, USER_PATCH_COLUMNS, toApiKey, toFailureState, toSession, toUser } from './rows.js'
-import { CLAIM_TOTP_STEP, RECORD_FAILURE, STATE_HIT, STATE_REVOKE, STATE_SET_ONCE, STATE_SWEEP } from './sql.js'
+import { CLAIM_TOTP_STEP, RECORD_FAILURE, STATE_HIT, STATE_REVOKE, STATE_SWEEP } from './sql.js'
 import type { ApiKeyRecord, StatePrimitives, StoreBackend, UserRecord } from './types.js'
 
 export interface SqliteStoreOptions {
@@ -106,7 +106,6 @@ export function createSqliteStore (opts: SqliteStoreOptions): StoreBackend {
     release: async (key, holder) => { run('DELETE FROM state_slots WHERE key = :key AND holder = :holder', { key, holder }) },
     revoke: async (id, until) => { run(STATE_REVOKE, { id, until }) },
     isRevoked: async (id, now) => one('SELECT 1 AS x FROM state_revoked WHERE id = :id AND until_ms > :now', { id, now }) !== undefined,
-    setOnce: async (key, expiresAt, now) => run(STATE_SET_ONCE, { key, expiresAt, now }) === 1,
     sweep: async (now) => { db.transaction(() => { for (const sql of STATE_SWEEP) run(sql, { now }) }).immediate() }
   }
 

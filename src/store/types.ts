@@ -102,9 +102,10 @@ export interface Store {
 }
 
 /**
- * Atomic primitives the store-backed SharedState (src/shared-state/store-backed.ts) is built on, so
+ * Atomic primitives the store-backed SharedState (src/shared-state/from-ops.ts) is built on, so
  * replicas sharing one database share counters without Redis. Keys are opaque; the caller prefixes.
- * Every backend returned by createStore implements them (see StoreBackend).
+ * Every backend returned by createStore implements them (see StoreBackend); the memory and Redis
+ * SharedState backends (src/shared-state/memory.ts, redis.ts) implement the same interface.
  */
 export interface StatePrimitives {
   /** fixed window starting at the first hit: count 1 and resetAt = now + windowMs when absent or expired */
@@ -117,8 +118,6 @@ export interface StatePrimitives {
   /** remembers `id` as revoked until `untilMs` (a later until wins); `now` sizes Redis's GC TTL */
   revoke: (id: string, untilMs: number, now: number) => Promise<void>
   isRevoked: (id: string, now: number) => Promise<boolean>
-  /** true only for the first caller while the marker lives */
-  setOnce: (key: string, expiresAt: number, now: number) => Promise<boolean>
   /** deletes expired rows of every state table */
   sweep: (now: number) => Promise<void>
 }

@@ -139,36 +139,13 @@ export function sharedStateContractTests (
       })
     })
 
-    describe('setOnce (replay markers)', () => {
-      it('is true for the first caller only, until the marker expires', async () => {
-        expect(await s.setOnce('totp:alice:100', 1000, T)).toBe(true)
-        expect(await s.setOnce('totp:alice:100', 1000, T + 1)).toBe(false)
-        expect(await s.setOnce('totp:alice:101', 1000, T + 1)).toBe(true)
-        expect(await s.setOnce('totp:alice:100', 1000, T + 999)).toBe(false)
-        expect(await s.setOnce('totp:alice:100', 1000, T + 1000)).toBe(true)
-      })
-
-      it('N parallel callers: exactly one wins', async () => {
-        const r = await Promise.all(Array.from({ length: N }, async () => await s.setOnce('totp:alice:7', 90_000, T)))
-        expect(r.filter(Boolean)).toHaveLength(1)
-      })
-
-      itShared('one winner across instances', async () => {
-        const b = await open()
-        const r = await Promise.all(Array.from({ length: 20 }, async (_, i) => await (i % 2 === 0 ? s : b).setOnce('m', 90_000, T)))
-        expect(r.filter(Boolean)).toHaveLength(1)
-      })
-    })
-
     describe('prefixes and housekeeping', () => {
       it('instances with different prefixes never see each other\'s keys', async () => {
         const other = await open(`${prefix}other:`)
         await s.revoke('jti', T + 1000, T)
-        await s.setOnce('m', 1000, T)
         await s.acquire('k', 1, 1000, T)
         await s.hit('h', 1000, T)
         expect(await other.isRevoked('jti', T)).toBe(false)
-        expect(await other.setOnce('m', 1000, T)).toBe(true)
         expect((await other.acquire('k', 1, 1000, T)).ok).toBe(true)
         expect((await other.hit('h', 1000, T)).count).toBe(1)
       })
@@ -176,13 +153,17 @@ export function sharedStateContractTests (
       it('sweep drops only what has expired', async () => {
         await s.revoke('old', T + 10, T)
         await s.revoke('live', T + 10_000, T)
-        await s.setOnce('m-old', 10, T)
-        await s.setOnce('m-live', 10_000, T)
+        await s.hit('h-old', 10, T)
+        await s.hit('h-live', 10_000, T)
+        await s.acquire('k-old', 1, 10, T)
+        await s.acquire('k-live', 1, 10_000, T)
         await s.sweep(T + 100)
         expect(await s.isRevoked('live', T + 100)).toBe(true)
         expect(await s.isRevoked('old', T + 100)).toBe(false)
-        expect(await s.setOnce('m-live', 10_000, T + 100)).toBe(false)
-        expect(await s.setOnce('m-old', 10_000, T + 100)).toBe(true)
+        expect(await s.hit('h-live', 10_000, T + 100)).toEqual({ count: 2, resetAt: T + 10_000 })
+        expect(await s.hit('h-old', 10_000, T + 100)).toEqual({ count: 1, resetAt: T + 10_100 })
+        expect((await s.acquire('k-live', 1, 10_000, T + 100)).ok).toBe(false)
+        expect((await s.acquire('k-old', 1, 10_000, T + 100)).ok).toBe(true)
       })
     })
   })
