@@ -1,0 +1,66 @@
+// Group commit in the file sink: requests flushing while an fdatasync is in flight must not each pay
+// a write of their own. Their lines wait for that sync and then go out together, covered by one
+// next sync — and every flush still resolves only once its own line is on disk.
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { join } from 'node:path'
+import { auditConfig, fileSink, lines, openLog, tempDir } from './fixtures.js'
+
+const fsCalls = vi.hoisted(() => ({ writes: 0, syncs: 0, holdSync: null as null | ((release: () => void) => void) }))
+
+vi.mock('node:fs', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs')>()
+  return {
+    ...fs,
+    writeSync: (...args: Parameters<typeof fs.writeSync>) => { fsCalls.writes++; return (fs.writeSync as (...a: unknown[]) => number)(...args) },
+    fdatasync: (fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
+      fsCalls.syncs++
+      const hold = fsCalls.holdSync
+      if (hold === null) return fs.fdatasync(fd, cb)
+      hold(() => fs.fdatasync(fd, cb))
+    }
+  }
+})
+
+let cleanup = () => {}
+afterEach(() => { cleanup(); fsCalls.holdSync = null })
+
+describe('audit file sink group commit', () => {
+  it('writes the lines of flushes that arrive during an fdatasync in one write, and each flush waits for its own sync', async () => {
+    const t = tempDir(); cleanup = t.cleanup
+    const path = join(t.dir, 'audit.log')
+    const log = await openLog(auditConfig([fileSink(path)]))
+    await log.flush()
+
+    // the first request's sync is held in flight until released
+    let release: () => void = () => {}
+    fsCalls.holdSync = (r) => { release = r; fsCalls.holdSync = null }
+    log.emit({ action: 'login', outcome: 'success', userName: 'first' })
+    let firstDone = false
+    const first = log.flush().then(() => { firstDone = true })
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(fsCalls.syncs).toBeGreaterThan(0)
+
+    // eight more requests finish while that sync runs
+    const writesBefore = fsCalls.writes
+    const syncsBefore = fsCalls.syncs
+    const settled: boolean[] = []
+    const rest = Array.from({ length: 8 }, (_, i) => {
+      log.emit({ action: 'login', outcome: 'success', userName: `u${i}` })
+      return log.flush().then(() => { settled[i] = true })
+    })
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve))
+    // nothing of theirs was written, and no flush resolved, while the first sync is in flight
+    expect(fsCalls.writes).toBe(writesBefore)
+    expect(firstDone).toBe(false)
+    expect(settled.filter(Boolean)).toHaveLength(0)
+
+    release()
+    await Promise.all([first, ...rest])
+    // one write and one sync for all eight
+    expect(fsCalls.writes - writesBefore).toBe(1)
+    expect(fsCalls.syncs - syncsBefore).toBe(1)
+    await log.close()
+    const names = lines(path).map((l) => JSON.parse(l)).filter((e) => e.event.action === 'login').map((e) => e.user.name)
+    expect(names).toEqual(['first', ...Array.from({ length: 8 }, (_, i) => `u${i}`)])
+  })
+})
