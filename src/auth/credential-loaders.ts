@@ -24,7 +24,7 @@ type Deps = Pick<AuthDeps, 'store' | 'tokens' | 'clock' | 'config'>
 /**
  * Everything a session token must pass on every request: signature, revocation, lifetime, idleness,
  * epoch. Revocation is the store's: logout and admin revocation set revokedAt; disable, role change,
- * MFA reset and password change bump the user's epoch. Both rows are read here on every request.
+ * MFA reset and password change bump the user's epoch. Both rows are read on every request, in one read.
  */
 async function validateSessionToken (deps: Deps, token: string): Promise<LoadResult> {
   const fail = (reason: string): LoadResult => ({ kind: 'invalid', credential: 'session', reason })
@@ -32,15 +32,15 @@ async function validateSessionToken (deps: Deps, token: string): Promise<LoadRes
   if (!v.ok) return fail(v.reason)
   const c = v.claims
   const now = deps.clock.now()
-  const session = await deps.store.getSession(c.jti)
-  if (session === null || session.username !== c.sub) return fail('unknown_session')
+  const found = await deps.store.getSessionWithUser(c.jti)
+  if (found === null || found.session.username !== c.sub) return fail('unknown_session')
+  const { session, user } = found
   if (session.revokedAt !== null) return fail('session_revoked')
   if (session.expiresAt <= now) return fail('session_expired')
   if (session.lastSeenAt + deps.config.auth.idleTimeoutSeconds * 1000 <= now) {
     await deps.store.revokeSession(c.jti, now)
     return fail('session_idle')
   }
-  const user = await deps.store.getUser(c.sub)
   if (user === null) return fail('user_not_found')
   if (user.status !== 'active') return fail('user_disabled')
   if (user.sessionEpoch !== c.sep) return fail('session_epoch_changed')

@@ -52,6 +52,27 @@ export function toSession (r: Row): SessionRecord {
   }
 }
 
+/**
+ * A session and its user in one read: what every session-authenticated request checks. One
+ * statement instead of two is one SQLite read transaction (or one PostgreSQL round trip) less.
+ * The session's columns carry an `s_` prefix; the user's are USER_COLUMNS, null when the user is gone.
+ */
+export const SESSION_WITH_USER =
+  'SELECT s.id AS s_id, s.username AS s_username, s.created_at AS s_created_at, s.expires_at AS s_expires_at, ' +
+  's.last_seen_at AS s_last_seen_at, s.revoked_at AS s_revoked_at, s.source_ip AS s_source_ip, ' + USER_COLUMNS +
+  ' FROM sessions s LEFT JOIN users u ON u.username = s.username LEFT JOIN login_failures f ON f.username = u.username' +
+  ' WHERE s.id = :id'
+
+export function toSessionWithUser (r: Row): { session: SessionRecord, user: UserRecord | null } {
+  return {
+    session: toSession({
+      id: r.s_id, username: r.s_username, created_at: r.s_created_at, expires_at: r.s_expires_at,
+      last_seen_at: r.s_last_seen_at, revoked_at: r.s_revoked_at, source_ip: r.s_source_ip
+    }),
+    user: r.id === null || r.id === undefined ? null : toUser(r)
+  }
+}
+
 export function toApiKey (r: Row): ApiKeyRecord {
   return {
     id: String(r.id),

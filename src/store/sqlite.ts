@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto'
 import Database from 'better-sqlite3'
 import { errors } from '../errors.js'
 import { MIGRATIONS_TABLE_DDL, pendingMigrations } from './migrations.js'
-import { USER_COLUMNS, USER_FROM, USER_PATCH_COLUMNS, toApiKey, toFailureState, toSession, toUser } from './rows.js'
+import { USER_COLUMNS, USER_FROM, USER_PATCH_COLUMNS, toApiKey, toFailureState, toSession, toSessionWithUser, toUser, SESSION_WITH_USER } from './rows.js'
 import { CLAIM_TOTP_STEP, RECORD_FAILURE, STATE_HIT, STATE_REVOKE, STATE_SWEEP } from './sql.js'
 import type { ApiKeyRecord, StatePrimitives, StoreBackend, UserRecord } from './types.js'
 
@@ -163,6 +163,10 @@ export function createSqliteStore (opts: SqliteStoreOptions): StoreBackend {
     getSession: async (id) => {
       const r = one('SELECT * FROM sessions WHERE id = :id', { id })
       return r ? toSession(r) : null
+    },
+    getSessionWithUser: async (id) => {
+      const r = one(SESSION_WITH_USER, { id })
+      return r ? toSessionWithUser(r) : null
     },
     touchSession: async (id, now) => { run('UPDATE sessions SET last_seen_at = :now WHERE id = :id AND last_seen_at < :now', { id, now }) },
     revokeSession: async (id, now) => run('UPDATE sessions SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL', { id, now }) === 1,

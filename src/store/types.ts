@@ -87,6 +87,8 @@ export interface Store {
   // sessions
   createSession: (s: Omit<SessionRecord, 'revokedAt'>) => Promise<void>
   getSession: (id: string) => Promise<SessionRecord | null>
+  /** the session and its user (null when the user no longer exists) in one read; null for an unknown session */
+  getSessionWithUser: (id: string) => Promise<{ session: SessionRecord, user: UserRecord | null } | null>
   touchSession: (id: string, now: number) => Promise<void>
   revokeSession: (id: string, now: number) => Promise<boolean>
   revokeUserSessions: (username: string, now: number) => Promise<number>

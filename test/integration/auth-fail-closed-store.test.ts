@@ -28,12 +28,12 @@ const routes = [
 ]
 
 describe('store errors fail closed', () => {
-  it('getSession throwing: a session token (header or cookie) gets no identity and no 2xx', async () => {
+  it('getSessionWithUser throwing: a session token (header or cookie) gets no identity and no 2xx', async () => {
     const broken = new Set<string>()
     h = await createHarness({}, { wrapStore: breakable(broken) })
     const { token } = await enrolledSession(h)
     expect((await h.app.inject({ method: 'GET', url: '/api/tags', headers: bearer(token) })).statusCode).toBe(200)
-    broken.add('getSession')
+    broken.add('getSessionWithUser')
     for (const headers of [bearer(token), { cookie: `__Host-gatehouse=${token}` }]) {
       for (const r of routes) {
         const res = await h.app.inject({ ...r, headers, ...(r.method === 'POST' ? { payload: {} } : {}) })

@@ -277,6 +277,23 @@ export function storeContractTests (name: string, makeStore: () => Promise<Store
         expect(await store.getSession('nope')).toBeNull()
       })
 
+      it('getSessionWithUser reads the session and its current user (failures included) in one go', async () => {
+        await store.createUser({ username: 'alice', roles: ['user'], passwordHash: HASH }, T)
+        await store.createSession(s('j1'))
+        await store.createSession(s('j2', 'ghost'))
+        await store.updateUser('alice', { bumpEpoch: true }, T + 1)
+        await store.recordFailure('alice', 5, 60_000, T + 2)
+        const found = await store.getSessionWithUser('j1')
+        expect(found?.session).toEqual(await store.getSession('j1'))
+        expect(found?.user).toEqual(await store.getUser('alice'))
+        expect(found?.user).toMatchObject({ sessionEpoch: 1, failedCount: 1 })
+        await store.revokeSession('j1', T + 3)
+        expect((await store.getSessionWithUser('j1'))?.session.revokedAt).toBe(T + 3)
+        // a session whose user is gone still reads back, with no user; an unknown id is null
+        expect(await store.getSessionWithUser('j2')).toEqual({ session: { ...s('j2', 'ghost'), revokedAt: null }, user: null })
+        expect(await store.getSessionWithUser('nope')).toBeNull()
+      })
+
       it('a duplicate jti is a GH_ERR_CONFLICT', async () => {
         await store.createSession(s('j1'))
         expect(await codeOf(store.createSession(s('j1', 'bob')))).toBe('GH_ERR_CONFLICT')
