@@ -20,6 +20,7 @@ import { median, medianOf, round } from './lib/stats.js'
 import { machineInfo, buildResults, renderTable, renderMarkdown } from './lib/report.js'
 import { runMicro } from './lib/micro.js'
 import { summarizeProfiles } from './lib/profile.js'
+import { speedProbe, summarizeProbes } from './lib/speed.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const RESULTS = join(ROOT, 'bench/results')
@@ -56,7 +57,10 @@ const PARAMS = {
   small: { path: 'POST /api/show', concurrency: 32, warmupMs: quick ? 500 : 1000, durationMs: quick ? 2000 : 3000 },
   rate: { path: 'POST /api/show', rate: 200, connections: 32, maxInflight: 512, warmupMs: 500, durationMs: quick ? 2000 : 3000 },
   streams: { path: 'POST /api/chat', concurrency: 100, chunks: 300, delayMs: 10, staggerMs: 1000 },
-  memory: { path: 'POST /api/chat (held open)', count: 1000, openTimeoutMs: 30_000, stallMs: 5000, settleMs: 1000 }
+  memory: { path: 'POST /api/chat (held open)', count: 1000, openTimeoutMs: 30_000, stallMs: 5000, settleMs: 1000 },
+  // unmeasured, once per setup before the first run: JIT compilation and pool growth happen here, so
+  // the first run measures the same steady state as the others
+  warmup: { small: { concurrency: 32, warmupMs: 0, durationMs: quick ? 2000 : 8000 }, streams: { concurrency: 50, chunks: 100, delayMs: 2, staggerMs: 200 } }
 }
 
 const log = (s) => process.stderr.write(s + '\n')
@@ -176,6 +180,15 @@ async function main () {
   const procsFor = (s) => ({ proxy: s.proxy?.proc ?? null, upstream: upstream.proc })
   const perUnit = (sec, n) => (sec === null || !n ? null : sec * 1e6 / n)
 
+  // the machine's own speed, probed between phases: a slowed-down host shows in the results
+  const probes = [await speedProbe()]
+  for (const name of names) {
+    const s = setups[name]
+    log(`warm-up ${name} (not measured)`)
+    await attempt(`${name} warm-up`, () => measure(jobFor(s, { cmd: 'smallLoad', path: PARAMS.small.path, ...PARAMS.warmup.small, timeoutMs: 60_000 }), procsFor(s)), 1)
+    await attempt(`${name} warm-up streams`, () => measure(jobFor(s, { cmd: 'streams', path: PARAMS.streams.path, ...PARAMS.warmup.streams, timeoutMs: 60_000 }), procsFor(s)), 1)
+  }
+
   for (let r = 0; r < RUNS; r++) {
     // rotate the order so no setup always runs first (or right after another's load)
     const order = names.map((_, i) => names[(i + r) % names.length])
@@ -208,6 +221,7 @@ async function main () {
         },
         memory: null
       })
+      probes.push(await speedProbe())
     }
     // memory per open stream, on freshly started proxies
     for (const name of order) {
@@ -263,6 +277,7 @@ async function main () {
     nginx: nginxInfo,
     micro,
     profile,
+    speed: summarizeProbes(probes),
     notes,
     durationSeconds: Math.round((Date.now() - t0) / 1000),
     helpers: { median, round }

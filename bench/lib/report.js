@@ -113,6 +113,8 @@ export function buildResults (o) {
     },
     micro: o.micro,
     profile: o.profile,
+    // a fixed single-threaded workload timed between phases; spread = slowest ÷ fastest
+    speedProbe: o.speed ?? null,
     params: o.params,
     perRun: roundDeep(perRun),
     notes: [...o.gatehouse.notes, ...o.notes]
@@ -156,6 +158,19 @@ function splitLine (res) {
     `Gatehouse ÷ node-floor = ${fmt(r.gatehouseCpuRatioVsNodeFloor)}× per request, ${fmt(r.gatehouseChunkCpuRatioVsNodeFloor)}× per streamed chunk.`
 }
 
+/** a warning when the machine's own speed moved during the run (another tenant's load) */
+function speedLine (res) {
+  const p = res.speedProbe
+  if (!p) return null
+  const part = (label, x) => `${label} ${x.median} ms (${x.min}–${x.max})`
+  const base = `Machine speed probes between phases (fixed work, lower is faster): ${part('computation', p.cpuMs)}, ` +
+    `${part('20k system calls', p.syscallsMs)}, ${part('2k loopback TCP round trips', p.loopbackMs)}`
+  if (!p.noisy) return `${base}: steady.`
+  const worst = Math.max(p.cpuMs.spread, p.syscallsMs.spread, p.loopbackMs.spread)
+  return `${base}: **the machine slowed down by up to ${Math.round((worst - 1) * 100)} % during this run** (load from outside the bench). ` +
+    'Ratios are computed within each run and hold up better; absolute latencies and req/s do not — rerun on a quieter machine before comparing them.'
+}
+
 function caption (res) {
   const m = res.machine
   return `${m.cpus} × ${m.model}, ${m.memory}, ${m.os}, Node ${m.node}, nginx ${m.nginx ?? 'not measured'}; ` +
@@ -170,6 +185,8 @@ export function renderTable (res) {
   out.push(table(['target', 'goal', 'value', ''], targetRows(res)), '')
   const split = splitLine(res)
   if (split) out.push(split, '')
+  const speed = speedLine(res)
+  if (speed) out.push(speed.replace(/\*\*/g, ''), '')
   const micro = microRows(res)
   if (micro.length) out.push(table(['micro', 'value'], micro), '')
   if (res.profile) out.push(`NOTE: Gatehouse ran under --cpu-prof (slower); profile summary in ${res.profile.summaryFile}`, '')
@@ -186,6 +203,8 @@ export function renderMarkdown (res) {
   out.push(mdRow(hdr), mdRow(['---', '---:', '---:', '---']), ...targetRows(res).map(mdRow), '')
   const split = splitLine(res)
   if (split) out.push(split, '')
+  const speed = speedLine(res)
+  if (speed) out.push(speed, '')
   const micro = microRows(res)
   if (micro.length) out.push(mdRow(['micro-benchmark', 'value']), mdRow(['---', '---:']), ...micro.map(mdRow), '')
   out.push(`Small requests: \`${res.params.small.path}\` at concurrency ${res.params.small.concurrency} (req/s, latency, CPU) and at a fixed ` +
