@@ -27,9 +27,11 @@ export function createChain (key: Buffer, replica: string, from: ChainPoint | nu
   let prev = from?.hash ?? GENESIS
   return {
     link (ev: Unchained): AuditEvent {
-      // one object: hashed while its link has no hash yet (canonicalJson skips undefined), then completed
-      const chain: Omit<ChainLink, 'hash'> & { hash?: string } = { replica, seq: seq + 1, prev }
-      const event = { ...ev, gatehouse: { ...ev.gatehouse, chain } }
+      // one object: hashed while its link has no hash yet (canonicalJson skips undefined), then
+      // completed. Keys in sorted order (chain first in gatehouse), like buildEvent's: the canonical
+      // form is then a single JSON.stringify
+      const chain: Omit<ChainLink, 'hash'> & { hash?: string } = { prev, replica, seq: seq + 1 }
+      const event = { ...ev, gatehouse: { chain, ...ev.gatehouse } }
       const hash = chainHash(key, prev, event)
       chain.hash = hash
       seq += 1

@@ -29,11 +29,12 @@ function count (n: unknown): number | null {
   return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? Math.floor(n) : null
 }
 
+/** Entity → count, keys in sorted order (see buildEvent). */
 function maskedCounts (m: unknown): Record<string, number> {
   const out: Record<string, number> = {}
   if (m === null || typeof m !== 'object') return out
-  for (const [k, v] of Object.entries(m as Record<string, unknown>)) {
-    const c = count(v)
+  for (const k of Object.keys(m).sort()) {
+    const c = count((m as Record<string, unknown>)[k])
     if (ENTITY.test(k) && c !== null) out[k] = c
   }
   return out
@@ -46,7 +47,11 @@ export interface BuildContext {
   hostName?: string
 }
 
-/** The event without its chain link; the chain's `link` adds that. Throws only on an unknown action (a bug). */
+/**
+ * The event without its chain link; the chain's `link` adds that. Throws only on an unknown action (a bug).
+ * Every object is assembled with its keys in sorted order, so its canonical form (what the chain
+ * hashes) is plain JSON.stringify: test/unit/audit/canonical-json.test.ts holds it to that.
+ */
 export function buildEvent (input: AuditInput, ctx: BuildContext): Unchained {
   if (!isAuditAction(input.action)) throw new TypeError('unknown audit action')
   const info = ACTIONS[input.action]
@@ -54,20 +59,15 @@ export function buildEvent (input: AuditInput, ctx: BuildContext): Unchained {
   const req = input.request
   const reason = token(req?.reason ?? input.reason)
 
-  const ev: Omit<Unchained, 'gatehouse'> = {
-    '@timestamp': new Date(ctx.time).toISOString(),
-    ecs: { version: ECS_VERSION },
-    event: { kind: 'event', category: [...info.category], type: [...info.type], action: input.action, outcome },
-    service: { name: 'gatehouse', node: { name: ctx.replica } }
-  }
-  // built apart and added last, so gatehouse.chain ends every line
-  const gh: Unchained['gatehouse'] = {}
-  if (req) ev.event.duration = count(req.durationNs) ?? 0
-  if (reason !== undefined) ev.event.reason = reason
+  const event: Unchained['event'] = { action: input.action, category: [...info.category] } as Unchained['event']
+  if (req) event.duration = count(req.durationNs) ?? 0
+  event.kind = 'event'
+  event.outcome = outcome
+  if (reason !== undefined) event.reason = reason
+  event.type = [...info.type]
+
   const host = bounded(ctx.hostName, 255)
-  if (host) ev.host = { name: host }
   const ip = typeof input.sourceIp === 'string' ? normalizeIp(input.sourceIp) : null
-  if (ip) ev.source = { ip }
 
   const user: NonNullable<AuditEvent['user']> = {}
   const userName = bounded(input.userName, 256)
@@ -81,31 +81,27 @@ export function buildEvent (input: AuditInput, ctx: BuildContext): Unchained {
     const role = bounded(t.role, 64)
     if (!keyTarget && role !== undefined) user.target.roles = [role]
   }
-  if (Object.keys(user).length > 0) ev.user = user
 
+  let http: AuditEvent['http']
   const requestId = bounded(input.requestId, 128)
   if (req || requestId !== undefined) {
-    ev.http = { request: {} }
-    if (requestId !== undefined) ev.http.request.id = requestId
+    http = { request: {} }
+    if (requestId !== undefined) http.request.id = requestId
     if (req) {
-      ev.http.request.method = bounded(String(req.method).toUpperCase(), 16) ?? 'OTHER'
+      http.request.method = bounded(String(req.method).toUpperCase(), 16) ?? 'OTHER'
       const status = count(req.status)
-      ev.http.response = { status_code: status !== null && status >= 100 && status <= 599 ? status : 0 }
+      http.response = { status_code: status !== null && status >= 100 && status <= 599 ? status : 0 }
     }
   }
+
+  // gatehouse.*, in key order (chain, added by the chain, sorts first)
+  const gh: Unchained['gatehouse'] = {}
+  if (input.config && typeof input.config.hash === 'string') {
+    gh.config = { hash: CONFIG_HASH.test(input.config.hash) ? input.config.hash : 'invalid' }
+  }
   if (req) {
-    // the query string can carry credentials; url.path is the path only
-    ev.url = { path: bounded(String(req.path).split('?')[0], 2048) ?? '' }
-    ev.gen_ai = {
-      request: { model: bounded(req.model, 256) ?? null },
-      usage: { input_tokens: count(req.inputTokens), output_tokens: count(req.outputTokens) }
-    }
-    gh.decision = req.decision === 'allow' ? 'allow' : 'deny'
-    gh.reason = reason ?? null
     gh.credential = req.credential === 'session' || req.credential === 'api_key' ? req.credential : null
-    gh.masked = maskedCounts(req.masked)
-  } else if (reason !== undefined) {
-    gh.reason = reason
+    gh.decision = req.decision === 'allow' ? 'allow' : 'deny'
   }
   if (keyTarget) {
     const key: NonNullable<AuditEvent['gatehouse']['key']> = {}
@@ -117,19 +113,33 @@ export function buildEvent (input: AuditInput, ctx: BuildContext): Unchained {
     if (role !== undefined) key.role = role
     gh.key = key
   }
-  if (input.config && typeof input.config.hash === 'string') {
-    gh.config = { hash: CONFIG_HASH.test(input.config.hash) ? input.config.hash : 'invalid' }
-  }
+  if (req) gh.masked = maskedCounts(req.masked)
+  if (req) gh.reason = reason ?? null
+  else if (reason !== undefined) gh.reason = reason
   if (input.sink) {
     const s = input.sink
-    const sink: NonNullable<AuditEvent['gatehouse']['sink']> = {
-      type: s.type === 'file' || s.type === 'stdout' || s.type === 'syslog' ? s.type : 'other'
-    }
+    const sink = {} as NonNullable<AuditEvent['gatehouse']['sink']>
     const dropped = count(s.dropped)
     if (dropped !== null) sink.dropped = dropped
     const error = token(s.error)
     if (error !== undefined) sink.error = error
+    sink.type = s.type === 'file' || s.type === 'stdout' || s.type === 'syslog' ? s.type : 'other'
     gh.sink = sink
   }
-  return { ...ev, gatehouse: gh }
+
+  const ev = { '@timestamp': new Date(ctx.time).toISOString(), ecs: { version: ECS_VERSION }, event, gatehouse: gh } as Unchained
+  if (req) {
+    ev.gen_ai = {
+      request: { model: bounded(req.model, 256) ?? null },
+      usage: { input_tokens: count(req.inputTokens), output_tokens: count(req.outputTokens) }
+    }
+  }
+  if (host) ev.host = { name: host }
+  if (http) ev.http = http
+  ev.service = { name: 'gatehouse', node: { name: ctx.replica } }
+  if (ip) ev.source = { ip }
+  // the query string can carry credentials; url.path is the path only
+  if (req) ev.url = { path: bounded(String(req.path).split('?')[0], 2048) ?? '' }
+  if (Object.keys(user).length > 0) ev.user = user
+  return ev
 }
