@@ -59,12 +59,15 @@ export function buildEvent (input: AuditInput, ctx: BuildContext): Unchained {
   const req = input.request
   const reason = token(req?.reason ?? input.reason)
 
-  const event: Unchained['event'] = { action: input.action, category: [...info.category] } as Unchained['event']
-  if (req) event.duration = count(req.durationNs) ?? 0
-  event.kind = 'event'
-  event.outcome = outcome
-  if (reason !== undefined) event.reason = reason
-  event.type = [...info.type]
+  const event: Unchained['event'] = {
+    action: input.action,
+    category: [...info.category],
+    ...(req ? { duration: count(req.durationNs) ?? 0 } : {}),
+    kind: 'event',
+    outcome,
+    ...(reason !== undefined ? { reason } : {}),
+    type: [...info.type]
+  }
 
   const host = bounded(ctx.hostName, 255)
   const ip = typeof input.sourceIp === 'string' ? normalizeIp(input.sourceIp) : null
@@ -118,13 +121,13 @@ export function buildEvent (input: AuditInput, ctx: BuildContext): Unchained {
   else if (reason !== undefined) gh.reason = reason
   if (input.sink) {
     const s = input.sink
-    const sink = {} as NonNullable<AuditEvent['gatehouse']['sink']>
     const dropped = count(s.dropped)
-    if (dropped !== null) sink.dropped = dropped
     const error = token(s.error)
-    if (error !== undefined) sink.error = error
-    sink.type = s.type === 'file' || s.type === 'stdout' || s.type === 'syslog' ? s.type : 'other'
-    gh.sink = sink
+    gh.sink = {
+      ...(dropped !== null ? { dropped } : {}),
+      ...(error !== undefined ? { error } : {}),
+      type: s.type === 'file' || s.type === 'stdout' || s.type === 'syslog' ? s.type : 'other'
+    }
   }
 
   const ev = { '@timestamp': new Date(ctx.time).toISOString(), ecs: { version: ECS_VERSION }, event, gatehouse: gh } as Unchained
