@@ -58,6 +58,9 @@ const PARAMS = {
   rate: { path: 'POST /api/show', rate: 200, connections: 32, maxInflight: 512, warmupMs: 500, durationMs: quick ? 2000 : 3000 },
   streams: { path: 'POST /api/chat', concurrency: 100, chunks: 300, delayMs: 10, staggerMs: 1000 },
   memory: { path: 'POST /api/chat (held open)', count: 1000, openTimeoutMs: 30_000, stallMs: 5000, settleMs: 1000 },
+  // masking + re-framing: Gatehouse with and without masking, streams back to back (alternating which
+  // goes first), so the difference is not moved by the host's drift between far-apart phases
+  maskingPairs: quick ? 1 : 2,
   // unmeasured, once per setup before the first run: JIT compilation and pool growth happen here, so
   // the first run measures the same steady state as the others
   warmup: { small: { concurrency: 32, warmupMs: 0, durationMs: quick ? 2000 : 8000 }, streams: { concurrency: 50, chunks: 100, delayMs: 2, staggerMs: 200 } }
@@ -223,6 +226,22 @@ async function main () {
       })
       probes.push(await speedProbe())
     }
+    if (setups.gatehouse && setups['gatehouse-unmasked']) {
+      const pairs = []
+      for (let k = 0; k < PARAMS.maskingPairs; k++) {
+        const order = (k + r) % 2 === 0 ? ['gatehouse', 'gatehouse-unmasked'] : ['gatehouse-unmasked', 'gatehouse']
+        log(`run ${r + 1}/${RUNS} masking pair ${k + 1}/${PARAMS.maskingPairs}: streams on ${order.join(', then ')}`)
+        const cpu = {}
+        for (const name of order) {
+          const s = setups[name]
+          const m = await attempt(`${name} run ${r + 1} masking pair ${k + 1}`, () => measure(jobFor(s, { cmd: 'streams', ...PARAMS.streams, timeoutMs: 90_000 }), procsFor(s)), 1)
+          cpu[name] = m && m.result.failed === 0 ? perUnit(m.proxyCpuSec, m.result.chunks) : null
+        }
+        if (typeof cpu.gatehouse === 'number' && typeof cpu['gatehouse-unmasked'] === 'number') pairs.push(cpu.gatehouse - cpu['gatehouse-unmasked'])
+      }
+      perRun.gatehouse[r].maskingPairsUsPerChunk = pairs
+    }
+
     // memory per open stream, on freshly started proxies
     for (const name of order) {
       const s = setups[name]
