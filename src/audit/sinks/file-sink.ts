@@ -43,6 +43,7 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
   let unreported = 0
   let errors = 0
   let scheduled = false
+  let flushWaiters = 0 // flush() / syncedPoint() calls waiting for their lines to be on disk
 
   function fail (err: unknown) {
     if (healthy) {
@@ -197,7 +198,8 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
   /**
    * Group commit: while an fdatasync is in flight, lines queued now cannot be covered by it, so a
    * flush waits for it first and then writes everything queued meanwhile in one write, covered by
-   * one next fdatasync — instead of one write per request.
+   * one next fdatasync — instead of one write per request. (Lines nobody flushes are not held back:
+   * see write.)
    */
   async function groupCommit (): Promise<void> {
     if (syncing !== null) await syncing
@@ -232,25 +234,32 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
         dropped += n
         unreported += n
       }
-      // while an fdatasync runs, lines wait for its end and are then written together (group commit)
-      if (!scheduled && syncing === null) { scheduled = true; setImmediate(drain) }
+      // while requests wait on an fdatasync, lines wait for its end and are then written together
+      // (group commit); with nobody waiting, a line goes out as soon as the event loop is free
+      if (!scheduled && (syncing === null || flushWaiters === 0)) { scheduled = true; setImmediate(drain) }
     },
     writable: () => healthy && fd !== null,
     async flush () {
-      await groupCommit()
-      drain()
-      if (!healthy || pending.length > 0) return false
-      const target = written
-      for (let tries = 0; synced < target && tries < 3 && healthy; tries++) await syncOnce()
-      return synced >= target && healthy
+      flushWaiters++
+      try {
+        await groupCommit()
+        drain()
+        if (!healthy || pending.length > 0) return false
+        const target = written
+        for (let tries = 0; synced < target && tries < 3 && healthy; tries++) await syncOnce()
+        return synced >= target && healthy
+      } finally { flushWaiters-- }
     },
     async syncedPoint () {
-      await groupCommit()
-      drain()
-      const point = last
-      const target = written
-      for (let tries = 0; synced < target && tries < 3 && healthy; tries++) await syncOnce()
-      return synced >= target ? point : null
+      flushWaiters++
+      try {
+        await groupCommit()
+        drain()
+        const point = last
+        const target = written
+        for (let tries = 0; synced < target && tries < 3 && healthy; tries++) await syncOnce()
+        return synced >= target ? point : null
+      } finally { flushWaiters-- }
     },
     resumePoint: () => resume,
     async close () {

@@ -63,4 +63,29 @@ describe('audit file sink group commit', () => {
     const names = lines(path).map((l) => JSON.parse(l)).filter((e) => e.event.action === 'login').map((e) => e.user.name)
     expect(names).toEqual(['first', ...Array.from({ length: 8 }, (_, i) => `u${i}`)])
   })
+
+  it('does not hold back a line nobody flushes: it is written at once even while the periodic sync runs', async () => {
+    const t = tempDir(); cleanup = t.cleanup
+    const path = join(t.dir, 'audit.log')
+    const log = await openLog(auditConfig([fileSink(path)], { failClosed: false }))
+    await log.flush()
+    // the next sync (the sink's own, every flushIntervalMs) is held in flight
+    let release: () => void = () => {}
+    let held = false
+    fsCalls.holdSync = (r) => { release = r; held = true; fsCalls.holdSync = null }
+    log.emit({ action: 'login', outcome: 'success', userName: 'first' })
+    const deadline = Date.now() + 3000
+    while (!held && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))
+    expect(held).toBe(true)
+
+    // a refusal, a login: events no request waits on
+    const writesBefore = fsCalls.writes
+    log.emit({ action: 'access-denied', outcome: 'failure', userName: 'second' })
+    for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve))
+    expect(fsCalls.writes - writesBefore).toBe(1)
+    const names = lines(path).map((l) => JSON.parse(l)).map((e) => e.user?.name)
+    expect(names).toContain('second')
+    release()
+    await log.close()
+  })
 })
