@@ -217,6 +217,7 @@ async function main () {
         },
         streams: streams && {
           ttftP50Ms: streams.result.ttft.p50Ms, ttftP99Ms: streams.result.ttft.p99Ms,
+          firstTextP50Ms: streams.result.firstText.p50Ms ?? null,
           chunksPerSec: streams.result.chunksPerSec,
           cpuUsPerChunk: perUnit(streams.proxyCpuSec, streams.result.chunks),
           sysUsPerChunk: perUnit(streams.proxySysSec, streams.result.chunks),

@@ -38,24 +38,29 @@ async function small (pool, job, i) {
   return res.statusCode === 200 && bytes > 0
 }
 
-/** one streamed chat; resolves with time to first body byte and chunk (line) count */
+// a line whose model text is not empty: what a user first sees
+const TEXT = /"content":"[^"]/
+
+/** one streamed chat; resolves with time to first body byte, time to first non-empty text, and chunk (line) count */
 async function stream (pool, job, i, shape, onFirst) {
   const t0 = now()
   const ua = `gatehouse-bench c=${shape.chunks} d=${shape.delayMs} hold=${shape.hold ? 1 : 0} pii=1`
   const res = await pool.request({ method: 'POST', path: '/api/chat', headers: headersFor(job, i, ua), body: CHAT_BODY })
   let ttft = -1
+  let firstText = -1
   let lines = 0
   let tail = ''
   let masked = false
   for await (const c of res.body) {
     if (ttft < 0) { ttft = now() - t0; if (onFirst) onFirst() }
     const s = c.toString()
+    if (firstText < 0 && TEXT.test(tail.slice(-32) + s)) firstText = now() - t0
     for (let k = s.indexOf('\n'); k !== -1; k = s.indexOf('\n', k + 1)) lines++
     if (!masked && s.includes('[MASKED_')) masked = true
     tail = (tail + s).slice(-512)
   }
   const ok = res.statusCode === 200 && lines === shape.chunks + 1 && /"done":\s*true/.test(tail)
-  return { ok, ttft, lines, masked, status: res.statusCode, tail: ok ? undefined : tail.slice(-200) }
+  return { ok, ttft, firstText, lines, masked, status: res.statusCode, tail: ok ? undefined : tail.slice(-200) }
 }
 
 function summary (lat) {
@@ -149,7 +154,7 @@ async function streams (job) {
   return {
     streams: results.length, ok: good.length, failed: results.length - good.length, chunks,
     chunksPerSec: chunks / (elapsed / 1000), masked: results.some((r) => r.masked),
-    ttft: summary(good.map((r) => r.ttft)), firstFailure: bad ? { status: bad.status, error: bad.error, tail: bad.tail } : undefined
+    ttft: summary(good.map((r) => r.ttft)), firstText: summary(good.map((r) => r.firstText).filter((x) => x >= 0)), firstFailure: bad ? { status: bad.status, error: bad.error, tail: bad.tail } : undefined
   }
 }
 

@@ -52,6 +52,9 @@ export function buildResults (o) {
     addedLatencyP50Ms: added(perRun, runs, setup, (r) => r?.rate?.p50Ms),
     addedLatencyP99Ms: added(perRun, runs, setup, (r) => r?.rate?.p99Ms),
     addedTtftMs: added(perRun, runs, setup, (r) => r?.streams?.ttftP50Ms),
+    // the first non-empty model text rather than the first byte: masking holds back a word that
+    // could still grow into an entity until the next chunk shows where it ends
+    addedFirstTextMs: added(perRun, runs, setup, (r) => r?.streams?.firstTextP50Ms),
     cpuUsPerChunk: medians[setup]?.streams?.cpuUsPerChunk ?? null,
     memoryPerStreamKiB: medians[setup]?.memory?.perStreamKiB ?? null
   })
@@ -69,6 +72,7 @@ export function buildResults (o) {
     addedLatencyP50Ms: gh.addedLatencyP50Ms,
     addedLatencyP99Ms: gh.addedLatencyP99Ms,
     addedTtftMs: gh.addedTtftMs,
+    addedFirstTextMs: gh.addedFirstTextMs,
     // masking + re-framing = Gatehouse's CPU per chunk with masking on minus the same Gatehouse with
     // masking off, side by side in each run; else beyond a bare Node.js pass-through; else all-in
     maskingUsPerChunk: maskingPairs.length > 0
@@ -170,6 +174,15 @@ function splitLine (res) {
     `Gatehouse ÷ node-floor = ${fmt(r.gatehouseCpuRatioVsNodeFloor)}× per request, ${fmt(r.gatehouseChunkCpuRatioVsNodeFloor)}× per streamed chunk.`
 }
 
+/** time to the first visible text, beside time to the first byte (the TTFT target's figure) */
+function firstTextLine (res) {
+  const rows = Object.entries(res.setups).filter(([, x]) => typeof x?.streams?.firstTextP50Ms === 'number')
+  if (rows.length === 0) return null
+  return `Time to the first non-empty model text, p50: ${rows.map(([n, x]) => `${n} ${fmt(x.streams.firstTextP50Ms)} ms`).join(', ')} ` +
+    `(TTFT above is the first byte). With masking, a word that could still grow into an entity is held until the next chunk shows where it ends: ` +
+    `up to one upstream chunk interval (${res.params.streams.delayMs} ms here).`
+}
+
 /** how the masking figure was measured, with the pairs it is the median of */
 function maskingLine (res) {
   if (!res.maskingUsPerChunkPairs?.length) return null
@@ -206,6 +219,8 @@ export function renderTable (res) {
   if (split) out.push(split, '')
   const masking = maskingLine(res)
   if (masking) out.push(masking, '')
+  const firstText = firstTextLine(res)
+  if (firstText) out.push(firstText, '')
   const speed = speedLine(res)
   if (speed) out.push(speed.replace(/\*\*/g, ''), '')
   const micro = microRows(res)
@@ -226,6 +241,8 @@ export function renderMarkdown (res) {
   if (split) out.push(split, '')
   const masking = maskingLine(res)
   if (masking) out.push(masking, '')
+  const firstText = firstTextLine(res)
+  if (firstText) out.push(firstText, '')
   const speed = speedLine(res)
   if (speed) out.push(speed, '')
   const micro = microRows(res)
