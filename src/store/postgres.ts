@@ -7,7 +7,7 @@ import pg from 'pg'
 import { errors } from '../errors.js'
 import { MIGRATIONS_TABLE_DDL, pendingMigrations } from './migrations.js'
 import { bindNamed } from './named-params.js'
-import { USER_COLUMNS, USER_FROM, USER_PATCH_COLUMNS, toApiKey, toFailureState, toSession, toSessionWithUser, toUser, SESSION_WITH_USER } from './rows.js'
+import { USER_COLUMNS, USER_FROM, toApiKey, toFailureState, toSession, toSessionWithUser, toUser, SESSION_WITH_USER, userPatchUpdate } from './rows.js'
 import { CLAIM_TOTP_STEP, RECORD_FAILURE, STATE_HIT, STATE_REVOKE, STATE_SWEEP } from './sql.js'
 import type { ApiKeyRecord, StatePrimitives, StoreBackend, UserRecord } from './types.js'
 
@@ -143,16 +143,8 @@ export function createPostgresStore (opts: PostgresStoreOptions): StoreBackend {
     listUsers: async () => (await all(`SELECT ${USER_COLUMNS} FROM ${USER_FROM} ORDER BY u.username`)).map(toUser),
     countUsers: async () => Number((await one('SELECT count(*) AS n FROM users'))?.n ?? 0),
     updateUser: async (username, patch, now) => await tx(async (c) => {
-      const sets = ['updated_at = :now']
-      const params: Row = { username, now }
-      for (const [field, column] of Object.entries(USER_PATCH_COLUMNS)) {
-        const v = (patch as Record<string, unknown>)[field]
-        if (v === undefined) continue
-        sets.push(`${column} = :${field}`)
-        params[field] = field === 'roles' ? JSON.stringify(v) : v
-      }
-      if (patch.bumpEpoch === true) sets.push('session_epoch = session_epoch + 1')
-      if (await run(`UPDATE users SET ${sets.join(', ')} WHERE username = :username`, params, c) === 0) return null
+      const update = userPatchUpdate(username, patch, now, (v) => (Array.isArray(v) ? JSON.stringify(v) : v))
+      if (await run(update.sql, update.params, c) === 0) return null
       if (patch.failedCount !== undefined || patch.lockedUntil !== undefined) {
         const cur = toFailureState(await one('SELECT * FROM login_failures WHERE username = :username FOR UPDATE', { username }, c))
         await run(`INSERT INTO login_failures (username, failed_count, locked_until, lock_at_count) VALUES (:username, :c, CAST(:l AS BIGINT), NULL)

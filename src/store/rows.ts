@@ -101,3 +101,24 @@ export const USER_PATCH_COLUMNS = {
   totpLastStep: 'totp_last_step',
   lastLoginAt: 'last_login_at'
 } as const
+
+/**
+ * The UPDATE an updateUser patch becomes, for both backends: only the fields the patch sets, plus
+ * updated_at and, on request, the epoch bump. `toSql` turns a value into the backend's parameter
+ * (roles are JSON; SQLite also stores booleans as 0/1).
+ */
+export function userPatchUpdate (
+  username: string, patch: Partial<Record<keyof typeof USER_PATCH_COLUMNS, unknown>> & { bumpEpoch?: boolean }, now: number,
+  toSql: (v: unknown) => unknown
+): { sql: string, params: Row } {
+  const sets = ['updated_at = :now']
+  const params: Row = { username, now }
+  for (const [field, column] of Object.entries(USER_PATCH_COLUMNS)) {
+    const v = (patch as Record<string, unknown>)[field]
+    if (v === undefined) continue
+    sets.push(`${column} = :${field}`)
+    params[field] = toSql(v)
+  }
+  if (patch.bumpEpoch === true) sets.push('session_epoch = session_epoch + 1')
+  return { sql: `UPDATE users SET ${sets.join(', ')} WHERE username = :username`, params }
+}

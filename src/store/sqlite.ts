@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto'
 import Database from 'better-sqlite3'
 import { errors } from '../errors.js'
 import { MIGRATIONS_TABLE_DDL, pendingMigrations } from './migrations.js'
-import { USER_COLUMNS, USER_FROM, USER_PATCH_COLUMNS, toApiKey, toFailureState, toSession, toSessionWithUser, toUser, SESSION_WITH_USER } from './rows.js'
+import { USER_COLUMNS, USER_FROM, toApiKey, toFailureState, toSession, toSessionWithUser, toUser, SESSION_WITH_USER, userPatchUpdate } from './rows.js'
 import { CLAIM_TOTP_STEP, RECORD_FAILURE, STATE_HIT, STATE_REVOKE, STATE_SWEEP } from './sql.js'
 import type { ApiKeyRecord, StatePrimitives, StoreBackend, UserRecord } from './types.js'
 
@@ -68,16 +68,8 @@ export function createSqliteStore (opts: SqliteStoreOptions): StoreBackend {
   }
 
   const updateUser = db.transaction((username: string, patch: Parameters<StoreBackend['updateUser']>[1], now: number): UserRecord | null => {
-    const sets = ['updated_at = :now']
-    const params: Row = { username, now }
-    for (const [field, column] of Object.entries(USER_PATCH_COLUMNS)) {
-      const v = (patch as Record<string, unknown>)[field]
-      if (v === undefined) continue
-      sets.push(`${column} = :${field}`)
-      params[field] = sqlValue(v)
-    }
-    if (patch.bumpEpoch === true) sets.push('session_epoch = session_epoch + 1')
-    if (run(`UPDATE users SET ${sets.join(', ')} WHERE username = :username`, params) === 0) return null
+    const update = userPatchUpdate(username, patch, now, sqlValue)
+    if (run(update.sql, update.params) === 0) return null
     if (patch.failedCount !== undefined || patch.lockedUntil !== undefined) {
       const cur = toFailureState(one('SELECT * FROM login_failures WHERE username = :username', { username }))
       run(`INSERT INTO login_failures (username, failed_count, locked_until, lock_at_count) VALUES (:username, :c, :l, NULL)
