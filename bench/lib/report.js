@@ -203,6 +203,11 @@ function speedLine (res) {
     'Ratios are computed within each run and hold up better; absolute latencies and req/s do not — rerun on a quieter machine before comparing them.'
 }
 
+/** the lines under the target table, in markdown (the terminal drops the bold) */
+function findingLines (res) {
+  return [splitLine(res), maskingLine(res), firstTextLine(res), speedLine(res)].filter((l) => l !== null)
+}
+
 function caption (res) {
   const m = res.machine
   return `${m.cpus} × ${m.model}, ${m.memory}, ${m.os}, Node ${m.node}, nginx ${m.nginx ?? 'not measured'}; ` +
@@ -215,14 +220,7 @@ export function renderTable (res) {
   out.push(`small: ${res.params.small.path} at concurrency ${res.params.small.concurrency}; @rate: ${res.params.rate.rate} req/s; ` +
     `streams: ${res.params.streams.concurrency} × ${res.params.streams.chunks} chunks, ${res.params.streams.delayMs} ms apart; memory: ${res.params.memory.count} open streams`, '')
   out.push(table(['target', 'goal', 'value', ''], targetRows(res)), '')
-  const split = splitLine(res)
-  if (split) out.push(split, '')
-  const masking = maskingLine(res)
-  if (masking) out.push(masking, '')
-  const firstText = firstTextLine(res)
-  if (firstText) out.push(firstText, '')
-  const speed = speedLine(res)
-  if (speed) out.push(speed.replace(/\*\*/g, ''), '')
+  for (const line of findingLines(res)) out.push(line.replace(/\*\*/g, ''), '')
   const micro = microRows(res)
   if (micro.length) out.push(table(['micro', 'value'], micro), '')
   if (res.profile) out.push(`NOTE: Gatehouse ran under --cpu-prof (slower); profile summary in ${res.profile.summaryFile}`, '')
@@ -237,14 +235,7 @@ export function renderMarkdown (res) {
   out.push(mdRow(SETUP_HEADER), mdRow(SETUP_HEADER.map((_, i) => (i === 0 ? '---' : '---:'))), ...setupRows(res).map(mdRow), '')
   const hdr = ['target', 'goal', 'value', '']
   out.push(mdRow(hdr), mdRow(['---', '---:', '---:', '---']), ...targetRows(res).map(mdRow), '')
-  const split = splitLine(res)
-  if (split) out.push(split, '')
-  const masking = maskingLine(res)
-  if (masking) out.push(masking, '')
-  const firstText = firstTextLine(res)
-  if (firstText) out.push(firstText, '')
-  const speed = speedLine(res)
-  if (speed) out.push(speed, '')
+  for (const line of findingLines(res)) out.push(line, '')
   const micro = microRows(res)
   if (micro.length) out.push(mdRow(['micro-benchmark', 'value']), mdRow(['---', '---:']), ...micro.map(mdRow), '')
   out.push(`Small requests: \`${res.params.small.path}\` at concurrency ${res.params.small.concurrency} (req/s, latency, CPU) and at a fixed ` +
