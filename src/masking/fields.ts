@@ -1,23 +1,8 @@
 // Small helpers for masking text held in parsed JSON replies and requests.
-export type Obj = Record<string, unknown>
+import { BadReply, isObj, type Obj } from '../ollama/json-object.js'
+
+export { BadReply, isObj, parseObject, type Obj } from '../ollama/json-object.js'
 export type MaskFn = (text: string) => string
-
-export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v)
-
-/** A reply the masker cannot read: refused (SPEC §6), never passed through. */
-export class BadReply extends Error {}
-
-/** A reply frame's JSON text as an object; anything else is refused. */
-export function parseObject (text: string): Obj {
-  let v: unknown
-  try {
-    v = JSON.parse(text)
-  } catch {
-    throw new BadReply('not JSON')
-  }
-  if (!isObj(v)) throw new BadReply('not a JSON object')
-  return v
-}
 
 /**
  * Whether a known text field holds text to mask: true for a string, false when absent or null.

@@ -3,8 +3,8 @@
 // and document masking (not streamed), and request masking for direction: both.
 import type { Transform } from 'node:stream'
 import { errors } from '../errors.js'
-import { createReplyObserver, observeDocument } from '../proxy/usage.js'
-import type { ReplyKind } from '../rbac/route-map.js'
+import { createReplyObserver, observeDocument } from '../ollama/usage.js'
+import type { ReplyKind } from '../ollama/routes.js'
 import { buildDetectors } from './detectors/index.js'
 import type { CustomEntity } from './detectors/custom.js'
 import { maskWhole } from './matcher.js'

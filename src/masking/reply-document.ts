@@ -3,9 +3,9 @@
 // bound) is refused with errors.UPSTREAM_BAD_REPLY, which the app's error handler turns into a 502
 // in the route's shape: the body never goes out with Ollama's status as if it were the reply.
 import { errors } from '../errors.js'
-import { DEFAULT_MAX_FRAME_BYTES } from '../proxy/framing.js'
-import { extractUsage, recordUsage, type TokenUsage } from '../proxy/usage.js'
-import type { ReplyKind } from '../rbac/route-map.js'
+import { DEFAULT_MAX_FRAME_BYTES } from '../ollama/framing.js'
+import { extractUsage, recordUsage, type TokenUsage } from '../ollama/usage.js'
+import type { ReplyKind } from '../ollama/routes.js'
 import { parseObject, type Obj } from './fields.js'
 
 /** Masks one document: bytes in, masked bytes out, usage recorded; throws UPSTREAM_BAD_REPLY on a document it cannot read. */

@@ -6,7 +6,7 @@
 // read with the escape letter in front of it). Not streamed: one document. `logprobs` is dropped
 // (per-token text); an object carrying `error` goes out as a fresh `{"error":…}` only; a text field
 // that is neither a string nor null, or a choice list of another shape, is refused.
-import { DEFAULT_MAX_FRAME_BYTES } from '../proxy/framing.js'
+import { DEFAULT_MAX_FRAME_BYTES } from '../ollama/framing.js'
 import type { StreamMasker } from './stream-masker.js'
 import { BadReply, errorOnly, isObj, isText, maskArguments, maskField, toolCalls, type MaskFn, type Obj } from './fields.js'
 import type { ReplyRewriter } from './reply-rewriter.js'

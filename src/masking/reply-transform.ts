@@ -6,10 +6,10 @@
 // only `event:`, `id:` and `retry:` lines with plain values are kept beside `data:`.
 import { Transform } from 'node:stream'
 import { errors } from '../errors.js'
-import { streamErrorChunk } from '../proxy/error-shape.js'
-import { createNdjsonSplitter, createSseSplitter, formatSseEvent, isDoneData, type SseEvent } from '../proxy/framing.js'
-import { extractUsage, recordUsage, type TokenUsage } from '../proxy/usage.js'
-import type { ReplyKind } from '../rbac/route-map.js'
+import { streamErrorChunk } from '../ollama/error-shape.js'
+import { createNdjsonSplitter, createSseSplitter, formatSseEvent, isDoneData, type SseEvent } from '../ollama/framing.js'
+import { extractUsage, recordUsage, type TokenUsage } from '../ollama/usage.js'
+import type { ReplyKind } from '../ollama/routes.js'
 import { BadReply, parseObject, type Obj } from './fields.js'
 import type { ReplyRewriter } from './reply-rewriter.js'
 

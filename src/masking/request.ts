@@ -1,7 +1,7 @@
 // direction: both — prompts are masked before Ollama sees them. Returns a masked copy.
 // Ollama decodes with Go's encoding/json, which matches keys case-insensitively (with Unicode
 // simple folding), so every key that folds to a prompt field is masked, not just the lower-case one.
-import type { ReplyKind } from '../rbac/route-map.js'
+import type { ReplyKind } from '../ollama/routes.js'
 import { isObj, maskArguments, type MaskFn, type Obj } from './fields.js'
 
 const fold = (k: string): string => k.replace(/\u017f/g, 's').replace(/\u212a/g, 'k').toLowerCase()

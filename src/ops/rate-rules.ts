@@ -1,8 +1,8 @@
 // Pure rules of the per-identity limits: whose bucket a request falls in, whether it asks for a
 // stream, and how long a refused client should wait. No I/O, no clock of its own.
 import type { Identity } from '../pipeline/context.js'
-import type { ProxiedRoute, ReplyKind } from '../rbac/route-map.js'
-import type { JsonKind } from '../rbac/go-json.js'
+import type { ProxiedRoute, ReplyKind } from '../ollama/routes.js'
+import type { JsonKind } from '../ollama/go-json.js'
 
 /** Reply kinds that stream; embeddings and lists never do. */
 export const STREAMING_KINDS: ReadonlySet<ReplyKind> = new Set(['generate', 'chat', 'openai-chat', 'openai-completion', 'progress'])

@@ -1,8 +1,8 @@
 // What Gatehouse knows about one request as it moves through the pipeline:
 // request id → source ip → credential loaders → policy → rate limit → proxy → audit.
 import type {} from 'fastify'
-import type { JsonKind } from '../rbac/go-json.js'
-import type { ProxiedRoute } from '../rbac/route-map.js'
+import type { JsonKind } from '../ollama/go-json.js'
+import type { ProxiedRoute } from '../ollama/routes.js'
 
 export interface Identity {
   credential: 'session' | 'api_key'

@@ -1,7 +1,7 @@
 // The one error handler: every error becomes a status and a body in the route's shape
 // (`{"error":"…"}` natively, OpenAI's object on /v1/*). Internal errors never leak details.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { errorBody, type ErrorFamily } from '../proxy/error-shape.js'
+import { errorBody, type ErrorFamily } from '../ollama/error-shape.js'
 import { errors, isGatehouseError } from '../errors.js'
 
 export const familyOfPath = (url: string): ErrorFamily => (url.startsWith('/v1/') || url === '/v1' ? 'openai' : 'native')

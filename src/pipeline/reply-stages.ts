@@ -8,7 +8,7 @@ import type { MaskingEngine } from '../masking/index.js'
 import type { Metrics } from '../ops/metrics.js'
 import type { Policy } from '../rbac/policy.js'
 import type { ReplyStages } from '../proxy/forward.js'
-import { createReplyObserver, observeDocument, TEXT_OR_USAGE_KINDS } from '../proxy/usage.js'
+import { createReplyObserver, observeDocument, TEXT_OR_USAGE_KINDS } from '../ollama/usage.js'
 import { filterOpenAiModels, filterTags } from '../rbac/list-filter.js'
 import { requestAuditInput } from './request-audit.js'
 

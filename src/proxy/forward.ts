@@ -7,9 +7,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Upstream } from './upstream.js'
 import { isUpstreamTimeout, upstreamError } from './upstream.js'
 import { upstreamRequestHeaders, clientReplyHeaders } from './headers.js'
-import { streamErrorChunk } from './error-shape.js'
-import { createClosingFrameHolder } from './closing-frame.js'
-import { upstreamPath, type ProxiedRoute, type ReplyKind } from '../rbac/route-map.js'
+import { streamErrorChunk } from '../ollama/error-shape.js'
+import { createClosingFrameHolder } from '../ollama/closing-frame.js'
+import { upstreamPath, type ProxiedRoute, type ReplyKind } from '../ollama/routes.js'
 
 export type Framing = 'ndjson' | 'sse' | 'json'
 

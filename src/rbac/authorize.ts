@@ -2,10 +2,10 @@
 // the way Ollama will read them, then the body to forward, rebuilt from the values that were checked.
 // Pure: no I/O, no clock. `reason` is a short machine token for the audit, never body content.
 import { errors } from '../errors.js'
-import type { ProxiedRoute } from './route-map.js'
+import type { ProxiedRoute } from '../ollama/routes.js'
 import type { Policy } from './policy.js'
-import { goKeyMatches, looksLikeKey, decodeString, scanBody, type JsonKind, type JsonMember } from './go-json.js'
-import { parseModelName } from './model-name.js'
+import { goKeyMatches, looksLikeKey, decodeString, scanBody, type JsonKind, type JsonMember } from '../ollama/go-json.js'
+import { parseModelName } from '../ollama/model-name.js'
 
 export type AuthzDenyCode =
   | 'GH_ERR_FORBIDDEN' | 'GH_ERR_MODEL_FORBIDDEN'

@@ -2,7 +2,7 @@
 // and /v1/models ({"object":"list","data":[{id, …}]}). Pure functions over a whole (non-streamed)
 // upstream reply; a reply they cannot read is refused (GH_ERR_UPSTREAM_BAD_REPLY), never passed through.
 import { errors } from '../errors.js'
-import { parseModelName } from './model-name.js'
+import { parseModelName } from '../ollama/model-name.js'
 
 /** Receives a canonical model name; true when the caller may use it. */
 export type ModelPredicate = (canonicalModel: string) => boolean

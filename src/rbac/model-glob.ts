@@ -5,7 +5,7 @@
 //   `qwen*`        every library model whose name:tag starts with qwen (qwen2.5:7b, qwen:latest)
 //   `bob/*`        everything in namespace bob; `hf.co/*/*` everything from hf.co
 // `*` matches any run of characters except `/`, so a glob never reaches into another namespace.
-import { joinModelName, splitModelName } from './model-name.js'
+import { joinModelName, splitModelName } from '../ollama/model-name.js'
 
 export interface ModelGlob {
   /** the glob as written in the config */

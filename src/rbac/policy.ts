@@ -3,7 +3,7 @@
 import { errors } from '../errors.js'
 import { PERMISSIONS, type Permission, type RoleConfig } from '../config/schema.js'
 import { compileModelGlob, type ModelGlob } from './model-glob.js'
-import { parseModelName } from './model-name.js'
+import { parseModelName } from '../ollama/model-name.js'
 
 export interface Policy {
   /** the configured role names */

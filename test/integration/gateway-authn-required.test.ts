@@ -1,7 +1,7 @@
 // The proxied API is unreachable without a valid credential: every route, every method.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestGateway, call, type TestGateway } from '../helpers/gateway.js'
-import { PROXIED_ROUTES } from '../../src/rbac/route-map.js'
+import { PROXIED_ROUTES } from '../../src/ollama/routes.js'
 import OpenAI from 'openai'
 import { ollamaClient, openaiClient } from '../helpers/clients.js'
 

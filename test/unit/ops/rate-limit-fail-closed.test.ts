@@ -7,7 +7,7 @@ import { createSharedState } from '../../../src/shared-state/index.js'
 import type { SharedState } from '../../../src/shared-state/types.js'
 import { manualClock } from '../../../src/clock.js'
 import { newRequestContext } from '../../../src/pipeline/context.js'
-import { PROXIED_ROUTES } from '../../../src/rbac/route-map.js'
+import { PROXIED_ROUTES } from '../../../src/ollama/routes.js'
 
 const clock = manualClock()
 const route = PROXIED_ROUTES.find((r) => r.id === 'GET /api/tags')

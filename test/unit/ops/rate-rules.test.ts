@@ -5,7 +5,7 @@ import fc from 'fast-check'
 import { identityKey, retryAfterSeconds, wantsStream as wantsStreamOf } from '../../../src/ops/rate-rules.js'
 import { authorize } from '../../../src/rbac/authorize.js'
 import { createPolicy } from '../../../src/rbac/policy.js'
-import { PROXIED_ROUTES, type ProxiedRoute } from '../../../src/rbac/route-map.js'
+import { PROXIED_ROUTES, type ProxiedRoute } from '../../../src/ollama/routes.js'
 
 const route = (id: string) => {
   const r = PROXIED_ROUTES.find((x) => x.id === id)

@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { createForwarder, type ReplyStages } from '../../../src/proxy/forward.js'
 import type { Upstream } from '../../../src/proxy/upstream.js'
 import { newRequestContext } from '../../../src/pipeline/context.js'
-import { PROXIED_ROUTES } from '../../../src/rbac/route-map.js'
+import { PROXIED_ROUTES } from '../../../src/ollama/routes.js'
 
 describe('forwarder', () => {
   it('refuses a JSON route whose body was never checked, and sends nothing upstream', async () => {

@@ -2,7 +2,7 @@
 // written out by hand from SPEC §2/§5 (not computed by the code under test), so any wrong cell fails.
 import { describe, expect, it } from 'vitest'
 import { authorize } from '../../../src/rbac/authorize.js'
-import { PROXIED_ROUTES } from '../../../src/rbac/route-map.js'
+import { PROXIED_ROUTES } from '../../../src/ollama/routes.js'
 import { json, policy } from './fixtures.js'
 
 /** SPEC §5, by hand. */

@@ -1,7 +1,7 @@
 // Shared set-up for the rbac tests: the SPEC's default roles plus restricted `analyst` and `curator`.
 import { DEFAULT_ROLES, type RoleConfig } from '../../../src/config/schema.js'
 import { createPolicy } from '../../../src/rbac/policy.js'
-import { PROXIED_ROUTES, type ProxiedRoute } from '../../../src/rbac/route-map.js'
+import { PROXIED_ROUTES, type ProxiedRoute } from '../../../src/ollama/routes.js'
 
 export const ROLES: Record<string, RoleConfig> = {
   ...(DEFAULT_ROLES as Record<string, RoleConfig>),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_ROLES, type RoleConfig } from '../../../src/config/schema.js'
 import { compileModelGlob } from '../../../src/rbac/model-glob.js'
-import { canonicalModel, parseModelName } from '../../../src/rbac/model-name.js'
+import { canonicalModel, parseModelName } from '../../../src/ollama/model-name.js'
 import { createPolicy, validateRoles } from '../../../src/rbac/policy.js'
 
 describe('canonical model names (Ollama: registry.ollama.ai/library/NAME:latest by default, case-insensitive)', () => {

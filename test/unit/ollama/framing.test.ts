@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-import { createLineSplitter, createNdjsonSplitter, createSseSplitter, formatSseEvent, isDoneData } from '../../../src/proxy/framing.js'
+import { createLineSplitter, createNdjsonSplitter, createSseSplitter, formatSseEvent, isDoneData } from '../../../src/ollama/framing.js'
 
 const cut = (b: Buffer, at: number[]): Buffer[] => {
   const pts = [...new Set(at.map((x) => x % (b.length + 1)))].sort((x, y) => x - y)

@@ -2,7 +2,7 @@
 // members a standard parser finds, and match keys to fields the way Go's encoding/json does.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { decodeString, goKeyMatches, looksLikeKey, scanBody } from '../../../src/rbac/go-json.js'
+import { decodeString, goKeyMatches, looksLikeKey, scanBody } from '../../../src/ollama/go-json.js'
 
 const accepts = (text: string): boolean => { try { JSON.parse(text); return true } catch { return false } }
 

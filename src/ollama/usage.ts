@@ -3,8 +3,8 @@
 // Independent of masking: the pass-through observer below serves unmasked streams, and
 // observeDocument unmasked (or text-free) non-streamed replies.
 import { Transform } from 'node:stream'
-import { isObj } from '../masking/fields.js'
-import type { ReplyKind } from '../rbac/route-map.js'
+import { isObj } from './json-object.js'
+import type { ReplyKind } from './routes.js'
 import { createNdjsonSplitter, createSseSplitter, DEFAULT_MAX_FRAME_BYTES, isDoneData } from './framing.js'
 
 export interface TokenUsage { input: number | null, output: number | null }

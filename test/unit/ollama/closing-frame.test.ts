@@ -1,7 +1,7 @@
 // With failClosed, the closing frame is held until the audit event is on disk; nothing else waits.
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { createClosingFrameHolder } from '../../../src/proxy/closing-frame.js'
+import { createClosingFrameHolder } from '../../../src/ollama/closing-frame.js'
 
 const ndjson = ['{"response":"a","done":false}\n', '{"response":"b \\"done\\":true","done":false}\n', '{"response":"","done":true,"eval_count":2}\n']
 const sse = ['data: {"choices":[{"delta":{"content":"a"}}]}\n\n', 'data: {"choices":[{"delta":{"content":""},"finish_reason":"stop"}]}\n\n', 'data: [DONE]\n\n']

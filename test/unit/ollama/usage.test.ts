@@ -1,5 +1,5 @@
 import { describe, expect, test, vi } from 'vitest'
-import { createReplyObserver, extractUsage, observeDocument } from '../../../src/proxy/usage.js'
+import { createReplyObserver, extractUsage, observeDocument } from '../../../src/ollama/usage.js'
 
 async function observe (kind: Parameters<typeof createReplyObserver>[0], framing: Parameters<typeof createReplyObserver>[1], chunks: string[]) {
   const obs = { usage: { input: null as number | null, output: null as number | null } }
