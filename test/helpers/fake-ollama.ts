@@ -33,6 +33,8 @@ export interface Script {
   /** reply with these bytes verbatim, status 200, whatever was asked (e.g. a body a masker cannot read) */
   rawReply?: { contentType: string, body: string } | null
   promptTokens: number
+  /** models /api/ps lists as loaded; by default the first two of `models` */
+  loaded?: string[] | null
 }
 
 export const defaultScript = (): Script => ({
@@ -123,7 +125,8 @@ function wholeReply (path: string, model: string, s: Script): Record<string, unk
 const canonical = (m: string) => (m.includes(':') ? m : m + ':latest')
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-export async function startFakeOllama (): Promise<FakeOllama> {
+/** A fake Ollama on `port` (a restarted host takes its old port), else on a free one. */
+export async function startFakeOllama (opts: { port?: number } = {}): Promise<FakeOllama> {
   let script = defaultScript()
   const received: ReceivedRequest[] = []
   let aborted = 0
@@ -203,7 +206,7 @@ export async function startFakeOllama (): Promise<FakeOllama> {
         models: s.models.map((m) => ({ name: m, model: m, modified_at: created, size: 2019393189, digest: 'a80c4f17acd55265feec403c7aef86be0c25983ab279d83f3bcd3abbcb5b8b72', details: { format: 'gguf', family: 'llama', parameter_size: '3.2B', quantization_level: 'Q4_K_M' } }))
       })
       case 'GET /api/ps': return send(res, 200, {
-        models: s.models.slice(0, 2).map((m) => ({ name: m, model: m, size: 5137025024, digest: 'a80c4f17acd5', expires_at: '2026-11-26T11:00:00Z', size_vram: 5137025024 }))
+        models: (s.loaded ?? s.models.slice(0, 2)).map((m) => ({ name: m, model: m, size: 5137025024, digest: 'a80c4f17acd5', expires_at: '2026-11-26T11:00:00Z', size_vram: 5137025024 }))
       })
       case 'GET /v1/models': return send(res, 200, { object: 'list', data: s.models.map((m) => ({ id: m, object: 'model', created: 1764151200, owned_by: 'library' })) })
       case 'POST /api/show': return send(res, 200, { modelfile: '# Modelfile', parameters: 'stop "<|eot_id|>"', template: '{{ .Prompt }}', details: { format: 'gguf', family: 'llama' }, model_info: { 'general.architecture': 'llama' }, capabilities: ['completion'] })
@@ -240,7 +243,7 @@ export async function startFakeOllama (): Promise<FakeOllama> {
     }
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve))
   const port = (server.address() as AddressInfo).port
   const fake: FakeOllama = {
     url: `http://127.0.0.1:${port}`,
