@@ -2,7 +2,7 @@
 // sessions, logout and "who am I". No Fastify here; routes.ts adapts it to HTTP.
 import { errors } from '../errors.js'
 import { throttleSubject } from '../config/cidr.js'
-import type { Identity } from '../pipeline/context.js'
+import type { Identity } from './identity.js'
 import type { UserRecord } from '../store/types.js'
 import type { Actor, AuthDeps } from './deps.js'
 import { canonicalUsername, MAX_USERNAME_LENGTH } from './usernames.js'

@@ -1,7 +1,7 @@
 // Turns request credentials into an Identity: the Authorization header (bearer JWT, or an API key
 // as Bearer or Basic) or, without one, the `__Host-gatehouse` cookie. Fastify-free: it sees header
 // values only.
-import type { Identity } from '../pipeline/context.js'
+import type { Identity } from './identity.js'
 import type { AuthDeps } from './deps.js'
 import { hashApiKey, isWellFormedApiKey, looksLikeApiKey } from './api-keys.js'
 import { mfaRequired } from './mfa-policy.js'

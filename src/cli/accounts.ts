@@ -2,7 +2,7 @@
 // (the admin HTTP API uses the same), so both follow the same rules and emit the same audit events.
 import { errors } from '../errors.js'
 import type { GatehouseConfig } from '../config/schema.js'
-import type { CommandHandler, ParsedArgs } from './main.js'
+import type { CommandHandler, ParsedArgs } from './types.js'
 import { table, type Io } from './output.js'
 import { openCliContext } from './context.js'
 import type { UserAdmin } from '../auth/user-admin.js'

@@ -2,7 +2,7 @@
 import { errors } from '../errors.js'
 import { readAuditVerifyKeys } from '../config/secrets.js'
 import { verifyAuditFiles } from '../audit/index.js'
-import type { CommandHandler } from './main.js'
+import type { CommandHandler } from './types.js'
 
 export const auditCommands: Record<string, CommandHandler> = {
   'audit verify': async (config, args, io) => {

@@ -1,5 +1,5 @@
 // Command table: `group sub` → handler. Each group lives in its own file.
-import type { CommandHandler } from './main.js'
+import type { CommandHandler } from './types.js'
 import { accountCommands } from './accounts.js'
 import { auditCommands } from './audit.js'
 import { opsCommands } from './ops-commands.js'

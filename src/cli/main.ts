@@ -8,6 +8,7 @@ import { processIo, type Io } from './output.js'
 import { certsDev } from './certs.js'
 import { serve } from './serve.js'
 import { commandHandlers } from './commands.js'
+import type { ParsedArgs } from './types.js'
 
 export const USAGE = `usage: gatehouse <command> [--config PATH] [--json]
 commands:
@@ -33,19 +34,6 @@ const OPTIONS = {
   out: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false }
 } as const
-
-export interface ParsedArgs {
-  command: string[]
-  json: boolean
-  role?: string
-  name?: string
-  passwordStdin: boolean
-  expiresIn?: string
-  days?: string
-  out?: string
-}
-
-export type CommandHandler = (config: GatehouseConfig, args: ParsedArgs, io: Io) => Promise<number>
 
 export async function main (argv: string[], io: Io = processIo): Promise<number> {
   let parsed

@@ -10,7 +10,7 @@ import { systemClock, type Clock } from '../clock.js'
 import { complianceReport, type ComplianceReport } from '../ops/compliance.js'
 import { collectComplianceInput } from '../ops/compliance-input.js'
 import { exportEvidence } from '../ops/evidence.js'
-import type { CommandHandler, ParsedArgs } from './main.js'
+import type { CommandHandler, ParsedArgs } from './types.js'
 import type { Io } from './output.js'
 
 export interface OpsCommandDeps {

@@ -1,6 +1,6 @@
 // Pure rules of the per-identity limits: whose bucket a request falls in, whether it asks for a
 // stream, and how long a refused client should wait. No I/O, no clock of its own.
-import type { Identity } from '../pipeline/context.js'
+import type { Identity } from '../auth/identity.js'
 import type { ProxiedRoute, ReplyKind } from '../ollama/routes.js'
 import type { JsonKind } from '../ollama/go-json.js'
 

@@ -3,18 +3,7 @@
 import type {} from 'fastify'
 import type { JsonKind } from '../ollama/go-json.js'
 import type { ProxiedRoute } from '../ollama/routes.js'
-
-export interface Identity {
-  credential: 'session' | 'api_key'
-  /** user name for sessions, key name for API keys */
-  name: string
-  roles: string[]
-  /** authentication methods (`pwd`, `otp`) for sessions */
-  amr: string[]
-  /** session id (JWT jti) or API key id */
-  credentialId: string
-  expiresAt: number | null
-}
+import type { Identity } from '../auth/identity.js'
 
 export interface RequestContext {
   id: string

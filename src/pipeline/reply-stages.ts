@@ -5,12 +5,17 @@ import type { FastifyRequest } from 'fastify'
 import type { GatehouseConfig } from '../config/schema.js'
 import type { AuditInput, AuditLog } from '../audit/index.js'
 import type { MaskingEngine } from '../masking/index.js'
-import type { Metrics } from '../ops/metrics.js'
 import type { Policy } from '../rbac/policy.js'
 import type { ReplyStages } from '../proxy/forward.js'
 import { createReplyObserver, observeDocument, TEXT_OR_USAGE_KINDS } from '../ollama/usage.js'
 import { filterOpenAiModels, filterTags } from '../rbac/list-filter.js'
 import { requestAuditInput } from './request-audit.js'
+
+/** What the reply stages report to metrics (ops/metrics.ts implements it). */
+export interface ReplyMetrics {
+  observeTtft: (route: string, model: string | null, seconds: number) => void
+  upstreamError: (kind: string) => void
+}
 
 export interface ReplyStageDeps {
   config: GatehouseConfig
@@ -18,7 +23,7 @@ export interface ReplyStageDeps {
   masking: MaskingEngine | null
   audit: AuditLog
   emit: (e: AuditInput) => void
-  metrics: Metrics
+  metrics: ReplyMetrics
   /** whether this request's reply is masked (masking on and the caller not exempt) */
   masksReply: (request: FastifyRequest) => boolean
 }

@@ -2,8 +2,7 @@
 // idempotent release, and a sweep of expired entries every so many writes.
 import { randomUUID } from 'node:crypto'
 import type { Clock } from '../clock.js'
-import type { StatePrimitives } from '../store/types.js'
-import type { SharedState, SlotLease } from './types.js'
+import type { SharedState, SlotLease, StatePrimitives } from './types.js'
 
 export interface FromOpsOptions {
   /** prepended to every key, so deployments (and test runs) sharing a backend stay apart */

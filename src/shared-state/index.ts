@@ -2,19 +2,18 @@
 // one (PostgreSQL), else process memory (a single SQLite replica).
 import { systemClock, type Clock } from '../clock.js'
 import { errors } from '../errors.js'
-import type { StoreBackend } from '../store/types.js'
 import { sharedStateFromOps } from './from-ops.js'
 import { createMemoryOps } from './memory.js'
 import { createRedisClient, createRedisOps } from './redis.js'
-import type { SharedState } from './types.js'
+import type { SharedState, StateStore } from './types.js'
 
-export type { HitResult, SharedState, SlotLease } from './types.js'
+export type { HitResult, SharedState, SlotLease, StatePrimitives, StateStore } from './types.js'
 
 export interface SharedStateOptions {
   /** config `redis.url`; when set, Redis is used */
   redisUrl?: string | null
   /** the store, used when there is no Redis and it is PostgreSQL (or backend 'store' is forced) */
-  store?: StoreBackend
+  store?: StateStore
   /** overrides the automatic choice */
   backend?: SharedState['kind']
   /** key prefix (default 'gatehouse:'); tests use a unique one per run */

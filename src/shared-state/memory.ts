@@ -1,6 +1,6 @@
 // Single-process shared state: right for one replica (the SQLite default). Plain maps; every
 // operation runs to completion without awaiting, so it is atomic within the process.
-import type { StatePrimitives } from '../store/types.js'
+import type { StatePrimitives } from './types.js'
 
 export function createMemoryOps (): StatePrimitives {
   const counters = new Map<string, { count: number, resetAt: number }>()

@@ -2,7 +2,7 @@
 // server) that decides with the caller's `now`, like the other backends; Redis key expiry only
 // garbage-collects, with a margin so clock skew between replicas cannot drop live entries.
 import { Redis } from 'ioredis'
-import type { StatePrimitives } from '../store/types.js'
+import type { StatePrimitives } from './types.js'
 
 /** how long past its logical expiry a key may linger, to absorb clock skew between replicas */
 const GC_MARGIN_MS = 60_000

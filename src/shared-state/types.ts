@@ -35,3 +35,29 @@ export interface SharedState {
   /** frees what this instance owns (a Redis connection it opened); never closes a Store it was given */
   close: () => Promise<void>
 }
+
+/**
+ * Atomic primitives a SharedState is built on (from-ops.ts), so replicas sharing one database
+ * share counters without Redis. Keys are opaque; the caller prefixes. The memory and Redis backends
+ * (memory.ts, redis.ts) implement them, and so does every store backend (its `state` member).
+ */
+export interface StatePrimitives {
+  /** fixed window starting at the first hit: count 1 and resetAt = now + windowMs when absent or expired */
+  hit: (key: string, windowMs: number, now: number) => Promise<{ count: number, resetAt: number }>
+  /** takes a slot for `holder` when fewer than `limit` unexpired slots exist; true on success */
+  acquire: (key: string, holder: string, limit: number, expiresAt: number, now: number) => Promise<boolean>
+  /** pushes a live slot's expiry; false when the slot expired or was released */
+  renew: (key: string, holder: string, expiresAt: number, now: number) => Promise<boolean>
+  release: (key: string, holder: string) => Promise<void>
+  /** remembers `id` as revoked until `untilMs` (a later until wins); `now` sizes Redis's GC TTL */
+  revoke: (id: string, untilMs: number, now: number) => Promise<void>
+  isRevoked: (id: string, now: number) => Promise<boolean>
+  /** deletes expired rows of every state table */
+  sweep: (now: number) => Promise<void>
+}
+
+/** A database that carries the primitives itself (the store backends): shared state can live in it. */
+export interface StateStore {
+  readonly kind: string
+  readonly state: StatePrimitives
+}

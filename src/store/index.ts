@@ -5,7 +5,7 @@ import { createPostgresStore } from './postgres.js'
 import { createSqliteStore } from './sqlite.js'
 import type { StoreBackend } from './types.js'
 
-export type { Store, StoreBackend, StatePrimitives } from './types.js'
+export type { Store, StoreBackend } from './types.js'
 
 export interface CreateStoreOptions {
   /** run migrate() before returning (default true); migrate is idempotent and safe across replicas */

@@ -9,7 +9,8 @@ import { errors } from '../errors.js'
 import { MIGRATIONS_TABLE_DDL, pendingMigrations } from './migrations.js'
 import { USER_COLUMNS, USER_FROM, toApiKey, toFailureState, toSession, toSessionWithUser, toUser, SESSION_WITH_USER, userPatchUpdate } from './rows.js'
 import { CLAIM_TOTP_STEP, RECORD_FAILURE, STATE_HIT, STATE_REVOKE, STATE_SWEEP } from './sql.js'
-import type { ApiKeyRecord, StatePrimitives, StoreBackend, UserRecord } from './types.js'
+import type { StatePrimitives } from '../shared-state/types.js'
+import type { ApiKeyRecord, StoreBackend, UserRecord } from './types.js'
 
 export interface SqliteStoreOptions {
   /** absolute file path, or ':memory:' */

@@ -1,6 +1,7 @@
 // The storage interface every backend (SQLite, PostgreSQL) implements; one contract test suite
 // (test/store/contract.ts) runs against each. Times are epoch milliseconds. Usernames are stored in
 // canonical form (see auth/usernames.ts); the store never canonicalizes on its own.
+import type { StatePrimitives } from '../shared-state/types.js'
 
 export type UserStatus = 'active' | 'disabled'
 
@@ -101,27 +102,6 @@ export interface Store {
   listApiKeys: () => Promise<ApiKeyRecord[]>
   revokeApiKey: (id: string, now: number) => Promise<boolean>
   touchApiKey: (id: string, now: number) => Promise<void>
-}
-
-/**
- * Atomic primitives the store-backed SharedState (src/shared-state/from-ops.ts) is built on, so
- * replicas sharing one database share counters without Redis. Keys are opaque; the caller prefixes.
- * Every backend returned by createStore implements them (see StoreBackend); the memory and Redis
- * SharedState backends (src/shared-state/memory.ts, redis.ts) implement the same interface.
- */
-export interface StatePrimitives {
-  /** fixed window starting at the first hit: count 1 and resetAt = now + windowMs when absent or expired */
-  hit: (key: string, windowMs: number, now: number) => Promise<{ count: number, resetAt: number }>
-  /** takes a slot for `holder` when fewer than `limit` unexpired slots exist; true on success */
-  acquire: (key: string, holder: string, limit: number, expiresAt: number, now: number) => Promise<boolean>
-  /** pushes a live slot's expiry; false when the slot expired or was released */
-  renew: (key: string, holder: string, expiresAt: number, now: number) => Promise<boolean>
-  release: (key: string, holder: string) => Promise<void>
-  /** remembers `id` as revoked until `untilMs` (a later until wins); `now` sizes Redis's GC TTL */
-  revoke: (id: string, untilMs: number, now: number) => Promise<void>
-  isRevoked: (id: string, now: number) => Promise<boolean>
-  /** deletes expired rows of every state table */
-  sweep: (now: number) => Promise<void>
 }
 
 /** What createStore returns: the Store plus the shared-state primitives. */

@@ -2,7 +2,8 @@
 // (403), Prometheus text for a monitor, and the onResponse hook counts what the app answered.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
-import { newRequestContext, type Identity } from '../../src/pipeline/context.js'
+import { newRequestContext } from '../../src/pipeline/context.js'
+import type { Identity } from '../../src/auth/identity.js'
 import { errorHandler } from '../../src/pipeline/error-handler.js'
 import { errors } from '../../src/errors.js'
 import { createPolicy } from '../../src/rbac/policy.js'

@@ -3,7 +3,8 @@
 // the test ends them, so concurrency is measured on real sockets.
 import Fastify, { type FastifyInstance } from 'fastify'
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http'
-import { newRequestContext, type Identity } from '../../../src/pipeline/context.js'
+import { newRequestContext } from '../../../src/pipeline/context.js'
+import type { Identity } from '../../../src/auth/identity.js'
 import { errorHandler } from '../../../src/pipeline/error-handler.js'
 import { PROXIED_ROUTES } from '../../../src/ollama/routes.js'
 import { createRateLimitGuard, type RateLimitDeps } from '../../../src/ops/rate-limit.js'

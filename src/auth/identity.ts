@@ -1,0 +1,14 @@
+// Who a request is: what the credential loaders make of a session token or an API key. The rest
+// of the gateway (policy, rate limits, audit) reads it from the request context.
+
+export interface Identity {
+  credential: 'session' | 'api_key'
+  /** user name for sessions, key name for API keys */
+  name: string
+  roles: string[]
+  /** authentication methods (`pwd`, `otp`) for sessions */
+  amr: string[]
+  /** session id (JWT jti) or API key id */
+  credentialId: string
+  expiresAt: number | null
+}
