@@ -2,51 +2,85 @@
 // The message is what the client sees, so none of them may echo credentials or request content.
 import createError from '@fastify/error'
 
+/** The base of every error in this file: recognised with `instanceof`, always with a code and a status. */
+export class GatehouseError extends Error {
+  declare readonly code: string
+  declare readonly statusCode: number
+}
+
+// createError's typing wants an ErrorConstructor; GatehouseError is one at run time
+const define = <C extends string, SC extends number>(code: C, message: string, status: SC) =>
+  createError(code, message, status, GatehouseError as unknown as ErrorConstructor)
+
 export const errors = {
   // request shape
-  ROUTE_NOT_FOUND: createError('GH_ERR_ROUTE_NOT_FOUND', 'not found', 404),
-  METHOD_NOT_ALLOWED: createError('GH_ERR_METHOD_NOT_ALLOWED', 'method not allowed', 405),
-  BAD_REQUEST: createError('GH_ERR_BAD_REQUEST', '%s', 400),
-  INVALID_JSON: createError('GH_ERR_INVALID_JSON', 'request body is not valid JSON', 400),
-  BODY_NOT_OBJECT: createError('GH_ERR_BODY_NOT_OBJECT', 'request body must be a JSON object', 400),
-  INVALID_MODEL: createError('GH_ERR_INVALID_MODEL', '%s', 400),
-  BODY_TOO_LARGE: createError('GH_ERR_BODY_TOO_LARGE', 'request body is too large', 413),
-  UNSUPPORTED_MEDIA_TYPE: createError('GH_ERR_UNSUPPORTED_MEDIA_TYPE', 'unsupported content type', 415),
+  ROUTE_NOT_FOUND: define('GH_ERR_ROUTE_NOT_FOUND', 'not found', 404),
+  METHOD_NOT_ALLOWED: define('GH_ERR_METHOD_NOT_ALLOWED', 'method not allowed', 405),
+  BAD_REQUEST: define('GH_ERR_BAD_REQUEST', '%s', 400),
+  INVALID_JSON: define('GH_ERR_INVALID_JSON', 'request body is not valid JSON', 400),
+  BODY_NOT_OBJECT: define('GH_ERR_BODY_NOT_OBJECT', 'request body must be a JSON object', 400),
+  INVALID_MODEL: define('GH_ERR_INVALID_MODEL', '%s', 400),
+  BODY_TOO_LARGE: define('GH_ERR_BODY_TOO_LARGE', 'request body is too large', 413),
+  UNSUPPORTED_MEDIA_TYPE: define('GH_ERR_UNSUPPORTED_MEDIA_TYPE', 'unsupported content type', 415),
 
   // authentication
-  AUTH_REQUIRED: createError('GH_ERR_AUTH_REQUIRED', 'authentication required', 401),
-  INVALID_TOKEN: createError('GH_ERR_INVALID_TOKEN', 'invalid or expired credentials', 401),
-  INVALID_LOGIN: createError('GH_ERR_INVALID_LOGIN', 'invalid username or password', 401),
-  INVALID_CODE: createError('GH_ERR_INVALID_CODE', 'invalid code', 401),
-  LOGIN_THROTTLED: createError('GH_ERR_LOGIN_THROTTLED', 'too many failed attempts from this address', 429),
-  WEAK_PASSWORD: createError('GH_ERR_WEAK_PASSWORD', '%s', 400),
+  AUTH_REQUIRED: define('GH_ERR_AUTH_REQUIRED', 'authentication required', 401),
+  INVALID_TOKEN: define('GH_ERR_INVALID_TOKEN', 'invalid or expired credentials', 401),
+  INVALID_LOGIN: define('GH_ERR_INVALID_LOGIN', 'invalid username or password', 401),
+  INVALID_CODE: define('GH_ERR_INVALID_CODE', 'invalid code', 401),
+  LOGIN_THROTTLED: define('GH_ERR_LOGIN_THROTTLED', 'too many failed attempts from this address', 429),
+  WEAK_PASSWORD: define('GH_ERR_WEAK_PASSWORD', '%s', 400),
 
   // authorization
-  FORBIDDEN: createError('GH_ERR_FORBIDDEN', 'forbidden', 403),
-  MODEL_FORBIDDEN: createError('GH_ERR_MODEL_FORBIDDEN', 'model not allowed for this role', 403),
-  NOT_FOUND: createError('GH_ERR_NOT_FOUND', '%s not found', 404),
-  CONFLICT: createError('GH_ERR_CONFLICT', '%s', 409),
+  FORBIDDEN: define('GH_ERR_FORBIDDEN', 'forbidden', 403),
+  MODEL_FORBIDDEN: define('GH_ERR_MODEL_FORBIDDEN', 'model not allowed for this role', 403),
+  NOT_FOUND: define('GH_ERR_NOT_FOUND', '%s not found', 404),
+  CONFLICT: define('GH_ERR_CONFLICT', '%s', 409),
 
   // limits
-  RATE_LIMITED: createError('GH_ERR_RATE_LIMITED', 'rate limit exceeded', 429),
-  TOO_MANY_STREAMS: createError('GH_ERR_TOO_MANY_STREAMS', 'too many concurrent streams', 429),
+  RATE_LIMITED: define('GH_ERR_RATE_LIMITED', 'rate limit exceeded', 429),
+  TOO_MANY_STREAMS: define('GH_ERR_TOO_MANY_STREAMS', 'too many concurrent streams', 429),
 
   // upstream and dependencies
-  UPSTREAM_UNAVAILABLE: createError('GH_ERR_UPSTREAM_UNAVAILABLE', 'upstream Ollama is unavailable', 502),
-  UPSTREAM_TIMEOUT: createError('GH_ERR_UPSTREAM_TIMEOUT', 'upstream Ollama timed out', 504),
-  UPSTREAM_BAD_REPLY: createError('GH_ERR_UPSTREAM_BAD_REPLY', 'upstream reply could not be processed', 502),
-  AUDIT_UNAVAILABLE: createError('GH_ERR_AUDIT_UNAVAILABLE', 'audit log unavailable; request refused', 503),
+  UPSTREAM_UNAVAILABLE: define('GH_ERR_UPSTREAM_UNAVAILABLE', 'upstream Ollama is unavailable', 502),
+  UPSTREAM_TIMEOUT: define('GH_ERR_UPSTREAM_TIMEOUT', 'upstream Ollama timed out', 504),
+  UPSTREAM_BAD_REPLY: define('GH_ERR_UPSTREAM_BAD_REPLY', 'upstream reply could not be processed', 502),
+  UPSTREAM_TOO_LARGE: define('GH_ERR_UPSTREAM_TOO_LARGE', 'upstream reply is too large', 502),
+  FRAME_TOO_LARGE: define('GH_ERR_FRAME_TOO_LARGE', 'upstream frame longer than %d bytes', 502),
+  AUDIT_UNAVAILABLE: define('GH_ERR_AUDIT_UNAVAILABLE', 'audit log unavailable; request refused', 503),
+
+  // anything not raised on purpose: the details stay in the log
+  INTERNAL: define('GH_ERR_INTERNAL', 'internal error', 500),
 
   // configuration and CLI (not HTTP)
-  CONFIG_INVALID: createError('GH_ERR_CONFIG_INVALID', 'invalid configuration:\n%s', 500),
-  USAGE: createError('GH_ERR_USAGE', '%s', 500),
-  STORE: createError('GH_ERR_STORE', '%s', 500)
+  CONFIG_INVALID: define('GH_ERR_CONFIG_INVALID', 'invalid configuration:\n%s', 500),
+  USAGE: define('GH_ERR_USAGE', '%s', 500),
+  STORE: define('GH_ERR_STORE', '%s', 500),
+  MASKING_UNKNOWN_ENTITY: define('GH_ERR_MASKING_UNKNOWN_ENTITY', 'unknown masking entity: %s', 500)
 } as const
 
 export type GatehouseErrorCode = ReturnType<(typeof errors)[keyof typeof errors]>['code']
 
-/** True when `err` is one of ours with an HTTP status meant for clients. */
-export function isGatehouseError (err: unknown): err is Error & { code: string, statusCode: number } {
-  const code = (err as { code?: unknown } | null)?.code
-  return err instanceof Error && typeof code === 'string' && code.startsWith('GH_ERR_')
+/** True when `err` is one of ours, so it carries its own status and code for the client. */
+export const isGatehouseError = (err: unknown): err is GatehouseError => err instanceof GatehouseError
+
+/** An invalid configuration: every problem, each prefixed with its key path, reported at once. */
+export class ConfigError extends errors.CONFIG_INVALID {
+  constructor (readonly problems: string[]) {
+    super(`  ${problems.join('\n  ')}`)
+  }
+}
+
+/** An upstream line or event longer than the framer's bound. */
+export class FrameTooLargeError extends errors.FRAME_TOO_LARGE {
+  constructor (readonly limit: number) {
+    super(limit)
+  }
+}
+
+/** A reply frame the gateway cannot read (`detail` is for logs and audit): refused, never passed through. */
+export class BadReply extends errors.UPSTREAM_BAD_REPLY {
+  constructor (readonly detail: string) {
+    super()
+  }
 }

@@ -6,6 +6,8 @@ import { errors } from '../errors.js'
 import type { UserAdmin } from '../auth/user-admin.js'
 import type { Actor } from '../auth/deps.js'
 import type { Policy } from '../rbac/policy.js'
+import { strictRouteSchemas } from '../schema-validation.js'
+import { AddUserBody, CreateKeyBody, SetRoleBody } from './schemas.js'
 
 export interface AdminRoutesOptions {
   userAdmin: UserAdmin
@@ -17,17 +19,12 @@ export interface AdminRoutesOptions {
 const actorOf = (request: FastifyRequest): Actor =>
   ({ sourceIp: request.gh.sourceIp, requestId: request.gh.id, userName: request.gh.identity?.name })
 
-function stringField (body: unknown, name: string, required = true): string | undefined {
-  const v = (body !== null && typeof body === 'object') ? (body as Record<string, unknown>)[name] : undefined
-  if (v === undefined && !required) return undefined
-  if (typeof v !== 'string' || v.length === 0) throw new errors.BAD_REQUEST(`"${name}" must be a non-empty string`)
-  return v
-}
-
 export function adminRoutes (o: AdminRoutesOptions): FastifyPluginAsync {
   return async function adminPlugin (app) {
-    app.addHook('preHandler', o.authenticateSession)
-    app.addHook('preHandler', async (request) => {
+    strictRouteSchemas(app)
+    // who asks is settled before the body is looked at: a caller without access learns nothing from a 400
+    app.addHook('preValidation', o.authenticateSession)
+    app.addHook('preValidation', async (request) => {
       const id = request.gh.identity
       if (!id || id.credential !== 'session') throw new errors.AUTH_REQUIRED()
       if (!o.policy.permits(id.roles, 'admin')) { request.gh.reason = 'permission:admin'; throw new errors.FORBIDDEN() }
@@ -38,17 +35,16 @@ export function adminRoutes (o: AdminRoutesOptions): FastifyPluginAsync {
 
     type P = { Params: { name: string } }
     app.get('/admin/users', async () => ({ users: await o.userAdmin.listUsers() }))
-    app.post('/admin/users', async (request, reply) => {
+    app.post<{ Body: AddUserBody }>('/admin/users', { schema: { body: AddUserBody } }, async (request, reply) => {
       const b = request.body
-      const password = stringField(b, 'password', false)
-      const r = await o.userAdmin.addUser(stringField(b, 'username') as string, stringField(b, 'role') as string, password, actorOf(request))
+      const r = await o.userAdmin.addUser(b.username, b.role, b.password, actorOf(request))
       return reply.code(201).send({ user: r.user, ...(r.generatedPassword ? { one_time_password: r.generatedPassword } : {}) })
     })
     app.get<P>('/admin/users/:name', async (request) => ({ user: await o.userAdmin.getUser(request.params.name) }))
     app.post<P>('/admin/users/:name/disable', async (request) => ({ user: await o.userAdmin.disableUser(request.params.name, actorOf(request)) }))
     app.post<P>('/admin/users/:name/enable', async (request) => ({ user: await o.userAdmin.enableUser(request.params.name, actorOf(request)) }))
-    app.post<P>('/admin/users/:name/role', async (request) =>
-      ({ user: await o.userAdmin.setRole(request.params.name, stringField(request.body, 'role') as string, actorOf(request)) }))
+    app.post<P & { Body: SetRoleBody }>('/admin/users/:name/role', { schema: { body: SetRoleBody } }, async (request) =>
+      ({ user: await o.userAdmin.setRole(request.params.name, request.body.role, actorOf(request)) }))
     app.post<P>('/admin/users/:name/reset-mfa', async (request) => ({ user: await o.userAdmin.resetMfa(request.params.name, actorOf(request)) }))
     app.post<P>('/admin/users/:name/unlock', async (request) => ({ user: await o.userAdmin.unlock(request.params.name, actorOf(request)) }))
     app.get<P>('/admin/users/:name/sessions', async (request) => ({ sessions: await o.userAdmin.listSessions(request.params.name) }))
@@ -58,13 +54,9 @@ export function adminRoutes (o: AdminRoutesOptions): FastifyPluginAsync {
     })
 
     app.get('/admin/keys', async () => ({ keys: await o.userAdmin.listKeys() }))
-    app.post('/admin/keys', async (request, reply) => {
+    app.post<{ Body: CreateKeyBody }>('/admin/keys', { schema: { body: CreateKeyBody } }, async (request, reply) => {
       const b = request.body
-      const r = await o.userAdmin.createKey({
-        name: stringField(b, 'name') as string,
-        role: stringField(b, 'role') as string,
-        expiresIn: stringField(b, 'expires_in', false) ?? null
-      }, actorOf(request))
+      const r = await o.userAdmin.createKey({ name: b.name, role: b.role, expiresIn: b.expires_in ?? null }, actorOf(request))
       return reply.code(201).send({ key: r.key, record: r.record })
     })
     app.post<{ Params: { id: string } }>('/admin/keys/:id/revoke', async (request) => ({ key: await o.userAdmin.revokeKey(request.params.id, actorOf(request)) }))

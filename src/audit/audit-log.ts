@@ -6,7 +6,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto'
 import type { Writable } from 'node:stream'
 import type { Clock } from '../clock.js'
 import type { GatehouseConfig } from '../config/schema.js'
-import { errors } from '../errors.js'
+import { ConfigError, errors } from '../errors.js'
 import { createChain, REPLICA_ID, type ChainPoint } from './chain.js'
 import { keyFingerprint, parseCheckpoint, signCheckpoint } from './checkpoint.js'
 import { buildEvent } from './event.js'
@@ -56,7 +56,7 @@ function validate (deps: AuditLogDeps): void {
   if (deps.checkpointKey.type !== 'private' || deps.checkpointKey.asymmetricKeyType !== 'ed25519') {
     problems.push('audit checkpoint key: must be an Ed25519 private key')
   }
-  if (problems.length > 0) throw new errors.CONFIG_INVALID(problems.join('\n'))
+  if (problems.length > 0) throw new ConfigError(problems)
 }
 
 /** The newest valid checkpoint of `replica` in a checkpoint file, read from its tail. */

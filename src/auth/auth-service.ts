@@ -10,6 +10,7 @@ import { ipThrottled, lockRemainingMs, retryAfterSeconds } from './lockout.js'
 import { generateTotpSecret, isWellFormedCode, matchTotpStep, otpauthUrl } from './totp.js'
 import { mfaRequired } from './mfa-policy.js'
 import { endSession } from './sessions.js'
+import type { LoginBody, MfaBody } from './schemas.js'
 
 export type SessionResult = { status: 'ok', access_token: string, token_type: 'Bearer', expires_in: number }
 export type LoginResult =
@@ -25,8 +26,9 @@ export interface RequestInfo { sourceIp: string, requestId: string }
 export type ThrottledError = InstanceType<typeof errors.LOGIN_THROTTLED> & { retryAfterSeconds: number }
 
 export interface AuthService {
-  login: (body: unknown, req: RequestInfo) => Promise<LoginResult>
-  verifyMfa: (body: unknown, req: RequestInfo) => Promise<SessionResult>
+  /** `body` has passed its route schema */
+  login: (body: LoginBody, req: RequestInfo) => Promise<LoginResult>
+  verifyMfa: (body: MfaBody, req: RequestInfo) => Promise<SessionResult>
   logout: (identity: Identity, req: RequestInfo) => Promise<void>
   me: (identity: Identity) => MeResult
 }
@@ -36,12 +38,6 @@ const MAX_PASSWORD_UTF16 = 4096
 
 const ipFailKey = (ip: string) => `auth:ip-failures:${throttleSubject(ip)}`
 const ipBlockKey = (ip: string) => `auth:ip-blocked:${throttleSubject(ip)}`
-
-function stringField (body: unknown, name: string): string {
-  const v = (body !== null && typeof body === 'object' && !Array.isArray(body)) ? (body as Record<string, unknown>)[name] : undefined
-  if (typeof v !== 'string') throw new errors.BAD_REQUEST(`"${name}" must be a string`)
-  return v
-}
 
 export function createAuthService (deps: AuthDeps): AuthService {
   const { store, sharedState, tokens, passwords, secretBox, clock, audit } = deps
@@ -91,8 +87,7 @@ export function createAuthService (deps: AuthDeps): AuthService {
 
   return {
     async login (body, req) {
-      const rawName = stringField(body, 'username')
-      const password = stringField(body, 'password')
+      const { username: rawName, password } = body
       await checkIpThrottle(req, 'login')
 
       const username = rawName.length <= 4 * MAX_USERNAME_LENGTH ? canonicalUsername(rawName) : ''
@@ -137,8 +132,7 @@ export function createAuthService (deps: AuthDeps): AuthService {
     },
 
     async verifyMfa (body, req) {
-      const mfaToken = stringField(body, 'mfa_token')
-      const code = stringField(body, 'code')
+      const { mfa_token: mfaToken, code } = body
       await checkIpThrottle(req, 'mfa-verify')
 
       const v = await tokens.verifyMfa(mfaToken)

@@ -1,6 +1,7 @@
 // First start: with no users at all, create `admin` with a generated password that is written
 // once (to stderr by the caller) and nowhere else. MFA enrollment happens at its first login.
 import type { Actor, AuthDeps } from './deps.js'
+import { errors } from '../errors.js'
 import type { UserAdmin } from './user-admin.js'
 
 export const BOOTSTRAP_USERNAME = 'admin'
@@ -21,7 +22,7 @@ export async function ensureBootstrapAdmin (
     password = (await userAdmin.addUser(BOOTSTRAP_USERNAME, role, undefined, actor)).generatedPassword
   } catch (err) {
     // another replica won the race to create it
-    if ((err as { code?: string }).code === 'GH_ERR_CONFLICT') return { created: false }
+    if (err instanceof errors.CONFLICT) return { created: false }
     throw err
   }
   write('================================================================================')

@@ -4,6 +4,8 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncH
 import { errors } from '../errors.js'
 import type { AuthService, RequestInfo } from './auth-service.js'
 import { clearedSessionCookie, sessionCookie } from './cookies.js'
+import { strictRouteSchemas } from '../schema-validation.js'
+import { LoginBody, MfaBody } from './schemas.js'
 
 export interface AuthRoutesOptions {
   service: AuthService
@@ -28,19 +30,20 @@ async function withRetryAfter<T> (reply: FastifyReply, run: () => Promise<T>): P
 /** Build the plugin with its dependencies bound, for buildApp's `plugins` list. */
 export function authRoutes (o: AuthRoutesOptions): FastifyPluginAsync {
   return async function authRoutesPlugin (app) {
+    strictRouteSchemas(app)
     app.addHook('onSend', async (_request, reply, payload) => {
       // credentials and MFA secrets must never sit in a shared cache
       reply.header('cache-control', 'no-store')
       return payload
     })
 
-    app.post('/auth/login', async (request, reply) => {
+    app.post<{ Body: LoginBody }>('/auth/login', { schema: { body: LoginBody } }, async (request, reply) => {
       const result = await withRetryAfter(reply, () => o.service.login(request.body, info(request)))
       if (result.status === 'ok') reply.header('set-cookie', sessionCookie(result.access_token, result.expires_in))
       return result
     })
 
-    app.post('/auth/mfa', async (request, reply) => {
+    app.post<{ Body: MfaBody }>('/auth/mfa', { schema: { body: MfaBody } }, async (request, reply) => {
       const result = await withRetryAfter(reply, () => o.service.verifyMfa(request.body, info(request)))
       reply.header('set-cookie', sessionCookie(result.access_token, result.expires_in))
       return result

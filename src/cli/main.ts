@@ -1,8 +1,8 @@
 // The `gatehouse` command line: parse, load the config, dispatch. Exit codes (SPEC §3):
 // 0 done / intact / compliant, 1 a finding, 2 bad usage or bad config.
-import { errors } from '../errors.js'
+import { ConfigError, errors } from '../errors.js'
 import { parseArgs } from 'node:util'
-import { configPathFrom, loadConfig, ConfigError } from '../config/load.js'
+import { configPathFrom, loadConfig } from '../config/load.js'
 import type { GatehouseConfig } from '../config/schema.js'
 import { processIo, type Io } from './output.js'
 import { certsDev } from './certs.js'
@@ -81,6 +81,6 @@ export async function main (argv: string[], io: Io = processIo): Promise<number>
   } catch (err) {
     io.err(`gatehouse: ${(err instanceof Error ? err.message : String(err)).split('\n').join('; ')}`)
     // not found is a finding (1); bad usage, bad config, refused input and anything else are 2
-    return (err as { code?: unknown }).code === 'GH_ERR_NOT_FOUND' ? 1 : 2
+    return err instanceof errors.NOT_FOUND ? 1 : 2
   }
 }

@@ -11,15 +11,9 @@ import { parseCidr } from './cidr.js'
 import { validateRoles } from '../rbac/policy.js'
 import { customPatternError } from '../masking/detectors/custom.js'
 import { canonicalJson } from '../canonical-json.js'
+import { ConfigError } from '../errors.js'
 
 export const DEFAULT_CONFIG_PATH = 'config/gatehouse.yaml'
-
-export class ConfigError extends Error {
-  readonly code = 'GH_ERR_CONFIG_INVALID'
-  constructor (readonly problems: string[]) {
-    super(`invalid configuration:\n  ${problems.join('\n  ')}`)
-  }
-}
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false })
 const validate = ajv.compile(configSchema)

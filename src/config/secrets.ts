@@ -4,7 +4,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto'
 import { join } from 'node:path'
 import type { GatehouseConfig } from './schema.js'
-import { ConfigError } from './load.js'
+import { ConfigError } from '../errors.js'
 
 export interface SigningKey { privateKey: KeyObject, publicKey: KeyObject, kid: string }
 

@@ -4,14 +4,9 @@
 // inside a multi-byte UTF-8 sequence, so a frame is decoded only once all its bytes are there.
 // Pure: no streams, no I/O; both the masker and the pass-through usage observer use them.
 
-export const DEFAULT_MAX_FRAME_BYTES = 8 * 1024 * 1024
+import { FrameTooLargeError } from '../errors.js'
 
-export class FrameTooLargeError extends Error {
-  readonly code = 'GH_ERR_FRAME_TOO_LARGE'
-  constructor (readonly limit: number) {
-    super(`upstream frame longer than ${limit} bytes`)
-  }
-}
+export const DEFAULT_MAX_FRAME_BYTES = 8 * 1024 * 1024
 
 const LF = 0x0a
 const CR = 0x0d

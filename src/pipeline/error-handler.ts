@@ -31,5 +31,6 @@ export function errorHandler (err: FastifyError, request: FastifyRequest, reply:
     return sendError(request, reply, err.statusCode, 'bad request', err.code ?? null)
   }
   request.log.error({ err }, 'unhandled error')
-  return sendError(request, reply, 500, 'internal error', 'GH_ERR_INTERNAL')
+  const internal = new errors.INTERNAL()
+  return sendError(request, reply, internal.statusCode, internal.message, internal.code)
 }

@@ -5,6 +5,7 @@
 import { PassThrough, type Readable, type Transform } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Upstream } from './upstream.js'
+import { errors } from '../errors.js'
 import { isUpstreamTimeout, upstreamError } from './upstream.js'
 import { upstreamRequestHeaders, clientReplyHeaders } from './headers.js'
 import { streamErrorChunk } from '../ollama/error-shape.js'
@@ -46,7 +47,7 @@ async function readAll (body: Readable, limit: number): Promise<Buffer> {
   let size = 0
   for await (const chunk of body) {
     size += (chunk as Buffer).length
-    if (size > limit) throw Object.assign(new Error('upstream reply too large'), { code: 'GH_UPSTREAM_TOO_LARGE' })
+    if (size > limit) throw new errors.UPSTREAM_TOO_LARGE()
     parts.push(chunk as Buffer)
   }
   return Buffer.concat(parts)
@@ -101,7 +102,7 @@ export function createForwarder (upstream: Upstream, stages: ReplyStages) {
       } catch (err) {
         if (abort.signal.aborted) return clientGone(request, reply, stages)
         stages.upstreamFailed?.(request, 'mid-stream')
-        throw upstreamError(err)
+        throw err instanceof errors.UPSTREAM_TOO_LARGE ? err : upstreamError(err)
       }
       const out = route.method === 'HEAD' ? raw : await stages.json(request, route, raw, res.statusCode)
       await stages.beforeEnd(request, res.statusCode)

@@ -61,6 +61,29 @@ describe('MFA is required for /admin whatever the policy says for the admin role
   })
 })
 
+describe('request bodies are checked against their schema', () => {
+  const post = async (url: string, body: unknown, headers: Record<string, string> = asAdmin(json)) => {
+    const r = await call(gw, 'POST', url, { anonymous: true, headers, body: JSON.stringify(body) })
+    return { status: r.status, body: r.json as { error: string } }
+  }
+  it('a misspelt field is a 400 naming it, not a key that never expires', async () => {
+    expect(await post('/admin/keys', { name: 'typo', role: 'user', expiresIn: '30d' })).toEqual({ status: 400, body: { error: 'expiresIn: unknown field' } })
+    const keys = await call(gw, 'GET', '/admin/keys', { anonymous: true, headers: asAdmin() })
+    expect(keys.text).not.toContain('"typo"')
+  })
+  it('a missing, empty or mistyped field is a 400 naming it', async () => {
+    expect(await post('/admin/users', { username: 'nobody-yet' })).toEqual({ status: 400, body: { error: 'role: is required' } })
+    expect(await post('/admin/users', { username: '', role: 'user' })).toEqual({ status: 400, body: { error: 'username: must NOT have fewer than 1 characters' } })
+    expect(await post('/admin/users/plain/role', { role: 7 })).toEqual({ status: 400, body: { error: 'role: must be string' } })
+    expect(await post('/admin/keys', ['name', 'role'])).toEqual({ status: 400, body: { error: 'body: must be object' } })
+    expect((await gw.gateway.auth.userAdmin.getUser('plain')).roles).toEqual(['user'])
+  })
+  it('a caller without access gets 401/403 before its body is looked at', async () => {
+    expect((await post('/admin/keys', { bogus: 1 }, json)).status).toBe(401)
+    expect((await post('/admin/keys', { bogus: 1 }, { ...json, authorization: 'Bearer nope' })).status).toBe(401)
+  })
+})
+
 describe('operations', () => {
   it('creates a user with a one-time password, refuses unknown roles and weak passwords', async () => {
     const res = await call(gw, 'POST', '/admin/users', { anonymous: true, headers: asAdmin(json), body: JSON.stringify({ username: 'Newbie', role: 'user' }) })

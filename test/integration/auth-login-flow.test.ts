@@ -119,6 +119,25 @@ describe('login flow', () => {
     expect(h.events).toEqual([])
   })
 
+  it('an unknown or mistyped login field is a 400 GH_ERR_BAD_REQUEST naming it, and no login attempt', async () => {
+    h = await createHarness()
+    await h.auth.userAdmin.addUser('alice', 'user', TEST_PASSWORD)
+    const cases: Array<[unknown, string]> = [
+      [{ username: 'alice', password: TEST_PASSWORD, remember: true }, 'remember: unknown field'],
+      [{ username: 'alice', password: 12345678 }, 'password: must be string'],
+      [{ username: 'alice' }, 'password: is required'],
+      ['alice', 'body: must be object']
+    ]
+    for (const [payload, error] of cases) {
+      const r = await h.app.inject({ method: 'POST', url: '/auth/login', payload: JSON.stringify(payload), headers: { 'content-type': 'application/json' } })
+      expect(r.statusCode).toBe(400)
+      expect(r.json()).toEqual({ error })
+    }
+    const m = await h.app.inject({ method: 'POST', url: '/auth/mfa', payload: { mfa_token: 'x', code: '123456', trust: 1 } })
+    expect(m.json()).toEqual({ error: 'trust: unknown field' })
+    expect(h.events.filter((e) => e.action === 'login' || e.action === 'mfa-verify')).toEqual([])
+  })
+
   it('the password is verified exactly as typed (no trimming or case folding)', async () => {
     h = await createHarness({ auth: { mfa: { requiredForRoles: ['admin'] } } })
     await h.auth.userAdmin.addUser('bob', 'user', TEST_PASSWORD)

@@ -9,6 +9,7 @@ import { phoneDetector } from './phone.js'
 import { awsKeyDetector, jwtDetector, privateKeyDetector, tokenPrefixDetector } from './secret.js'
 import { ssnDetector } from './ssn.js'
 import type { Detector } from './types.js'
+import { errors } from '../../errors.js'
 
 const BUILTIN: Record<string, () => Detector[]> = {
   secret: () => [privateKeyDetector(), jwtDetector(), tokenPrefixDetector(), awsKeyDetector()],
@@ -22,10 +23,6 @@ const BUILTIN: Record<string, () => Detector[]> = {
 
 export const BUILTIN_ENTITY_NAMES = Object.keys(BUILTIN)
 
-export class UnknownEntityError extends Error {
-  readonly code = 'GH_ERR_MASKING_UNKNOWN_ENTITY'
-}
-
 /** Detectors for the configured entities (built-in names and custom ones), fresh instances each call. */
 export function buildDetectors (entities: readonly string[], custom: readonly CustomEntity[]): Detector[] {
   const out: Detector[] = []
@@ -34,7 +31,7 @@ export function buildDetectors (entities: readonly string[], custom: readonly Cu
   for (const name of BUILTIN_ENTITY_NAMES) if (entities.includes(name)) out.push(...(BUILTIN[name] as () => Detector[])())
   for (const name of entities) {
     if (name in BUILTIN) continue
-    if (!customByName.has(name)) throw new UnknownEntityError(`unknown masking entity: ${name}`)
+    if (!customByName.has(name)) throw new errors.MASKING_UNKNOWN_ENTITY(name)
   }
   // custom entities are always on when defined
   for (const c of custom) out.push(customDetector(c))

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { buildConfig, ConfigError, loadConfig, configPathFrom } from '../../../src/config/load.js'
+import { buildConfig, loadConfig, configPathFrom } from '../../../src/config/load.js'
+import { ConfigError } from '../../../src/errors.js'
 
 const problemsOf = (raw: unknown): string[] => {
   try { buildConfig(raw, '/etc/gatehouse') } catch (err) { if (err instanceof ConfigError) return err.problems; throw err }

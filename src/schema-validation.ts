@@ -1,0 +1,58 @@
+// JSON Schema validation with one wording for every problem, "<key path>: <problem>", for a bad
+// config key and a bad request field alike. The config loader and the JSON routes both use it.
+import { Ajv, type ErrorObject, type Options } from 'ajv'
+import type { FastifyInstance } from 'fastify'
+import { errors } from './errors.js'
+
+/** What an unknown member is called where the document comes from ("key" in config, "field" in a body). */
+export type MemberWord = 'key' | 'field'
+
+/** An ajv JSON pointer as a dotted key path (`/auth/mfa/0` → `auth.mfa.0`). */
+function keyPath (instancePath: string): string {
+  if (instancePath === '') return ''
+  return instancePath.slice(1).split('/').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~')).join('.')
+}
+
+const join = (path: string, key: string): string => (path === '' ? key : `${path}.${key}`)
+
+/** One problem, or null for an error that only says a sub-schema failed (reported on its own). */
+export function schemaProblem (e: ErrorObject, member: MemberWord, root: string): string | null {
+  const path = keyPath(e.instancePath)
+  switch (e.keyword) {
+    case 'additionalProperties':
+      return `${join(path, String((e.params as { additionalProperty: string }).additionalProperty))}: unknown ${member}`
+    case 'required':
+      return `${join(path, String((e.params as { missingProperty: string }).missingProperty))}: is required`
+    case 'if':
+      return null
+    case 'enum':
+      return `${path || root}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`
+    default:
+      return `${path || root}: ${e.message ?? 'is invalid'}`
+  }
+}
+
+/** Every distinct problem of a failed validation, in the order ajv found them. */
+export function schemaProblems (errs: readonly ErrorObject[] | null | undefined, member: MemberWord, root: string): string[] {
+  return [...new Set((errs ?? []).map((e) => schemaProblem(e, member, root)).filter((x): x is string => x !== null))]
+}
+
+/**
+ * An ajv instance that never changes what it checks: no type coercion, no silently dropped unknown
+ * members (Fastify's default removes them), defaults filled in.
+ */
+export function strictAjv (extra: Options = {}): Ajv {
+  return new Ajv({ coerceTypes: false, removeAdditional: false, useDefaults: true, ...extra })
+}
+
+/**
+ * Route schemas in `app` (an encapsulated plugin) are checked strictly: an unknown or mistyped field
+ * is a 400 GH_ERR_BAD_REQUEST naming it, `{"error":"<field>: <problem>"}`. The first problem only,
+ * so a huge body cannot make the check expensive.
+ */
+export function strictRouteSchemas (app: FastifyInstance): void {
+  const ajv = strictAjv()
+  app.setValidatorCompiler(({ schema }) => ajv.compile(schema))
+  app.setSchemaErrorFormatter((errs, dataVar) =>
+    new errors.BAD_REQUEST(schemaProblems(errs as ErrorObject[], 'field', dataVar)[0] ?? `invalid ${dataVar}`))
+}
