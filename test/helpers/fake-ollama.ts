@@ -121,6 +121,7 @@ function wholeReply (path: string, model: string, s: Script): Record<string, unk
 }
 
 const canonical = (m: string) => (m.includes(':') ? m : m + ':latest')
+// a slow Ollama is part of some scenarios (script.delayHeadersMs); tests never wait on it
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 export async function startFakeOllama (): Promise<FakeOllama> {
