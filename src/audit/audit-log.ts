@@ -4,7 +4,7 @@ import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs'
 import { open as openFile } from 'node:fs/promises'
 import { createPublicKey, type KeyObject } from 'node:crypto'
 import type { Writable } from 'node:stream'
-import type { Clock } from '../clock.js'
+import { every, type Clock } from '../clock.js'
 import type { GatehouseConfig } from '../config/schema.js'
 import { ConfigError, errors } from '../errors.js'
 import { createChain, REPLICA_ID, type ChainPoint } from './chain.js'
@@ -228,8 +228,7 @@ export async function createAuditLog (deps: AuditLogDeps): Promise<AuditLog> {
     }
   }
 
-  const timer = setInterval(() => { if (!closed) void checkpoint() }, config.checkpoint.everySeconds * 1000)
-  timer.unref()
+  const timer = every(clock, config.checkpoint.everySeconds * 1000, () => { if (!closed) void checkpoint() })
 
   return {
     emit,
@@ -243,7 +242,7 @@ export async function createAuditLog (deps: AuditLogDeps): Promise<AuditLog> {
       // let sink problems already reported become events before the chain is sealed
       await new Promise((resolve) => setImmediate(resolve))
       closed = true
-      clearInterval(timer)
+      timer.cancel()
       await checkpoint()
       await Promise.all(sinks.map((s) => s.flush()))
       await Promise.all(sinks.map((s) => s.close()))

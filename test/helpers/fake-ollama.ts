@@ -123,6 +123,7 @@ function wholeReply (path: string, model: string, s: Script): Record<string, unk
 }
 
 const canonical = (m: string) => (m.includes(':') ? m : m + ':latest')
+// a slow Ollama is part of some scenarios (script.delayHeadersMs); tests never wait on it
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** A fake Ollama on `port` (a restarted host takes its old port), else on a free one. */

@@ -7,18 +7,11 @@ import { join } from 'node:path'
 import { request } from 'undici'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
 import { defaultScript } from '../helpers/fake-ollama.js'
+import { eventually } from '../helpers/eventually.js'
 
 let gw: TestGateway
 beforeAll(async () => { gw = await startTestGateway({ audit: { failClosed: true } }) })
 afterAll(async () => { await gw?.close() })
-
-async function until (ok: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!ok()) {
-    if (Date.now() > end) throw new Error('timed out')
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
 
 async function streamWithSinkBreakingBeforeTheEnd (path: string, body: Record<string, unknown>): Promise<string> {
   let release: () => void = () => {}
@@ -33,13 +26,13 @@ async function streamWithSinkBreakingBeforeTheEnd (path: string, body: Record<st
   renameSync(dir, dir + '.moved')
   writeFileSync(dir, 'not a directory')
   try {
-    await until(() => !gw.gateway.audit.writable())
+    await eventually(() => expect(gw.gateway.audit.writable()).toBe(false))
     release()
     for (let r = await it.next(); !r.done; r = await it.next()) text += String(r.value)
   } finally {
     rmSync(dir)
     renameSync(dir + '.moved', dir)
-    await until(() => gw.gateway.audit.writable())
+    await eventually(() => expect(gw.gateway.audit.writable()).toBe(true))
   }
   return text
 }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startTestGateway, call, type TestGateway } from '../helpers/gateway.js'
+import { eventually } from '../helpers/eventually.js'
 import { configHash } from '../../src/config/load.js'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed JSON lines, read field by field
@@ -22,14 +23,6 @@ const logsDir = (gw: TestGateway) => join(gw.dir, 'logs')
 const readEvents = (gw: TestGateway): Ev[] =>
   readFileSync(join(logsDir(gw), 'audit.log'), 'utf8').split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as Ev)
 
-async function until (what: string, ok: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
-
 /** Makes the sink's path unopenable even for root: its directory becomes a regular file. */
 function breakLogDir (gw: TestGateway): () => void {
   const dir = logsDir(gw)
@@ -41,11 +34,11 @@ function breakLogDir (gw: TestGateway): () => void {
   }
 }
 
-async function eventFor (gw: TestGateway, requestId: string): Promise<Ev> {
-  let found: Ev | undefined
-  await until(`the audit event of ${requestId}`, () => (found = readEvents(gw).find((e) => e.http?.request?.id === requestId)) !== undefined)
+const eventFor = (gw: TestGateway, requestId: string): Promise<Ev> => eventually(() => {
+  const found = readEvents(gw).find((e) => e.http?.request?.id === requestId)
+  expect(found, `the audit event of ${requestId}`).toBeDefined()
   return found as Ev
-}
+})
 
 describe('failClosed: true', () => {
   let gw: TestGateway
@@ -53,7 +46,7 @@ describe('failClosed: true', () => {
   afterAll(async () => { await gw?.close() })
 
   it('the first event is config-loaded, carrying the effective configuration\'s hash', async () => {
-    await until('the first event', () => readEvents(gw).length > 0)
+    await eventually(() => expect(readEvents(gw).length).toBeGreaterThan(0))
     const first = readEvents(gw)[0] as Ev
     expect(first.event.action).toBe('config-loaded')
     expect(first.gatehouse.chain.seq).toBe(1)
@@ -67,7 +60,7 @@ describe('failClosed: true', () => {
     gw.fake.reset()
     const restore = breakLogDir(gw)
     try {
-      await until('the audit sink to report unwritable', () => !gw.gateway.audit.writable())
+      await eventually(() => expect(gw.gateway.audit.writable()).toBe(false))
       const chat = await call(gw, 'POST', '/api/chat', { headers: json, body: chatBody })
       expect(chat.status).toBe(503)
       expect(chat.json).toEqual(unavailable)
@@ -93,7 +86,7 @@ describe('failClosed: true', () => {
     } finally {
       restore()
     }
-    await until('the audit sink to recover', () => gw.gateway.audit.writable())
+    await eventually(() => expect(gw.gateway.audit.writable()).toBe(true))
     const again = await call(gw, 'POST', '/api/chat', { headers: json, body: chatBody })
     expect(again.status).toBe(200)
     expect(proxied(gw)).toHaveLength(1)
@@ -101,7 +94,7 @@ describe('failClosed: true', () => {
     // the outage itself is on the record, and the request served afterwards is audited
     const ev = await eventFor(gw, again.headers['x-request-id'] as string)
     expect(ev.event.action).toBe('model-request')
-    await until('an audit-sink-error event', () => readEvents(gw).some((e) => e.event.action === 'audit-sink-error'))
+    await eventually(() => expect(readEvents(gw).map((e) => e.event.action)).toContain('audit-sink-error'))
     // the refusals were held while the file was away and written once it came back
     const refused = readEvents(gw).filter((e) => e.gatehouse?.reason === 'audit-unavailable')
     expect(refused.map((e) => [e.event.action, e.url.path, e.http.response.status_code])).toEqual([
@@ -134,7 +127,7 @@ describe('failClosed: false, behind a trusted proxy', () => {
     gw.fake.reset()
     const restore = breakLogDir(gw)
     try {
-      await until('the audit sink to report unwritable', () => !gw.gateway.audit.writable())
+      await eventually(() => expect(gw.gateway.audit.writable()).toBe(false))
       const chat = await call(gw, 'POST', '/api/chat', { headers: json, body: chatBody })
       expect(chat.status).toBe(200)
       expect(proxied(gw)).toHaveLength(1)
@@ -145,7 +138,7 @@ describe('failClosed: false, behind a trusted proxy', () => {
     } finally {
       restore()
     }
-    await until('the audit sink to recover', () => gw.gateway.audit.writable())
+    await eventually(() => expect(gw.gateway.audit.writable()).toBe(true))
     expect((await call(gw, 'GET', '/readyz', { anonymous: true })).status).toBe(200)
   })
 

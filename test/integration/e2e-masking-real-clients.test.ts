@@ -12,6 +12,7 @@ import { Ollama } from 'ollama'
 import OpenAI from 'openai'
 import { startTestGateway, call, type TestGateway } from '../helpers/gateway.js'
 import { defaultScript } from '../helpers/fake-ollama.js'
+import { eventually } from '../helpers/eventually.js'
 import { createMaskingEngine, type MaskingEngine } from '../../src/masking/index.js'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed JSON lines, read field by field
@@ -141,15 +142,11 @@ function expectNoRawPii (where: string, text: string): void {
 const readEvents = (gw: TestGateway): Ev[] =>
   readFileSync(join(gw.dir, 'logs', 'audit.log'), 'utf8').split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as Ev)
 
-async function eventFor (gw: TestGateway, requestId: string): Promise<Ev> {
-  const end = Date.now() + 5000
-  for (;;) {
-    const e = readEvents(gw).find((x) => x.http?.request?.id === requestId)
-    if (e) return e
-    if (Date.now() > end) throw new Error(`no audit event for ${requestId}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
+const eventFor = (gw: TestGateway, requestId: string): Promise<Ev> => eventually(() => {
+  const e = readEvents(gw).find((x) => x.http?.request?.id === requestId)
+  expect(e, `the audit event of ${requestId}`).toBeDefined()
+  return e as Ev
+})
 
 const engineOf = (gw: TestGateway): MaskingEngine =>
   createMaskingEngine({ entities: gw.config.masking.entities, custom: gw.config.masking.custom, key: gw.gateway.secrets.maskingKey })

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { AuditLine } from '../helpers/audit-lines.js'
 import { startTestGateway, call, type TestGateway } from '../helpers/gateway.js'
+import { eventually } from '../helpers/eventually.js'
 import { ollamaClient, openaiClient } from '../helpers/clients.js'
 
 let gw: TestGateway
@@ -83,8 +84,11 @@ describe('roles on the wire', () => {
     expect(gw.fake.received).toHaveLength(0)
     const readLines = () => readFileSync(join(gw.dir, 'logs', 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AuditLine)
     // the event is written once the reply is done: wait for it rather than race it
-    for (let i = 0; i < 100 && !readLines().some((e) => e.http?.request.id === bob.headers['x-request-id']); i++) await new Promise((resolve) => setTimeout(resolve, 20))
-    const lines = readLines()
+    const lines = await eventually(() => {
+      const all = readLines()
+      expect(all.map((e) => e.http?.request.id)).toContain(bob.headers['x-request-id'])
+      return all
+    })
     const denied = lines.filter((e) => e.event.action === 'access-denied')
     expect(denied.some((e) => e.gatehouse.reason === 'permission:models:manage' && e.url?.path === '/api/pull')).toBe(true)
     expect(denied.some((e) => e.gatehouse.reason === 'model-forbidden' && e.gen_ai?.request.model === 'secret-model:latest' && e.http?.response?.status_code === 403)).toBe(true)

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { Agent, request } from 'undici'
 import { stringify } from 'yaml'
 import { startServe } from '../helpers/process.js'
+import { eventually } from '../helpers/eventually.js'
 import { defaultScript, startFakeOllama } from '../helpers/fake-ollama.js'
 import { tempConfig, cli } from '../helpers/cli.js'
 import { writeDevCerts } from '../../src/tls/dev-certs.js'
@@ -31,9 +32,13 @@ describe('graceful shutdown', () => {
       expect(String(first.value)).toContain('still ')
 
       served.child.kill('SIGTERM')
-      await new Promise((resolve) => setTimeout(resolve, 300))
-      const fresh = await request(served.url + '/healthz', { dispatcher: new Agent({ connect: { ca: readFileSync(certs.caCert) } }) }).then((r) => r.statusCode, () => 'refused')
-      expect(fresh === 'refused' || fresh === 503).toBe(true)
+      // once draining, a new connection is refused or told 503
+      await eventually(async () => {
+        const fresh = new Agent({ connect: { ca: readFileSync(certs.caCert) } })
+        try {
+          expect(await request(served.url + '/healthz', { dispatcher: fresh }).then((r) => r.statusCode, () => 'refused')).toBeOneOf(['refused', 503])
+        } finally { await fresh.destroy() }
+      })
 
       release()
       let rest = ''

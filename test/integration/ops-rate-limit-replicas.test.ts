@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildFixture, type BuiltFixture } from '../store/fixtures/build-fixture.js'
 import { deletePrefix, findRedis, uniquePrefix } from '../unit/shared-state/redis-env.js'
-import { identityHeader, openStream, send, until } from '../unit/ops/rate-limit-harness.js'
+import { identityHeader, openStream, send } from '../unit/ops/rate-limit-harness.js'
+import { eventually } from '../helpers/eventually.js'
 
 const REPLICA = join(dirname(fileURLToPath(import.meta.url)), '../unit/ops/fixtures/rate-limit-replica.mjs')
 const redisUrl = await findRedis()
@@ -74,9 +75,7 @@ describe.skipIf(redisUrl === null)('rate limits across two processes sharing Red
     await endStreams(a)
     expect(await s1.body).toContain('"done":true')
     // the release reaches Redis shortly after the response ends
-    let next = { status: 0 }
-    await until(async () => { next = await openStream(b.port, '/api/chat', who); return next.status === 200 }, 5000)
-    expect(next.status).toBe(200)
+    await eventually(async () => expect((await openStream(b.port, '/api/chat', who)).status).toBe(200))
     await endStreams(b)
   })
 })

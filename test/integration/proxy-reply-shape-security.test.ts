@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { startTestGateway, call, type TestGateway } from '../helpers/gateway.js'
+import { eventually } from '../helpers/eventually.js'
 
 let upstream: Server
 let upstreamClosedEarly = 0
@@ -49,8 +50,6 @@ describe('reply shapes', () => {
   it('when the masker refuses a stream, the client gets an error line and Ollama is stopped', async () => {
     const res = await call(gw, 'POST', '/api/generate', { body: JSON.stringify({ model: 'llama3.2', prompt: 'x' }) })
     expect(res.text.trim().split('\n').at(-1)).toBe(JSON.stringify({ error: 'upstream reply could not be processed' }))
-    const deadline = Date.now() + 3000
-    while (upstreamClosedEarly === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
-    expect(upstreamClosedEarly).toBe(1)
+    await eventually(() => expect(upstreamClosedEarly).toBe(1), { timeoutMs: 3000 })
   })
 })

@@ -7,10 +7,13 @@ import { defaultScript } from '../helpers/fake-ollama.js'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { AuditLine } from '../helpers/audit-lines.js'
+import { eventually } from '../helpers/eventually.js'
 
 let gw: TestGateway
 beforeAll(async () => { gw = await startTestGateway() })
 afterAll(async () => { await gw.close() })
+
+const auditLines = () => readFileSync(join(gw.dir, 'logs', 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AuditLine)
 
 /** Lock step: the fake sends chunk i only after the test has seen chunk i-1 at the client. */
 function lockStep () {
@@ -68,10 +71,10 @@ describe('streaming passes chunk by chunk', () => {
     expect(gw.fake.abortedRequests()).toBe(before + 1)
     release()
     // the abandoned stream is still audited, as cut short by the client
-    await new Promise((resolve) => setTimeout(resolve, 150))
-    const events = readFileSync(join(gw.dir, 'logs', 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AuditLine)
-    const last = events.filter((e) => e.event.action === 'model-request' && e.url?.path === '/api/generate').at(-1)
-    expect(last).toMatchObject({ event: { outcome: 'failure' }, gatehouse: { reason: 'client-closed', decision: 'allow' } })
+    await eventually(() => {
+      const last = auditLines().filter((e) => e.event.action === 'model-request' && e.url?.path === '/api/generate').at(-1)
+      expect(last).toMatchObject({ event: { outcome: 'failure' }, gatehouse: { reason: 'client-closed', decision: 'allow' } })
+    })
   })
 })
 
@@ -79,15 +82,17 @@ describe('a client that gives up before Ollama answers', () => {
   it('aborts the upstream request and is audited as 499 client-closed', async () => {
     gw.fake.script = { ...defaultScript(), delayHeadersMs: 800 }
     const ac = new AbortController()
+    const shown = gw.fake.received.filter((r) => r.url === '/api/show').length
     const pending = request(gw.url + '/api/show', { method: 'POST', body: JSON.stringify({ model: 'llama3.2' }), headers: gw.auth, dispatcher: gw.dispatcher, signal: ac.signal }).catch(() => null)
-    await new Promise((resolve) => setTimeout(resolve, 200))
+    // give up only once Ollama holds the request (it answers after 800 ms)
+    await eventually(() => expect(gw.fake.received.filter((r) => r.url === '/api/show')).toHaveLength(shown + 1))
     const aborted = gw.fake.waitForAbort(3000)
     ac.abort()
     await pending
     await aborted
-    await new Promise((resolve) => setTimeout(resolve, 150))
-    const events = readFileSync(join(gw.dir, 'logs', 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AuditLine)
-    const last = events.filter((e) => e.url?.path === '/api/show').at(-1)
-    expect(last).toMatchObject({ event: { action: 'model-request', outcome: 'failure' }, http: { response: { status_code: 499 } }, gatehouse: { reason: 'client-closed' } })
+    await eventually(() => {
+      const last = auditLines().filter((e) => e.url?.path === '/api/show').at(-1)
+      expect(last).toMatchObject({ event: { action: 'model-request', outcome: 'failure' }, http: { response: { status_code: 499 } }, gatehouse: { reason: 'client-closed' } })
+    })
   })
 })

@@ -5,6 +5,7 @@ import { PassThrough } from 'node:stream'
 import { verifyAuditFiles } from '../../../src/audit/index.js'
 import { parseCheckpoint } from '../../../src/audit/checkpoint.js'
 import { auditConfig, checkpointsReach, fileSink, keys, lines, openLog, tempDir, verifyKeys, writeEvents } from './fixtures.js'
+import { manualClock } from '../../../src/clock.js'
 
 let cleanup = () => {}
 afterEach(() => cleanup())
@@ -33,17 +34,25 @@ describe('signed checkpoints', () => {
     await log.close()
   })
 
-  it('are written every T seconds when events arrived since the last one', async () => {
+  it('are written every T seconds of the injected clock when events arrived since the last one', async () => {
     const t = tempDir(); cleanup = t.cleanup
     const path = join(t.dir, 'audit.log')
-    const log = await openLog(auditConfig([fileSink(path)], { checkpoint: { everyEvents: 1000, everySeconds: 1 } }))
+    const clock = manualClock(Date.UTC(2026, 10, 26, 12, 0, 0))
+    const log = await openLog(auditConfig([fileSink(path)], { checkpoint: { everyEvents: 1000, everySeconds: 30 } }), { clock })
+    expect(clock.pendingTimers()).toBe(1)
     await writeEvents(log, 2)
     expect(existsSync(path + '.checkpoints')).toBe(false)
-    await new Promise((resolve) => setTimeout(resolve, 1200))
-    expect(lines(path + '.checkpoints').map((l) => JSON.parse(l).seq)).toEqual([2])
-    await new Promise((resolve) => setTimeout(resolve, 1100))
-    expect(lines(path + '.checkpoints')).toHaveLength(1) // nothing new, nothing to vouch for
-    await log.close()
+    clock.advance(30_000)
+    await checkpointsReach(path, 1)
+    expect(lines(path + '.checkpoints').map((l) => JSON.parse(l))).toMatchObject([{ seq: 2, time: '2026-11-26T12:00:30.000Z' }])
+    await writeEvents(log, 1, 2)
+    clock.advance(30_000)
+    await checkpointsReach(path, 2)
+    expect(lines(path + '.checkpoints').map((l) => JSON.parse(l))).toMatchObject([{ seq: 2 }, { seq: 3, time: '2026-11-26T12:01:00.000Z' }])
+    clock.advance(30_000) // nothing new since: nothing to vouch for
+    await log.close() // waits for a checkpoint run in flight
+    expect(lines(path + '.checkpoints')).toHaveLength(2)
+    expect(clock.pendingTimers()).toBe(0) // close cancels the timer
   })
 
   it('are written at shutdown, so a clean stop leaves no unvouched tail', async () => {

@@ -5,17 +5,10 @@ import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { auditConfig, fileSink, lines, openLog, tempDir, writeEvents } from './fixtures.js'
 import type { AuditLog } from '../../../src/audit/index.js'
+import { eventually } from '../../helpers/eventually.js'
 
 let cleanup = () => {}
 afterEach(() => cleanup())
-
-const until = async (cond: () => boolean, ms = 3000) => {
-  const end = Date.now() + ms
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time')
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
 
 function capture () {
   const stream = new PassThrough()
@@ -44,12 +37,12 @@ describe('audit writable() and failClosed', () => {
     await writeEvents(log, 2)
     expect(log.writable()).toBe(true)
     renameSync(dir, join(t.dir, 'moved-away'))
-    await until(() => !log.writable())
+    await eventually(() => expect(log.writable()).toBe(false))
     log.emit({ action: 'login', outcome: 'failure', reason: 'bad_password' })
     await expect(log.flush()).rejects.toMatchObject({ code: 'GH_ERR_AUDIT_UNAVAILABLE' })
     expect(log.stats().queueDepth).toBeGreaterThanOrEqual(1)
     mkdirSync(dir)
-    await until(() => log.writable())
+    await eventually(() => expect(log.writable()).toBe(true))
     await log.flush()
     await log.close()
     const events = lines(path).map((l) => JSON.parse(l))

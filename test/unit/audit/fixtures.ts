@@ -2,7 +2,9 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { expect } from 'vitest'
 import { manualClock } from '../../../src/clock.js'
+import { eventually } from '../../helpers/eventually.js'
 import type { GatehouseConfig, SinkConfig } from '../../../src/config/schema.js'
 import { createAuditLog, generateAuditKeys, type AuditInput, type AuditLog } from '../../../src/audit/index.js'
 import type { AuditLogDeps } from '../../../src/audit/audit-log.js'
@@ -64,11 +66,7 @@ export async function writeEvents (log: AuditLog, n: number, from = 0): Promise<
 }
 
 /** Checkpoints are written asynchronously: waits until `<log>.checkpoints` holds at least `n` lines. */
-export async function checkpointsReach (logPath: string, n: number, ms = 5000): Promise<void> {
+export async function checkpointsReach (logPath: string, n: number, timeoutMs = 5000): Promise<void> {
   const file = logPath + '.checkpoints'
-  const end = Date.now() + ms
-  while (!existsSync(file) || lines(file).length < n) {
-    if (Date.now() > end) throw new Error(`${file}: fewer than ${n} checkpoints after ${ms} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
+  await eventually(() => expect(existsSync(file) ? lines(file).length : 0, `checkpoints in ${file}`).toBeGreaterThanOrEqual(n), { timeoutMs, intervalMs: 5 })
 }

@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { join } from 'node:path'
 import { auditConfig, fileSink, lines, openLog, tempDir } from './fixtures.js'
+import { eventually } from '../../helpers/eventually.js'
 
 const fsCalls = vi.hoisted(() => ({ writes: 0, syncs: 0, holdSync: null as null | ((release: () => void) => void) }))
 
@@ -74,9 +75,7 @@ describe('audit file sink group commit', () => {
     let held = false
     fsCalls.holdSync = (r) => { release = r; held = true; fsCalls.holdSync = null }
     log.emit({ action: 'login', outcome: 'success', userName: 'first' })
-    const deadline = Date.now() + 3000
-    while (!held && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))
-    expect(held).toBe(true)
+    await eventually(() => expect(held).toBe(true), { timeoutMs: 3000 })
 
     // a refusal, a login: events no request waits on
     const writesBefore = fsCalls.writes

@@ -4,17 +4,10 @@ import { createServer, type Server, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { auditConfig, fileSink, lines, openLog, tempDir } from './fixtures.js'
 import type { SinkConfig } from '../../../src/config/schema.js'
+import { eventually } from '../../helpers/eventually.js'
 
 let cleanup: Array<() => unknown> = []
 afterEach(async () => { for (const c of cleanup.reverse()) await c(); cleanup = [] })
-
-const until = async (cond: () => boolean, ms = 5000) => {
-  const end = Date.now() + ms
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time')
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
 
 /** A syslog receiver that splits octet-counted frames, whatever the TCP chunking. */
 function receiver (port = 0): Promise<{ server: Server, port: number, frames: string[], sockets: Set<Socket> }> {
@@ -62,10 +55,10 @@ describe('syslog sink', () => {
     cleanup.push(() => stop(r))
     const log = await openLog(auditConfig([syslog(r.port)]), { tuning })
     cleanup.push(() => log.close())
-    await until(() => log.writable())
+    await eventually(() => expect(log.writable()).toBe(true))
     for (let i = 0; i < 50; i++) log.emit({ action: 'login', outcome: 'success', userName: `u${i}`, requestId: `q${i}` })
     await log.flush()
-    await until(() => r.frames.length === 50)
+    await eventually(() => expect(r.frames).toHaveLength(50))
     expect(r.frames.map((f) => jsonOf(f).gatehouse.chain.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1))
     expect(r.frames.every((f) => f.startsWith('<86>1 '))).toBe(true)
   })
@@ -79,19 +72,21 @@ describe('syslog sink', () => {
     cleanup.push(() => log.close())
     for (let i = 0; i < 12; i++) log.emit({ action: 'login', outcome: 'failure', userName: `u${i}`, reason: 'bad_password' })
     await log.flush() // the file sink keeps everything
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    // the failed connection is reported as an event of its own, once the sink has noticed
+    const { inFile, st } = await eventually(() => {
+      const inFile = lines(path).map((l) => JSON.parse(l))
+      expect(inFile.filter((e) => e.event.action === 'audit-sink-error').map((e) => e.gatehouse.sink.type)).toContain('syslog')
+      return { inFile, st: log.stats() }
+    })
     expect(log.writable()).toBe(true) // the file still writes
-    const inFile = lines(path).map((l) => JSON.parse(l))
     expect(inFile.length).toBeGreaterThanOrEqual(13) // 12 + the sink error
-    const st = log.stats()
     expect(st.dropped).toBe(inFile.length - 5)
     expect(st.queueDepth).toBe(5)
     expect(st.sinkErrors).toBeGreaterThanOrEqual(1)
-    expect(inFile.some((e) => e.event.action === 'audit-sink-error' && e.gatehouse.sink.type === 'syslog')).toBe(true)
 
     const r = await receiver(port)
     cleanup.push(() => stop(r))
-    await until(() => r.frames.some((f) => jsonOf(f).gatehouse.sink?.dropped !== undefined))
+    await eventually(() => expect(r.frames.map(jsonOf).map((e) => e.gatehouse.sink?.dropped)).toContainEqual(expect.any(Number)))
     const got = r.frames.map(jsonOf)
     // the queue kept the newest five, and the report of what was dropped follows them
     expect(got.slice(0, 5).map((e) => e.gatehouse.chain.seq)).toEqual(inFile.slice(-5).map((e) => e.gatehouse.chain.seq))
@@ -105,14 +100,14 @@ describe('syslog sink', () => {
     const port = r.port
     const log = await openLog(auditConfig([syslog(port)]), { tuning })
     cleanup.push(() => log.close())
-    await until(() => log.writable())
+    await eventually(() => expect(log.writable()).toBe(true))
     await stop(r)
-    await until(() => !log.writable())
+    await eventually(() => expect(log.writable()).toBe(false))
     log.emit({ action: 'logout', outcome: 'success', userName: 'late' })
     await expect(log.flush()).rejects.toMatchObject({ code: 'GH_ERR_AUDIT_UNAVAILABLE' })
     const r2 = await receiver(port)
     cleanup.push(() => stop(r2))
-    await until(() => log.writable())
-    await until(() => r2.frames.some((f) => jsonOf(f).user?.name === 'late'))
+    await eventually(() => expect(log.writable()).toBe(true))
+    await eventually(() => expect(r2.frames.map((f) => jsonOf(f).user?.name)).toContain('late'))
   })
 })

@@ -128,7 +128,7 @@ describe('over a real socket', () => {
         if (i >= body.length) { res.end(); return }
         res.write(body.subarray(i, i + 7))
         i += 7
-        setTimeout(tick, 1)
+        setTimeout(tick, 1) // trickle: the scenario is a reply arriving in small pieces over time
       }
       tick()
     })

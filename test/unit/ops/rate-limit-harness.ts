@@ -104,11 +104,3 @@ export function openStream (port: number, path: string, identity: string, body: 
     req.end(typeof body === 'string' ? body : JSON.stringify(body))
   })
 }
-
-export const until = async (cond: () => boolean | Promise<boolean>, ms = 2000): Promise<void> => {
-  const end = Date.now() + ms
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time')
-    await new Promise((r) => setTimeout(r, 10))
-  }
-}

@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { manualClock } from '../../../src/clock.js'
 import { createSharedState } from '../../../src/shared-state/index.js'
 import type { SharedState } from '../../../src/shared-state/types.js'
-import { identityHeader, openStream, send, startHarness, until, type Harness } from './rate-limit-harness.js'
+import { identityHeader, openStream, send, startHarness, type Harness } from './rate-limit-harness.js'
+import { eventually } from '../../helpers/eventually.js'
 
 let h: Harness | null = null
 let state: SharedState | null = null
@@ -87,7 +88,7 @@ describe('concurrent streams', () => {
     expect((await send(h.port, '/api/chat', alice, { model: 'm' })).status).toBe(429)
     h.endStreams()
     expect(await a.body).toContain('"done":true')
-    await until(() => events.includes('close'))
+    await eventually(() => expect(events).toContain('close'))
     expect((await openStream(h.port, '/api/chat', alice)).status).toBe(200)
   })
 
@@ -96,7 +97,7 @@ describe('concurrent streams', () => {
     const a = await openStream(h.port, '/api/chat', alice)
     expect((await send(h.port, '/api/chat', alice, { model: 'm' })).status).toBe(429)
     a.req.destroy()
-    await until(() => events.includes('close'))
+    await eventually(() => expect(events).toContain('close'))
     expect((await openStream(h.port, '/api/chat', alice)).status).toBe(200)
   })
 
