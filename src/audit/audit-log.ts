@@ -44,7 +44,14 @@ export interface AuditLogDeps {
   stdout?: Writable
   logger?: { warn: (obj: object, msg: string) => void }
   /** test knobs */
-  tuning?: { syslogReconnectMinMs?: number, syslogReconnectMaxMs?: number, syslogFlushTimeoutMs?: number, maxPending?: number }
+  tuning?: {
+    syslogReconnectMinMs?: number
+    syslogReconnectMaxMs?: number
+    syslogFlushTimeoutMs?: number
+    maxPending?: number
+    /** the file sinks' write(2), for fault injection */
+    fileWrite?: (fd: number, buf: Buffer, offset: number, length: number) => number
+  }
 }
 
 type FileSink = AuditSink & FileSinkExtras
@@ -178,7 +185,8 @@ export async function createAuditLog (deps: AuditLogDeps): Promise<AuditLog> {
         now: clock.now,
         onProblem,
         beforeRotate: (last) => writeRotationCheckpoint(s, last),
-        maxPending: tuning.maxPending
+        maxPending: tuning.maxPending,
+        write: tuning.fileWrite
       })
       fileSinks.push(s)
       sinks.push(s)
