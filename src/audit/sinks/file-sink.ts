@@ -289,6 +289,14 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
       } finally { flushWaiters-- }
     },
     resumePoint: () => resume,
+    released: () => last?.seq ?? 0,
+    rewrite (fromSeq, events) {
+      const bySeq = new Map(events.map((e) => [e.event.gatehouse.chain.seq, e]))
+      pending = pending.map((p) => {
+        const e = p.point.seq >= fromSeq ? bySeq.get(p.point.seq) : undefined
+        return e === undefined ? p : { line: e.line, bytes: Buffer.byteLength(e.line, 'utf8') + 1, point: { seq: p.point.seq, hash: e.event.gatehouse.chain.hash } }
+      })
+    },
     async close () {
       if (closed) return
       drain()
