@@ -16,8 +16,8 @@ export interface CoreServices {
   store: StoreBackend
   sharedState: SharedState
   audit: AuditLog
-  /** writes an audit event (and tells `observe`, e.g. metrics) */
-  emit: (e: AuditInput) => void
+  /** writes an audit event (and tells `observe`, e.g. metrics); returns its seq */
+  emit: (e: AuditInput) => number
   auth: Auth
   close: () => Promise<void>
 }
@@ -49,7 +49,7 @@ export async function openCoreServices (config: GatehouseConfig, o: CoreOptions)
     clock: o.clock
   })
   const observe = o.observe
-  const emit = observe ? (e: AuditInput) => { audit.emit(e); observe(e) } : (e: AuditInput) => audit.emit(e)
+  const emit = observe ? (e: AuditInput) => { const seq = audit.emit(e); observe(e); return seq } : (e: AuditInput) => audit.emit(e)
   const auth = createAuth({ config, store, sharedState, signingKey: secrets.jwt, totpKey: secrets.totpKey, clock: o.clock, audit: emit })
   return {
     secrets, store, sharedState, audit, emit, auth,

@@ -16,11 +16,20 @@ import { createFileSink } from './sinks/file-sink.js'
 import { createStdoutSink } from './sinks/stdout-sink.js'
 import { createSyslogSink } from './sinks/syslog-sink.js'
 import type { AuditSink, FileSinkExtras, SinkProblem } from './sinks/types.js'
-import type { AuditInput } from './types.js'
+import type { AuditEvent, AuditInput, Unchained } from './types.js'
+
+/** events kept for revise() while no sink has let them out; older ones can no longer be revised */
+const MAX_REVISABLE = 10_000
 
 export interface AuditLog {
-  /** builds the ECS event, chains it, writes it to all sinks; never throws for sink trouble */
-  emit: (input: AuditInput) => void
+  /** builds the ECS event, chains it, writes it to all sinks; never throws for sink trouble. Returns its seq (0 once closed). */
+  emit: (input: AuditInput) => number
+  /**
+   * Rebuilds event `seq` from `input` (same timestamp) and re-links the events after it, when no sink
+   * has let any of them out yet — for an event whose flush failed, so that it records what the client
+   * got instead. False when a sink already wrote or sent it (it then stands as written).
+   */
+  revise: (seq: number, input: AuditInput) => boolean
   /** at least one sink can write right now */
   writable: () => boolean
   /** durable in at least one sink (fdatasync for files); rejects GH_ERR_AUDIT_UNAVAILABLE when none */
@@ -44,7 +53,14 @@ export interface AuditLogDeps {
   stdout?: Writable
   logger?: { warn: (obj: object, msg: string) => void }
   /** test knobs */
-  tuning?: { syslogReconnectMinMs?: number, syslogReconnectMaxMs?: number, syslogFlushTimeoutMs?: number, maxPending?: number }
+  tuning?: {
+    syslogReconnectMinMs?: number
+    syslogReconnectMaxMs?: number
+    syslogFlushTimeoutMs?: number
+    maxPending?: number
+    /** the file sinks' write(2), for fault injection */
+    fileWrite?: (fd: number, buf: Buffer, offset: number, length: number) => number
+  }
 }
 
 type FileSink = AuditSink & FileSinkExtras
@@ -178,7 +194,8 @@ export async function createAuditLog (deps: AuditLogDeps): Promise<AuditLog> {
         now: clock.now,
         onProblem,
         beforeRotate: (last) => writeRotationCheckpoint(s, last),
-        maxPending: tuning.maxPending
+        maxPending: tuning.maxPending,
+        write: tuning.fileWrite
       })
       fileSinks.push(s)
       sinks.push(s)
@@ -214,24 +231,57 @@ export async function createAuditLog (deps: AuditLogDeps): Promise<AuditLog> {
     }
     if (best && (!resume || best.seq > resume.seq)) resume = best
   }
-  const chain = createChain(deps.chainKey, replica, resume)
+  let chain = createChain(deps.chainKey, replica, resume)
+  // events no sink has let out yet, oldest first: what revise() may still rebuild
+  let recent: Array<{ built: Unchained, time: number, event: AuditEvent }> = []
+  const released = () => sinks.reduce((m, s) => Math.max(m, s.released()), 0)
 
-  function emit (input: AuditInput): void {
-    if (closed) return
-    const event = chain.link(buildEvent(input, { time: clock.now(), replica, hostName: deps.hostName }))
+  function emit (input: AuditInput): number {
+    if (closed) return 0
+    const time = clock.now()
+    const built = buildEvent(input, { time, replica, hostName: deps.hostName })
+    const event = chain.link(built)
     const line = serializeLine(event)
     for (const s of sinks) s.write(line, event)
+    const out = released()
+    let drop = 0
+    while (drop < recent.length && (recent[drop] as { event: AuditEvent }).event.gatehouse.chain.seq <= out) drop++
+    if (recent.length - drop >= MAX_REVISABLE) drop++
+    if (drop > 0) recent = recent.slice(drop)
+    if (event.gatehouse.chain.seq > out) recent.push({ built, time, event })
     events++
     if (++sinceCheckpoint >= config.checkpoint.everyEvents && !checkpointScheduled && fileSinks.length > 0) {
       checkpointScheduled = true
       setImmediate(() => { if (!closed) void checkpoint() })
     }
+    return event.gatehouse.chain.seq
+  }
+
+  function revise (seq: number, input: AuditInput): boolean {
+    if (closed || seq <= released()) return false
+    const i = recent.findIndex((r) => r.event.gatehouse.chain.seq === seq)
+    const first = recent[i]
+    if (first === undefined) return false
+    const relink = createChain(deps.chainKey, replica, { seq: seq - 1, hash: first.event.gatehouse.chain.prev })
+    const rebuilt: Array<{ line: string, event: AuditEvent }> = []
+    for (let k = i; k < recent.length; k++) {
+      const r = recent[k] as { built: Unchained, time: number, event: AuditEvent }
+      const built = k === i ? buildEvent(input, { time: r.time, replica, hostName: deps.hostName }) : r.built
+      const event = relink.link(built)
+      recent[k] = { built, time: r.time, event }
+      rebuilt.push({ line: serializeLine(event), event })
+    }
+    for (const s of sinks) s.rewrite(seq, rebuilt)
+    const head = (rebuilt.at(-1) as { event: AuditEvent }).event.gatehouse.chain
+    chain = createChain(deps.chainKey, replica, { seq: head.seq, hash: head.hash })
+    return true
   }
 
   const timer = every(clock, config.checkpoint.everySeconds * 1000, () => { if (!closed) void checkpoint() })
 
   return {
     emit,
+    revise,
     writable: () => sinks.some((s) => s.writable()),
     async flush () {
       const results = await Promise.all(sinks.map((s) => s.flush()))

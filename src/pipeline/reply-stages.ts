@@ -22,16 +22,19 @@ export interface ReplyStageDeps {
   policy: Policy
   masking: MaskingEngine | null
   audit: AuditLog
-  emit: (e: AuditInput) => void
+  emit: (e: AuditInput) => number
   metrics: ReplyMetrics
   /** whether this request's reply is masked (masking on and the caller not exempt) */
   masksReply: (request: FastifyRequest) => boolean
 }
 
 export function createReplyStages ({ config, policy, masking, audit, emit, metrics, masksReply }: ReplyStageDeps): ReplyStages {
+  // a streamed reply has sent its status already; a whole one that cannot be audited becomes a 503
+  const streamed = new WeakSet<FastifyRequest>()
   return {
     holdClosingFrame: config.audit.failClosed,
     stream (request, route, framing) {
+      streamed.add(request)
       const obs = { masked: request.gh.masked, usage: request.gh.usage }
       return [masksReply(request) ? (masking as MaskingEngine).replyTransform(route.reply, framing, obs) : createReplyObserver(route.reply, framing, obs)]
     },
@@ -55,8 +58,18 @@ export function createReplyStages ({ config, policy, masking, audit, emit, metri
     },
     async beforeEnd (request, status) {
       request.gh.audited = true
-      emit(requestAuditInput(request, status))
-      if (config.audit.failClosed) await audit.flush()
+      const seq = emit(requestAuditInput(request, status))
+      if (!config.audit.failClosed) return
+      try {
+        await audit.flush()
+      } catch (err) {
+        // the client gets an error instead of this reply's end: the event must say so, not "200, success"
+        const got = streamed.has(request) ? status : (err as { statusCode?: number }).statusCode ?? 503
+        const input = requestAuditInput(request, got, 'audit-unavailable')
+        // already out in some sink (written, then the sync failed): a second event for the request corrects it
+        if (!audit.revise(seq, input)) emit(input)
+        throw err
+      }
     },
     firstChunk (request) {
       metrics.observeTtft(request.gh.route?.path ?? 'unknown', request.gh.models[0] ?? null, Number(process.hrtime.bigint() - request.gh.startedAt) / 1e9)

@@ -5,13 +5,14 @@ import type { FastifyRequest } from 'fastify'
 import type { AuditInput } from '../audit/index.js'
 import { splitTarget } from './path-gate.js'
 
-export function requestAuditInput (request: FastifyRequest, status: number): AuditInput {
+/** `refused`: why an allowed reply did not reach its end (the audit flush failed), as the client saw it */
+export function requestAuditInput (request: FastifyRequest, status: number, refused?: string): AuditInput {
   const ctx = request.gh
   const denied = ctx.decision !== 'allow'
   const durationNs = process.hrtime.bigint() - ctx.startedAt
   return {
     action: denied ? 'access-denied' : 'model-request',
-    outcome: !denied && status < 400 && !ctx.clientClosed ? 'success' : 'failure',
+    outcome: !denied && status < 400 && !ctx.clientClosed && refused === undefined ? 'success' : 'failure',
     sourceIp: ctx.sourceIp,
     requestId: ctx.id,
     ...(ctx.identity ? { userName: ctx.identity.name } : {}),
@@ -24,7 +25,7 @@ export function requestAuditInput (request: FastifyRequest, status: number): Aud
       inputTokens: ctx.usage.input,
       outputTokens: ctx.usage.output,
       decision: denied ? 'deny' : 'allow',
-      reason: denied ? (ctx.reason ?? (status === 401 ? 'no-credential' : `status:${status}`)) : ctx.clientClosed ? 'client-closed' : null,
+      reason: denied ? (ctx.reason ?? (status === 401 ? 'no-credential' : `status:${status}`)) : refused ?? (ctx.clientClosed ? 'client-closed' : null),
       credential: ctx.identity?.credential ?? null,
       masked: ctx.masked
     }

@@ -2,7 +2,7 @@
 // reached the file (a checkpoint may vouch only for those), rotate on an exact line boundary with a
 // checkpoint in between, fdatasync on its own schedule and on demand, and notice when its path was
 // deleted or replaced underneath it — none of which sonic-boom exposes.
-import { closeSync, fdatasync, fdatasyncSync, fstatSync, mkdirSync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs'
+import { closeSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { ChainPoint } from '../chain.js'
 import { lastChainPoint, rotatedName, rotatedSiblings } from '../files.js'
@@ -20,6 +20,8 @@ export interface FileSinkOptions {
   beforeRotate: (last: ChainPoint) => void
   /** lines held in memory while the file cannot be written; the oldest are dropped beyond this */
   maxPending?: number
+  /** the write(2) used for log lines: tests inject one that fails part-way, like a full disk */
+  write?: (fd: number, buf: Buffer, offset: number, length: number) => number
 }
 
 /** A queued line (without its newline), its size in bytes with the newline, and its chain point. */
@@ -31,7 +33,8 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
   const maxPending = o.maxPending ?? 100_000
   let fd: number | null = null
   let ino = { dev: 0, ino: 0 }
-  let size = 0
+  let size = 0 // bytes of the open file that are whole lines: where the next line starts
+  let torn = false // a failed write may have left part of a line past `size`
   let healthy = true // so that a failure to open at start is reported
   let closed = false
   let pending: Pending[] = []
@@ -78,6 +81,7 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
       fd = f
       ino = { dev: st.dev, ino: st.ino }
       size = fstatSync(f).size
+      torn = false
       return true
     } catch (err) {
       fd = null
@@ -125,9 +129,10 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
     return true
   }
 
+  const writeSome = o.write ?? ((f: number, buf: Buffer, off: number, len: number) => writeSync(f, buf, off, len))
   function writeAll (buf: Buffer) {
     let off = 0
-    while (off < buf.length) off += writeSync(fd as number, buf, off, buf.length - off)
+    while (off < buf.length) off += writeSome(fd as number, buf, off, buf.length - off)
   }
 
   /** Lines [i, j) encoded straight into one buffer of `bytes`, each followed by its newline. */
@@ -141,11 +146,30 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
     return out
   }
 
+  /**
+   * A write cut short (ENOSPC mid-line) leaves a fragment after the last whole line. It is cut off
+   * before anything else is written, so the retry starts the line afresh and the file never holds a
+   * line that is not JSON. False while the cut itself fails: nothing may be written after a fragment.
+   */
+  function cutBack (): boolean {
+    if (!torn) return true
+    if (fd === null) return false
+    try {
+      ftruncateSync(fd, size)
+      torn = false
+      return true
+    } catch (err) {
+      fail(err)
+      return false
+    }
+  }
+
   /** Writes what is queued. Lines that cannot be written stay queued. */
   function drain () {
     scheduled = false
     if (pending.length === 0) return
     if (fd === null) { if (!open(false)) return }
+    if (!cutBack()) return
     let i = 0
     let oversize = false
     try {
@@ -164,7 +188,9 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
           if (fd === null) break
           continue
         }
+        torn = true
         writeAll(encode(i, j, bytes))
+        torn = false
         size += bytes
         written += j - i
         last = (pending[j - 1] as Pending).point
@@ -173,6 +199,7 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
       recover()
     } catch (err) {
       fail(err)
+      cutBack()
     }
     pending = i === 0 ? pending : pending.slice(i)
   }
@@ -262,6 +289,14 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
       } finally { flushWaiters-- }
     },
     resumePoint: () => resume,
+    released: () => last?.seq ?? 0,
+    rewrite (fromSeq, events) {
+      const bySeq = new Map(events.map((e) => [e.event.gatehouse.chain.seq, e]))
+      pending = pending.map((p) => {
+        const e = p.point.seq >= fromSeq ? bySeq.get(p.point.seq) : undefined
+        return e === undefined ? p : { line: e.line, bytes: Buffer.byteLength(e.line, 'utf8') + 1, point: { seq: p.point.seq, hash: e.event.gatehouse.chain.hash } }
+      })
+    },
     async close () {
       if (closed) return
       drain()

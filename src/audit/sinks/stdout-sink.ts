@@ -5,6 +5,7 @@ import type { AuditSink, SinkProblem } from './types.js'
 export function createStdoutSink (o: { stream: Writable, onProblem: (p: SinkProblem) => void }): AuditSink {
   let healthy = true
   let errors = 0
+  let released = 0
   const fail = (err: unknown) => {
     if (!healthy) return
     healthy = false
@@ -14,10 +15,13 @@ export function createStdoutSink (o: { stream: Writable, onProblem: (p: SinkProb
   o.stream.on('error', fail)
   return {
     type: 'stdout',
-    write (line) {
+    write (line, event) {
       if (!healthy) return
+      released = event.gatehouse.chain.seq
       try { o.stream.write(line + '\n') } catch (err) { fail(err) }
     },
+    released: () => released,
+    rewrite () { /* nothing is held: every line went out when it was written */ },
     writable: () => healthy && !o.stream.destroyed,
     flush () {
       if (!healthy) return Promise.resolve(false)

@@ -39,7 +39,8 @@ export function createSyslogSink (o: SyslogSinkOptions): AuditSink {
   let socket: Socket | null = null
   let connected = false
   let closed = false
-  let queue: Buffer[] = []
+  let queue: Array<{ frame: Buffer, seq: number }> = []
+  let released = 0 // the last seq handed to the socket or dropped
   let backoff = minMs
   let retry: NodeJS.Timeout | null = null
   let dropped = 0
@@ -62,7 +63,9 @@ export function createSyslogSink (o: SyslogSinkOptions): AuditSink {
 
   function pump () {
     while (connected && socket && queue.length > 0 && !socket.writableNeedDrain) {
-      socket.write(queue.shift() as Buffer, () => { settled++; wake() })
+      const next = queue.shift() as { frame: Buffer, seq: number }
+      released = next.seq
+      socket.write(next.frame, () => { settled++; wake() })
     }
   }
 
@@ -127,10 +130,11 @@ export function createSyslogSink (o: SyslogSinkOptions): AuditSink {
     type: 'syslog',
     write (line, event) {
       if (closed) return
-      queue.push(frame(formatSyslog(event, line, header)))
+      queue.push({ frame: frame(formatSyslog(event, line, header)), seq: event.gatehouse.chain.seq })
       enqueued++
       if (queue.length > o.queueSize) {
         const n = queue.length - o.queueSize
+        released = Math.max(released, (queue[n - 1] as { seq: number }).seq)
         queue = queue.slice(n)
         dropped += n
         unreported += n
@@ -141,6 +145,14 @@ export function createSyslogSink (o: SyslogSinkOptions): AuditSink {
     },
     writable: () => connected,
     flush,
+    released: () => released,
+    rewrite (fromSeq, events) {
+      const bySeq = new Map(events.map((e) => [e.event.gatehouse.chain.seq, e]))
+      queue = queue.map((q) => {
+        const e = q.seq >= fromSeq ? bySeq.get(q.seq) : undefined
+        return e === undefined ? q : { frame: frame(formatSyslog(e.event, e.line, header)), seq: q.seq }
+      })
+    },
     async close () {
       if (closed) return
       // best effort at shutdown: a connection still being made gets a moment to take the queue

@@ -12,6 +12,10 @@ export interface AuditSink {
   /** Resolves true once everything written before the call is persisted (on disk, on the wire). */
   flush: () => Promise<boolean>
   close: () => Promise<void>
+  /** the highest seq this sink has let out (written, sent or dropped): such events can no longer change */
+  released: () => number
+  /** replaces the events still queued from `fromSeq` on with these (the same seqs, re-linked) */
+  rewrite: (fromSeq: number, events: ReadonlyArray<{ line: string, event: AuditEvent }>) => void
   stats: () => { dropped: number, queueDepth: number, errors: number }
 }
 

@@ -1,0 +1,66 @@
+// revise(): an event that no sink has let out yet can be rebuilt (a request whose flush failed then
+// records what its client really got), and the chain after it stays intact; one already out cannot.
+import { afterEach, describe, expect, it } from 'vitest'
+import { readFileSync, writeSync } from 'node:fs'
+import { join } from 'node:path'
+import { verifyAuditFiles, type AuditInput } from '../../../src/audit/index.js'
+import { auditConfig, fileSink, openLog, tempDir, verifyKeys } from './fixtures.js'
+
+let cleanup = () => {}
+afterEach(() => cleanup())
+
+const request = (status: number, reason: string | null): AuditInput => ({
+  action: 'model-request',
+  outcome: status < 400 && reason === null ? 'success' : 'failure',
+  userName: 'bob',
+  sourceIp: '198.51.100.2',
+  requestId: 'req-1',
+  request: { method: 'POST', path: '/api/chat', status, durationNs: 1000, model: 'llama3.2:latest', inputTokens: 3, outputTokens: 5, decision: 'allow', reason, credential: 'api_key' }
+})
+
+interface Line { event: { action: string, outcome: string, reason?: string }, http?: { response?: { status_code: number } }, gatehouse: { chain: { seq: number } } }
+const read = (path: string) => readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Line)
+
+describe('audit revise', () => {
+  it('rebuilds an event held back by a failing sink, re-links the ones after it, and the log verifies', async () => {
+    const t = tempDir(); cleanup = t.cleanup
+    const path = join(t.dir, 'audit.log')
+    let failing = false
+    const write = (fd: number, buf: Buffer, off: number, len: number): number => {
+      if (failing) throw Object.assign(new Error('no space'), { code: 'ENOSPC' })
+      return writeSync(fd, buf, off, len)
+    }
+    const log = await openLog(auditConfig([fileSink(path)]), { tuning: { fileWrite: write } })
+    log.emit({ action: 'login', outcome: 'success', userName: 'bob' })
+    await log.flush()
+    failing = true
+    const seq = log.emit(request(200, null))
+    log.emit({ action: 'logout', outcome: 'success', userName: 'bob' })
+    await expect(log.flush()).rejects.toMatchObject({ code: 'GH_ERR_AUDIT_UNAVAILABLE' })
+    expect(log.revise(seq, request(503, 'audit-unavailable'))).toBe(true)
+    failing = false
+    const next = log.emit({ action: 'logout', outcome: 'success', userName: 'carol' })
+    expect(next).toBeGreaterThanOrEqual(seq + 2) // the chain carries on after the re-linked events
+    await log.flush()
+    await log.close()
+    const events = read(path)
+    const revised = events.find((e) => e.gatehouse.chain.seq === seq)
+    expect(revised?.http?.response?.status_code).toBe(503)
+    expect(revised?.event).toMatchObject({ action: 'model-request', outcome: 'failure', reason: 'audit-unavailable' })
+    expect(events.some((e) => e.http?.response?.status_code === 200)).toBe(false)
+    const result = await verifyAuditFiles([path], verifyKeys)
+    expect(result.firstBad).toBeUndefined()
+    expect(result.ok).toBe(true)
+  })
+
+  it('refuses to revise an event a sink has already written', async () => {
+    const t = tempDir(); cleanup = t.cleanup
+    const path = join(t.dir, 'audit.log')
+    const log = await openLog(auditConfig([fileSink(path)]))
+    const seq = log.emit(request(200, null))
+    await log.flush()
+    expect(log.revise(seq, request(503, 'audit-unavailable'))).toBe(false)
+    await log.close()
+    expect(read(path).find((e) => e.gatehouse.chain.seq === seq)?.http?.response?.status_code).toBe(200)
+  })
+})
