@@ -8,6 +8,7 @@ import type { ReplyKind } from '../ollama/routes.js'
 import { buildDetectors } from './detectors/index.js'
 import type { CustomEntity } from './detectors/custom.js'
 import { maskWhole } from './matcher.js'
+import { createNormalizer } from './normalize.js'
 import { maskNativeDocument, nativeStreamRewriter } from './reply-native.js'
 import { maskDocumentBytes } from './reply-document.js'
 import { maskOpenAiDocument, openAiStreamRewriter } from './reply-openai.js'
@@ -54,8 +55,9 @@ export const TEXT_FREE_KINDS: ReadonlySet<ReplyKind> = kindsOf('text-free')
 export function createMaskingEngine (opts: MaskingOptions): MaskingEngine {
   const detectors = buildDetectors(opts.entities, opts.custom)
   const tokenize = createTokenizer(opts.key)
-  const maskText = (text: string, counts?: Record<string, number>): string => maskWhole(text, detectors, tokenize, counts)
-  const newStream = (counts: Record<string, number>): StreamMasker => createStreamMasker(detectors, tokenize, counts)
+  const norm = createNormalizer()
+  const maskText = (text: string, counts?: Record<string, number>): string => maskWhole(text, detectors, tokenize, norm, counts)
+  const newStream = (counts: Record<string, number>): StreamMasker => createStreamMasker(detectors, tokenize, counts, norm)
 
   return {
     maskText,

@@ -1,5 +1,6 @@
 // The streaming masker's contract (SPEC §6): for every chunking of a text, the concatenated output
-// equals the masking of the whole text, and no value is ever released unmasked.
+// equals the masking of the whole text, and no value is ever released unmasked, however the model
+// spells it (JSON escapes, fullwidth forms, invisible format characters, each cut at any point).
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
 import type { MaskingEngine } from '../../../src/masking/index.js'
@@ -13,17 +14,50 @@ export const SEEDS = [
   '-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf\n-----END RSA PRIVATE KEY-----'
 ]
 
-/** A text: noise words and PII values, separated so each value stands alone. */
+/** Format characters a model can hide inside a value: invisible to the reader. */
+const INVISIBLE = ['\u200b', '\u200c', '\u200d', '\u2060', '\u00ad', '\ufeff', '\u180e']
+
+/**
+ * A seed as the model may spell it: each character as written, as a JSON escape (`\u0040`),
+ * in its fullwidth form (`＠`), or after an invisible format character.
+ */
+const encoded = fc.constantFrom(...SEEDS).chain((seed) =>
+  fc.array(fc.nat(7), { minLength: seed.length, maxLength: seed.length }).map((how) => ({
+    seed,
+    text: [...seed].map((ch, i) => {
+      const code = ch.charCodeAt(0)
+      switch (how[i]) {
+        case 1: return '\\u' + code.toString(16).padStart(4, '0')
+        case 2: return code > 0x20 && code < 0x7f ? String.fromCharCode(code + 0xfee0) : ch
+        case 3: return (INVISIBLE[i % INVISIBLE.length] as string) + ch
+        default: return ch
+      }
+    }).join('')
+  })))
+
+/** What a reader ends up with: JSON escapes decoded, compatibility forms folded, format characters gone. */
+const revealed = (s: string): string => s.replace(/\\u([0-9a-fA-F]{4})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)))
+  .normalize('NFKC').replace(/\p{Cf}/gu, '')
+
+/** A text: noise words and PII values (some of them encoded), separated so each value stands alone. */
 const proseWord = fc.stringMatching(/^[A-Za-z,.;:!?'"()]{1,9}$/)
-const seeded = fc.array(fc.oneof({ weight: 3, arbitrary: proseWord }, { weight: 2, arbitrary: fc.constantFrom(...SEEDS) }), { minLength: 1, maxLength: 24 })
-  .chain((parts) => fc.array(fc.constantFrom(' ', '\n', ' ', '  '), { minLength: parts.length, maxLength: parts.length })
-    .map((seps) => ({ text: parts.map((p, i) => p + (seps[i] as string)).join(''), values: parts.filter((p) => SEEDS.includes(p)) })))
+const part = fc.oneof(
+  { weight: 3, arbitrary: proseWord.map((text) => ({ text, seed: null as string | null })) },
+  { weight: 1, arbitrary: fc.constantFrom(...SEEDS).map((seed) => ({ text: seed, seed })) },
+  { weight: 1, arbitrary: encoded })
+const seeded = fc.array(part, { minLength: 1, maxLength: 24 })
+  .chain((parts) => fc.array(fc.constantFrom(' ', '\n', ' ', '  ', '\u3000', '\\n'), { minLength: parts.length, maxLength: parts.length })
+    .map((seps) => ({ text: parts.map((p, i) => p.text + (seps[i] as string)).join(''), values: parts.flatMap((p) => p.seed === null ? [] : [p.seed]) })))
 
 /** Adversarial texts: digits, separators and PII punctuation packed together, plus seeds. */
 const dense = fc.array(fc.oneof(
   fc.stringMatching(/^[0-9 \-.+()@a-zA-Z_]{1,12}$/),
   fc.constantFrom(...SEEDS),
-  fc.constantFrom('-----BEGIN ', 'PRIVATE KEY-----', '-----END ', 'eyJ', 'AKIA', 'ghk_', '.', '@', '-', ' ')
+  fc.constantFrom('-----BEGIN ', 'PRIVATE KEY-----', '-----END ', 'eyJ', 'AKIA', 'ghk_', '.', '@', '-', ' '),
+  encoded.map((x) => x.text),
+  // pieces of escapes, surrogates, compatibility forms and combining or format characters, to be cut anywhere
+  fc.constantFrom('\\', '\\u', '\\u00', '40', '\\u0040', '\\u002d', '\\ud835', '\\udfcf', '\\ud835\\udfd0', '\\n', '\\\\',
+    '\ud835', '\udfcf', '\u{1d7d1}', '\u200b', '\u00ad', '\u0301', '１', '＠', '－', '\u2011', 'ﬁ', '⑴', 'é', '\u3000')
 ), { minLength: 1, maxLength: 30 }).map((parts) => parts.join(''))
 
 /** Cut points into a text of length n → chunks. */
@@ -72,8 +106,8 @@ describe('streaming masker', () => {
     fc.assert(fc.property(seeded, cuts, ({ text, values }, cs) => {
       const { emitted, out } = streamed(e, chunk(text, cs))
       for (const v of values) {
-        expect(out).not.toContain(v)
-        for (const c of emitted) expect(c).not.toContain(v)
+        expect(revealed(out)).not.toContain(v)
+        for (const c of emitted) expect(revealed(c)).not.toContain(v)
       }
     }), { numRuns: 1500 })
   })
