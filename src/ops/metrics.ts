@@ -7,9 +7,15 @@ import type { AuditInput } from '../audit/types.js'
 
 export interface AuditStats { sinkErrors: number, dropped: number, queueDepth: number }
 
+export interface AuditSinkState { type: string, writable: boolean }
+
 export interface MetricsOptions {
   /** read at scrape time: the audit log's stats() */
   auditStats?: () => AuditStats
+  /** read at scrape time: the audit log's sinks(), in config order */
+  auditSinks?: () => AuditSinkState[]
+  /** notAfter of the server certificate the listener loaded, in Unix seconds; null or absent with TLS off */
+  tlsCertificateExpiry?: number | null
   /** process_* and nodejs_* metrics (default true) */
   defaultMetrics?: boolean
   /** distinct model label values kept before new ones become `_other` (default 200) */
@@ -121,7 +127,7 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
   })
   const upstreamErrors = new Counter({
     name: 'gatehouse_upstream_errors_total',
-    help: 'Failures talking to Ollama, by kind (unavailable, timeout, bad_reply, aborted)',
+    help: 'Failures talking to Ollama, by kind (unavailable, timeout, mid-stream)',
     labelNames: ['kind'] as const,
     registers
   })
@@ -153,6 +159,28 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
       if (s && s.dropped > lastDropped) { this.inc(s.dropped - lastDropped); lastDropped = s.dropped }
     }
   })
+  const sinkUp = new Gauge({
+    name: 'gatehouse_audit_sink_up',
+    help: 'Whether each audit sink can write now (1) or not (0), by position in the config and type',
+    labelNames: ['index', 'type'] as const,
+    registers,
+    collect () {
+      const sinks = options.auditSinks?.() ?? []
+      sinks.forEach((s, i) => { sinkUp.set({ index: String(i), type: safe(s.type) }, s.writable ? 1 : 0) })
+    }
+  })
+  const failClosedRefusals = new Counter({
+    name: 'gatehouse_audit_fail_closed_refusals_total',
+    help: 'Requests refused with 503 because no audit sink could write (audit.failClosed)',
+    registers
+  })
+  if (typeof options.tlsCertificateExpiry === 'number') {
+    new Gauge({
+      name: 'gatehouse_tls_certificate_expiry_timestamp_seconds',
+      help: 'notAfter of the server certificate the listener loaded, as a Unix timestamp',
+      registers
+    }).set(options.tlsCertificateExpiry)
+  }
   new Gauge({
     name: 'gatehouse_audit_queue_depth',
     help: 'Audit events waiting to be written by a sink',
@@ -198,6 +226,7 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
         role: gh?.identity?.roles[0] ?? null,
         durationSeconds: reply.elapsedTime / 1000
       })
+      if (gh?.reason === 'audit-unavailable' && reply.statusCode === 503) failClosedRefusals.inc()
       if (gh) {
         addTokens(allowedModel, gh.usage.input, gh.usage.output)
         addMasked(gh.masked)
