@@ -34,7 +34,7 @@ export interface Metrics {
   readonly registry: Registry
   observeRequest: (o: RequestObservation) => void
   observeTtft: (route: string, model: string | null, seconds: number) => void
-  tokens: (model: string | null, input: number | null, output: number | null) => void
+  tokens: (model: string | null, input: number | null, output: number | null, role?: string | null) => void
   streamOpened: () => void
   streamClosed: () => void
   authFailure: (reason: string) => void
@@ -107,8 +107,8 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
   })
   const tokenCounter = new Counter({
     name: 'gatehouse_tokens_total',
-    help: 'Model tokens as Ollama reports them, by model and direction (input|output)',
-    labelNames: ['model', 'direction'] as const,
+    help: 'Model tokens as Ollama reports them, by model, direction (input|output) and the caller\'s first role',
+    labelNames: ['model', 'direction', 'role'] as const,
     registers
   })
   const activeStreams = new Gauge({ name: 'gatehouse_active_streams', help: 'Streamed replies in progress on this replica', registers })
@@ -188,10 +188,10 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
     collect () { this.set(options.auditStats?.().queueDepth ?? 0) }
   })
 
-  const addTokens = (m: string | null, input: number | null, output: number | null) => {
-    const label = model(m)
-    if (typeof input === 'number' && input > 0) tokenCounter.inc({ model: label, direction: 'input' }, input)
-    if (typeof output === 'number' && output > 0) tokenCounter.inc({ model: label, direction: 'output' }, output)
+  const addTokens = (m: string | null, input: number | null, output: number | null, role: string | null = null) => {
+    const labels = { model: model(m), role: safe(role ?? NONE) }
+    if (typeof input === 'number' && input > 0) tokenCounter.inc({ ...labels, direction: 'input' }, input)
+    if (typeof output === 'number' && output > 0) tokenCounter.inc({ ...labels, direction: 'output' }, output)
   }
   const addMasked = (counts: Record<string, number>) => {
     for (const [type, n] of Object.entries(counts)) if (n > 0) maskedCounter.inc({ type: safe(type) }, n)
@@ -219,16 +219,17 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
       const gh = request.gh
       // only a model the policy allowed becomes a label: denied requests may name anything
       const allowedModel = gh?.decision === 'allow' ? (gh.models[0] ?? null) : null
+      const role = gh?.identity?.roles[0] ?? null
       observeRequest({
         route: gh?.route?.id ?? (request.routeOptions.url ? `${request.method} ${request.routeOptions.url}` : 'unmatched'),
         model: allowedModel,
         status: reply.statusCode,
-        role: gh?.identity?.roles[0] ?? null,
+        role,
         durationSeconds: reply.elapsedTime / 1000
       })
       if (gh?.reason === 'audit-unavailable' && reply.statusCode === 503) failClosedRefusals.inc()
       if (gh) {
-        addTokens(allowedModel, gh.usage.input, gh.usage.output)
+        addTokens(allowedModel, gh.usage.input, gh.usage.output, role)
         addMasked(gh.masked)
       }
     },

@@ -46,3 +46,22 @@ describe('monitoring metrics', () => {
     expect(line(await on.render(), 'gatehouse_tls_certificate_expiry_timestamp_seconds ')).toEqual([`gatehouse_tls_certificate_expiry_timestamp_seconds ${notAfter}`])
   })
 })
+
+describe('tokens by role', () => {
+  it('labels tokens with the caller\'s first role, read from the request', async () => {
+    const m = createMetrics({ defaultMetrics: false })
+    const gh = newRequestContext('r', '127.0.0.1')
+    gh.decision = 'allow'
+    gh.models = ['llama3.2:latest']
+    gh.usage = { input: 7, output: 3 }
+    gh.identity = { credential: 'api_key', name: 'app', roles: ['user', 'monitor'], amr: [], credentialId: 'k', expiresAt: null }
+    m.onResponse({ gh, method: 'POST', routeOptions: { url: '/api/chat' } } as unknown as FastifyRequest, { statusCode: 200, elapsedTime: 5 } as FastifyReply)
+    m.tokens('llama3.2:latest', 1, null)
+    const text = await m.render()
+    expect(line(text, 'gatehouse_tokens_total{')).toEqual([
+      'gatehouse_tokens_total{model="llama3.2:latest",role="user",direction="input"} 7',
+      'gatehouse_tokens_total{model="llama3.2:latest",role="user",direction="output"} 3',
+      'gatehouse_tokens_total{model="llama3.2:latest",role="",direction="input"} 1'
+    ])
+  })
+})
