@@ -24,6 +24,8 @@ import { createPromptMaskingGuard } from './pipeline/prompt-masking.js'
 import { createMetrics, type Metrics } from './ops/metrics.js'
 import { metricsRoute } from './ops/metrics-route.js'
 import { createRateLimitGuard } from './ops/rate-limit.js'
+import { certificateNotAfterSeconds } from './tls/server-options.js'
+import { readFileSync } from 'node:fs'
 
 export interface GatewayOptions {
   clock?: Clock
@@ -56,7 +58,11 @@ const isDecisionPath = (url: string) => !url.startsWith('/auth/') && url !== '/h
 export async function createGateway (config: GatehouseConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const clock = options.clock ?? systemClock
   let core: CoreServices | null = null
-  const metrics = createMetrics({ auditStats: () => (core as CoreServices).audit.stats() })
+  const metrics = createMetrics({
+    auditStats: () => (core as CoreServices).audit.stats(),
+    auditSinks: () => (core as CoreServices).audit.sinks(),
+    tlsCertificateExpiry: config.tls.enabled ? certificateNotAfterSeconds(readFileSync(config.tls.cert)) : null
+  })
   // every event also feeds the auth-failure and lockout counters
   core = await openCoreServices(config, { clock, env: options.env, observe: (e) => metrics.observeAudit(e) })
   const { secrets, store, sharedState, audit, emit, auth } = core

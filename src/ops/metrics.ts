@@ -7,9 +7,15 @@ import type { AuditInput } from '../audit/types.js'
 
 export interface AuditStats { sinkErrors: number, dropped: number, queueDepth: number }
 
+export interface AuditSinkState { type: string, writable: boolean }
+
 export interface MetricsOptions {
   /** read at scrape time: the audit log's stats() */
   auditStats?: () => AuditStats
+  /** read at scrape time: the audit log's sinks(), in config order */
+  auditSinks?: () => AuditSinkState[]
+  /** notAfter of the server certificate the listener loaded, in Unix seconds; null or absent with TLS off */
+  tlsCertificateExpiry?: number | null
   /** process_* and nodejs_* metrics (default true) */
   defaultMetrics?: boolean
   /** distinct model label values kept before new ones become `_other` (default 200) */
@@ -28,7 +34,7 @@ export interface Metrics {
   readonly registry: Registry
   observeRequest: (o: RequestObservation) => void
   observeTtft: (route: string, model: string | null, seconds: number) => void
-  tokens: (model: string | null, input: number | null, output: number | null) => void
+  tokens: (model: string | null, input: number | null, output: number | null, role?: string | null) => void
   streamOpened: () => void
   streamClosed: () => void
   authFailure: (reason: string) => void
@@ -101,8 +107,8 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
   })
   const tokenCounter = new Counter({
     name: 'gatehouse_tokens_total',
-    help: 'Model tokens as Ollama reports them, by model and direction (input|output)',
-    labelNames: ['model', 'direction'] as const,
+    help: 'Model tokens as Ollama reports them, by model, direction (input|output) and the caller\'s first role',
+    labelNames: ['model', 'direction', 'role'] as const,
     registers
   })
   const activeStreams = new Gauge({ name: 'gatehouse_active_streams', help: 'Streamed replies in progress on this replica', registers })
@@ -121,7 +127,7 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
   })
   const upstreamErrors = new Counter({
     name: 'gatehouse_upstream_errors_total',
-    help: 'Failures talking to Ollama, by kind (unavailable, timeout, bad_reply, aborted)',
+    help: 'Failures talking to Ollama, by kind (unavailable, timeout, mid-stream)',
     labelNames: ['kind'] as const,
     registers
   })
@@ -153,6 +159,28 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
       if (s && s.dropped > lastDropped) { this.inc(s.dropped - lastDropped); lastDropped = s.dropped }
     }
   })
+  const sinkUp = new Gauge({
+    name: 'gatehouse_audit_sink_up',
+    help: 'Whether each audit sink can write now (1) or not (0), by position in the config and type',
+    labelNames: ['index', 'type'] as const,
+    registers,
+    collect () {
+      const sinks = options.auditSinks?.() ?? []
+      sinks.forEach((s, i) => { sinkUp.set({ index: String(i), type: safe(s.type) }, s.writable ? 1 : 0) })
+    }
+  })
+  const failClosedRefusals = new Counter({
+    name: 'gatehouse_audit_fail_closed_refusals_total',
+    help: 'Requests refused with 503 because no audit sink could write (audit.failClosed)',
+    registers
+  })
+  if (typeof options.tlsCertificateExpiry === 'number') {
+    new Gauge({
+      name: 'gatehouse_tls_certificate_expiry_timestamp_seconds',
+      help: 'notAfter of the server certificate the listener loaded, as a Unix timestamp',
+      registers
+    }).set(options.tlsCertificateExpiry)
+  }
   new Gauge({
     name: 'gatehouse_audit_queue_depth',
     help: 'Audit events waiting to be written by a sink',
@@ -160,10 +188,10 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
     collect () { this.set(options.auditStats?.().queueDepth ?? 0) }
   })
 
-  const addTokens = (m: string | null, input: number | null, output: number | null) => {
-    const label = model(m)
-    if (typeof input === 'number' && input > 0) tokenCounter.inc({ model: label, direction: 'input' }, input)
-    if (typeof output === 'number' && output > 0) tokenCounter.inc({ model: label, direction: 'output' }, output)
+  const addTokens = (m: string | null, input: number | null, output: number | null, role: string | null = null) => {
+    const labels = { model: model(m), role: safe(role ?? NONE) }
+    if (typeof input === 'number' && input > 0) tokenCounter.inc({ ...labels, direction: 'input' }, input)
+    if (typeof output === 'number' && output > 0) tokenCounter.inc({ ...labels, direction: 'output' }, output)
   }
   const addMasked = (counts: Record<string, number>) => {
     for (const [type, n] of Object.entries(counts)) if (n > 0) maskedCounter.inc({ type: safe(type) }, n)
@@ -191,15 +219,17 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
       const gh = request.gh
       // only a model the policy allowed becomes a label: denied requests may name anything
       const allowedModel = gh?.decision === 'allow' ? (gh.models[0] ?? null) : null
+      const role = gh?.identity?.roles[0] ?? null
       observeRequest({
         route: gh?.route?.id ?? (request.routeOptions.url ? `${request.method} ${request.routeOptions.url}` : 'unmatched'),
         model: allowedModel,
         status: reply.statusCode,
-        role: gh?.identity?.roles[0] ?? null,
+        role,
         durationSeconds: reply.elapsedTime / 1000
       })
+      if (gh?.reason === 'audit-unavailable' && reply.statusCode === 503) failClosedRefusals.inc()
       if (gh) {
-        addTokens(allowedModel, gh.usage.input, gh.usage.output)
+        addTokens(allowedModel, gh.usage.input, gh.usage.output, role)
         addMasked(gh.masked)
       }
     },

@@ -1,5 +1,6 @@
 // TLS settings for the listener, from config: cert/key, floor version, cipher list, optional mTLS.
 import { readFileSync } from 'node:fs'
+import { X509Certificate } from 'node:crypto'
 import type { SecureContextOptions, TlsOptions } from 'node:tls'
 import type { GatehouseConfig } from '../config/schema.js'
 
@@ -14,4 +15,9 @@ export function tlsServerOptions (tls: GatehouseConfig['tls']): TlsOptions & Sec
     // TLS 1.3 suites are all AEAD; keep OpenSSL's defaults for them
     ...(mtls ? { ca: readFileSync(tls.clientCa as string), requestCert: true, rejectUnauthorized: true } : {})
   }
+}
+
+/** notAfter of a PEM certificate (the first in the file), in Unix seconds. */
+export function certificateNotAfterSeconds (pem: Buffer | string): number {
+  return Math.floor(Date.parse(new X509Certificate(pem).validTo) / 1000)
 }
