@@ -40,7 +40,8 @@ export const errors = {
   // configuration and CLI (not HTTP)
   CONFIG_INVALID: createError('GH_ERR_CONFIG_INVALID', 'invalid configuration:\n%s', 500),
   USAGE: createError('GH_ERR_USAGE', '%s', 500),
-  STORE: createError('GH_ERR_STORE', '%s', 500)
+  STORE: createError('GH_ERR_STORE', '%s', 500),
+  PATH_ACCESS: createError('GH_ERR_PATH_ACCESS', '%s', 500)
 } as const
 
 export type GatehouseErrorCode = ReturnType<(typeof errors)[keyof typeof errors]>['code']
