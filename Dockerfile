@@ -11,15 +11,26 @@ RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production
+# the image's own config: 0.0.0.0:8443 with TLS, certs/data/logs under /app; `gatehouse …` commands
+# run with `docker exec` read it too
+ENV GATEHOUSE_CONFIG=/app/config/gatehouse.container.yaml
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY bin ./bin
 COPY config ./config
-RUN mkdir -p /app/data /app/logs /app/certs && chown -R node:node /app/data /app/logs /app/certs
+# `gatehouse` on PATH for `docker compose exec gatehouse gatehouse user …`
+RUN ln -s /app/bin/gatehouse.js /usr/local/bin/gatehouse \
+ && mkdir -p /app/data /app/logs /app/certs \
+ && chown node:node /app/data /app/logs /app/certs \
+ && chmod 0700 /app/data /app/certs
 USER node
 EXPOSE 8443
+# A new named volume starts as a copy of these folders, ownership included, so the node user can
+# write its generated certificate, keys and audit log on first start.
 VOLUME ["/app/data", "/app/logs", "/app/certs"]
-ENTRYPOINT ["node", "bin/gatehouse.js"]
-CMD ["serve", "--config", "/app/config/gatehouse.yaml"]
+# node, not curl (not in the image): GET https://127.0.0.1:8443/healthz, certificate not verified
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["node", "/app/bin/healthcheck.js"]
+ENTRYPOINT ["node", "/app/bin/gatehouse.js"]
+CMD ["serve"]

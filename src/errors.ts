@@ -56,7 +56,8 @@ export const errors = {
   CONFIG_INVALID: define('GH_ERR_CONFIG_INVALID', 'invalid configuration:\n%s', 500),
   USAGE: define('GH_ERR_USAGE', '%s', 500),
   STORE: define('GH_ERR_STORE', '%s', 500),
-  MASKING_UNKNOWN_ENTITY: define('GH_ERR_MASKING_UNKNOWN_ENTITY', 'unknown masking entity: %s', 500)
+  MASKING_UNKNOWN_ENTITY: define('GH_ERR_MASKING_UNKNOWN_ENTITY', 'unknown masking entity: %s', 500),
+  PATH_ACCESS: define('GH_ERR_PATH_ACCESS', '%s', 500)
 } as const
 
 export type GatehouseErrorCode = ReturnType<(typeof errors)[keyof typeof errors]>['code']

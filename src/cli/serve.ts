@@ -2,9 +2,11 @@
 import type { GatehouseConfig } from '../config/schema.js'
 import { createGateway } from '../gateway.js'
 import { ensureServingCertificate } from './certs.js'
+import { assertStartupPaths } from './path-access.js'
 import type { Io } from './output.js'
 
 export async function serve (config: GatehouseConfig, io: Io): Promise<number> {
+  assertStartupPaths(config)
   ensureServingCertificate(config, io)
   const gateway = await createGateway(config, { logger: { level: config.log.level } })
   await gateway.auth.ensureBootstrapAdmin((line) => io.err(line))
