@@ -8,7 +8,7 @@ import type { AuditInput } from '../audit/types.js'
 export interface AuditStats { sinkErrors: number, dropped: number, queueDepth: number }
 
 export interface MetricsOptions {
-  /** read at scrape time: the audit log's stats() */
+  /** read at scrape time: the audit log's stats() (or given later, through readAuditStats) */
   auditStats?: () => AuditStats
   /** process_* and nodejs_* metrics (default true) */
   defaultMetrics?: boolean
@@ -46,6 +46,11 @@ export interface Metrics {
    * audit emitter with it (`(e) => { log.emit(e); metrics.observeAudit(e) }`).
    */
   observeAudit: (input: Pick<AuditInput, 'action' | 'outcome' | 'reason'>) => void
+  /**
+   * Where the audit gauges read from at scrape time. Metrics exist before the audit log (the log's
+   * emitter feeds observeAudit), so the log's stats() is handed over once the log is open.
+   */
+  readAuditStats: (source: () => AuditStats) => void
   /** Prometheus text exposition */
   render: () => Promise<string>
   readonly contentType: string
@@ -133,6 +138,7 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
   })
 
   // Audit figures are cumulative counts owned by the audit log; counters follow them by delta at scrape time.
+  let auditStats = options.auditStats
   let lastSinkErrors = 0
   let lastDropped = 0
   new Counter({
@@ -140,7 +146,7 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
     help: 'Audit sink write failures',
     registers,
     collect () {
-      const s = options.auditStats?.()
+      const s = auditStats?.()
       if (s && s.sinkErrors > lastSinkErrors) { this.inc(s.sinkErrors - lastSinkErrors); lastSinkErrors = s.sinkErrors }
     }
   })
@@ -149,7 +155,7 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
     help: 'Audit events a sink dropped (syslog queue overflow)',
     registers,
     collect () {
-      const s = options.auditStats?.()
+      const s = auditStats?.()
       if (s && s.dropped > lastDropped) { this.inc(s.dropped - lastDropped); lastDropped = s.dropped }
     }
   })
@@ -157,7 +163,7 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
     name: 'gatehouse_audit_queue_depth',
     help: 'Audit events waiting to be written by a sink',
     registers,
-    collect () { this.set(options.auditStats?.().queueDepth ?? 0) }
+    collect () { this.set(auditStats?.().queueDepth ?? 0) }
   })
 
   const addTokens = (m: string | null, input: number | null, output: number | null) => {
@@ -207,6 +213,7 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
       if (input.action === 'account-locked') lockouts.inc()
       else if (input.outcome === 'failure' && AUTH_ACTIONS.has(input.action)) authFailures.inc({ reason: safe(input.reason ?? input.action) })
     },
+    readAuditStats: (source) => { auditStats = source },
     render: () => registry.metrics()
   }
 }

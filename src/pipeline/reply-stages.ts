@@ -6,6 +6,7 @@ import type { GatehouseConfig } from '../config/schema.js'
 import type { AuditInput, AuditLog } from '../audit/index.js'
 import type { MaskingEngine } from '../masking/index.js'
 import type { Policy } from '../rbac/policy.js'
+import type { SeesRawOutput } from '../rbac/raw-output.js'
 import type { ReplyStages } from '../proxy/forward.js'
 import { createReplyObserver, observeDocument, TEXT_OR_USAGE_KINDS } from '../ollama/usage.js'
 import { filterOpenAiModels, filterTags } from '../rbac/list-filter.js'
@@ -24,11 +25,13 @@ export interface ReplyStageDeps {
   audit: AuditLog
   emit: (e: AuditInput) => void
   metrics: ReplyMetrics
-  /** whether this request's reply is masked (masking on and the caller not exempt) */
-  masksReply: (request: FastifyRequest) => boolean
+  /** whether a caller with these roles sees replies unmasked */
+  seesRawOutput: SeesRawOutput
 }
 
-export function createReplyStages ({ config, policy, masking, audit, emit, metrics, masksReply }: ReplyStageDeps): ReplyStages {
+export function createReplyStages ({ config, policy, masking, audit, emit, metrics, seesRawOutput }: ReplyStageDeps): ReplyStages {
+  // a reply is masked when masking is on and the caller is not exempt
+  const masksReply = (request: FastifyRequest): boolean => masking !== null && !seesRawOutput(request.gh.identity?.roles ?? [])
   return {
     holdClosingFrame: config.audit.failClosed,
     stream (request, route, framing) {
