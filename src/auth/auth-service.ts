@@ -1,4 +1,4 @@
-// The login flow of SPEC §4 as plain business logic: password step, TOTP step (or enrollment),
+// The login flow as plain business logic: password step, TOTP step (or enrollment),
 // sessions, logout and "who am I". No Fastify here; routes.ts adapts it to HTTP.
 import { errors } from '../errors.js'
 import { throttleSubject } from '../config/cidr.js'

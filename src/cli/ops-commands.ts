@@ -1,4 +1,4 @@
-// `gatehouse compliance check` and `gatehouse evidence export` (SPEC §3, §8).
+// `gatehouse compliance check` and `gatehouse evidence export`.
 // Exit codes: 0 compliant / written, 1 non-compliant, 2 bad usage or config.
 import { errors } from '../errors.js'
 import { dirname } from 'node:path'

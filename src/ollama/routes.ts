@@ -1,4 +1,4 @@
-// The one table of what Gatehouse proxies (SPEC §5). Anything not listed here is 404 and never
+// The one table of what Gatehouse proxies. Anything not listed here is 404 and never
 // reaches Ollama. The proxy, the policy check, masking and the audit all read this table.
 import type { Permission } from '../config/schema.js'
 

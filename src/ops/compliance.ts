@@ -1,4 +1,4 @@
-// SOC 2 control checks (SPEC §8) as a pure function of what was collected: the configuration, the
+// SOC 2 control checks as a pure function of what was collected: the configuration, the
 // store's users and keys, sink probes, the chain verification and facts about secrets. Each check
 // names its control, its verdict and the evidence it looked at. I/O lives in compliance-input.ts.
 import { isIP } from 'node:net'

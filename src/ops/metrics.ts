@@ -1,4 +1,4 @@
-// Prometheus metrics (SPEC §9). One Registry per createMetrics() call — never prom-client's global
+// Prometheus metrics. One Registry per createMetrics() call — never prom-client's global
 // default — so tests and several apps in one process do not share counters. Label values that a
 // client can influence (model names) are bounded so a caller cannot blow up the series count.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
