@@ -41,15 +41,19 @@ export function adminRoutes (o: AdminRoutesOptions): FastifyPluginAsync {
     app.post('/admin/users', async (request, reply) => {
       const b = request.body
       const password = stringField(b, 'password', false)
-      const r = await o.userAdmin.addUser(stringField(b, 'username') as string, stringField(b, 'role') as string, password, actorOf(request))
+      const r = await o.userAdmin.addUser(stringField(b, 'username') as string, stringField(b, 'role') as string, password,
+        actorOf(request))
       return reply.code(201).send({ user: r.user, ...(r.generatedPassword ? { one_time_password: r.generatedPassword } : {}) })
     })
     app.get<P>('/admin/users/:name', async (request) => ({ user: await o.userAdmin.getUser(request.params.name) }))
-    app.post<P>('/admin/users/:name/disable', async (request) => ({ user: await o.userAdmin.disableUser(request.params.name, actorOf(request)) }))
-    app.post<P>('/admin/users/:name/enable', async (request) => ({ user: await o.userAdmin.enableUser(request.params.name, actorOf(request)) }))
+    app.post<P>('/admin/users/:name/disable',
+      async (request) => ({ user: await o.userAdmin.disableUser(request.params.name, actorOf(request)) }))
+    app.post<P>('/admin/users/:name/enable',
+      async (request) => ({ user: await o.userAdmin.enableUser(request.params.name, actorOf(request)) }))
     app.post<P>('/admin/users/:name/role', async (request) =>
       ({ user: await o.userAdmin.setRole(request.params.name, stringField(request.body, 'role') as string, actorOf(request)) }))
-    app.post<P>('/admin/users/:name/reset-mfa', async (request) => ({ user: await o.userAdmin.resetMfa(request.params.name, actorOf(request)) }))
+    app.post<P>('/admin/users/:name/reset-mfa',
+      async (request) => ({ user: await o.userAdmin.resetMfa(request.params.name, actorOf(request)) }))
     app.post<P>('/admin/users/:name/unlock', async (request) => ({ user: await o.userAdmin.unlock(request.params.name, actorOf(request)) }))
     app.get<P>('/admin/users/:name/sessions', async (request) => ({ sessions: await o.userAdmin.listSessions(request.params.name) }))
     app.delete<{ Params: { id: string } }>('/admin/sessions/:id', async (request, reply) => {
@@ -67,6 +71,7 @@ export function adminRoutes (o: AdminRoutesOptions): FastifyPluginAsync {
       }, actorOf(request))
       return reply.code(201).send({ key: r.key, record: r.record })
     })
-    app.post<{ Params: { id: string } }>('/admin/keys/:id/revoke', async (request) => ({ key: await o.userAdmin.revokeKey(request.params.id, actorOf(request)) }))
+    app.post<{ Params: { id: string } }>('/admin/keys/:id/revoke',
+      async (request) => ({ key: await o.userAdmin.revokeKey(request.params.id, actorOf(request)) }))
   }
 }

@@ -211,7 +211,9 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
     },
     observeAudit (input) {
       if (input.action === 'account-locked') lockouts.inc()
-      else if (input.outcome === 'failure' && AUTH_ACTIONS.has(input.action)) authFailures.inc({ reason: safe(input.reason ?? input.action) })
+      else if (input.outcome === 'failure' && AUTH_ACTIONS.has(input.action)) {
+        authFailures.inc({ reason: safe(input.reason ?? input.action) })
+      }
     },
     readAuditStats: (source) => { auditStats = source },
     render: () => registry.metrics()

@@ -36,7 +36,8 @@ export function createReplyStages ({ config, policy, masking, audit, emit, metri
     holdClosingFrame: config.audit.failClosed,
     stream (request, route, framing) {
       const obs = { masked: request.gh.masked, usage: request.gh.usage }
-      return [masksReply(request) ? (masking as MaskingEngine).replyTransform(route.reply, framing, obs) : createReplyObserver(route.reply, framing, obs)]
+      return [masksReply(request) ? (masking as MaskingEngine).replyTransform(route.reply, framing, obs)
+        : createReplyObserver(route.reply, framing, obs)]
     },
     async json (request, route, body, status) {
       const ctx = request.gh
@@ -62,7 +63,8 @@ export function createReplyStages ({ config, policy, masking, audit, emit, metri
       if (config.audit.failClosed) await audit.flush()
     },
     firstChunk (request) {
-      metrics.observeTtft(request.gh.route?.path ?? 'unknown', request.gh.models[0] ?? null, Number(process.hrtime.bigint() - request.gh.startedAt) / 1e9)
+      metrics.observeTtft(request.gh.route?.path ?? 'unknown', request.gh.models[0] ?? null,
+        Number(process.hrtime.bigint() - request.gh.startedAt) / 1e9)
     },
     upstreamFailed (_request, kind) { metrics.upstreamError(kind) },
     clientClosed (request, status) {
