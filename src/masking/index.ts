@@ -39,7 +39,7 @@ export interface MaskingEngine {
 /**
  * Every reply kind, classified: model-written text (rewritten field by field) or none (embeddings,
  * model lists and details, pull/push/create progress, version: passed unchanged). A Record, so a
- * new ReplyKind does not compile until someone decides which it is; at run time anything else is
+ * new ReplyKind does not compile until it is classified here; at run time anything else is
  * refused: a reply shape the masker cannot read is refused, never passed through.
  */
 const REPLY_TEXT: Record<ReplyKind, 'model-text' | 'text-free'> = {
