@@ -1,11 +1,13 @@
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
+import stylistic from '@stylistic/eslint-plugin'
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'data/**', 'logs/**', 'certs/**', 'bench/results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
+    plugins: { '@stylistic': stylistic },
     languageOptions: {
       globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', URL: 'readonly', setImmediate: 'readonly' }
     },
@@ -14,6 +16,15 @@ export default tseslint.config(
       // process.env is read in one place only: the config loader
       'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'read the environment only in src/config/' }]
     }
+  },
+  {
+    files: ['src/**/*.ts'],
+    rules: { '@stylistic/max-len': ['error', { code: 140, ignoreUrls: true, ignoreRegExpLiterals: true }] }
+  },
+  {
+    // known leftover: the change that rewrites the config loader reflows it; drop this block then
+    files: ['src/config/load.ts'],
+    rules: { '@stylistic/max-len': 'off' }
   },
   {
     files: ['src/config/**', 'test/**', 'bench/**', 'bin/**', 'vitest.config.ts'],

@@ -1,9 +1,14 @@
-// buildApp: the Fastify application as a composition of plugins, in pipeline order. It only wires;
-// every concern lives in its own module. gateway.ts builds the dependencies; cli/serve.ts listens.
+// buildApp: the Fastify application, wired in pipeline order (pipeline/index.ts lists the stages):
+// path gate (onRequest) → the proxied route's guards (audit gate → authenticate → authorize → rate
+// limit → prompt masking) → forward (proxy/forward.ts, with the reply stages) → audit event and
+// metrics (onResponse). It only wires; every concern lives in its own module. gateway.ts builds the
+// dependencies; cli/serve.ts listens. app.close() alone releases what the app was given (`release`).
 import { randomUUID } from 'node:crypto'
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
-import Fastify, { LogController, type FastifyInstance, type FastifyPluginAsync, type preHandlerAsyncHookHandler } from 'fastify'
+import Fastify, {
+  LogController, type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest, type preHandlerAsyncHookHandler
+} from 'fastify'
 import type { GatehouseConfig } from './config/schema.js'
 import { parseCidr, type Cidr } from './config/cidr.js'
 import { tlsServerOptions } from './tls/server-options.js'
@@ -21,14 +26,16 @@ export interface ReadinessCheck { name: string, check: () => Promise<boolean> }
 export interface AppDeps {
   config: GatehouseConfig
   upstream: Upstream
-  /** run in order before the proxy: credential loaders, policy (which leaves the checked body), rate limit */
+  /** the proxied routes' preHandlers, in pipeline order (pipeline/index.ts proxyGuards) */
   guards: preHandlerAsyncHookHandler[]
   stages: ReplyStages
   readiness: ReadinessCheck[]
   /** application plugins registered at the root (auth routes, admin API, metrics), in order */
   plugins: Array<FastifyPluginAsync>
-  /** request-level hooks: called once per request when the reply is done (audit, metrics) */
-  onResponse?: (request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => void | Promise<void>
+  /** called in order once per request when the reply is done (audit event, metrics) */
+  onResponse?: Array<(request: FastifyRequest, reply: FastifyReply) => void | Promise<void>>
+  /** closed in order by app.close(), after the server has stopped and the last request has ended */
+  release?: Array<() => Promise<void>>
   logger?: boolean | Record<string, unknown>
 }
 
@@ -63,6 +70,12 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   })
 
   app.setErrorHandler(errorHandler)
+  // the request context (pipeline/context.ts): set by the first onRequest hook below, so only an
+  // error raised before routing sees it null
+  app.decorateRequest('gh', null, [])
+  // onClose hooks run once the server is closed and its last request has ended
+  const release = deps.release ?? []
+  app.addHook('onClose', async () => { for (const close of release) await close() })
 
   app.addHook('onRequest', async (request, reply) => {
     const xff = trusted.length > 0 ? request.headers['x-forwarded-for'] : undefined
@@ -70,7 +83,8 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id)
     if (!isCanonicalPath(request.raw.url ?? '')) throw new errors.ROUTE_NOT_FOUND()
   })
-  if (deps.onResponse) app.addHook('onResponse', deps.onResponse)
+  const onResponse = deps.onResponse ?? []
+  app.addHook('onResponse', async (request, reply) => { for (const hook of onResponse) await hook(request, reply) })
 
   const knownPaths = knownPathMatchers()
   app.setNotFoundHandler((request, reply) => {

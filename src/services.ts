@@ -40,7 +40,8 @@ export function replicaIdOf (config: GatehouseConfig, suffix = ''): string {
 export async function openCoreServices (config: GatehouseConfig, o: CoreOptions): Promise<CoreServices> {
   const secrets = loadSecrets(config, o.env)
   const store = await createStore(config.store.url)
-  const sharedState = createSharedState({ redisUrl: redisUrlWithPassword(config.redis.url, secrets.redisPassword), store, prefix: config.redis.keyPrefix, clock: o.clock })
+  const sharedState = createSharedState({ redisUrl: redisUrlWithPassword(config.redis.url, secrets.redisPassword), store,
+    prefix: config.redis.keyPrefix, clock: o.clock })
   const audit = await createAuditLog({
     config: config.audit,
     chainKey: secrets.auditChainKey,

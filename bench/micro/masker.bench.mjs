@@ -1,4 +1,4 @@
-// Micro-benchmark of the PII masker (issue 8 target: masking + re-framing ≤ 15 µs CPU per streamed
+// Micro-benchmark of the PII masker (target: masking + re-framing ≤ 15 µs CPU per streamed
 // chunk). Run after `npm run build`:  node bench/micro/masker.bench.mjs
 // Prints whole-text throughput (MB/s) and µs per streamed NDJSON chunk through the reply transform.
 import { createMaskingEngine } from '../../dist/masking/index.js'

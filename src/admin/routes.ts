@@ -59,6 +59,7 @@ export function adminRoutes (o: AdminRoutesOptions): FastifyPluginAsync {
       const r = await o.userAdmin.createKey({ name: b.name, role: b.role, expiresIn: b.expires_in ?? null }, actorOf(request))
       return reply.code(201).send({ key: r.key, record: r.record })
     })
-    app.post<{ Params: { id: string } }>('/admin/keys/:id/revoke', async (request) => ({ key: await o.userAdmin.revokeKey(request.params.id, actorOf(request)) }))
+    app.post<{ Params: { id: string } }>('/admin/keys/:id/revoke',
+      async (request) => ({ key: await o.userAdmin.revokeKey(request.params.id, actorOf(request)) }))
   }
 }

@@ -116,7 +116,8 @@ export async function createAuditLog (deps: AuditLogDeps): Promise<AuditLog> {
   }
 
   const signed = (point: ChainPoint, rotation: boolean) =>
-    signCheckpoint(deps.checkpointKey, { replica, seq: point.seq, hash: point.hash, time: new Date(clock.now()).toISOString(), rotation }, fingerprint) + '\n'
+    signCheckpoint(deps.checkpointKey, { replica, seq: point.seq, hash: point.hash, time: new Date(clock.now()).toISOString(), rotation },
+      fingerprint) + '\n'
   const vouched = (sink: FileSink, seq: number) => checkpointed.set(sink, Math.max(checkpointed.get(sink) ?? 0, seq))
   const checkpointFailed = (err: unknown) => {
     checkpointErrors++
@@ -226,7 +227,8 @@ export async function createAuditLog (deps: AuditLogDeps): Promise<AuditLog> {
     if (cp && tail) checkpointed.set(s, Math.min(cp.seq, tail.seq))
     let best = tail
     if (cp && (!tail || cp.seq > tail.seq)) {
-      deps.logger?.warn({ path: s.path, checkpointSeq: cp.seq, lastLineSeq: tail?.seq ?? 0 }, 'audit log ends before its last checkpoint: lines were lost')
+      deps.logger?.warn({ path: s.path, checkpointSeq: cp.seq, lastLineSeq: tail?.seq ?? 0 },
+        'audit log ends before its last checkpoint: lines were lost')
       best = cp
     }
     if (best && (!resume || best.seq > resume.seq)) resume = best

@@ -24,7 +24,8 @@ export function keyFingerprint (key: KeyObject): string {
   return createHash('sha256').update(pub.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 16)
 }
 
-export function signCheckpoint (privateKey: KeyObject, c: Omit<Checkpoint, 'type' | 'key' | 'rotation'> & { rotation?: boolean }, fingerprint = keyFingerprint(privateKey)): string {
+export function signCheckpoint (privateKey: KeyObject, c: Omit<Checkpoint, 'type' | 'key' | 'rotation'> & { rotation?: boolean },
+  fingerprint = keyFingerprint(privateKey)): string {
   const body: Checkpoint = { type: 'checkpoint', replica: c.replica, seq: c.seq, hash: c.hash, time: c.time, key: fingerprint }
   if (c.rotation === true) body.rotation = true
   const sig = sign(null, Buffer.from(canonicalJson(body)), privateKey).toString('base64')

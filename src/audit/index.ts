@@ -1,4 +1,4 @@
-// The audit trail's public surface (SPEC §7): one emitter, its sinks, and the verifier.
+// The audit trail's public surface: one emitter, its sinks, and the verifier.
 export type { AuditAction, AuditInput, AuditEvent, AuditRequestInput, ChainLink } from './types.js'
 export { AUDIT_ACTIONS, ACTIONS } from './actions.js'
 export { createAuditLog, type AuditLog, type AuditLogDeps } from './audit-log.js'

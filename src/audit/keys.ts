@@ -1,4 +1,4 @@
-// Key material for the audit trail. The lead's start-up code stores these in data/ (mode 0600).
+// Key material for the audit trail. config/secrets.ts keeps it in dataDir (mode 0600) or reads it from the environment.
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto'
 
 export interface AuditKeys { chainKey: Buffer, checkpointKey: KeyObject, checkpointPublicKey: KeyObject }

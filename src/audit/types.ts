@@ -1,4 +1,4 @@
-// The typed inputs an audit event is built from, and the event shape it becomes (SPEC §7).
+// The typed inputs an audit event is built from, and the event shape it becomes.
 // Inputs carry no free-form text: every string field has a bounded, known meaning.
 
 export type AuditAction = 'login' | 'mfa-verify' | 'mfa-enroll' | 'logout' | 'account-locked' | 'account-unlocked' |
@@ -42,7 +42,7 @@ export interface ChainLink { replica: string, seq: number, prev: string, hash: s
 /** A built event before the chain links it (what buildEvent returns and chain.link takes). */
 export type Unchained = Omit<AuditEvent, 'gatehouse'> & { gatehouse: Omit<AuditEvent['gatehouse'], 'chain'> }
 
-/** A built event. Nested ECS objects; optional parts are absent, not null, unless SPEC §7 lists them. */
+/** A built event. Nested ECS objects; optional parts are absent, not null, unless typed nullable below. */
 export interface AuditEvent {
   '@timestamp': string
   ecs: { version: string }

@@ -109,7 +109,8 @@ export async function verifyAuditFiles (
       const byReplica = cps.get(c.replica) ?? new Map()
       cps.set(c.replica, byReplica)
       const seen = byReplica.get(c.seq)
-      if (seen && seen.hash !== c.hash) return bad(file, l.line, 'forged_checkpoint', `contradicts the checkpoint at ${seen.file}:${seen.line} for seq ${c.seq}`)
+      if (seen && seen.hash !== c.hash) return bad(file, l.line, 'forged_checkpoint',
+        `contradicts the checkpoint at ${seen.file}:${seen.line} for seq ${c.seq}`)
       byReplica.set(c.seq, { hash: c.hash, file, line: l.line, rotation: c.rotation === true || seen?.rotation === true })
       result.checkpoints++
     }
@@ -142,7 +143,8 @@ export async function verifyAuditFiles (
     const anchor = cps.get(replica)?.get(seq - 1)
     const missing = `replica ${replica} starts at seq ${seq}: the events before it are missing and`
     if (anchor === undefined || anchor.hash !== prev) return `${missing} no signed checkpoint vouches for seq ${seq - 1}`
-    if (!anchor.rotation) return `${missing} seq ${seq - 1} did not end a rotated file (its checkpoint at ${anchor.file}:${anchor.line} is not a rotation checkpoint)`
+    if (!anchor.rotation) return `${missing} seq ${seq - 1} did not end a rotated file ` +
+        `(its checkpoint at ${anchor.file}:${anchor.line} is not a rotation checkpoint)`
     if (line !== 1) return `${missing} it is not the first line of its file, as the first event after a rotation is`
     return null
   }
@@ -161,13 +163,15 @@ export async function verifyAuditFiles (
       const st = state.get(c.replica)
       const anchors = cps.get(c.replica)
       if (!st) {
-        const why = c.seq === 1 ? (c.prev === GENESIS ? null : 'seq 1 does not start from the genesis hash') : unanchored(c.replica, c.seq, c.prev, l.line)
+        const why = c.seq === 1 ? (c.prev === GENESIS ? null : 'seq 1 does not start from the genesis hash')
+          : unanchored(c.replica, c.seq, c.prev, l.line)
         if (why !== null) return bad(file, l.line, 'chain_start', why)
       } else if (c.seq > st.seq + 1) {
         const want = st.seq + 1
         return (await appearsLater(c.replica, want, fi, l.line))
           ? bad(file, l.line, 'reordered', `expected seq ${want} of replica ${c.replica}, found seq ${c.seq}; seq ${want} comes later`)
-          : bad(file, l.line, 'deleted', `expected seq ${want} of replica ${c.replica}, found seq ${c.seq}: ${c.seq - want} event(s) missing`)
+          : bad(file, l.line, 'deleted',
+            `expected seq ${want} of replica ${c.replica}, found seq ${c.seq}: ${c.seq - want} event(s) missing`)
       } else if (c.seq <= st.seq) {
         // everything up to st.seq was contiguous, so this seq was seen before: a copy was inserted
         return bad(file, l.line, 'inserted', `seq ${c.seq} of replica ${c.replica} appears again after seq ${st.seq}`)
@@ -176,7 +180,8 @@ export async function verifyAuditFiles (
       }
       const cp = anchors?.get(c.seq)
       if (cp && cp.hash !== c.hash) {
-        return bad(file, l.line, 'checkpoint_mismatch', `seq ${c.seq} differs from what the signed checkpoint at ${cp.file}:${cp.line} vouches for`)
+        return bad(file, l.line, 'checkpoint_mismatch',
+          `seq ${c.seq} differs from what the signed checkpoint at ${cp.file}:${cp.line} vouches for`)
       }
       state.set(c.replica, { first: st?.first ?? c.seq, seq: c.seq, hash: c.hash, file, line: l.line })
       result.events++
@@ -197,7 +202,8 @@ export async function verifyAuditFiles (
     }
     if (maxCp > st.seq) {
       return bad(st.file, st.line + 1, 'truncated',
-        `the log of replica ${replica} ends at seq ${st.seq} (line ${st.line}) but the signed checkpoint at ${cp?.file}:${cp?.line} vouches for seq ${maxCp}: the tail was cut`)
+        `the log of replica ${replica} ends at seq ${st.seq} (line ${st.line}) but the signed checkpoint at ` +
+        `${cp?.file}:${cp?.line} vouches for seq ${maxCp}: the tail was cut`)
     }
   }
   for (const [replica, st] of state) {
@@ -207,7 +213,9 @@ export async function verifyAuditFiles (
     if (lastCp === null || lastCp < st.seq) {
       result.notes.push(`replica ${replica}: seq ${(lastCp ?? 0) + 1}..${st.seq} are not yet covered by a signed checkpoint`)
     }
-    if (st.first > 1) result.notes.push(`replica ${replica}: starts at seq ${st.first}, anchored by a signed rotation checkpoint (earlier files not given)`)
+    if (st.first > 1) {
+      result.notes.push(`replica ${replica}: starts at seq ${st.first}, anchored by a signed rotation checkpoint (earlier files not given)`)
+    }
   }
   return result
 }

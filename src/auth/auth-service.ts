@@ -1,4 +1,4 @@
-// The login flow of SPEC §4 as plain business logic: password step, TOTP step (or enrollment),
+// The login flow as plain business logic: password step, TOTP step (or enrollment),
 // sessions, logout and "who am I". No Fastify here; routes.ts adapts it to HTTP.
 import { errors } from '../errors.js'
 import { throttleSubject } from '../config/cidr.js'
@@ -78,7 +78,8 @@ export function createAuthService (deps: AuthDeps): AuthService {
     const now = clock.now()
     const exp = Math.floor(now / 1000) + sessionTtlSeconds
     const { token, claims } = await tokens.issueAccess({ sub: user.username, roles: user.roles, amr, sep: user.sessionEpoch, exp })
-    await store.createSession({ id: claims.jti, username: user.username, createdAt: now, expiresAt: exp * 1000, lastSeenAt: now, sourceIp: req.sourceIp })
+    await store.createSession({ id: claims.jti, username: user.username, createdAt: now, expiresAt: exp * 1000, lastSeenAt: now,
+      sourceIp: req.sourceIp })
     await store.updateUser(user.username, { lastLoginAt: now }, now)
     // only a completed login resets the counter: a right password alone must not refill TOTP guesses
     await store.resetFailures(user.username)
@@ -152,7 +153,8 @@ export function createAuthService (deps: AuthDeps): AuthService {
         throw err
       }
       // an MFA token dies with the state it was issued for: disable, MFA reset, password change, enrollment
-      if (user === null || user.status !== 'active' || user.sessionEpoch !== c.sep) return reject('mfa_token_stale', new errors.INVALID_TOKEN())
+      if (user === null || user.status !== 'active' || user.sessionEpoch !== c.sep) return reject('mfa_token_stale',
+        new errors.INVALID_TOKEN())
       if (c.pur === 'enroll' ? user.totpEnrolled : !user.totpEnrolled) return reject('mfa_token_stale', new errors.INVALID_TOKEN())
       const now = clock.now()
       if (lockRemainingMs(await store.failureState(user.username), now) > 0) return reject('locked')

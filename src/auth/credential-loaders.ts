@@ -49,7 +49,8 @@ async function validateSessionToken (deps: Deps, token: string): Promise<LoadRes
   if (now - session.lastSeenAt >= TOUCH_INTERVAL_MS) await deps.store.touchSession(c.jti, now)
   return {
     kind: 'identity',
-    identity: { credential: 'session', name: user.username, roles: [...user.roles], amr: [...c.amr], credentialId: c.jti, expiresAt: session.expiresAt }
+    identity: { credential: 'session', name: user.username, roles: [...user.roles], amr: [...c.amr], credentialId: c.jti,
+      expiresAt: session.expiresAt }
   }
 }
 

@@ -66,7 +66,9 @@ const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSaf
 
 function reasonOf (err: unknown): string {
   if (err instanceof joseErrors.JWTExpired) return 'expired'
-  if (err instanceof joseErrors.JWTClaimValidationFailed) return `claim_${err.claim}_${err.reason}`.replace(/[^A-Za-z0-9_.:-]/g, '_').slice(0, 64)
+  if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    return `claim_${err.claim}_${err.reason}`.replace(/[^A-Za-z0-9_.:-]/g, '_').slice(0, 64)
+  }
   if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'bad_signature'
   if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'alg_not_allowed'
   if (err instanceof joseErrors.JWSInvalid || err instanceof joseErrors.JWTInvalid) return 'malformed'
@@ -115,8 +117,10 @@ export function createTokenService (o: TokenServiceOptions): TokenService {
   return {
     alg,
     async issueAccess (c) {
-      const claims: AccessClaims = { sub: c.sub, roles: c.roles, amr: c.amr, sep: c.sep, exp: c.exp, jti: c.jti ?? randomUUID(), iat: nowSeconds() }
-      const token = await sign({ sub: claims.sub, roles: claims.roles, amr: claims.amr, sep: claims.sep, jti: claims.jti }, ACCESS_TYP, claims.iat, claims.exp)
+      const claims: AccessClaims = { sub: c.sub, roles: c.roles, amr: c.amr, sep: c.sep, exp: c.exp, jti: c.jti ?? randomUUID(),
+        iat: nowSeconds() }
+      const token = await sign({ sub: claims.sub, roles: claims.roles, amr: claims.amr, sep: claims.sep, jti: claims.jti }, ACCESS_TYP,
+        claims.iat, claims.exp)
       return { token, claims }
     },
     async issueMfa (c) {
@@ -152,7 +156,8 @@ export function createTokenService (o: TokenServiceOptions): TokenService {
         return { ok: false, reason: 'claims_shape' }
       }
       if (typeof p.iat !== 'number' || p.iat > nowSeconds()) return { ok: false, reason: 'iat_in_future' }
-      return { ok: true, claims: { sub: p.sub, pur: p.pur, sep: p.sep, jti: p.jti, exp: p.exp, ...(typeof p.tse === 'string' ? { tse: p.tse } : {}) } }
+      return { ok: true,
+        claims: { sub: p.sub, pur: p.pur, sep: p.sep, jti: p.jti, exp: p.exp, ...(typeof p.tse === 'string' ? { tse: p.tse } : {}) } }
     }
   }
 }

@@ -39,7 +39,8 @@ export interface ApiKeySummary {
 
 export interface UserAdmin {
   /** without a password, one is generated and returned once (never stored in clear, never audited) */
-  addUser: (name: string, role: string, password?: string, actor?: Actor) => Promise<{ user: UserSummary, generatedPassword: string | null }>
+  addUser: (name: string, role: string, password?: string, actor?: Actor) =>
+    Promise<{ user: UserSummary, generatedPassword: string | null }>
   listUsers: () => Promise<UserSummary[]>
   getUser: (name: string) => Promise<UserSummary>
   disableUser: (name: string, actor?: Actor) => Promise<UserSummary>
@@ -53,7 +54,8 @@ export interface UserAdmin {
   /** ends one session at once (audited as `logout`, reason `revoked-by-admin`); false when there is no such session */
   revokeSession: (id: string, actor?: Actor) => Promise<boolean>
   /** the key is returned once; only its hash is stored. `expiresIn` is a duration such as 90d, 12h or 30m (null: never) */
-  createKey: (input: { name: string, role: string, expiresIn: string | null }, actor?: Actor) => Promise<{ key: string, record: ApiKeySummary }>
+  createKey: (input: { name: string, role: string, expiresIn: string | null }, actor?: Actor) =>
+    Promise<{ key: string, record: ApiKeySummary }>
   listKeys: () => Promise<ApiKeySummary[]>
   revokeKey: (id: string, actor?: Actor) => Promise<ApiKeySummary>
 }
@@ -179,7 +181,8 @@ export function createUserAdmin (deps: Deps): UserAdmin {
     async listSessions (name) {
       const u = await load(name)
       return (await store.listSessions(u.username)).map((s) =>
-        ({ id: s.id, createdAt: s.createdAt, expiresAt: s.expiresAt, lastSeenAt: s.lastSeenAt, revokedAt: s.revokedAt, sourceIp: s.sourceIp }))
+        ({ id: s.id, createdAt: s.createdAt, expiresAt: s.expiresAt, lastSeenAt: s.lastSeenAt, revokedAt: s.revokedAt,
+          sourceIp: s.sourceIp }))
     },
 
     async revokeSession (id, actor = {}) {

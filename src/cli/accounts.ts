@@ -98,7 +98,10 @@ export const accountCommands: Record<string, CommandHandler> = {
     if (!args.role) throw new errors.USAGE('missing --role ROLE')
     const r = await admin.createKey({ name: args.name, role: args.role, expiresIn: args.expiresIn ?? null })
     if (args.json) io.out(JSON.stringify({ key: r.key, record: r.record }))
-    else io.out(`created key ${r.record.id} (${r.record.name}, role ${r.record.role}, expires ${iso(r.record.expiresAt) ?? 'never'})\n${r.key}\nthis key is shown once; only its hash is stored`)
+    else {
+      io.out(`created key ${r.record.id} (${r.record.name}, role ${r.record.role}, expires ${iso(r.record.expiresAt) ?? 'never'})\n` +
+        `${r.key}\nthis key is shown once; only its hash is stored`)
+    }
     return 0
   }),
   'key list': withAdmin(async (admin, _c, args, io) => {

@@ -7,7 +7,9 @@ import type { CommandHandler } from './types.js'
 export const auditCommands: Record<string, CommandHandler> = {
   'audit verify': async (config, args, io) => {
     const files = args.command.slice(2)
-    if (files.length === 0) throw new errors.USAGE('audit verify needs at least one FILE (oldest first, e.g. audit.log.2 audit.log.1 audit.log)')
+    if (files.length === 0) {
+      throw new errors.USAGE('audit verify needs at least one FILE (oldest first, e.g. audit.log.2 audit.log.1 audit.log)')
+    }
     const result = await verifyAuditFiles(files, readAuditVerifyKeys(config))
     if (args.json) io.out(JSON.stringify(result))
     else if (result.ok) {

@@ -7,7 +7,10 @@ import type { Io } from './output.js'
 export function certsDev (config: GatehouseConfig, io: Io, json: boolean): number {
   const paths = writeDevCerts(config.tls.cert, config.tls.key)
   if (json) io.out(JSON.stringify(paths))
-  else io.out(`wrote development CA ${paths.caCert} and server certificate ${paths.cert} (SAN localhost, 127.0.0.1, ::1)\ntrust the CA in clients, e.g. NODE_EXTRA_CA_CERTS=${paths.caCert}`)
+  else {
+    io.out(`wrote development CA ${paths.caCert} and server certificate ${paths.cert} (SAN localhost, 127.0.0.1, ::1)\n` +
+      `trust the CA in clients, e.g. NODE_EXTRA_CA_CERTS=${paths.caCert}`)
+  }
   return 0
 }
 

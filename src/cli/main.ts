@@ -1,4 +1,4 @@
-// The `gatehouse` command line: parse, load the config, dispatch. Exit codes (SPEC §3):
+// The `gatehouse` command line: parse, load the config, dispatch. Exit codes:
 // 0 done / intact / compliant, 1 a finding, 2 bad usage or bad config.
 import { ConfigError, errors } from '../errors.js'
 import { parseArgs } from 'node:util'

@@ -1,4 +1,4 @@
-// `gatehouse compliance check` and `gatehouse evidence export` (SPEC §3, §8).
+// `gatehouse compliance check` and `gatehouse evidence export`.
 // Exit codes: 0 compliant / written, 1 non-compliant, 2 bad usage or config.
 import { errors } from '../errors.js'
 import { dirname } from 'node:path'
@@ -24,13 +24,15 @@ const defaultDeps: OpsCommandDeps = {
   clock: systemClock
 }
 
-async function withStore<T> (deps: OpsCommandDeps, config: GatehouseConfig, fn: (store: Pick<Store, 'listUsers' | 'listApiKeys'>) => Promise<T>): Promise<T> {
+async function withStore<T> (deps: OpsCommandDeps, config: GatehouseConfig,
+  fn: (store: Pick<Store, 'listUsers' | 'listApiKeys'>) => Promise<T>): Promise<T> {
   const store = await deps.openStore(config)
   try { return await fn(store) } finally { await store.close().catch(() => {}) }
 }
 
 export function renderReport (r: ComplianceReport): string {
-  const lines: string[] = [`Gatehouse SOC 2 compliance check — ${r.generatedAt}`, `config ${r.configFile ?? '(defaults)'}  sha256 ${r.configHash}`, '']
+  const lines: string[] = [`Gatehouse SOC 2 compliance check — ${r.generatedAt}`,
+    `config ${r.configFile ?? '(defaults)'}  sha256 ${r.configHash}`, '']
   const idWidth = Math.max(...r.checks.map((c) => c.id.length))
   for (const c of r.checks) {
     lines.push(`${c.verdict.toUpperCase().padEnd(4)}  ${c.control.padEnd(5)}  ${c.id.padEnd(idWidth)}  ${c.title}`)
@@ -64,7 +66,8 @@ export function createOpsCommands (deps: OpsCommandDeps = defaultDeps): Record<s
       const days = parseDays(args)
       if (!args.out) throw new errors.USAGE('evidence export: --out FILE is required')
       if (!existsSync(dirname(args.out))) throw new errors.USAGE(`evidence export: folder ${dirname(args.out)} does not exist`)
-      const bundle = await withStore(deps, config, (store) => exportEvidence(config, store, { now: deps.clock.now(), days, out: args.out as string }))
+      const bundle = await withStore(deps, config,
+        (store) => exportEvidence(config, store, { now: deps.clock.now(), days, out: args.out as string }))
       const c = bundle.compliance
       const summary = {
         out: args.out, generatedAt: bundle.generatedAt, period: bundle.period, users: bundle.accessReview.users.length,
@@ -72,7 +75,8 @@ export function createOpsCommands (deps: OpsCommandDeps = defaultDeps): Record<s
       }
       io.out(args.json
         ? JSON.stringify(summary)
-        : `wrote ${args.out} (mode 0600): ${summary.users} user(s), ${summary.apiKeys} key(s), ${summary.auditEvents ?? 'no'} audit event(s) in ${days} day(s); ` +
+        : `wrote ${args.out} (mode 0600): ${summary.users} user(s), ${summary.apiKeys} key(s), ` +
+          `${summary.auditEvents ?? 'no'} audit event(s) in ${days} day(s); ` +
           `compliance ${c.compliant ? 'COMPLIANT' : 'NOT COMPLIANT'} (${c.summary.fail} fail, ${c.summary.warn} warn)`)
       return 0
     }

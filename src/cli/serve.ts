@@ -10,7 +10,8 @@ export async function serve (config: GatehouseConfig, io: Io): Promise<number> {
   ensureServingCertificate(config, io)
   const gateway = await createGateway(config, { logger: { level: config.log.level } })
   await gateway.auth.ensureBootstrapAdmin((line) => io.err(line))
-  await gateway.app.listen({ host: config.listen.host, port: config.listen.port, listenTextResolver: (a) => `listening on ${config.tls.enabled ? a.replace(/^http:/, 'https:') : a}` })
+  await gateway.app.listen({ host: config.listen.host, port: config.listen.port,
+    listenTextResolver: (a) => `listening on ${config.tls.enabled ? a.replace(/^http:/, 'https:') : a}` })
   const address = gateway.app.server.address()
   const port = typeof address === 'object' && address ? address.port : config.listen.port
   io.err(`gatehouse listening on ${config.tls.enabled ? 'https' : 'http'}://${config.listen.host}:${port} → ${config.upstream.url}`)
@@ -21,7 +22,8 @@ export async function serve (config: GatehouseConfig, io: Io): Promise<number> {
       if (stopping) return
       stopping = true
       io.err(`gatehouse: ${signal} received, draining`)
-      gateway.shutdown().then(() => resolve(0), (err: unknown) => { io.err(`gatehouse: shutdown failed: ${(err as Error).message}`); resolve(1) })
+      gateway.shutdown().then(() => resolve(0),
+        (err: unknown) => { io.err(`gatehouse: shutdown failed: ${(err as Error).message}`); resolve(1) })
     }
     process.once('SIGTERM', () => stop('SIGTERM'))
     process.once('SIGINT', () => stop('SIGINT'))

@@ -83,14 +83,17 @@ export function auditCheckpointPublicKey (config: GatehouseConfig): KeyObject {
  * The keys `audit verify` needs, read without creating anything: verifying with freshly generated
  * keys would only report every line as modified.
  */
-export function readAuditVerifyKeys (config: GatehouseConfig, env: NodeJS.ProcessEnv = process.env): { chainKey: Buffer, checkpointPublicKey: KeyObject } {
+export function readAuditVerifyKeys (
+  config: GatehouseConfig, env: NodeJS.ProcessEnv = process.env
+): { chainKey: Buffer, checkpointPublicKey: KeyObject } {
   const keyFile = join(config.dataDir, 'audit-chain-hmac.key')
   const cpFile = join(config.dataDir, 'audit-checkpoint-key.pem')
   const problems: string[] = []
   if (!env.GATEHOUSE_AUDIT_KEY && !existsSync(keyFile)) problems.push(`audit chain key: neither GATEHOUSE_AUDIT_KEY nor ${keyFile} exists`)
   if (!existsSync(cpFile)) problems.push(`audit checkpoint key: ${cpFile} does not exist`)
   if (problems.length > 0) throw new ConfigError(problems)
-  return { chainKey: symmetricKey('audit-chain-hmac', 'GATEHOUSE_AUDIT_KEY', config.dataDir, env), checkpointPublicKey: auditCheckpointPublicKey(config) }
+  return { chainKey: symmetricKey('audit-chain-hmac', 'GATEHOUSE_AUDIT_KEY', config.dataDir, env),
+    checkpointPublicKey: auditCheckpointPublicKey(config) }
 }
 
 /** redis.url with the password from the environment filled in, for the client only (never logged). */

@@ -1,4 +1,4 @@
-// The masking engine the proxy uses (SPEC §6): detectors chosen by config, tokens keyed by a
+// The masking engine the proxy uses: detectors chosen by config, tokens keyed by a
 // deployment secret, whole-text and streaming maskers, reply transforms per route kind (streamed)
 // and document masking (not streamed), and request masking for direction: both.
 import type { Transform } from 'node:stream'
@@ -40,8 +40,8 @@ export interface MaskingEngine {
 /**
  * Every reply kind, classified: model-written text (rewritten field by field) or none (embeddings,
  * model lists and details, pull/push/create progress, version: passed unchanged). A Record, so a
- * new ReplyKind does not compile until someone decides which it is; at run time anything else is
- * refused (SPEC §6: a reply shape the masker cannot read is refused, not passed through).
+ * new ReplyKind does not compile until it is classified here; at run time anything else is
+ * refused: a reply shape the masker cannot read is refused, never passed through.
  */
 const REPLY_TEXT: Record<ReplyKind, 'model-text' | 'text-free'> = {
   generate: 'model-text', chat: 'model-text', 'openai-chat': 'model-text', 'openai-completion': 'model-text',

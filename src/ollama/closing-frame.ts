@@ -49,7 +49,11 @@ export function createClosingFrameHolder (framing: 'ndjson' | 'sse'): ClosingFra
       if (framing === 'ndjson') { complete.push(buf.subarray(start, i + 1)); start = i + 1; continue }
       // SSE: an event ends at an empty line ("\n\n" or "\n\r\n")
       const next = buf[i + 1]
-      if (next === NL) { complete.push(buf.subarray(start, i + 2)); start = i + 2; i++ } else if (next === 0x0d && buf[i + 2] === NL) { complete.push(buf.subarray(start, i + 3)); start = i + 3; i += 2 }
+      if (next === NL) {
+        complete.push(buf.subarray(start, i + 2)); start = i + 2; i++
+      } else if (next === 0x0d && buf[i + 2] === NL) {
+        complete.push(buf.subarray(start, i + 3)); start = i + 3; i += 2
+      }
     }
     return { complete, rest: buf.subarray(start) }
   }

@@ -1,4 +1,4 @@
-// The one table of what Gatehouse proxies (SPEC §5). Anything not listed here is 404 and never
+// The one table of what Gatehouse proxies. Anything not listed here is 404 and never
 // reaches Ollama. The proxy, the policy check, masking and the audit all read this table.
 import type { Permission } from '../config/schema.js'
 
@@ -64,7 +64,8 @@ export const PROXIED_ROUTES: readonly ProxiedRoute[] = Object.freeze([
   r('POST', '/api/pull', 'models:manage', 'json', 'progress', [modelOrName]),
   r('POST', '/api/push', 'models:manage', 'json', 'progress', [modelOrName]),
   r('POST', '/api/create', 'models:manage', 'json', 'progress', [modelOrName, { primary: 'from', required: false }]),
-  r('POST', '/api/copy', 'models:manage', 'json', 'plain', [{ primary: 'source', required: true }, { primary: 'destination', required: true }]),
+  r('POST', '/api/copy', 'models:manage', 'json', 'plain',
+    [{ primary: 'source', required: true }, { primary: 'destination', required: true }]),
   r('DELETE', '/api/delete', 'models:manage', 'json', 'plain', [modelOrName]),
   r('HEAD', '/api/blobs/:digest', 'models:manage', 'none', 'plain'),
   r('POST', '/api/blobs/:digest', 'models:manage', 'binary', 'plain'),

@@ -33,7 +33,8 @@ interface EventView {
 
 export async function readAuditStatistics (files: string[], period: { from: number, to: number }): Promise<AuditStatistics> {
   // null-prototype maps: action and reason names come from the file
-  const s: AuditStatistics = { files, events: 0, byAction: Object.create(null) as AuditStatistics['byAction'], denials: Object.create(null) as AuditStatistics['denials'], firstEventAt: null, lastEventAt: null, unreadable: 0, configHashes: [] }
+  const s: AuditStatistics = { files, events: 0, byAction: Object.create(null) as AuditStatistics['byAction'],
+    denials: Object.create(null) as AuditStatistics['denials'], firstEventAt: null, lastEventAt: null, unreadable: 0, configHashes: [] }
   for (const file of files) {
     const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity })
     for await (const line of lines) {

@@ -36,7 +36,8 @@ export async function probeSyslog (url: string, caFile: string | null, timeoutMs
   const ca = caFile ? readFileSync(caFile) : undefined
   await new Promise<void>((resolve, reject) => {
     const socket = t.tls
-      ? tlsConnect({ host: t.host, port: t.port, ca, servername: isIP(t.host) === 0 ? t.host : undefined, rejectUnauthorized: true }, () => { socket.end(); resolve() })
+      ? tlsConnect({ host: t.host, port: t.port, ca, servername: isIP(t.host) === 0 ? t.host : undefined, rejectUnauthorized: true },
+        () => { socket.end(); resolve() })
       : netConnect({ host: t.host, port: t.port }, () => { socket.end(); resolve() })
     socket.setTimeout(timeoutMs, () => { socket.destroy(); reject(new Error(`no connection within ${timeoutMs} ms`)) })
     socket.once('error', (err) => { socket.destroy(); reject(err) })
@@ -63,7 +64,8 @@ const fingerprint = (b: Buffer) => createHash('sha256').update(b).digest('hex').
 
 /** Facts about the symmetric keys, never the keys: weak (one repeated byte) or shared between purposes. */
 export function secretFacts (secrets: Pick<Secrets, 'totpKey' | 'maskingKey' | 'auditChainKey'>): SecretFacts {
-  const named: Array<[string, Buffer]> = [['totp-encryption', secrets.totpKey], ['masking-hmac', secrets.maskingKey], ['audit-chain-hmac', secrets.auditChainKey]]
+  const named: Array<[string, Buffer]> = [['totp-encryption', secrets.totpKey], ['masking-hmac', secrets.maskingKey],
+    ['audit-chain-hmac', secrets.auditChainKey]]
   const keys = named.map(([name, k]) => ({ name, weak: k.length === 0 || k.every((b) => b === k[0]), fingerprint: fingerprint(k) }))
   const byValue = new Map<string, string[]>()
   for (const [name, k] of named) byValue.set(k.toString('hex'), [...(byValue.get(k.toString('hex')) ?? []), name])
@@ -82,7 +84,8 @@ export function certificateFacts (path: string): CertificateFacts {
   }
 }
 
-export async function verifyChains (config: GatehouseConfig, keys: { chainKey: Buffer, checkpointPublicKey: KeyObject } | null, keyError: string | null): Promise<ChainVerification | null> {
+export async function verifyChains (config: GatehouseConfig, keys: { chainKey: Buffer, checkpointPublicKey: KeyObject } | null,
+  keyError: string | null): Promise<ChainVerification | null> {
   const fileSinks = config.audit.sinks.filter((s): s is Extract<SinkConfig, { type: 'file' }> => s.type === 'file')
   if (fileSinks.length === 0) return null
   const sinks: ChainVerification['sinks'] = []
@@ -98,7 +101,8 @@ export async function verifyChains (config: GatehouseConfig, keys: { chainKey: B
   return { sinks }
 }
 
-export async function collectComplianceInput (config: GatehouseConfig, store: Pick<Store, 'listUsers' | 'listApiKeys'>, options: CollectOptions): Promise<ComplianceInput> {
+export async function collectComplianceInput (config: GatehouseConfig, store: Pick<Store, 'listUsers' | 'listApiKeys'>,
+  options: CollectOptions): Promise<ComplianceInput> {
   const timeout = options.probeTimeoutMs ?? 3000
   const message = (err: unknown) => (err as Error).message.split('\n').join('; ')
   // read-only first: a check must not create keys (verifying with fresh keys reports every line as modified)

@@ -1,4 +1,4 @@
-// SOC 2 control checks (SPEC §8) as a pure function of what was collected: the configuration, the
+// SOC 2 control checks as a pure function of what was collected: the configuration, the
 // store's users and keys, sink probes, the chain verification and facts about secrets. Each check
 // names its control, its verdict and the evidence it looked at. I/O lives in compliance-input.ts.
 import { isIP } from 'node:net'
@@ -87,7 +87,8 @@ function urlHasPassword (u: string | null): boolean {
   try { return new URL(u).password !== '' } catch { return false }
 }
 
-function check (id: string, control: Control, title: string, verdict: Verdict, detail: string, evidence: Record<string, unknown>): CheckResult {
+function check (id: string, control: Control, title: string, verdict: Verdict, detail: string,
+  evidence: Record<string, unknown>): CheckResult {
   return { id, control, title, verdict, detail, evidence }
 }
 
@@ -126,7 +127,8 @@ function boundaryChecks (c: GatehouseConfig): CheckResult[] {
   const out: CheckResult[] = []
   const loop = isLoopbackHost(c.listen.host)
   out.push(check('listen-boundary', 'CC6.6', 'Gatehouse listens on loopback only, or with TLS', loop || c.tls.enabled ? 'pass' : 'fail',
-    loop ? 'listens on a loopback address' : c.tls.enabled ? 'listens on a network address with TLS' : 'listens on a network address without TLS',
+    loop ? 'listens on a loopback address' : c.tls.enabled ? 'listens on a network address with TLS'
+      : 'listens on a network address without TLS',
     { 'listen.host': c.listen.host, 'listen.port': c.listen.port, 'tls.enabled': c.tls.enabled }))
 
   const everything: string[] = []
@@ -140,13 +142,15 @@ function boundaryChecks (c: GatehouseConfig): CheckResult[] {
   out.push(check('trust-proxies', 'CC6.6', 'X-Forwarded-For is believed only from named proxies',
     everything.length > 0 ? 'fail' : broad.length > 0 ? 'warn' : 'pass',
     everything.length > 0 ? `trustProxies trusts every address (${everything.join(', ')}): any client can forge its source IP`
-      : broad.length > 0 ? `very broad trusted ranges: ${broad.join(', ')}` : c.trustProxies.length === 0 ? 'no proxy is trusted: the socket address is used' : 'only named proxy ranges are trusted',
+      : broad.length > 0 ? `very broad trusted ranges: ${broad.join(', ')}` : c.trustProxies.length === 0
+        ? 'no proxy is trusted: the socket address is used' : 'only named proxy ranges are trusted',
     { trustProxies: [...c.trustProxies] }))
 
   let upstreamHost = ''
   try { upstreamHost = new URL(c.upstream.url).hostname } catch { /* the loader rejects bad URLs */ }
   out.push(check('upstream-isolation', 'CC6.6', 'Ollama is reachable only through Gatehouse', 'warn',
-    'cannot be verified from inside the process: deploy Ollama with no published port (docker-compose internal network, Kubernetes NetworkPolicy in deploy/kubernetes)',
+    'cannot be verified from inside the process: deploy Ollama with no published port ' +
+      '(docker-compose internal network, Kubernetes NetworkPolicy in deploy/kubernetes)',
     { 'upstream.url': c.upstream.url, upstreamOnLoopback: isLoopbackHost(upstreamHost) }))
   return out
 }
@@ -161,7 +165,8 @@ function accessChecks (i: ComplianceInput): CheckResult[] {
   const adminRoles = roles.map(([n]) => n).filter((n) => policy.permits([n], 'admin'))
   const adminWithout = adminRoles.filter((r) => !mfaRequired([r], required))
   out.push(check('mfa-admin', 'CC6.1', 'MFA is required for administrative roles', adminWithout.length === 0 ? 'pass' : 'fail',
-    adminWithout.length === 0 ? 'every role with admin permissions requires TOTP' : `roles with admin permissions without MFA: ${adminWithout.join(', ')}`,
+    adminWithout.length === 0 ? 'every role with admin permissions requires TOTP'
+      : `roles with admin permissions without MFA: ${adminWithout.join(', ')}`,
     { 'auth.mfa.requiredForRoles': [...required], adminRoles, adminRolesWithoutMfa: adminWithout }))
   const without = roles.map(([n]) => n).filter((r) => !mfaRequired([r], required))
   out.push(check('mfa-all-roles', 'CC6.1', 'MFA is required for every role', without.length === 0 ? 'pass' : 'warn',
@@ -175,7 +180,8 @@ function accessChecks (i: ComplianceInput): CheckResult[] {
     ...(l.perIpMaxFailures > 100 ? ['perIpMaxFailures > 100'] : [])
   ]
   out.push(check('lockout', 'CC6.1', 'Accounts lock after repeated failures', lockProblems.length === 0 ? 'pass' : 'fail',
-    lockProblems.length === 0 ? `locks after ${l.maxFailedAttempts} failures for ${l.lockoutSeconds} s` : `lockout too lax: ${lockProblems.join(', ')}`,
+    lockProblems.length === 0 ? `locks after ${l.maxFailedAttempts} failures for ${l.lockoutSeconds} s`
+      : `lockout too lax: ${lockProblems.join(', ')}`,
     { 'auth.lockout': { ...l }, thresholds: { maxFailedAttempts: '<= 10', lockoutSeconds: '>= 300', perIpMaxFailures: '<= 100' } }))
 
   const minLen = c.auth.password.minLength
@@ -183,7 +189,8 @@ function accessChecks (i: ComplianceInput): CheckResult[] {
     `auth.password.minLength is ${minLen}`, { 'auth.password.minLength': minLen }))
 
   const { sessionTtlSeconds: ttl, idleTimeoutSeconds: idle } = c.auth
-  out.push(check('session-lifetime', 'CC6.1', 'Sessions last at most 12 h and idle out within 1 h', ttl <= 43200 && idle <= 3600 ? 'pass' : 'fail',
+  out.push(check('session-lifetime', 'CC6.1', 'Sessions last at most 12 h and idle out within 1 h',
+    ttl <= 43200 && idle <= 3600 ? 'pass' : 'fail',
     `sessionTtlSeconds ${ttl} (max 43200), idleTimeoutSeconds ${idle} (max 3600)`,
     { 'auth.sessionTtlSeconds': ttl, 'auth.idleTimeoutSeconds': idle }))
 
@@ -206,31 +213,44 @@ function accessChecks (i: ComplianceInput): CheckResult[] {
   out.push(check('bootstrap-admin', 'CC6.1', 'The bootstrap admin\'s one-time password is not left in place',
     boot === undefined ? 'pass' : untouched ? 'fail' : boot.totpEnrolled ? 'pass' : 'warn',
     boot === undefined ? `no active "${BOOTSTRAP_USERNAME}" account`
-      : untouched ? `"${BOOTSTRAP_USERNAME}" still has its first-start one-time password and no MFA: log in and enroll, change the password, or disable it`
-        : boot.totpEnrolled ? `"${BOOTSTRAP_USERNAME}" has enrolled MFA` : `"${BOOTSTRAP_USERNAME}" has changed since creation but has no MFA`,
-    boot === undefined ? { present: false } : { present: true, createdAt: iso(boot.createdAt), updatedAt: iso(boot.updatedAt), lastLoginAt: iso(boot.lastLoginAt), mfaEnrolled: boot.totpEnrolled }))
+      : untouched
+        ? `"${BOOTSTRAP_USERNAME}" still has its first-start one-time password and no MFA: ` +
+          'log in and enroll, change the password, or disable it'
+        : boot.totpEnrolled ? `"${BOOTSTRAP_USERNAME}" has enrolled MFA`
+          : `"${BOOTSTRAP_USERNAME}" has changed since creation but has no MFA`,
+    boot === undefined ? { present: false }
+      : { present: true, createdAt: iso(boot.createdAt), updatedAt: iso(boot.updatedAt), lastLoginAt: iso(boot.lastLoginAt),
+      mfaEnrolled: boot.totpEnrolled }))
 
   const activeKeys = i.keys.filter((k) => k.revokedAt === null && (k.expiresAt === null || k.expiresAt > now))
   const noExpiry = activeKeys.filter((k) => k.expiresAt === null)
   out.push(check('key-expiry', 'CC6.1', 'No active API key without an expiry', noExpiry.length === 0 ? 'pass' : 'fail',
-    noExpiry.length === 0 ? `${activeKeys.length} active key(s), each expiring` : `${noExpiry.length} active key(s) never expire: ${noExpiry.map((k) => `${k.name} (${k.id})`).join(', ')}`,
-    { activeKeys: activeKeys.length, keysWithoutExpiry: noExpiry.map((k) => ({ id: k.id, name: k.name, role: k.role, createdAt: iso(k.createdAt) })) }))
+    noExpiry.length === 0 ? `${activeKeys.length} active key(s), each expiring`
+      : `${noExpiry.length} active key(s) never expire: ${noExpiry.map((k) => `${k.name} (${k.id})`).join(', ')}`,
+    { activeKeys: activeKeys.length,
+      keysWithoutExpiry: noExpiry.map((k) => ({ id: k.id, name: k.name, role: k.role, createdAt: iso(k.createdAt) })) }))
 
   const cutoff = now - STALE_DAYS * DAY
   const staleUsers = i.users.filter((u) => u.status === 'active' && (u.lastLoginAt ?? u.createdAt) < cutoff)
   out.push(check('stale-accounts', 'CC6.1', `No active account unused for ${STALE_DAYS} days`, staleUsers.length === 0 ? 'pass' : 'fail',
-    staleUsers.length === 0 ? `every active account was used (or created) within ${STALE_DAYS} days` : `unused for ${STALE_DAYS}+ days: ${staleUsers.map((u) => u.username).join(', ')} (disable them)`,
-    { staleUsers: staleUsers.map((u) => ({ username: u.username, roles: u.roles, lastLoginAt: iso(u.lastLoginAt), createdAt: iso(u.createdAt) })), cutoff: iso(cutoff) }))
+    staleUsers.length === 0 ? `every active account was used (or created) within ${STALE_DAYS} days`
+      : `unused for ${STALE_DAYS}+ days: ${staleUsers.map((u) => u.username).join(', ')} (disable them)`,
+    { staleUsers: staleUsers.map((u) =>
+      ({ username: u.username, roles: u.roles, lastLoginAt: iso(u.lastLoginAt), createdAt: iso(u.createdAt) })), cutoff: iso(cutoff) }))
   const staleKeys = activeKeys.filter((k) => (k.lastUsedAt ?? k.createdAt) < cutoff)
   out.push(check('stale-keys', 'CC6.1', `No active API key unused for ${STALE_DAYS} days`, staleKeys.length === 0 ? 'pass' : 'warn',
-    staleKeys.length === 0 ? `every active key was used (or created) within ${STALE_DAYS} days` : `unused for ${STALE_DAYS}+ days: ${staleKeys.map((k) => `${k.name} (${k.id})`).join(', ')} (revoke them)`,
-    { staleKeys: staleKeys.map((k) => ({ id: k.id, name: k.name, lastUsedAt: iso(k.lastUsedAt), createdAt: iso(k.createdAt) })), cutoff: iso(cutoff) }))
+    staleKeys.length === 0 ? `every active key was used (or created) within ${STALE_DAYS} days`
+      : `unused for ${STALE_DAYS}+ days: ${staleKeys.map((k) => `${k.name} (${k.id})`).join(', ')} (revoke them)`,
+    { staleKeys: staleKeys.map((k) => ({ id: k.id, name: k.name, lastUsedAt: iso(k.lastUsedAt), createdAt: iso(k.createdAt) })),
+      cutoff: iso(cutoff) }))
 
   const m = c.masking
   out.push(check('masking', 'C1.1', 'PII masking protects model output', m.enabled ? (m.exemptRoles.length > 0 ? 'warn' : 'pass') : 'fail',
     !m.enabled ? 'masking.enabled is false: model output reaches clients unmasked'
-      : m.exemptRoles.length > 0 ? `roles exempt from masking: ${m.exemptRoles.join(', ')}` : `masking ${m.entities.join(', ')} in ${m.direction === 'both' ? 'prompts and replies' : 'replies'}`,
-    { 'masking.enabled': m.enabled, 'masking.direction': m.direction, 'masking.entities': [...m.entities], 'masking.exemptRoles': [...m.exemptRoles] }))
+      : m.exemptRoles.length > 0 ? `roles exempt from masking: ${m.exemptRoles.join(', ')}`
+        : `masking ${m.entities.join(', ')} in ${m.direction === 'both' ? 'prompts and replies' : 'replies'}`,
+    { 'masking.enabled': m.enabled, 'masking.direction': m.direction, 'masking.entities': [...m.entities],
+      'masking.exemptRoles': [...m.exemptRoles] }))
   return out
 }
 
@@ -238,18 +258,22 @@ function monitoringChecks (i: ComplianceInput): CheckResult[] {
   const { config: c } = i
   const out: CheckResult[] = []
   const bad = i.auditSinkProbe.filter((p) => !p.ok)
-  out.push(check('audit-sinks-writable', 'CC7.2', 'Every audit sink can be written', i.auditSinkProbe.length > 0 && bad.length === 0 ? 'pass' : 'fail',
-    i.auditSinkProbe.length === 0 ? 'no audit sink is configured' : bad.length === 0 ? `${i.auditSinkProbe.length} sink(s) reachable and writable`
+  out.push(check('audit-sinks-writable', 'CC7.2', 'Every audit sink can be written',
+    i.auditSinkProbe.length > 0 && bad.length === 0 ? 'pass' : 'fail',
+    i.auditSinkProbe.length === 0 ? 'no audit sink is configured' : bad.length === 0
+      ? `${i.auditSinkProbe.length} sink(s) reachable and writable`
       : `failing: ${bad.map((p) => `${p.type} ${p.target} (${p.error ?? 'unavailable'})`).join('; ')}`,
     { sinks: i.auditSinkProbe }))
   const durable = c.audit.sinks.filter((s) => s.type !== 'stdout').map((s) => s.type)
   const offHost = c.audit.sinks.some((s) => s.type === 'syslog')
   out.push(check('audit-sinks-durable', 'CC7.2', 'Audit events reach durable storage and a SIEM',
     durable.length === 0 ? 'fail' : offHost ? 'pass' : 'warn',
-    durable.length === 0 ? 'only stdout: nothing durable holds the audit trail' : offHost ? 'a file and/or syslog sink is configured, with an off-host copy' : 'no syslog sink: the audit trail has no off-host copy',
+    durable.length === 0 ? 'only stdout: nothing durable holds the audit trail' : offHost
+      ? 'a file and/or syslog sink is configured, with an off-host copy' : 'no syslog sink: the audit trail has no off-host copy',
     { sinkTypes: c.audit.sinks.map((s) => s.type) }))
   out.push(check('audit-fail-closed', 'CC7.2', 'No audit, no access (audit.failClosed)', c.audit.failClosed ? 'pass' : 'fail',
-    c.audit.failClosed ? 'requests are refused while no sink can write' : 'audit.failClosed is false: requests are served unaudited when sinks fail',
+    c.audit.failClosed ? 'requests are refused while no sink can write'
+      : 'audit.failClosed is false: requests are served unaudited when sinks fail',
     { 'audit.failClosed': c.audit.failClosed }))
 
   const cv = i.chainVerification
@@ -259,7 +283,8 @@ function monitoringChecks (i: ComplianceInput): CheckResult[] {
   out.push(check('audit-chain', 'CC7.2', 'The audit log\'s hash chain and signed checkpoints are intact',
     cv === null ? 'warn' : broken.length > 0 || unread.length > 0 ? 'fail' : events === 0 ? 'warn' : 'pass',
     cv === null ? 'no file sink: the chain is verified by the receiving SIEM'
-      : broken.length > 0 ? broken.map((s) => `${s.path}: ${s.result?.firstBad?.file}:${s.result?.firstBad?.line} ${s.result?.firstBad?.reason}`).join('; ')
+      : broken.length > 0
+        ? broken.map((s) => `${s.path}: ${s.result?.firstBad?.file}:${s.result?.firstBad?.line} ${s.result?.firstBad?.reason}`).join('; ')
         : unread.length > 0 ? unread.map((s) => `${s.path}: ${s.error ?? 'cannot be read'}`).join('; ')
           : events === 0 ? 'no audit events written yet' : `${events} event(s) verified`,
     { sinks: cv?.sinks.map((s) => ({ path: s.path, files: s.files, error: s.error ?? null, result: s.result })) ?? [] }))

@@ -18,10 +18,12 @@ export interface EvidenceBundle {
   generatedAt: string
   period: { days: number, from: string, to: string }
   accessReview: {
-    users: Array<{ username: string, roles: string[], status: string, mfaEnrolled: boolean, lastLoginAt: string | null, createdAt: string, daysSinceLastUse: number }>
+    users: Array<{ username: string, roles: string[], status: string, mfaEnrolled: boolean, lastLoginAt: string | null, createdAt: string,
+      daysSinceLastUse: number }>
     roles: Record<string, { permissions: string[], models: string[], mfaRequired: boolean, users: string[], keys: string[] }>
   }
-  apiKeys: Array<{ id: string, name: string, role: string, prefix: string, status: 'active' | 'expired' | 'revoked', createdAt: string, ageDays: number, expiresAt: string | null, lastUsedAt: string | null, revokedAt: string | null }>
+  apiKeys: Array<{ id: string, name: string, role: string, prefix: string, status: 'active' | 'expired' | 'revoked', createdAt: string,
+    ageDays: number, expiresAt: string | null, lastUsedAt: string | null, revokedAt: string | null }>
   configuration: { file: string | null, hash: string, redacted: GatehouseConfig }
   audit: { statistics: AuditStatistics | null, chain: ComplianceReport['checks'][number] | null }
   compliance: ComplianceReport
@@ -30,7 +32,8 @@ export interface EvidenceBundle {
 const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString())
 const days = (from: number, to: number) => Math.floor((to - from) / DAY)
 
-export async function buildEvidence (config: GatehouseConfig, store: Pick<Store, 'listUsers' | 'listApiKeys'>, options: CollectOptions & { days: number }): Promise<EvidenceBundle> {
+export async function buildEvidence (config: GatehouseConfig, store: Pick<Store, 'listUsers' | 'listApiKeys'>,
+  options: CollectOptions & { days: number }): Promise<EvidenceBundle> {
   const { now } = options
   const from = now - options.days * DAY
   const input = await collectComplianceInput(config, store, options)
@@ -55,7 +58,8 @@ export async function buildEvidence (config: GatehouseConfig, store: Pick<Store,
     accessReview: {
       users: input.users.map((u) => ({
         username: u.username, roles: [...u.roles], status: u.status, mfaEnrolled: u.totpEnrolled,
-        lastLoginAt: iso(u.lastLoginAt), createdAt: new Date(u.createdAt).toISOString(), daysSinceLastUse: days(u.lastLoginAt ?? u.createdAt, now)
+        lastLoginAt: iso(u.lastLoginAt), createdAt: new Date(u.createdAt).toISOString(),
+          daysSinceLastUse: days(u.lastLoginAt ?? u.createdAt, now)
       })),
       roles
     },
@@ -79,7 +83,8 @@ export function writeEvidence (file: string, bundle: EvidenceBundle): void {
   renameSync(tmp, file)
 }
 
-export async function exportEvidence (config: GatehouseConfig, store: Pick<Store, 'listUsers' | 'listApiKeys'>, options: CollectOptions & { days: number, out: string }): Promise<EvidenceBundle> {
+export async function exportEvidence (config: GatehouseConfig, store: Pick<Store, 'listUsers' | 'listApiKeys'>,
+  options: CollectOptions & { days: number, out: string }): Promise<EvidenceBundle> {
   const bundle = await buildEvidence(config, store, options)
   writeEvidence(options.out, bundle)
   return bundle

@@ -1,18 +1,31 @@
-// GET /metrics as a Fastify plugin. The caller supplies the guards (authenticate, then a check for
-// permission metrics:read), so this module knows nothing about credentials.
-import type { FastifyPluginAsync, preHandlerAsyncHookHandler } from 'fastify'
+// GET /metrics as a Fastify plugin: the caller's authenticate preHandler finds the identity, then
+// the route asks the policy for permission `metrics:read` (403 without it, recorded as the reason).
+import type { FastifyPluginAsync, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import { errors } from '../errors.js'
+import type { Policy } from '../rbac/policy.js'
 import type { Metrics } from './metrics.js'
 
 export interface MetricsRouteOptions {
-  /** run in order before the handler; they throw to refuse */
-  preHandler: preHandlerAsyncHookHandler[]
+  /** finds the caller's identity (request.gh.identity) or refuses */
+  authenticate: preHandlerAsyncHookHandler
+  policy: Pick<Policy, 'permits'>
   /** default /metrics */
   path?: string
 }
 
+/** The permission check of the metrics route, after authentication. */
+export function requireMetricsRead (policy: Pick<Policy, 'permits'>) {
+  return async function metricsRead (request: FastifyRequest): Promise<void> {
+    if (policy.permits(request.gh.identity?.roles ?? [], 'metrics:read')) return
+    request.gh.reason = 'permission:metrics:read'
+    throw new errors.FORBIDDEN()
+  }
+}
+
 export function metricsRoute (metrics: Pick<Metrics, 'render' | 'contentType'>, options: MetricsRouteOptions): FastifyPluginAsync {
+  const preHandler = [options.authenticate, requireMetricsRead(options.policy)]
   return async (app) => {
-    app.get(options.path ?? '/metrics', { preHandler: options.preHandler }, async (_request, reply) => {
+    app.get(options.path ?? '/metrics', { preHandler }, async (_request, reply) => {
       const text = await metrics.render()
       return reply.header('cache-control', 'no-store').type(metrics.contentType).send(text)
     })

@@ -1,4 +1,4 @@
-// Prometheus metrics (SPEC §9). One Registry per createMetrics() call — never prom-client's global
+// Prometheus metrics. One Registry per createMetrics() call — never prom-client's global
 // default — so tests and several apps in one process do not share counters. Label values that a
 // client can influence (model names) are bounded so a caller cannot blow up the series count.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
@@ -10,7 +10,7 @@ export interface AuditStats { sinkErrors: number, dropped: number, queueDepth: n
 export interface AuditSinkState { type: string, writable: boolean }
 
 export interface MetricsOptions {
-  /** read at scrape time: the audit log's stats() */
+  /** read at scrape time: the audit log's stats() (or given later, through readAudit) */
   auditStats?: () => AuditStats
   /** read at scrape time: the audit log's sinks(), in config order */
   auditSinks?: () => AuditSinkState[]
@@ -52,6 +52,12 @@ export interface Metrics {
    * audit emitter with it (`(e) => { log.emit(e); metrics.observeAudit(e) }`).
    */
   observeAudit: (input: Pick<AuditInput, 'action' | 'outcome' | 'reason'>) => void
+  /**
+   * Where the audit gauges read from at scrape time. Metrics exist before the audit log (the log's
+   * emitter feeds observeAudit), so the log's stats() is handed over once the log is open.
+   */
+  /** the audit log whose stats and sinks are read at scrape time (it is built after the metrics) */
+  readAudit: (source: { stats: () => AuditStats, sinks: () => AuditSinkState[] }) => void
   /** Prometheus text exposition */
   render: () => Promise<string>
   readonly contentType: string
@@ -139,6 +145,8 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
   })
 
   // Audit figures are cumulative counts owned by the audit log; counters follow them by delta at scrape time.
+  let auditStats = options.auditStats
+  let auditSinks = options.auditSinks
   let lastSinkErrors = 0
   let lastDropped = 0
   new Counter({
@@ -146,7 +154,7 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
     help: 'Audit sink write failures',
     registers,
     collect () {
-      const s = options.auditStats?.()
+      const s = auditStats?.()
       if (s && s.sinkErrors > lastSinkErrors) { this.inc(s.sinkErrors - lastSinkErrors); lastSinkErrors = s.sinkErrors }
     }
   })
@@ -155,7 +163,7 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
     help: 'Audit events a sink dropped (syslog queue overflow)',
     registers,
     collect () {
-      const s = options.auditStats?.()
+      const s = auditStats?.()
       if (s && s.dropped > lastDropped) { this.inc(s.dropped - lastDropped); lastDropped = s.dropped }
     }
   })
@@ -165,7 +173,7 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
     labelNames: ['index', 'type'] as const,
     registers,
     collect () {
-      const sinks = options.auditSinks?.() ?? []
+      const sinks = auditSinks?.() ?? []
       sinks.forEach((s, i) => { sinkUp.set({ index: String(i), type: safe(s.type) }, s.writable ? 1 : 0) })
     }
   })
@@ -185,7 +193,7 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
     name: 'gatehouse_audit_queue_depth',
     help: 'Audit events waiting to be written by a sink',
     registers,
-    collect () { this.set(options.auditStats?.().queueDepth ?? 0) }
+    collect () { this.set(auditStats?.().queueDepth ?? 0) }
   })
 
   const addTokens = (m: string | null, input: number | null, output: number | null, role: string | null = null) => {
@@ -235,7 +243,13 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
     },
     observeAudit (input) {
       if (input.action === 'account-locked') lockouts.inc()
-      else if (input.outcome === 'failure' && AUTH_ACTIONS.has(input.action)) authFailures.inc({ reason: safe(input.reason ?? input.action) })
+      else if (input.outcome === 'failure' && AUTH_ACTIONS.has(input.action)) {
+        authFailures.inc({ reason: safe(input.reason ?? input.action) })
+      }
+    },
+    readAudit: (source) => {
+      auditStats = () => source.stats()
+      auditSinks = () => source.sinks()
     },
     render: () => registry.metrics()
   }

@@ -1,5 +1,5 @@
-// What Gatehouse knows about one request as it moves through the pipeline:
-// request id → source ip → credential loaders → policy → rate limit → proxy → audit.
+// What Gatehouse knows about one request as it moves through the pipeline (the stages are listed
+// in order in pipeline/index.ts): each stage reads what the ones before it left here.
 import type {} from 'fastify'
 import type { JsonKind } from '../ollama/go-json.js'
 import type { ProxiedRoute } from '../ollama/routes.js'
@@ -39,6 +39,7 @@ export function newRequestContext (id: string, sourceIp: string): RequestContext
 
 declare module 'fastify' {
   interface FastifyRequest {
+    /** decorated null (app.ts) and set by the first onRequest hook: null only for an error raised before it */
     gh: RequestContext
   }
 }

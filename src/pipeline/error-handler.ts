@@ -17,7 +17,8 @@ const FASTIFY_CLIENT_ERRORS: Record<string, () => Error & { statusCode: number, 
   FST_ERR_VALIDATION: () => new errors.BAD_REQUEST('invalid request')
 }
 
-export function sendError (request: FastifyRequest, reply: FastifyReply, status: number, message: string, code: string | null): FastifyReply {
+export function sendError (request: FastifyRequest, reply: FastifyReply, status: number, message: string,
+  code: string | null): FastifyReply {
   if (status === 401 && !reply.hasHeader('www-authenticate')) reply.header('www-authenticate', 'Bearer')
   if (request.gh) request.gh.reason ??= code
   return reply.code(status).type('application/json; charset=utf-8').send(errorBody(familyOfPath(request.url), status, message, code))

@@ -6,6 +6,7 @@ import type { GatehouseConfig } from '../config/schema.js'
 import type { AuditInput, AuditLog } from '../audit/index.js'
 import type { MaskingEngine } from '../masking/index.js'
 import type { Policy } from '../rbac/policy.js'
+import type { SeesRawOutput } from '../rbac/raw-output.js'
 import type { ReplyStages } from '../proxy/forward.js'
 import { createReplyObserver, observeDocument, TEXT_OR_USAGE_KINDS } from '../ollama/usage.js'
 import { filterOpenAiModels, filterTags } from '../rbac/list-filter.js'
@@ -24,11 +25,13 @@ export interface ReplyStageDeps {
   audit: AuditLog
   emit: (e: AuditInput) => number
   metrics: ReplyMetrics
-  /** whether this request's reply is masked (masking on and the caller not exempt) */
-  masksReply: (request: FastifyRequest) => boolean
+  /** whether a caller with these roles sees replies unmasked */
+  seesRawOutput: SeesRawOutput
 }
 
-export function createReplyStages ({ config, policy, masking, audit, emit, metrics, masksReply }: ReplyStageDeps): ReplyStages {
+export function createReplyStages ({ config, policy, masking, audit, emit, metrics, seesRawOutput }: ReplyStageDeps): ReplyStages {
+  // a reply is masked when masking is on and the caller is not exempt
+  const masksReply = (request: FastifyRequest): boolean => masking !== null && !seesRawOutput(request.gh.identity?.roles ?? [])
   // a streamed reply has sent its status already; a whole one that cannot be audited becomes a 503
   const streamed = new WeakSet<FastifyRequest>()
   return {
@@ -36,7 +39,8 @@ export function createReplyStages ({ config, policy, masking, audit, emit, metri
     stream (request, route, framing) {
       streamed.add(request)
       const obs = { masked: request.gh.masked, usage: request.gh.usage }
-      return [masksReply(request) ? (masking as MaskingEngine).replyTransform(route.reply, framing, obs) : createReplyObserver(route.reply, framing, obs)]
+      return [masksReply(request) ? (masking as MaskingEngine).replyTransform(route.reply, framing, obs)
+        : createReplyObserver(route.reply, framing, obs)]
     },
     async json (request, route, body, status) {
       const ctx = request.gh
@@ -72,7 +76,8 @@ export function createReplyStages ({ config, policy, masking, audit, emit, metri
       }
     },
     firstChunk (request) {
-      metrics.observeTtft(request.gh.route?.path ?? 'unknown', request.gh.models[0] ?? null, Number(process.hrtime.bigint() - request.gh.startedAt) / 1e9)
+      metrics.observeTtft(request.gh.route?.path ?? 'unknown', request.gh.models[0] ?? null,
+        Number(process.hrtime.bigint() - request.gh.startedAt) / 1e9)
     },
     upstreamFailed (_request, kind) { metrics.upstreamError(kind) },
     clientClosed (request, status) {

@@ -1,7 +1,8 @@
 // The one place a request becomes an audit event: `model-request` for proxied requests that were
 // allowed (with model, status, duration, tokens and masked counts), `access-denied` for every
-// denial (401/403/404/405/429 and bad requests on proxied routes).
-import type { FastifyRequest } from 'fastify'
+// denial (401/403/404/405/429 and bad requests on proxied routes); and the rule for which finished
+// requests still owe one.
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { AuditInput } from '../audit/index.js'
 import { splitTarget } from './path-gate.js'
 
@@ -29,5 +30,28 @@ export function requestAuditInput (request: FastifyRequest, status: number, refu
       credential: ctx.identity?.credential ?? null,
       masked: ctx.masked
     }
+  }
+}
+
+/** Health checks are not decisions; /auth/* records its own events (login, logout, MFA). */
+const isDecisionPath = (path: string): boolean => !path.startsWith('/auth/') && path !== '/healthz' && path !== '/readyz'
+
+/**
+ * Whether a finished request still owes its audit event: every decision is one. Proxied requests
+ * not yet audited (denials, bad requests, upstream errors) and any other refusal (/admin, /metrics,
+ * probes of unrouted paths) do; successful non-proxied requests and health checks do not.
+ */
+export function owesAuditEvent (request: FastifyRequest, status: number): boolean {
+  const ctx = request.gh
+  if (!ctx || ctx.audited) return false
+  return ctx.route !== null || (status >= 400 && isDecisionPath(request.url))
+}
+
+/** The onResponse stage: emits the event a finished request still owes, once. */
+export function createResponseAudit (emit: (e: AuditInput) => void) {
+  return function auditResponse (request: FastifyRequest, reply: FastifyReply): void {
+    if (!owesAuditEvent(request, reply.statusCode)) return
+    request.gh.audited = true
+    emit(requestAuditInput(request, reply.statusCode))
   }
 }

@@ -3,7 +3,8 @@
 // that forges X-Forwarded-For to an untrusted listener changes nothing.
 import { cidrContains, normalizeIp, type Cidr } from '../config/cidr.js'
 
-export function resolveSourceIp (socketIp: string | undefined, forwardedFor: string | string[] | undefined, trusted: readonly Cidr[]): string {
+export function resolveSourceIp (socketIp: string | undefined, forwardedFor: string | string[] | undefined,
+  trusted: readonly Cidr[]): string {
   let current = normalizeIp(socketIp ?? '') ?? socketIp ?? ''
   const isTrusted = (ip: string) => trusted.some((c) => cidrContains(c, ip))
   if (trusted.length === 0 || !isTrusted(current) || forwardedFor === undefined) return current

@@ -127,7 +127,8 @@ export function createForwarder (upstream: Upstream, stages: ReplyStages) {
  * mid-stream (idle timeout, reset), whatever a stage still holds back is dropped — never sent
  * unprocessed — and the stream ends with an error line in the reply's framing.
  */
-interface PumpHooks { beforeEnd: () => Promise<void>, firstChunk: () => void, failed: () => void, clientClosed: () => void, holdClosing: boolean }
+interface PumpHooks { beforeEnd: () => Promise<void>, firstChunk: () => void, failed: () => void, clientClosed: () => void,
+  holdClosing: boolean }
 
 function pump (source: Readable, stages: Transform[], framing: 'ndjson' | 'sse', hooks: PumpHooks, abort: AbortController): PassThrough {
   const { beforeEnd } = hooks

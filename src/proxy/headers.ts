@@ -10,7 +10,8 @@ const HOP_BY_HOP = new Set([
   'transfer-encoding', 'upgrade', 'proxy-connection'
 ])
 
-export function upstreamRequestHeaders (incoming: IncomingHttpHeaders, upstreamHost: string, requestId: string, bodyLength: number | null): Record<string, string> {
+export function upstreamRequestHeaders (incoming: IncomingHttpHeaders, upstreamHost: string, requestId: string,
+  bodyLength: number | null): Record<string, string> {
   const out: Record<string, string> = {}
   for (const name of FORWARDED_REQUEST_HEADERS) {
     const v = incoming[name]
@@ -23,7 +24,9 @@ export function upstreamRequestHeaders (incoming: IncomingHttpHeaders, upstreamH
 }
 
 /** Reply headers worth passing back; body-length headers are dropped when the body is re-framed. */
-export function clientReplyHeaders (upstream: Record<string, string | string[] | undefined>, bodyRewritten: boolean): Record<string, string | string[]> {
+export function clientReplyHeaders (
+  upstream: Record<string, string | string[] | undefined>, bodyRewritten: boolean
+): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {}
   const named = String(upstream.connection ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)
   for (const [name, value] of Object.entries(upstream)) {

@@ -88,7 +88,8 @@ export function authorize (
 
   // one role must grant the permission and every model together (a copy needs both names in one role)
   if (models.length > 0 && !policy.allows(roles, route.permission, models)) {
-    return deny(403, 'GH_ERR_MODEL_FORBIDDEN', 'model-forbidden', 'model not allowed for this role', refusedFirst(policy, roles, route, models))
+    return deny(403, 'GH_ERR_MODEL_FORBIDDEN', 'model-forbidden', 'model not allowed for this role',
+      refusedFirst(policy, roles, route, models))
   }
   return { ok: true, forwardBody, models, stream }
 }
@@ -108,7 +109,8 @@ function readModelFields (route: ProxiedRoute, body: Buffer): FieldsRead {
       ? deny(400, 'GH_ERR_INVALID_JSON', 'body:empty', 'request body is not valid JSON')
       : deny(400, 'GH_ERR_INVALID_JSON', `body:invalid-json${scan.error === 'depth' ? ':depth' : ''}`, 'request body is not valid JSON')
   }
-  if (scan.kind !== 'object') return deny(400, 'GH_ERR_BODY_NOT_OBJECT', `body:not-object:${scan.kind}`, 'request body must be a JSON object')
+  if (scan.kind !== 'object') return deny(400, 'GH_ERR_BODY_NOT_OBJECT', `body:not-object:${scan.kind}`,
+    'request body must be a JSON object')
   const members = scan.members
 
   const refused = REFUSED_FIELDS[route.id] ?? []
@@ -121,7 +123,8 @@ function readModelFields (route: ProxiedRoute, body: Buffer): FieldsRead {
       }
     }
     for (const field of modelKeys) {
-      if (looksLikeKey(m.key, field)) return deny(400, 'GH_ERR_BAD_REQUEST', `body:ambiguous-key:${field}`, 'request body has an ambiguous field name')
+      if (looksLikeKey(m.key, field)) return deny(400, 'GH_ERR_BAD_REQUEST', `body:ambiguous-key:${field}`,
+        'request body has an ambiguous field name')
     }
     if (goKeyMatches(m.key, STREAM)) stream = m
   }
@@ -166,7 +169,8 @@ function lastValue (body: Buffer, members: readonly JsonMember[], field: string)
  * Every other member is copied byte for byte.
  */
 function rebuild (
-  body: Buffer, members: readonly JsonMember[], modelKeys: readonly string[], chosen: ReadonlyArray<[string, string]>, stream: JsonMember | null
+  body: Buffer, members: readonly JsonMember[], modelKeys: readonly string[], chosen: ReadonlyArray<[string, string]>,
+    stream: JsonMember | null
 ): Buffer {
   const parts: Buffer[] = [OPEN]
   for (const [key, value] of chosen) {

@@ -71,7 +71,9 @@ function compileRoles (roles: Record<string, RoleConfig>): { compiled: Map<strin
     const permissions = Array.isArray(role?.permissions) ? role.permissions : []
     if (!Array.isArray(role?.permissions)) problems.push(`${at}.permissions: must be a list`)
     permissions.forEach((p, i) => {
-      if (!(PERMISSIONS as readonly string[]).includes(p)) problems.push(`${at}.permissions.${i}: unknown permission "${String(p)}" (known: ${PERMISSIONS.join(', ')})`)
+      if (!(PERMISSIONS as readonly string[]).includes(p)) {
+        problems.push(`${at}.permissions.${i}: unknown permission "${String(p)}" (known: ${PERMISSIONS.join(', ')})`)
+      }
     })
     const globs: ModelGlob[] = []
     const models: unknown[] = role?.models === undefined ? [] : Array.isArray(role.models) ? role.models : []

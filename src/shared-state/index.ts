@@ -36,7 +36,8 @@ export function createSharedState (opts: SharedStateOptions = {}): SharedState {
   if (kind === 'redis') {
     if (!opts.redisUrl) throw new errors.STORE('shared state: backend redis needs redis.url')
     const redis = createRedisClient(opts.redisUrl)
-    return sharedStateFromOps('redis', createRedisOps(redis), { ...base, sweepEvery: 0, onClose: async () => { await redis.quit().catch(() => redis.disconnect()) } })
+    return sharedStateFromOps('redis', createRedisOps(redis),
+      { ...base, sweepEvery: 0, onClose: async () => { await redis.quit().catch(() => redis.disconnect()) } })
   }
   if (kind === 'store') {
     if (!opts.store) throw new errors.STORE('shared state: backend store needs a store')

@@ -7,7 +7,8 @@ import pg from 'pg'
 import { errors } from '../errors.js'
 import { MIGRATIONS_TABLE_DDL, pendingMigrations } from './migrations.js'
 import { bindNamed } from './named-params.js'
-import { USER_COLUMNS, USER_FROM, toApiKey, toFailureState, toSession, toSessionWithUser, toUser, SESSION_WITH_USER, userPatchUpdate } from './rows.js'
+import { USER_COLUMNS, USER_FROM, toApiKey, toFailureState, toSession, toSessionWithUser, toUser, SESSION_WITH_USER,
+  userPatchUpdate } from './rows.js'
 import { CLAIM_TOTP_STEP, RECORD_FAILURE, STATE_HIT, STATE_REVOKE, STATE_SWEEP } from './sql.js'
 import type { StatePrimitives } from '../shared-state/types.js'
 import type { ApiKeyRecord, StoreBackend, UserRecord } from './types.js'
@@ -53,7 +54,8 @@ export function createPostgresStore (opts: PostgresStoreOptions): StoreBackend {
     connectionString: opts.schema !== undefined ? withSchema(opts.url, opts.schema) : opts.url,
     max: opts.poolSize ?? 10,
     // epoch milliseconds live in BIGINT columns; they are far below 2^53, so numbers are exact
-    types: { getTypeParser: ((oid: number, format?: string) => oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser }
+    types: { getTypeParser: ((oid: number, format?: string) => oid === INT8_OID ? (v: string) => Number(v)
+      : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser }
   })
   pool.on('error', (err) => opts.onPoolError?.(err))
 
@@ -101,10 +103,12 @@ export function createPostgresStore (opts: PostgresStoreOptions): StoreBackend {
       return true
     }),
     renew: async (key, holder, expiresAt, now) =>
-      await run('UPDATE state_slots SET expires_at = :expiresAt WHERE key = :key AND holder = :holder AND expires_at > :now', { key, holder, expiresAt, now }) === 1,
+      await run('UPDATE state_slots SET expires_at = :expiresAt WHERE key = :key AND holder = :holder AND expires_at > :now',
+        { key, holder, expiresAt, now }) === 1,
     release: async (key, holder) => { await run('DELETE FROM state_slots WHERE key = :key AND holder = :holder', { key, holder }) },
     revoke: async (id, until) => { await run(STATE_REVOKE, { id, until }) },
-    isRevoked: async (id, now) => (await one('SELECT 1 AS x FROM state_revoked WHERE id = :id AND until_ms > :now', { id, now })) !== undefined,
+    isRevoked: async (id, now) =>
+      (await one('SELECT 1 AS x FROM state_revoked WHERE id = :id AND until_ms > :now', { id, now })) !== undefined,
     sweep: async (now) => { for (const sql of STATE_SWEEP) await run(sql, { now }) }
   }
 
@@ -120,7 +124,8 @@ export function createPostgresStore (opts: PostgresStoreOptions): StoreBackend {
         const applied = (await c.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => Number(r.version))
         for (const m of pendingMigrations(applied)) {
           await c.query(m.postgres)
-          await query('INSERT INTO schema_migrations (version, name, applied_at) VALUES (:v, :n, :t)', { v: m.version, n: m.name, t: Date.now() }, c)
+          await query('INSERT INTO schema_migrations (version, name, applied_at) VALUES (:v, :n, :t)',
+            { v: m.version, n: m.name, t: Date.now() }, c)
         }
       })
     },
@@ -148,8 +153,10 @@ export function createPostgresStore (opts: PostgresStoreOptions): StoreBackend {
       if (await run(update.sql, update.params, c) === 0) return null
       if (patch.failedCount !== undefined || patch.lockedUntil !== undefined) {
         const cur = toFailureState(await one('SELECT * FROM login_failures WHERE username = :username FOR UPDATE', { username }, c))
-        await run(`INSERT INTO login_failures (username, failed_count, locked_until, lock_at_count) VALUES (:username, :c, CAST(:l AS BIGINT), NULL)
-                   ON CONFLICT (username) DO UPDATE SET failed_count = EXCLUDED.failed_count, locked_until = EXCLUDED.locked_until, lock_at_count = NULL`,
+        await run(`INSERT INTO login_failures (username, failed_count, locked_until, lock_at_count)
+                    VALUES (:username, :c, CAST(:l AS BIGINT), NULL)
+                   ON CONFLICT (username) DO UPDATE SET failed_count = EXCLUDED.failed_count, locked_until = EXCLUDED.locked_until,
+                     lock_at_count = NULL`,
         { username, c: patch.failedCount ?? cur.failedCount, l: patch.lockedUntil === undefined ? cur.lockedUntil : patch.lockedUntil }, c)
       }
       return await getUser(username, c)
@@ -180,11 +187,14 @@ export function createPostgresStore (opts: PostgresStoreOptions): StoreBackend {
       const r = await one(SESSION_WITH_USER, { id })
       return r ? toSessionWithUser(r) : null
     },
-    touchSession: async (id, now) => { await run('UPDATE sessions SET last_seen_at = :now WHERE id = :id AND last_seen_at < :now', { id, now }) },
-    revokeSession: async (id, now) => await run('UPDATE sessions SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL', { id, now }) === 1,
+    touchSession: async (id, now) =>
+      { await run('UPDATE sessions SET last_seen_at = :now WHERE id = :id AND last_seen_at < :now', { id, now }) },
+    revokeSession: async (id, now) =>
+      await run('UPDATE sessions SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL', { id, now }) === 1,
     revokeUserSessions: async (username, now) =>
       await run('UPDATE sessions SET revoked_at = :now WHERE username = :username AND revoked_at IS NULL', { username, now }),
-    listSessions: async (username) => (await all('SELECT * FROM sessions WHERE username = :username ORDER BY created_at, id', { username })).map(toSession),
+    listSessions: async (username) =>
+      (await all('SELECT * FROM sessions WHERE username = :username ORDER BY created_at, id', { username })).map(toSession),
 
     createApiKey: async (k, now) => {
       const id = randomUUID()
@@ -203,7 +213,8 @@ export function createPostgresStore (opts: PostgresStoreOptions): StoreBackend {
     },
     getApiKey: async (id) => await getKey(id),
     listApiKeys: async () => (await all('SELECT * FROM api_keys ORDER BY created_at, id')).map(toApiKey),
-    revokeApiKey: async (id, now) => await run('UPDATE api_keys SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL', { id, now }) === 1,
+    revokeApiKey: async (id, now) =>
+      await run('UPDATE api_keys SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL', { id, now }) === 1,
     touchApiKey: async (id, now) => { await run('UPDATE api_keys SET last_used_at = :now WHERE id = :id', { id, now }) }
   }
 }

@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto'
 import Database from 'better-sqlite3'
 import { errors } from '../errors.js'
 import { MIGRATIONS_TABLE_DDL, pendingMigrations } from './migrations.js'
-import { USER_COLUMNS, USER_FROM, toApiKey, toFailureState, toSession, toSessionWithUser, toUser, SESSION_WITH_USER, userPatchUpdate } from './rows.js'
+import { USER_COLUMNS, USER_FROM, toApiKey, toFailureState, toSession, toSessionWithUser, toUser, SESSION_WITH_USER,
+  userPatchUpdate } from './rows.js'
 import { CLAIM_TOTP_STEP, RECORD_FAILURE, STATE_HIT, STATE_REVOKE, STATE_SWEEP } from './sql.js'
 import type { StatePrimitives } from '../shared-state/types.js'
 import type { ApiKeyRecord, StoreBackend, UserRecord } from './types.js'
@@ -68,7 +69,8 @@ export function createSqliteStore (opts: SqliteStoreOptions): StoreBackend {
     return r ? toApiKey(r) : null
   }
 
-  const updateUser = db.transaction((username: string, patch: Parameters<StoreBackend['updateUser']>[1], now: number): UserRecord | null => {
+  const updateUser = db.transaction((username: string, patch: Parameters<StoreBackend['updateUser']>[1], now: number): UserRecord | null =>
+    {
     const update = userPatchUpdate(username, patch, now, sqlValue)
     if (run(update.sql, update.params) === 0) return null
     if (patch.failedCount !== undefined || patch.lockedUntil !== undefined) {
@@ -95,7 +97,8 @@ export function createSqliteStore (opts: SqliteStoreOptions): StoreBackend {
     },
     acquire: async (key, holder, limit, expiresAt, now) => acquire.immediate(key, holder, limit, expiresAt, now),
     renew: async (key, holder, expiresAt, now) =>
-      run('UPDATE state_slots SET expires_at = :expiresAt WHERE key = :key AND holder = :holder AND expires_at > :now', { key, holder, expiresAt, now }) === 1,
+      run('UPDATE state_slots SET expires_at = :expiresAt WHERE key = :key AND holder = :holder AND expires_at > :now',
+        { key, holder, expiresAt, now }) === 1,
     release: async (key, holder) => { run('DELETE FROM state_slots WHERE key = :key AND holder = :holder', { key, holder }) },
     revoke: async (id, until) => { run(STATE_REVOKE, { id, until }) },
     isRevoked: async (id, now) => one('SELECT 1 AS x FROM state_revoked WHERE id = :id AND until_ms > :now', { id, now }) !== undefined,
@@ -165,7 +168,8 @@ export function createSqliteStore (opts: SqliteStoreOptions): StoreBackend {
     revokeSession: async (id, now) => run('UPDATE sessions SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL', { id, now }) === 1,
     revokeUserSessions: async (username, now) =>
       run('UPDATE sessions SET revoked_at = :now WHERE username = :username AND revoked_at IS NULL', { username, now }),
-    listSessions: async (username) => all('SELECT * FROM sessions WHERE username = :username ORDER BY created_at, id', { username }).map(toSession),
+    listSessions: async (username) =>
+      all('SELECT * FROM sessions WHERE username = :username ORDER BY created_at, id', { username }).map(toSession),
 
     createApiKey: async (k, now) => {
       const id = randomUUID()

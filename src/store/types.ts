@@ -75,7 +75,8 @@ export interface Store {
    * cannot erase each other's counts. `justLocked` is true for exactly one caller per lock, so
    * "account-locked" is audited once even under concurrency.
    */
-  recordFailure: (username: string, max: number, lockMs: number, now: number) => Promise<{ failedCount: number, lockedUntil: number | null, justLocked: boolean }>
+  recordFailure: (username: string, max: number, lockMs: number, now: number) =>
+    Promise<{ failedCount: number, lockedUntil: number | null, justLocked: boolean }>
   /** state of the failure counter for a username, known or not */
   failureState: (username: string) => Promise<{ failedCount: number, lockedUntil: number | null }>
   resetFailures: (username: string) => Promise<void>

@@ -1,4 +1,4 @@
-// The login flow of SPEC §4 end to end through Fastify inject: password, TOTP enrollment, TOTP
+// The login flow end to end through Fastify inject: password, TOTP enrollment, TOTP
 // verification, /auth/me, logout, cookies, and the MFA policy.
 import { afterEach, describe, expect, it } from 'vitest'
 import { createHarness, login, mfa, secretOf, codeAt, bearer, TEST_PASSWORD, type Harness } from '../unit/auth/harness.js'

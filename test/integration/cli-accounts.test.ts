@@ -1,4 +1,4 @@
-// `gatehouse user …` and `gatehouse key …`: the SPEC §3 commands, their --json output and exit codes.
+// `gatehouse user …` and `gatehouse key …`: the account commands, their --json output and exit codes.
 import { describe, expect, it, beforeAll } from 'vitest'
 import { join } from 'node:path'
 import { readFileSync } from 'node:fs'

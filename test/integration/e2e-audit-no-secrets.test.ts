@@ -1,5 +1,5 @@
 // Never in an audit event: passwords, TOTP codes or secrets, tokens, API keys, prompts, model output,
-// masked values (SPEC §7, issue 6). A full scenario runs through the real gateway — users, logins with
+// masked values. A full scenario runs through the real gateway — users, logins with
 // MFA enrollment, a TOTP replay, lockout, logout, rejected tokens, the admin API, an API key streaming
 // a chat whose prompt and answer carry PII — and then every byte of the audit log and its checkpoint
 // file is scanned for every secret the scenario used, in the encodings a leak would take. The same
@@ -261,7 +261,7 @@ describe('what the audit trail may not hold', () => {
   })
 })
 
-describe('every event has the SPEC §7 fields', () => {
+describe('every event has the documented fields', () => {
   it('common fields, and a chain linking each event to the one before', () => {
     let prev: Ev | null = null
     for (const e of events) {

@@ -1,4 +1,4 @@
-// Security regression (SPEC §6): a non-streamed reply the masker cannot read is refused with a 502
+// Security regression: a non-streamed reply the masker cannot read is refused with a 502
 // in the route's shape (GH_ERR_UPSTREAM_BAD_REPLY), not sent on with Ollama's 200 as if it were the
 // reply, and none of its text reaches the client.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'

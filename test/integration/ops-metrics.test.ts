@@ -22,22 +22,19 @@ const metrics = createMetrics({ defaultMetrics: false })
 
 beforeAll(async () => {
   const policy = createPolicy(DEFAULT_ROLES as never)
-  // stand-ins for the lead's authenticate and permission guards
+  // a stand-in for the credential loaders; the route itself checks metrics:read
   const authenticate = async (request: FastifyRequest) => {
     const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1]
     const identity = token ? TOKENS[token] : undefined
     if (!identity) throw new errors.AUTH_REQUIRED()
     request.gh.identity = identity
   }
-  const needsMetricsRead = async (request: FastifyRequest) => {
-    if (!policy.permits(request.gh.identity?.roles ?? [], 'metrics:read')) throw new errors.FORBIDDEN()
-  }
   app = Fastify()
   app.setErrorHandler(errorHandler)
   app.addHook('onRequest', async (request) => { request.gh = newRequestContext(request.id, '127.0.0.1') })
   app.addHook('onResponse', metrics.onResponse)
   app.get('/healthz', async () => ({ status: 'ok' }))
-  await app.register(metricsRoute(metrics, { preHandler: [authenticate, needsMetricsRead] }))
+  await app.register(metricsRoute(metrics, { authenticate, policy }))
   await app.listen({ port: 0, host: '127.0.0.1' })
   const a = app.server.address()
   base = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`

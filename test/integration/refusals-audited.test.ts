@@ -1,4 +1,4 @@
-// Every decision becomes an audit event (SPEC §7): refusals on /admin and /metrics too, not only
+// Every decision becomes an audit event: refusals on /admin and /metrics too, not only
 // on proxied routes — a password-only or non-admin session, an API key, no credential at all.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readFileSync } from 'node:fs'

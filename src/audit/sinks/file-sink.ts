@@ -254,7 +254,8 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
     path: o.path,
     write (line: string, ev: AuditEvent) {
       if (closed) return
-      pending.push({ line, bytes: Buffer.byteLength(line, 'utf8') + 1, point: { seq: ev.gatehouse.chain.seq, hash: ev.gatehouse.chain.hash } })
+      pending.push({ line, bytes: Buffer.byteLength(line, 'utf8') + 1,
+        point: { seq: ev.gatehouse.chain.seq, hash: ev.gatehouse.chain.hash } })
       if (pending.length > maxPending) {
         const n = pending.length - maxPending
         pending = pending.slice(n)

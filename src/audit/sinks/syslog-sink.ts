@@ -85,7 +85,8 @@ export function createSyslogSink (o: SyslogSinkOptions): AuditSink {
     socket = s
     s.setNoDelay(true)
     s.setKeepAlive(true, 30_000)
-    s.setTimeout(o.connectTimeoutMs ?? 5000, () => { if (!connected) s.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })) })
+    s.setTimeout(o.connectTimeoutMs ?? 5000,
+      () => { if (!connected) s.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })) })
     s.once(target.tls ? 'secureConnect' : 'connect', () => {
       s.setTimeout(0)
       connected = true

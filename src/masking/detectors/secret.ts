@@ -37,7 +37,8 @@ export function jwtDetector (): Detector {
   return regexDetector({
     entity: 'secret',
     pattern: new RegExp(
-      `(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{5,${JWT_PART}}\\.eyJ[A-Za-z0-9_-]{5,${JWT_PART}}\\.[A-Za-z0-9_-]{10,${JWT_PART}}(?![A-Za-z0-9_-])`, 'g'),
+      `(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{5,${JWT_PART}}\\.eyJ[A-Za-z0-9_-]{5,${JWT_PART}}\\.` +
+      `[A-Za-z0-9_-]{10,${JWT_PART}}(?![A-Za-z0-9_-])`, 'g'),
     chars: B64URL + '.',
     starts: { prefixes: ['eyJ'] },
     reach: 3 * (JWT_PART + 3) + 1,

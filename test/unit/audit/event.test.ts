@@ -5,7 +5,7 @@ import { buildEvent } from '../../../src/audit/event.js'
 const ctx = { time: Date.UTC(2026, 10, 26, 13, 14, 15, 16), replica: 'r1', hostName: 'gw1' }
 
 describe('audit event builder', () => {
-  it('covers exactly the actions of SPEC §7', () => {
+  it('covers exactly the documented actions', () => {
     const spec = ['login', 'mfa-verify', 'mfa-enroll', 'logout', 'account-locked', 'account-unlocked', 'token-rejected',
       'totp-replay', 'access-denied', 'model-request', 'user-created', 'user-disabled', 'user-enabled', 'role-changed',
       'mfa-reset', 'password-changed', 'key-created', 'key-revoked', 'config-loaded', 'audit-sink-error']
@@ -35,7 +35,7 @@ describe('audit event builder', () => {
     expect(cat('config-loaded')).toEqual([['configuration'], ['change']])
   })
 
-  it('puts every SPEC request field on a request event, nested', () => {
+  it('puts every documented request field on a request event, nested', () => {
     const ev = buildEvent({
       action: 'model-request',
       outcome: 'failure',

@@ -28,7 +28,7 @@ describe('TOTP codes', () => {
     for (const bad of ['12345', '1234567', '１２３４５６', '١٢٣٤٥٦', '12 345', '12345\n', 123456, null]) expect(isWellFormedCode(bad)).toBe(false)
   })
 
-  it('the otpauth URL has the SPEC shape', () => {
+  it('the otpauth URL has the shape authenticator apps read', () => {
     expect(otpauthUrl('alice', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567')).toBe('otpauth://totp/Gatehouse:alice?secret=ABCDEFGHIJKLMNOPQRSTUVWXYZ234567&issuer=Gatehouse')
   })
 })

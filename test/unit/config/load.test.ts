@@ -13,7 +13,7 @@ const problemsOf = (raw: unknown): string[] => {
 }
 
 describe('configuration', () => {
-  it('an empty document yields the SPEC defaults', () => {
+  it('an empty document yields the documented defaults', () => {
     const c = buildConfig({}, '/etc/gatehouse')
     expect(c.listen).toEqual({ host: '127.0.0.1', port: 8443 })
     expect(c.tls.minVersion).toBe('TLSv1.2')

@@ -1,4 +1,4 @@
-// The metrics registry: every metric SPEC/issue 7 names is exposed with its labels, values follow
+// The metrics registry: every documented metric is exposed with its labels, values follow
 // the helper calls, registries are per instance (no global state), and client-chosen strings
 // cannot explode label cardinality.
 import { describe, expect, it } from 'vitest'

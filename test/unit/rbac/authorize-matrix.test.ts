@@ -1,11 +1,11 @@
 // Every proxied route × every role × an allowed and a forbidden model: the decision of each cell is
-// written out by hand from SPEC §2/§5 (not computed by the code under test), so any wrong cell fails.
+// written out by hand from the documented roles and routes (not computed by the code under test), so any wrong cell fails.
 import { describe, expect, it } from 'vitest'
 import { authorize } from '../../../src/rbac/authorize.js'
 import { PROXIED_ROUTES } from '../../../src/ollama/routes.js'
 import { json, policy } from './fixtures.js'
 
-/** SPEC §5, by hand. */
+/** The proxied routes and their permissions, by hand. */
 const PERMISSION_OF: Record<string, string> = {
   'POST /api/generate': 'inference',
   'POST /api/chat': 'inference',
@@ -33,7 +33,7 @@ const PERMISSION_OF: Record<string, string> = {
   'HEAD /': 'status:read'
 }
 
-/** SPEC §2 default roles plus the analyst, by hand. */
+/** The default roles plus the analyst, by hand. */
 const GRANTS: Record<string, string[]> = {
   admin: ['inference', 'models:read', 'models:manage', 'status:read', 'metrics:read'],
   'model-loader': ['models:read', 'models:manage'],
@@ -95,8 +95,8 @@ function request (id: string, c: Case): { body: Buffer | null, params: Record<st
   }
 }
 
-describe('the route table is the one SPEC §5 lists', () => {
-  it('every proxied route has the permission SPEC §5 gives it, and no route is missing', () => {
+describe('the route table is the documented one', () => {
+  it('every proxied route has its documented permission, and no route is missing', () => {
     expect(Object.fromEntries(PROXIED_ROUTES.map((r) => [r.id, r.permission]))).toEqual(PERMISSION_OF)
   })
 })

@@ -1,4 +1,4 @@
-// Shared set-up for the rbac tests: the SPEC's default roles plus restricted `analyst` and `curator`.
+// Shared set-up for the rbac tests: the default roles plus restricted `analyst` and `curator`.
 import { DEFAULT_ROLES, type RoleConfig } from '../../../src/config/schema.js'
 import { createPolicy } from '../../../src/rbac/policy.js'
 import { PROXIED_ROUTES, type ProxiedRoute } from '../../../src/ollama/routes.js'

@@ -88,7 +88,7 @@ describe('createPolicy', () => {
     expect(policy.roles().sort()).toEqual(['admin', 'model-loader', 'monitor', 'user'])
   })
 
-  it('grants the SPEC §2 default permissions and no others', () => {
+  it('grants the documented default permissions and no others', () => {
     expect(policy.permits(['user'], 'inference')).toBe(true)
     expect(policy.permits(['user'], 'models:manage')).toBe(false)
     expect(policy.permits(['model-loader'], 'inference')).toBe(false)

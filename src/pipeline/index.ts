@@ -1,0 +1,41 @@
+// The request pipeline of a proxied route, in the one order it runs:
+//
+//   1. path gate       pipeline/path-gate.ts      onRequest: only canonical paths reach the router
+//   2. audit gate      pipeline/audit-gate.ts     503 while no audit sink can write (fail-closed)
+//   3. authenticate    auth/authenticate.ts       session token or API key -> identity, else 401
+//   4. authorize       rbac/guard.ts              permission and model rules; fixes the body to forward
+//   5. rate limit      ops/rate-limit.ts          requests per minute and concurrent streams, else 429
+//   6. prompt masking  pipeline/prompt-masking.ts masks prompts (masking.direction "both")
+//   7. forward         proxy/forward.ts           the handler: the checked body goes to Ollama
+//   8. reply stages    pipeline/reply-stages.ts   list filtering, masking, usage, on the way back
+//   9. audit event     pipeline/request-audit.ts  one event per decision, at the latest onResponse
+//
+// Stages 2 to 6 are the route's preHandlers, built by proxyGuards below; app.ts wires 1, 7 and 9.
+// The rate limit runs before prompt masking so that a refused request costs no masking work.
+import type { preHandlerAsyncHookHandler } from 'fastify'
+
+export const PIPELINE_STAGES = [
+  'path gate', 'audit gate', 'authenticate', 'authorize', 'rate limit', 'prompt masking', 'forward', 'reply stages', 'audit event'
+] as const
+
+export type Guard = preHandlerAsyncHookHandler
+
+export interface GuardStages {
+  auditGate: Guard
+  authenticate: Guard
+  authorize: Guard
+  rateLimit: Guard
+  /** null when prompts are not masked (masking off, or replies only) */
+  promptMasking: Guard | null
+}
+
+/** The preHandlers of a proxied route (stages 2 to 6), in pipeline order. */
+export function proxyGuards (s: GuardStages): Guard[] {
+  return [s.auditGate, s.authenticate, s.authorize, s.rateLimit, ...(s.promptMasking ? [s.promptMasking] : [])]
+}
+
+export { isCanonicalPath, splitTarget } from './path-gate.js'
+export { createAuditGate } from './audit-gate.js'
+export { createPromptMaskingGuard } from './prompt-masking.js'
+export { createReplyStages, type ReplyMetrics, type ReplyStageDeps } from './reply-stages.js'
+export { createResponseAudit, owesAuditEvent, requestAuditInput } from './request-audit.js'
