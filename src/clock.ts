@@ -6,8 +6,7 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => Date.now() }
 
-/** A clock tests move by hand. */
-export function manualClock (start = Date.UTC(2026, 0, 1)): Clock & { advance: (ms: number) => void, set: (ms: number) => void } {
-  let t = start
-  return { now: () => t, advance: (ms) => { t += ms }, set: (ms) => { t = ms } }
+/** Whole seconds until `untilMs`, at least 1: a Retry-After value (0 would invite a hot loop). */
+export function retryAfterSeconds (untilMs: number, now: number): number {
+  return Math.max(1, Math.ceil((untilMs - now) / 1000))
 }

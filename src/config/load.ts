@@ -3,10 +3,9 @@
 import { readFileSync } from 'node:fs'
 import { createHash } from 'node:crypto'
 import { dirname, isAbsolute, resolve } from 'node:path'
-import { isIP } from 'node:net'
 import { parseDocument } from 'yaml'
 import { ConfigSchema, BUILTIN_ENTITIES, type GatehouseConfig } from './schema.js'
-import { parseCidr } from './cidr.js'
+import { isLoopbackHost, parseCidr } from './cidr.js'
 import { schemaProblems, strictAjv } from './validation.js'
 import { canonicalJson } from '../canonical-json.js'
 import { ConfigError } from '../errors.js'
@@ -31,13 +30,10 @@ export function customPatternProblem (pattern: string, flags: string): string | 
   }
 }
 
-const isLoopback = (host: string) =>
-  host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'))
-
 /** Checks that span several keys; run only once the shape is valid. */
 function crossCheck (c: GatehouseConfig, checks: readonly ConfigCheck[]): string[] {
   const problems: string[] = []
-  if (!c.tls.enabled && !isLoopback(c.listen.host)) {
+  if (!c.tls.enabled && !isLoopbackHost(c.listen.host)) {
     problems.push('tls.enabled: false is allowed only when listen.host is a loopback address')
   }
   const roles = new Set(Object.keys(c.rbac.roles))

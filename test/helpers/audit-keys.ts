@@ -1,4 +1,4 @@
-// Key material for the audit trail. The lead's start-up code stores these in data/ (mode 0600).
+// Fresh audit key material (chain HMAC key and checkpoint signing pair) for tests.
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto'
 
 export interface AuditKeys { chainKey: Buffer, checkpointKey: KeyObject, checkpointPublicKey: KeyObject }
