@@ -3,6 +3,7 @@
 // Run after `npm run build`: node bench/micro/audit-chain.bench.mjs [events] [--json]
 // With --json the last stdout line is one JSON object (bench/lib/micro.js reads it).
 import { performance } from 'node:perf_hooks'
+import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,14 +11,15 @@ import { pathToFileURL } from 'node:url'
 import pino from 'pino'
 
 const dist = process.env.GATEHOUSE_DIST ? pathToFileURL(process.env.GATEHOUSE_DIST + '/') : new URL('../../dist/', import.meta.url)
-const { createAuditLog, generateAuditKeys, verifyAuditFiles } = await import(new URL('audit/index.js', dist).href)
+const { createAuditLog, verifyAuditFiles } = await import(new URL('audit/index.js', dist).href)
 
 const args = process.argv.slice(2)
 const json = args.includes('--json')
 const N = Number(args.find((a) => /^\d+$/.test(a)) ?? 100_000)
 const summary = {}
 const dir = mkdtempSync(join(tmpdir(), 'gh-audit-bench-'))
-const keys = generateAuditKeys()
+const pair = generateKeyPairSync('ed25519')
+const keys = { chainKey: randomBytes(32), checkpointKey: pair.privateKey, checkpointPublicKey: pair.publicKey }
 const clock = { now: () => Date.now() }
 
 const input = (i) => ({

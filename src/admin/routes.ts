@@ -6,7 +6,7 @@ import { errors } from '../errors.js'
 import type { UserAdmin } from '../auth/user-admin.js'
 import type { Actor } from '../auth/deps.js'
 import type { Policy } from '../rbac/policy.js'
-import { strictRouteSchemas } from '../schema-validation.js'
+import { strictRouteSchemas } from '../config/validation.js'
 import { AddUserBody, CreateKeyBody, SetRoleBody } from './schemas.js'
 
 export interface AdminRoutesOptions {

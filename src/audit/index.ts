@@ -3,5 +3,4 @@ export type { AuditAction, AuditInput, AuditEvent, AuditRequestInput, ChainLink 
 export { AUDIT_ACTIONS, ACTIONS } from './actions.js'
 export { createAuditLog, type AuditLog, type AuditLogDeps } from './audit-log.js'
 export { verifyAuditFiles, type VerifyResult, type VerifyCode } from './verify.js'
-export { generateAuditKeys, type AuditKeys } from './keys.js'
 export { checkpointPathOf } from './files.js'

@@ -41,8 +41,3 @@ FailureState & { justLocked: boolean } {
 export function ipThrottled (failuresInWindow: number, p: Pick<LockoutPolicy, 'perIpMaxFailures'>): boolean {
   return failuresInWindow >= p.perIpMaxFailures
 }
-
-/** Retry-After in whole seconds (at least 1) until `untilMs`. */
-export function retryAfterSeconds (untilMs: number, now: number): number {
-  return Math.max(1, Math.ceil((untilMs - now) / 1000))
-}

@@ -4,7 +4,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncH
 import { errors } from '../errors.js'
 import type { AuthService, RequestInfo } from './auth-service.js'
 import { clearedSessionCookie, sessionCookie } from './cookies.js'
-import { strictRouteSchemas } from '../schema-validation.js'
+import { strictRouteSchemas } from '../config/validation.js'
 import { LoginBody, MfaBody } from './schemas.js'
 
 export interface AuthRoutesOptions {

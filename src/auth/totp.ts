@@ -2,9 +2,9 @@
 // secrets. Replay protection (a step is accepted once, and nothing at or before it) lives in the
 // store's atomic claimTotpStep; this module only says which step a code matches.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
-import { generate, generateSecret, generateURI, verify } from 'otplib'
+import { generateSecret, generateURI, verify } from 'otplib'
 
-const TOTP_PERIOD_SECONDS = 30
+export const TOTP_PERIOD_SECONDS = 30
 const TOTP_ISSUER = 'Gatehouse'
 
 /** 20 random bytes (160 bits, RFC 4226's recommendation) from the platform CSPRNG, Base32. */
@@ -34,11 +34,6 @@ export async function matchTotpStep (secret: string, code: string, nowMs: number
     secret, token: code, epoch: Math.floor(nowMs / 1000), period: TOTP_PERIOD_SECONDS, epochTolerance: TOTP_PERIOD_SECONDS
   })
   return result.valid && 'timeStep' in result ? result.timeStep : null
-}
-
-/** The code of a step, for tests and tools. */
-export function totpCodeAt (secret: string, nowMs: number): Promise<string> {
-  return generate({ secret, epoch: Math.floor(nowMs / 1000), period: TOTP_PERIOD_SECONDS })
 }
 
 export interface SecretBox {

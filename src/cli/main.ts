@@ -3,6 +3,7 @@
 import { ConfigError, errors } from '../errors.js'
 import { parseArgs } from 'node:util'
 import { configPathFrom, loadConfig } from '../config/load.js'
+import { roleModelProblems } from '../rbac/policy.js'
 import type { GatehouseConfig } from '../config/schema.js'
 import { processIo, type Io } from './output.js'
 import { certsDev } from './certs.js'
@@ -61,7 +62,7 @@ export async function main (argv: string[], io: Io = processIo): Promise<number>
 
   let config: GatehouseConfig
   try {
-    config = loadConfig(configPathFrom(v.config))
+    config = loadConfig(configPathFrom(v.config), [roleModelProblems])
   } catch (err) {
     if (err instanceof ConfigError) {
       io.err(`gatehouse: invalid configuration (${configPathFrom(v.config)}):`)

@@ -49,6 +49,19 @@ export function parseCidr (text: string): Cidr | null {
   return { bytes, prefix }
 }
 
+const IPV6_LOOPBACK: Cidr = { bytes: Buffer.from([...new Array(15).fill(0), 1]), prefix: 128 }
+
+/**
+ * True for a host name or address that stays on this machine: `localhost`, 127.0.0.0/8, `::1` in
+ * any spelling, with or without the brackets a URL puts around IPv6 (`[::1]`), IPv4-mapped included.
+ */
+export function isLoopbackHost (host: string): boolean {
+  if (host.toLowerCase() === 'localhost') return true
+  const ip = normalizeIp(host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host)
+  if (ip === null) return false
+  return isIP(ip) === 4 ? ip.startsWith('127.') : cidrContains(IPV6_LOOPBACK, ip)
+}
+
 export function cidrContains (cidr: Cidr, ip: string): boolean {
   const b = ipBytes(ip)
   if (!b || b.length !== cidr.bytes.length) return false

@@ -3,48 +3,39 @@
 import { readFileSync } from 'node:fs'
 import { createHash } from 'node:crypto'
 import { dirname, isAbsolute, resolve } from 'node:path'
-import { isIP } from 'node:net'
-import { Ajv, type ErrorObject } from 'ajv'
 import { parseDocument } from 'yaml'
-import { configSchema, BUILTIN_ENTITIES, type GatehouseConfig } from './schema.js'
-import { parseCidr } from './cidr.js'
-import { validateRoles } from '../rbac/policy.js'
-import { customPatternError } from '../masking/detectors/custom.js'
+import { ConfigSchema, BUILTIN_ENTITIES, type GatehouseConfig } from './schema.js'
+import { isLoopbackHost, parseCidr } from './cidr.js'
+import { schemaProblems, strictAjv } from './validation.js'
 import { canonicalJson } from '../canonical-json.js'
 import { ConfigError } from '../errors.js'
 
 export const DEFAULT_CONFIG_PATH = 'config/gatehouse.yaml'
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false })
-const validate = ajv.compile(configSchema)
+// compiled once: stateless apart from `errors`, which is read right after each synchronous call
+const validate = strictAjv({ allErrors: true, strict: false }).compile(ConfigSchema)
 
-function keyPath (instancePath: string): string {
-  return instancePath.replace(/^\//, '').split('/').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~')).join('.')
-}
+/**
+ * A check that needs knowledge living above config/ (model-glob syntax is rbac's): it returns
+ * problems with their key paths, reported together with the loader's own.
+ */
+export type ConfigCheck = (config: GatehouseConfig) => string[]
 
-function describe (e: ErrorObject): string | null {
-  const path = keyPath(e.instancePath)
-  if (e.keyword === 'additionalProperties') {
-    const k = String((e.params as { additionalProperty: string }).additionalProperty)
-    return `${path ? path + '.' : ''}${k}: unknown key`
+/** Compiles a masking.custom pattern the way the detector will: null when usable, else the reason. */
+export function customPatternProblem (pattern: string, flags: string): string | null {
+  try {
+    return new RegExp(pattern, flags.replace(/[gy]/g, '') + 'y').test('') ? 'pattern matches the empty string' : null
+  } catch (err) {
+    return (err as Error).message
   }
-  if (e.keyword === 'if') return null // the failing `then` branch is reported on its own
-  if (e.keyword === 'enum') {
-    return `${path}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`
-  }
-  return `${path || '(root)'}: ${e.message ?? 'is invalid'}`
 }
-
-const isLoopback = (host: string) =>
-  host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'))
 
 /** Checks that span several keys; run only once the shape is valid. */
-function crossCheck (c: GatehouseConfig): string[] {
+function crossCheck (c: GatehouseConfig, checks: readonly ConfigCheck[]): string[] {
   const problems: string[] = []
-  if (!c.tls.enabled && !isLoopback(c.listen.host)) {
+  if (!c.tls.enabled && !isLoopbackHost(c.listen.host)) {
     problems.push('tls.enabled: false is allowed only when listen.host is a loopback address')
   }
-  problems.push(...validateRoles(c.rbac.roles))
   const roles = new Set(Object.keys(c.rbac.roles))
   c.auth.mfa.requiredForRoles.forEach((r, i) => {
     if (r !== '*' && !roles.has(r)) problems.push(`auth.mfa.requiredForRoles.${i}: unknown role "${r}"`)
@@ -63,7 +54,7 @@ function crossCheck (c: GatehouseConfig): string[] {
   })
   c.masking.custom.forEach((x, i) => {
     if ((BUILTIN_ENTITIES as readonly string[]).includes(x.name)) problems.push(`masking.custom.${i}.name: "${x.name}" is a built-in entity`)
-    const bad = customPatternError(x)
+    const bad = customPatternProblem(x.pattern, x.flags)
     if (bad !== null) problems.push(`masking.custom.${i}.pattern: ${bad}`)
   })
   c.trustProxies.forEach((p, i) => {
@@ -80,6 +71,7 @@ function crossCheck (c: GatehouseConfig): string[] {
     const u = new URL(c.upstream.url)
     if (u.pathname !== '/' || u.search || u.username) problems.push('upstream.url: must be scheme://host:port with no path, query or credentials')
   } catch { problems.push('upstream.url: not a URL') }
+  for (const check of checks) problems.push(...check(c))
   return problems
 }
 
@@ -109,14 +101,11 @@ function deepFreeze<T> (o: T): T {
 }
 
 /** Validates an already-parsed document. `base` is the folder relative paths start from. */
-export function buildConfig (raw: unknown, base: string, configFile: string | null = null): GatehouseConfig {
+export function buildConfig (raw: unknown, base: string, configFile: string | null = null, checks: readonly ConfigCheck[] = []): GatehouseConfig {
   const doc = raw === null || raw === undefined ? {} : structuredClone(raw)
-  if (!validate(doc)) {
-    const problems = [...new Set((validate.errors ?? []).map(describe).filter((x): x is string => x !== null))]
-    throw new ConfigError(problems)
-  }
-  const config = doc as unknown as GatehouseConfig
-  const problems = crossCheck(config)
+  if (!validate(doc)) throw new ConfigError(schemaProblems(validate.errors, 'key', '(root)'))
+  const config = doc as GatehouseConfig
+  const problems = crossCheck(config, checks)
   if (problems.length > 0) throw new ConfigError(problems)
   resolvePaths(config, base)
   config.configFile = configFile
@@ -128,7 +117,7 @@ export function configPathFrom (flag: string | undefined, env: NodeJS.ProcessEnv
   return resolve(flag ?? env.GATEHOUSE_CONFIG ?? DEFAULT_CONFIG_PATH)
 }
 
-export function loadConfig (file: string): GatehouseConfig {
+export function loadConfig (file: string, checks: readonly ConfigCheck[] = []): GatehouseConfig {
   let text: string
   try {
     text = readFileSync(file, 'utf8')
@@ -139,7 +128,7 @@ export function loadConfig (file: string): GatehouseConfig {
   if (doc.errors.length > 0) {
     throw new ConfigError(doc.errors.map((e) => `(yaml): ${e.message.split('\n')[0]}`))
   }
-  return buildConfig(doc.toJS(), dirname(resolve(file)), resolve(file))
+  return buildConfig(doc.toJS(), dirname(resolve(file)), resolve(file), checks)
 }
 
 /** SHA-256 of the effective configuration (canonical JSON), for audit and evidence. */

@@ -13,7 +13,7 @@ import { maskNativeDocument, nativeStreamRewriter } from './reply-native.js'
 import { maskDocumentBytes } from './reply-document.js'
 import { maskOpenAiDocument, openAiStreamRewriter } from './reply-openai.js'
 import { createMaskingTransform } from './reply-transform.js'
-import { maskRequestBody } from './request.js'
+import { maskRequestBytes } from './request.js'
 import { createStreamMasker, type StreamMasker } from './stream-masker.js'
 import { createTokenizer } from './token.js'
 
@@ -33,8 +33,8 @@ export interface MaskingEngine {
    * obs.usage. Throws errors.UPSTREAM_BAD_REPLY for a document it cannot read, or a kind it does not support.
    */
   maskDocument(kind: ReplyKind, body: Buffer, obs: ReplyObservation): Buffer
-  /** direction both: returns a masked copy of a request body object */
-  maskRequest(kind: ReplyKind, body: Record<string, unknown>, counts: Record<string, number>): Record<string, unknown>
+  /** direction both: the checked request body with its prompt text masked, every other byte kept */
+  maskRequest(kind: ReplyKind, body: Buffer, counts: Record<string, number>): Buffer
 }
 
 /**
@@ -87,6 +87,6 @@ export function createMaskingEngine (opts: MaskingOptions): MaskingEngine {
         ? maskNativeDocument(kind, obj, mask)
         : maskOpenAiDocument(kind as 'openai-chat' | 'openai-completion', obj, mask))
     },
-    maskRequest: (kind, body, counts) => maskRequestBody(kind, body, (t) => maskText(t, counts))
+    maskRequest: (kind, body, counts) => maskRequestBytes(kind, body, (t) => maskText(t, counts))
   }
 }

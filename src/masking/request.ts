@@ -1,13 +1,15 @@
-// direction: both — prompts are masked before Ollama sees them. Returns a masked copy.
-// Ollama decodes with Go's encoding/json, which matches keys case-insensitively (with Unicode
-// simple folding), so every key that folds to a prompt field is masked, not just the lower-case one.
+// direction: both — prompts are masked before Ollama sees them. Ollama decodes with Go's
+// encoding/json, which matches keys case-insensitively (with Unicode simple folding), so every key
+// that folds to a prompt field is masked, not just the lower-case one. The checked body is rewritten
+// member by member: a top-level member without masked text keeps its exact bytes, so numbers no
+// JavaScript double can hold (a 64-bit seed) reach Ollama as the client wrote them.
+import { isDeepStrictEqual } from 'node:util'
 import type { ReplyKind } from '../ollama/routes.js'
+import { goKeyMatches, scanBody } from '../ollama/go-json.js'
 import { isObj, maskArguments, type MaskFn, type Obj } from './fields.js'
 
-const fold = (k: string): string => k.replace(/\u017f/g, 's').replace(/\u212a/g, 'k').toLowerCase()
-
 function keysOf (obj: Obj, name: string): string[] {
-  return Object.keys(obj).filter((k) => fold(k) === name)
+  return Object.keys(obj).filter((k) => goKeyMatches(k, name))
 }
 
 function maskText (obj: Obj, name: string, mask: MaskFn): void {
@@ -47,7 +49,42 @@ function maskMessage (msg: unknown, mask: MaskFn): void {
   }
 }
 
-export function maskRequestBody (kind: ReplyKind, body: Obj, mask: MaskFn): Obj {
+/** The top-level fields that can hold prompt text, per request kind. */
+const PROMPT_FIELDS: Partial<Record<ReplyKind, readonly string[]>> = {
+  generate: ['prompt', 'system', 'suffix'],
+  chat: ['messages'],
+  'openai-chat': ['messages'],
+  'openai-completion': ['prompt', 'suffix'],
+  embed: ['input', 'prompt'],
+  'openai-embed': ['input']
+}
+
+/**
+ * The checked body (a JSON object, as the policy re-serialized it) with its prompt text masked.
+ * Only a member whose value the masking changed is re-serialized; every other byte is kept.
+ */
+export function maskRequestBytes (kind: ReplyKind, body: Buffer, mask: MaskFn): Buffer {
+  const fields = PROMPT_FIELDS[kind] ?? []
+  const scan = scanBody(body)
+  // the policy has already refused anything that is not an object
+  if (fields.length === 0 || !scan.ok || scan.kind !== 'object') return body
+  const parts: Buffer[] = []
+  let copied = 0
+  for (const m of scan.members) {
+    if (!fields.some((f) => goKeyMatches(m.key, f))) continue
+    const value: unknown = JSON.parse(body.toString('utf8', m.valueStart, m.valueEnd))
+    const masked = maskRequestBody(kind, { [m.key]: value }, mask)[m.key]
+    if (isDeepStrictEqual(masked, value)) continue
+    parts.push(body.subarray(copied, m.valueStart), Buffer.from(JSON.stringify(masked)))
+    copied = m.valueEnd
+  }
+  if (parts.length === 0) return body
+  parts.push(body.subarray(copied))
+  return Buffer.concat(parts)
+}
+
+/** A masked copy of a parsed request body (the caller's object is left as it was). */
+function maskRequestBody (kind: ReplyKind, body: Obj, mask: MaskFn): Obj {
   const copy = structuredClone(body)
   switch (kind) {
     case 'generate':

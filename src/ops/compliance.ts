@@ -1,12 +1,11 @@
 // SOC 2 control checks as a pure function of what was collected: the configuration, the
 // store's users and keys, sink probes, the chain verification and facts about secrets. Each check
 // names its control, its verdict and the evidence it looked at. I/O lives in compliance-input.ts.
-import { isIP } from 'node:net'
 import { createPolicy } from '../rbac/policy.js'
 import { mfaRequired } from '../auth/mfa-policy.js'
 import { BOOTSTRAP_USERNAME } from '../auth/bootstrap.js'
 import type { GatehouseConfig } from '../config/schema.js'
-import { parseCidr } from '../config/cidr.js'
+import { isLoopbackHost, parseCidr } from '../config/cidr.js'
 import type { ApiKeyRecord, UserRecord } from '../store/types.js'
 import type { VerifyResult } from '../audit/verify.js'
 
@@ -69,9 +68,6 @@ const DAY = 86_400_000
 export const STALE_DAYS = 90
 const AEAD = /(GCM|CHACHA20-POLY1305|CCM)/i
 const UNSAFE = /(NULL|EXPORT|RC4|DES|MD5|ANON|PSK|SRP)/i
-
-export const isLoopbackHost = (host: string): boolean =>
-  host === 'localhost' || host === '::1' || host === '[::1]' || (isIP(host) === 4 && host.startsWith('127.'))
 
 /** Cipher-list entries that allow a non-AEAD suite. Exclusions (`!x`, `-x`) are ignored; keywords like HIGH are not AEAD-only. */
 export function nonAeadCiphers (list: string): string[] {

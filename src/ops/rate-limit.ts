@@ -2,11 +2,11 @@
 // in SharedState so every replica sharing Redis (or the database) enforces one limit. Runs after
 // authentication and the policy, as a preHandler of proxied routes.
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { Clock } from '../clock.js'
+import { retryAfterSeconds, type Clock } from '../clock.js'
 import type { GatehouseConfig } from '../config/schema.js'
 import { errors } from '../errors.js'
 import type { SharedState } from '../shared-state/types.js'
-import { identityKey, retryAfterSeconds, wantsStream } from './rate-rules.js'
+import { identityKey, wantsStream } from './rate-rules.js'
 
 export interface RateLimitDeps {
   sharedState: Pick<SharedState, 'hit' | 'acquire'>

@@ -29,8 +29,3 @@ export function wantsStream (route: Pick<ProxiedRoute, 'reply' | 'family'>, stre
   if (route.family === 'native') return stream !== 'false'
   return stream !== null && stream !== 'false' && stream !== 'null'
 }
-
-/** Whole seconds until `resetAt`, at least 1 (Retry-After: 0 invites a hot loop). */
-export function retryAfterSeconds (resetAt: number, now: number): number {
-  return Math.max(1, Math.ceil((resetAt - now) / 1000))
-}

@@ -1,6 +1,6 @@
 // masking.direction "both": prompts are masked before Ollama sees them. The masker reads keys the
-// way Ollama does (Go: case-insensitive, last duplicate wins), so "PROMPT" or a `ſystem` key is
-// masked too; the body forwarded is re-serialized from the masked copy.
+// way Ollama does (Go: case-insensitive), so "PROMPT" or a `ſystem` key is masked too; it rewrites
+// the checked body's prompt members in place and keeps every other byte.
 import type { FastifyRequest } from 'fastify'
 import type { MaskingEngine } from '../masking/index.js'
 import type { SeesRawOutput } from '../rbac/raw-output.js'
@@ -9,7 +9,6 @@ export function createPromptMaskingGuard (masking: MaskingEngine, seesRawOutput:
   return async function maskPrompt (request: FastifyRequest): Promise<void> {
     const ctx = request.gh
     if (ctx.route?.body !== 'json' || ctx.forwardBody === null || seesRawOutput(ctx.identity?.roles ?? [])) return
-    const parsed = JSON.parse(ctx.forwardBody.toString('utf8')) as Record<string, unknown>
-    ctx.forwardBody = Buffer.from(JSON.stringify(masking.maskRequest(ctx.route.reply, parsed, ctx.masked)))
+    ctx.forwardBody = masking.maskRequest(ctx.route.reply, ctx.forwardBody, ctx.masked)
   }
 }

@@ -1,7 +1,9 @@
-// Roles → permissions and model globs, validated and compiled once at start (config.rbac.roles).
+// Roles → permissions and model globs, compiled once at start (config.rbac.roles). Role names and
+// permissions are checked by the config schema; the model globs, whose syntax is rbac's, here.
 // Deny by default: an unknown role grants nothing, an empty `models` list allows no model.
-import { errors } from '../errors.js'
-import { PERMISSIONS, type Permission, type RoleConfig } from '../config/schema.js'
+import { ConfigError } from '../errors.js'
+import type { Permission, RoleConfig } from '../config/schema.js'
+import type { ConfigCheck } from '../config/load.js'
 import { compileModelGlob, type ModelGlob } from './model-glob.js'
 import { parseModelName } from '../ollama/model-name.js'
 
@@ -18,15 +20,13 @@ export interface Policy {
 
 interface CompiledRole { permissions: ReadonlySet<Permission>, globs: readonly ModelGlob[] }
 
-/** Every problem with a roles config, each prefixed with its key path; empty when it is fine. */
-export function validateRoles (roles: Record<string, RoleConfig>): string[] {
-  return compileRoles(roles).problems
-}
+/** The model globs of every role that are not globs, each prefixed with its key path (for loadConfig). */
+export const roleModelProblems: ConfigCheck = (config) => compileRoles(config.rbac.roles).problems
 
-/** Validates and compiles the roles; throws GH_ERR_CONFIG_INVALID listing every problem at once. */
+/** Compiles the roles; throws ConfigError (GH_ERR_CONFIG_INVALID) listing every bad model glob at once. */
 export function createPolicy (roles: Record<string, RoleConfig>): Policy {
   const { compiled, problems } = compileRoles(roles)
-  if (problems.length > 0) throw new errors.CONFIG_INVALID(problems.join('\n'))
+  if (problems.length > 0) throw new ConfigError(problems)
 
   const known = (names: readonly string[]): CompiledRole[] =>
     names.flatMap((n) => { const r = compiled.get(n); return r === undefined ? [] : [r] })
@@ -63,27 +63,14 @@ export function createPolicy (roles: Record<string, RoleConfig>): Policy {
 function compileRoles (roles: Record<string, RoleConfig>): { compiled: Map<string, CompiledRole>, problems: string[] } {
   const compiled = new Map<string, CompiledRole>()
   const problems: string[] = []
-  const entries = roles !== null && typeof roles === 'object' ? Object.entries(roles) : []
-  if (entries.length === 0) problems.push('rbac.roles: must define at least one role')
-  for (const [name, role] of entries) {
-    const at = `rbac.roles.${name}`
-    if (!/^[a-z][a-z0-9_-]{0,63}$/.test(name)) problems.push(`${at}: role names are lower case letters, digits, "_" and "-"`)
-    const permissions = Array.isArray(role?.permissions) ? role.permissions : []
-    if (!Array.isArray(role?.permissions)) problems.push(`${at}.permissions: must be a list`)
-    permissions.forEach((p, i) => {
-      if (!(PERMISSIONS as readonly string[]).includes(p)) {
-        problems.push(`${at}.permissions.${i}: unknown permission "${String(p)}" (known: ${PERMISSIONS.join(', ')})`)
-      }
-    })
+  for (const [name, role] of Object.entries(roles)) {
     const globs: ModelGlob[] = []
-    const models: unknown[] = role?.models === undefined ? [] : Array.isArray(role.models) ? role.models : []
-    if (role?.models !== undefined && !Array.isArray(role.models)) problems.push(`${at}.models: must be a list`)
-    models.forEach((m, i) => {
-      const glob = typeof m === 'string' ? compileModelGlob(m) : 'must be a string'
-      if (typeof glob === 'string') problems.push(`${at}.models.${i}: ${glob}`)
+    role.models.forEach((m, i) => {
+      const glob = compileModelGlob(m)
+      if (typeof glob === 'string') problems.push(`rbac.roles.${name}.models.${i}: ${glob}`)
       else globs.push(glob)
     })
-    compiled.set(name, Object.freeze({ permissions: new Set(permissions), globs: Object.freeze(globs) }))
+    compiled.set(name, Object.freeze({ permissions: new Set(role.permissions), globs: Object.freeze(globs) }))
   }
   return { compiled, problems }
 }

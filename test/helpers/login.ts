@@ -1,5 +1,5 @@
 // Logs a person in through the real /auth routes, enrolling TOTP on first login.
-import { totpCodeAt } from '../../src/auth/totp.js'
+import { totpCodeAt } from './totp.js'
 import { call, type TestGateway } from './gateway.js'
 
 export interface Session { token: string, secret: string }

@@ -6,9 +6,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { createServer, connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { manualClock } from '../../src/clock.js'
+import { manualClock } from '../helpers/clock.js'
 import { eventually } from '../helpers/eventually.js'
-import { createAuditLog, generateAuditKeys, verifyAuditFiles, type AuditInput, type AuditLog } from '../../src/audit/index.js'
+import { createAuditLog, verifyAuditFiles, type AuditInput, type AuditLog } from '../../src/audit/index.js'
+import { generateAuditKeys } from '../helpers/audit-keys.js'
 import { escapeSdValue } from '../../src/audit/sinks/syslog-format.js'
 import type { GatehouseConfig } from '../../src/config/schema.js'
 

@@ -3,6 +3,7 @@
 // though signature checks are cached.
 import { afterEach, describe, expect, it } from 'vitest'
 import { createHarness, enrolledSession, bearer, TEST_PASSWORD, type Harness } from '../unit/auth/harness.js'
+import { totpCodeAt } from '../helpers/totp.js'
 
 let h: Harness
 afterEach(async () => { await h.close() })
@@ -69,7 +70,6 @@ describe('session revocation', () => {
     const { secret } = await enrolledSession(h)
     const mt = (await h.app.inject({ method: 'POST', url: '/auth/login', payload: { username: 'alice', password: TEST_PASSWORD } })).json().mfa_token
     await h.auth.userAdmin.setPassword('alice', 'a-brand-new-passphrase')
-    const { totpCodeAt } = await import('../../src/auth/totp.js')
     const r = await h.app.inject({ method: 'POST', url: '/auth/mfa', payload: { mfa_token: mt, code: await totpCodeAt(secret, h.clock.now()) } })
     expect(r.statusCode).toBe(401)
   })

@@ -11,7 +11,7 @@ import { stringify } from 'yaml'
 import { startTestGateway, call, type TestGateway } from '../helpers/gateway.js'
 import { defaultScript } from '../helpers/fake-ollama.js'
 import { cli } from '../helpers/cli.js'
-import { totpCodeAt } from '../../src/auth/totp.js'
+import { totpCodeAt } from '../helpers/totp.js'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed JSON lines, read field by field
 type Ev = Record<string, any>

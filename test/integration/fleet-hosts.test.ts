@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { startFakeOllama, type FakeOllama } from '../helpers/fake-ollama.js'
 import { createFleet, type Fleet, type FleetSettings } from '../../src/fleet/fleet.js'
-import { manualClock } from '../../src/clock.js'
+import { manualClock } from '../helpers/clock.js'
 
 const open: Array<{ close: () => Promise<void> }> = []
 afterEach(async () => { for (const o of open.splice(0).reverse()) await o.close() })

@@ -11,7 +11,7 @@ import { startFakeOllama, type FakeOllama } from '../helpers/fake-ollama.js'
 import { tempConfig, cli } from '../helpers/cli.js'
 import { findPostgres, uniqueSchema, urlWithSchema, dropSchemas } from '../store/pg-env.js'
 import { findRedis } from '../unit/shared-state/redis-env.js'
-import { totpCodeAt } from '../../src/auth/totp.js'
+import { totpCodeAt } from '../helpers/totp.js'
 import { writeDevCerts } from '../../src/tls/dev-certs.js'
 
 const pgBase = await findPostgres()

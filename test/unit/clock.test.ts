@@ -1,6 +1,7 @@
 // Timers on the injected clock: the manual clock fires them only when a test moves time, in order.
 import { describe, expect, it } from 'vitest'
-import { every, manualClock, systemClock } from '../../src/clock.js'
+import { every, systemClock } from '../../src/clock.js'
+import { manualClock } from '../helpers/clock.js'
 import { eventually } from '../helpers/eventually.js'
 
 describe('manual clock timers', () => {

@@ -37,13 +37,3 @@ export function customDetector (def: CustomEntity): Detector {
     normalize: (v) => v
   }
 }
-
-/** Compiles a custom pattern once, for config validation: null when valid, else the reason. */
-export function customPatternError (def: CustomEntity): string | null {
-  try {
-    const _re = new RegExp(def.pattern, def.flags.replace(/[gy]/g, '') + 'y')
-    return _re.test('') ? 'pattern matches the empty string' : null
-  } catch (err) {
-    return (err as Error).message
-  }
-}

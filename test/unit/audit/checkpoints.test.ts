@@ -5,7 +5,7 @@ import { PassThrough } from 'node:stream'
 import { verifyAuditFiles } from '../../../src/audit/index.js'
 import { parseCheckpoint } from '../../../src/audit/checkpoint.js'
 import { auditConfig, checkpointsReach, fileSink, keys, lines, openLog, tempDir, verifyKeys, writeEvents } from './fixtures.js'
-import { manualClock } from '../../../src/clock.js'
+import { manualClock } from '../../helpers/clock.js'
 
 let cleanup = () => {}
 afterEach(() => cleanup())

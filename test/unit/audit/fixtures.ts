@@ -3,10 +3,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect } from 'vitest'
-import { manualClock } from '../../../src/clock.js'
+import { manualClock } from '../../helpers/clock.js'
 import { eventually } from '../../helpers/eventually.js'
 import type { GatehouseConfig, SinkConfig } from '../../../src/config/schema.js'
-import { createAuditLog, generateAuditKeys, type AuditInput, type AuditLog } from '../../../src/audit/index.js'
+import { createAuditLog, type AuditInput, type AuditLog } from '../../../src/audit/index.js'
+import { generateAuditKeys } from '../../helpers/audit-keys.js'
 import type { AuditLogDeps } from '../../../src/audit/audit-log.js'
 
 export const keys = generateAuditKeys()

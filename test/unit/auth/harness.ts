@@ -4,7 +4,7 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import Fastify, { type FastifyInstance } from 'fastify'
-import { manualClock } from '../../../src/clock.js'
+import { manualClock } from '../../helpers/clock.js'
 import { buildConfig } from '../../../src/config/load.js'
 import type { GatehouseConfig } from '../../../src/config/schema.js'
 import { createStore, type StoreBackend } from '../../../src/store/index.js'
@@ -13,7 +13,7 @@ import type { AuditInput } from '../../../src/audit/types.js'
 import { newRequestContext } from '../../../src/pipeline/context.js'
 import { errorHandler } from '../../../src/pipeline/error-handler.js'
 import { createAuth, type Auth } from '../../../src/auth/index.js'
-import { totpCodeAt } from '../../../src/auth/totp.js'
+import { totpCodeAt } from '../../helpers/totp.js'
 
 export const TEST_PASSWORD = 'violet-harbor-cinnamon-42'
 

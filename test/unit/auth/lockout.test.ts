@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { manualClock } from '../../../src/clock.js'
-import { afterFailure, ipThrottled, lockRemainingMs, retryAfterSeconds, type FailureState } from '../../../src/auth/lockout.js'
+import { manualClock } from '../../helpers/clock.js'
+import { afterFailure, ipThrottled, lockRemainingMs, type FailureState } from '../../../src/auth/lockout.js'
+import { retryAfterSeconds } from '../../../src/clock.js'
 import { createStore } from '../../../src/store/index.js'
 
 const policy = { maxFailedAttempts: 3, lockoutSeconds: 900 }

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { decodeProtectedHeader, decodeJwt } from 'jose'
-import { manualClock } from '../../../src/clock.js'
+import { manualClock } from '../../helpers/clock.js'
 import { createTokenService, MFA_TOKEN_TTL_SECONDS } from '../../../src/auth/tokens.js'
 
 function service (type: 'ed25519' | 'ec' = 'ed25519') {

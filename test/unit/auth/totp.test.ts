@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { createSecretBox, generateTotpSecret, isWellFormedCode, matchTotpStep, otpauthUrl, totpCodeAt, totpStep } from '../../../src/auth/totp.js'
+import { createSecretBox, generateTotpSecret, isWellFormedCode, matchTotpStep, otpauthUrl, totpStep } from '../../../src/auth/totp.js'
+import { totpCodeAt } from '../../helpers/totp.js'
 
 const T = Date.UTC(2026, 0, 1, 12, 0, 10)
 

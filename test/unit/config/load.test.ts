@@ -56,6 +56,16 @@ describe('configuration', () => {
       'masking.exemptRoles.0: unknown role "auditor"', 'auth.mfa.requiredForRoles.0: unknown role "nobody"'
     ]))
   })
+  it('a missing key and a bad role name are named by their own key path', () => {
+    expect(problemsOf({ audit: { sinks: [{ type: 'file' }] } })).toEqual(['audit.sinks.0.path: is required'])
+    expect(problemsOf({ rbac: { roles: { Ops: { permissions: [] } } } })).toEqual([expect.stringMatching(/^rbac\.roles\.Ops: name must match pattern/)])
+    expect(problemsOf({ rbac: { roles: {} } })).toEqual(['rbac.roles: must NOT have fewer than 1 properties'])
+  })
+
+  it('a custom pattern that matches the empty string is refused', () => {
+    expect(problemsOf({ masking: { custom: [{ name: 'emp', pattern: 'x*' }] } })).toEqual(['masking.custom.0.pattern: pattern matches the empty string'])
+  })
+
   it('bad custom masking regexes and unknown entities are reported', () => {
     const p = problemsOf({ masking: { entities: ['ssn', 'dna'], custom: [{ name: 'emp', pattern: '(' }] } })
     expect(p.some((x) => x.startsWith('masking.entities.1: unknown entity "dna"'))).toBe(true)

@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { createRateLimitGuard } from '../../../src/ops/rate-limit.js'
 import { createSharedState } from '../../../src/shared-state/index.js'
 import type { SharedState } from '../../../src/shared-state/types.js'
-import { manualClock } from '../../../src/clock.js'
+import { manualClock } from '../../helpers/clock.js'
 import { newRequestContext } from '../../../src/pipeline/context.js'
 import { PROXIED_ROUTES } from '../../../src/ollama/routes.js'
 

@@ -2,7 +2,7 @@
 // requests per minute answer 429 + Retry-After in the route's error shape; concurrent streams are
 // capped and a slot comes back when the stream ends or the client hangs up.
 import { afterEach, describe, expect, it } from 'vitest'
-import { manualClock } from '../../../src/clock.js'
+import { manualClock } from '../../helpers/clock.js'
 import { createSharedState } from '../../../src/shared-state/index.js'
 import type { SharedState } from '../../../src/shared-state/types.js'
 import { identityHeader, openStream, send, startHarness, type Harness } from './rate-limit-harness.js'

@@ -2,7 +2,8 @@
 // the policy, as Ollama's Go decoder reads it), and the Retry-After arithmetic.
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { identityKey, retryAfterSeconds, wantsStream as wantsStreamOf } from '../../../src/ops/rate-rules.js'
+import { identityKey, wantsStream as wantsStreamOf } from '../../../src/ops/rate-rules.js'
+import { retryAfterSeconds } from '../../../src/clock.js'
 import { authorize } from '../../../src/rbac/authorize.js'
 import { createPolicy } from '../../../src/rbac/policy.js'
 import { PROXIED_ROUTES, type ProxiedRoute } from '../../../src/ollama/routes.js'

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest'
 import { DEFAULT_ROLES, type RoleConfig } from '../../../src/config/schema.js'
 import { compileModelGlob } from '../../../src/rbac/model-glob.js'
 import { canonicalModel, parseModelName } from '../../../src/ollama/model-name.js'
-import { createPolicy, validateRoles } from '../../../src/rbac/policy.js'
+import { createPolicy, roleModelProblems } from '../../../src/rbac/policy.js'
+import { buildConfig } from '../../../src/config/load.js'
+import { ConfigError } from '../../../src/errors.js'
 
 describe('canonical model names (Ollama: registry.ollama.ai/library/NAME:latest by default, case-insensitive)', () => {
   it.each([
@@ -120,20 +122,36 @@ describe('createPolicy', () => {
     expect(policy.modelAllowed(['admin'], 'a/b/c/d')).toBe(false)
   })
 
-  it('reports every bad entry at once with its key path, and throws GH_ERR_CONFIG_INVALID', () => {
-    const bad = {
+  it('reports every bad model glob at once with its key path, and throws GH_ERR_CONFIG_INVALID', () => {
+    const bad: Record<string, RoleConfig> = {
       ok: { permissions: ['inference'], models: ['llama3.2'] },
-      typo: { permissions: ['inference', 'model:read'], models: ['llama 3', 'x+y'] },
-      Bad: { permissions: [], models: [] }
-    } as unknown as Record<string, RoleConfig>
-    expect(validateRoles(bad)).toEqual([
-      expect.stringMatching(/^rbac\.roles\.typo\.permissions\.1: unknown permission "model:read"/),
-      expect.stringMatching(/^rbac\.roles\.typo\.models\.0: /),
-      expect.stringMatching(/^rbac\.roles\.typo\.models\.1: /),
-      expect.stringMatching(/^rbac\.roles\.Bad: /)
+      typo: { permissions: ['inference'], models: ['llama 3', 'x+y'] }
+    }
+    expect(() => createPolicy(bad)).toThrow(expect.objectContaining({
+      code: 'GH_ERR_CONFIG_INVALID',
+      problems: [expect.stringMatching(/^rbac\.roles\.typo\.models\.0: /), expect.stringMatching(/^rbac\.roles\.typo\.models\.1: /)]
+    }))
+    expect(() => createPolicy(DEFAULT_ROLES as Record<string, RoleConfig>)).not.toThrow()
+  })
+
+  it('the config loader reports bad role names, permissions and model globs together, each once', () => {
+    const raw = {
+      listen: { port: -1 },
+      rbac: { roles: { typo: { permissions: ['inference', 'model:read'], models: ['llama 3'] }, Bad: { permissions: [] } } }
+    }
+    const problemsOf = (doc: unknown): string[] => {
+      try { buildConfig(doc, '/x', null, [roleModelProblems]) } catch (err) { if (err instanceof ConfigError) return err.problems; throw err }
+      return []
+    }
+    expect(problemsOf(raw)).toEqual(expect.arrayContaining([
+      'listen.port: must be >= 0',
+      expect.stringMatching(/^rbac\.roles\.typo\.permissions\.1: must be one of "inference"/),
+      expect.stringMatching(/^rbac\.roles\.Bad: name must match pattern/)
+    ]))
+    // the globs are checked once the shape is valid
+    expect(problemsOf({ rbac: { roles: { typo: { permissions: ['inference'], models: ['llama 3'] } } } })).toEqual([
+      expect.stringMatching(/^rbac\.roles\.typo\.models\.0: /)
     ])
-    expect(() => createPolicy(bad)).toThrow(expect.objectContaining({ code: 'GH_ERR_CONFIG_INVALID' }))
-    expect(validateRoles({})).toEqual(['rbac.roles: must define at least one role'])
-    expect(validateRoles(DEFAULT_ROLES as Record<string, RoleConfig>)).toEqual([])
+    expect(problemsOf({ rbac: { roles: { ok: { permissions: ['inference'], models: ['llama3.2'] } } } })).toEqual([])
   })
 })

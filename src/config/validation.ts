@@ -2,7 +2,7 @@
 // config key and a bad request field alike. The config loader and the JSON routes both use it.
 import { Ajv, type ErrorObject, type Options } from 'ajv'
 import type { FastifyInstance } from 'fastify'
-import { errors } from './errors.js'
+import { errors } from '../errors.js'
 
 /** What an unknown member is called where the document comes from ("key" in config, "field" in a body). */
 export type MemberWord = 'key' | 'field'
@@ -18,12 +18,15 @@ const join = (path: string, key: string): string => (path === '' ? key : `${path
 /** One problem, or null for an error that only says a sub-schema failed (reported on its own). */
 export function schemaProblem (e: ErrorObject, member: MemberWord, root: string): string | null {
   const path = keyPath(e.instancePath)
+  // inside `propertyNames` ajv names the offending key beside the error, and wraps it in one more
+  if (e.propertyName !== undefined) return `${join(path, e.propertyName)}: name ${e.message ?? 'is invalid'}`
   switch (e.keyword) {
     case 'additionalProperties':
       return `${join(path, String((e.params as { additionalProperty: string }).additionalProperty))}: unknown ${member}`
     case 'required':
       return `${join(path, String((e.params as { missingProperty: string }).missingProperty))}: is required`
     case 'if':
+    case 'propertyNames':
       return null
     case 'enum':
       return `${path || root}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`

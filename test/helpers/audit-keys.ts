@@ -1,4 +1,4 @@
-// Key material for the audit trail. config/secrets.ts keeps it in dataDir (mode 0600) or reads it from the environment.
+// Fresh audit key material (chain HMAC key and checkpoint signing pair) for tests.
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto'
 
 export interface AuditKeys { chainKey: Buffer, checkpointKey: KeyObject, checkpointPublicKey: KeyObject }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import Fastify from 'fastify'
 import { Type } from 'typebox'
-import { strictRouteSchemas } from '../../src/schema-validation.js'
-import { GatehouseError } from '../../src/errors.js'
+import { strictRouteSchemas } from '../../../src/config/validation.js'
+import { GatehouseError } from '../../../src/errors.js'
 
 async function app () {
   const a = Fastify()
