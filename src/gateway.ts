@@ -8,6 +8,7 @@ import { openCoreServices, type CoreServices } from './services.js'
 import type { Secrets } from './config/secrets.js'
 import type { AuditLog } from './audit/index.js'
 import type { Auth } from './auth/index.js'
+import type { PasswordHasher } from './auth/passwords.js'
 import { createUpstream, type Upstream } from './proxy/upstream.js'
 import { systemClock, type Clock } from './clock.js'
 import type { StoreBackend } from './store/types.js'
@@ -32,6 +33,8 @@ export interface GatewayOptions {
   drainDeadlineMs?: number
   /** environment for secrets (GATEHOUSE_*_KEY); process.env by default */
   env?: NodeJS.ProcessEnv
+  /** how passwords are hashed; argon2id with OWASP parameters by default */
+  passwords?: PasswordHasher
 }
 
 export interface Gateway {
@@ -58,7 +61,7 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
   let core: CoreServices | null = null
   const metrics = createMetrics({ auditStats: () => (core as CoreServices).audit.stats() })
   // every event also feeds the auth-failure and lockout counters
-  core = await openCoreServices(config, { clock, env: options.env, observe: (e) => metrics.observeAudit(e) })
+  core = await openCoreServices(config, { clock, env: options.env, passwords: options.passwords, observe: (e) => metrics.observeAudit(e) })
   const { secrets, store, sharedState, audit, emit, auth } = core
   emit({ action: 'config-loaded', outcome: 'success', config: { hash: configHash(config) } })
 

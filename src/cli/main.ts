@@ -4,6 +4,7 @@ import { errors } from '../errors.js'
 import { parseArgs } from 'node:util'
 import { configPathFrom, loadConfig, ConfigError } from '../config/load.js'
 import type { GatehouseConfig } from '../config/schema.js'
+import type { PasswordHasher } from '../auth/passwords.js'
 import { processIo, type Io } from './output.js'
 import { certsDev } from './certs.js'
 import { serve } from './serve.js'
@@ -45,9 +46,15 @@ export interface ParsedArgs {
   out?: string
 }
 
-export type CommandHandler = (config: GatehouseConfig, args: ParsedArgs, io: Io) => Promise<number>
+/** What commands stand on besides the config; the defaults are the production ones. */
+export interface CliDeps {
+  /** how account commands hash passwords; argon2id with OWASP parameters by default */
+  passwords?: PasswordHasher
+}
 
-export async function main (argv: string[], io: Io = processIo): Promise<number> {
+export type CommandHandler = (config: GatehouseConfig, args: ParsedArgs, io: Io, deps?: CliDeps) => Promise<number>
+
+export async function main (argv: string[], io: Io = processIo, deps: CliDeps = {}): Promise<number> {
   let parsed
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true })
@@ -89,7 +96,7 @@ export async function main (argv: string[], io: Io = processIo): Promise<number>
     if (group === 'certs' && sub === 'dev') return certsDev(config, io, args.json)
     const handler = commandHandlers[`${group} ${sub ?? ''}`.trim()]
     if (!handler) throw new errors.USAGE(`unknown command "${args.command.join(' ')}" (see gatehouse --help)`)
-    return await handler(config, args, io)
+    return await handler(config, args, io, deps)
   } catch (err) {
     io.err(`gatehouse: ${(err instanceof Error ? err.message : String(err)).split('\n').join('; ')}`)
     // not found is a finding (1); bad usage, bad config, refused input and anything else are 2
