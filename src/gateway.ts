@@ -8,6 +8,7 @@ import { openCoreServices } from './services.js'
 import type { Secrets } from './config/secrets.js'
 import type { AuditLog } from './audit/index.js'
 import type { Auth } from './auth/index.js'
+import type { PasswordHasher } from './auth/passwords.js'
 import { createUpstream, type Upstream } from './proxy/upstream.js'
 import { systemClock, type Clock } from './clock.js'
 import type { StoreBackend } from './store/types.js'
@@ -31,6 +32,8 @@ export interface GatewayOptions {
   drainDeadlineMs?: number
   /** environment for secrets (GATEHOUSE_*_KEY); process.env by default */
   env?: NodeJS.ProcessEnv
+  /** how passwords are hashed; argon2id with OWASP parameters by default */
+  passwords?: PasswordHasher
 }
 
 export interface Gateway {
@@ -57,7 +60,9 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
   const metrics = createMetrics({
     tlsCertificateExpiry: config.tls.enabled ? certificateNotAfterSeconds(readFileSync(config.tls.cert)) : null
   })
-  const core = await openCoreServices(config, { clock, env: options.env, observe: (e) => metrics.observeAudit(e) })
+  const core = await openCoreServices(config, { clock, env: options.env, passwords: options.passwords,
+    observe: (e) => metrics.observeAudit(e)
+  })
   metrics.readAudit(core.audit)
   const { secrets, store, sharedState, audit, emit, auth } = core
   emit({ action: 'config-loaded', outcome: 'success', config: { hash: configHash(config) } })

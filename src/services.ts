@@ -10,6 +10,7 @@ import { createSharedState } from './shared-state/index.js'
 import type { SharedState } from './shared-state/types.js'
 import { createAuditLog, type AuditInput, type AuditLog } from './audit/index.js'
 import { createAuth, type Auth } from './auth/index.js'
+import type { PasswordHasher } from './auth/passwords.js'
 
 export interface CoreServices {
   secrets: Secrets
@@ -29,6 +30,8 @@ export interface CoreOptions {
   /** appended to the replica id: the CLI keeps a chain of its own (`-cli`) */
   replicaSuffix?: string
   observe?: (e: AuditInput) => void
+  /** how passwords are hashed; argon2id with OWASP parameters by default */
+  passwords?: PasswordHasher
 }
 
 /** The audit replica id: config.audit.replicaId or the host name, in the characters a chain allows. */
@@ -51,7 +54,9 @@ export async function openCoreServices (config: GatehouseConfig, o: CoreOptions)
   })
   const observe = o.observe
   const emit = observe ? (e: AuditInput) => { const seq = audit.emit(e); observe(e); return seq } : (e: AuditInput) => audit.emit(e)
-  const auth = createAuth({ config, store, sharedState, signingKey: secrets.jwt, totpKey: secrets.totpKey, clock: o.clock, audit: emit })
+  const auth = createAuth({
+    config, store, sharedState, signingKey: secrets.jwt, totpKey: secrets.totpKey, clock: o.clock, audit: emit, passwords: o.passwords
+  })
   return {
     secrets, store, sharedState, audit, emit, auth,
     async close () {

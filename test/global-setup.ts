@@ -1,8 +1,21 @@
-// Tests that run the real `gatehouse` binary need dist/ to match src/. `npm test` builds first;
-// a bare `npx vitest` rebuilds here only when some source file is newer than the build.
+// Once per test run, before any test file:
+// - dist/ must match src/ for the tests that run the real `gatehouse` binary: it is rebuilt here,
+//   and only when some source file is newer than the build (`npm ci` has built it already);
+// - one development CA and server certificate for every test file (RSA key generation is the slow
+//   part of starting a test gateway), handed to the files through `inject('testCerts')`.
 import { execFileSync } from 'node:child_process'
-import { existsSync, readdirSync, statSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { TestProject } from 'vitest/node'
+import { writeDevCerts, type DevCertPaths } from '../src/tls/dev-certs.js'
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** the run's shared certificates: read them, never write into their folder */
+    testCerts: DevCertPaths & { dir: string }
+  }
+}
 
 function newestMtime (dir: string): number {
   let newest = 0
@@ -13,9 +26,19 @@ function newestMtime (dir: string): number {
   return newest
 }
 
-export default function setup (): void {
-  const root = join(import.meta.dirname, '..')
+/** Builds dist/ when it is missing or older than a file of src/ or the build's tsconfig. */
+export function buildIfStale (root: string): boolean {
   const built = join(root, 'dist', 'cli', 'main.js')
-  if (existsSync(built) && statSync(built).mtimeMs >= newestMtime(join(root, 'src'))) return
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' })
+  const sources = Math.max(newestMtime(join(root, 'src')), statSync(join(root, 'tsconfig.build.json')).mtimeMs, statSync(join(root, 'tsconfig.json')).mtimeMs)
+  if (existsSync(built) && statSync(built).mtimeMs >= sources) return false
+  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' })
+  return true
+}
+
+export default function setup (project: TestProject): () => void {
+  buildIfStale(join(import.meta.dirname, '..'))
+  const dir = mkdtempSync(join(tmpdir(), 'gh-certs-'))
+  const paths = writeDevCerts(join(dir, 'server.crt'), join(dir, 'server.key'))
+  project.provide('testCerts', { dir, ...paths })
+  return () => rmSync(dir, { recursive: true, force: true })
 }

@@ -26,8 +26,8 @@ async function stdinPassword (io: Io): Promise<string> {
 }
 
 function withAdmin (run: (admin: UserAdmin, config: GatehouseConfig, args: ParsedArgs, io: Io) => Promise<number>): CommandHandler {
-  return async (config, args, io) => {
-    const ctx = await openCliContext(config)
+  return async (config, args, io, deps) => {
+    const ctx = await openCliContext(config, deps)
     try { return await run(ctx.auth.userAdmin, config, args, io) } finally { await ctx.close() }
   }
 }

@@ -3,9 +3,10 @@
 import type { GatehouseConfig } from '../config/schema.js'
 import { openCoreServices, type CoreServices } from '../services.js'
 import { systemClock } from '../clock.js'
+import type { CliDeps } from './types.js'
 
 export type CliContext = Pick<CoreServices, 'auth' | 'close'>
 
-export async function openCliContext (config: GatehouseConfig): Promise<CliContext> {
-  return await openCoreServices(config, { clock: systemClock, replicaSuffix: '-cli' })
+export async function openCliContext (config: GatehouseConfig, deps: CliDeps = {}): Promise<CliContext> {
+  return await openCoreServices(config, { clock: systemClock, replicaSuffix: '-cli', passwords: deps.passwords })
 }

@@ -5,11 +5,12 @@ import { parseArgs } from 'node:util'
 import { configPathFrom, loadConfig } from '../config/load.js'
 import { roleModelProblems } from '../rbac/policy.js'
 import type { GatehouseConfig } from '../config/schema.js'
+import type { PasswordHasher } from '../auth/passwords.js'
 import { processIo, type Io } from './output.js'
 import { certsDev } from './certs.js'
 import { serve } from './serve.js'
 import { commandHandlers } from './commands.js'
-import type { ParsedArgs } from './types.js'
+import type { CliDeps, ParsedArgs } from './types.js'
 
 export const USAGE = `usage: gatehouse <command> [--config PATH] [--json]
 commands:
@@ -36,7 +37,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h', default: false }
 } as const
 
-export async function main (argv: string[], io: Io = processIo): Promise<number> {
+export async function main (argv: string[], io: Io = processIo, deps: CliDeps = {}): Promise<number> {
   let parsed
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true })
@@ -78,7 +79,7 @@ export async function main (argv: string[], io: Io = processIo): Promise<number>
     if (group === 'certs' && sub === 'dev') return certsDev(config, io, args.json)
     const handler = commandHandlers[`${group} ${sub ?? ''}`.trim()]
     if (!handler) throw new errors.USAGE(`unknown command "${args.command.join(' ')}" (see gatehouse --help)`)
-    return await handler(config, args, io)
+    return await handler(config, args, io, deps)
   } catch (err) {
     io.err(`gatehouse: ${(err instanceof Error ? err.message : String(err)).split('\n').join('; ')}`)
     // not found is a finding (1); bad usage, bad config, refused input and anything else are 2

@@ -1,5 +1,6 @@
 // What every command module shares: the parsed command line and the shape of a command handler.
 import type { GatehouseConfig } from '../config/schema.js'
+import type { PasswordHasher } from '../auth/passwords.js'
 import type { Io } from './output.js'
 
 export interface ParsedArgs {
@@ -13,4 +14,10 @@ export interface ParsedArgs {
   out?: string
 }
 
-export type CommandHandler = (config: GatehouseConfig, args: ParsedArgs, io: Io) => Promise<number>
+/** What commands stand on besides the config; the defaults are the production ones. */
+export interface CliDeps {
+  /** how account commands hash passwords; argon2id with OWASP parameters by default */
+  passwords?: PasswordHasher
+}
+
+export type CommandHandler = (config: GatehouseConfig, args: ParsedArgs, io: Io, deps?: CliDeps) => Promise<number>

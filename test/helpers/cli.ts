@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
 import { main } from '../../src/cli/main.js'
+import { cheapPasswords } from './passwords.js'
 
 export interface CliRun { code: number, out: string, err: string, json: () => unknown }
 
@@ -27,6 +28,6 @@ export async function cli (args: string[], stdin = ''): Promise<CliRun> {
     out: (t) => { out += t.endsWith('\n') ? t : t + '\n' },
     err: (t) => { err += t.endsWith('\n') ? t : t + '\n' },
     readStdin: async () => stdin
-  })
+  }, { passwords: cheapPasswords })
   return { code, out, err, json: () => JSON.parse(out) as unknown }
 }

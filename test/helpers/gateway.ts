@@ -7,7 +7,8 @@ import { buildConfig } from '../../src/config/load.js'
 import type { GatehouseConfig } from '../../src/config/schema.js'
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway.js'
 import { startFakeOllama, type FakeOllama } from './fake-ollama.js'
-import { makeTestCerts, type TestCerts } from './tls.js'
+import { sharedTestCerts, type TestCerts } from './tls.js'
+import { cheapPasswords } from './passwords.js'
 
 export interface TestGateway {
   url: string
@@ -30,8 +31,7 @@ export interface TestGateway {
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends Array<infer _U> ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] }
 
-let sharedCerts: TestCerts | null = null
-export const testCerts = (): TestCerts => (sharedCerts ??= makeTestCerts())
+export const testCerts = (): TestCerts => sharedTestCerts()
 
 export async function startTestGateway (overrides: Record<string, unknown> = {}, options: GatewayOptions & { fake?: FakeOllama } = {}): Promise<TestGateway> {
   const fake = options.fake ?? await startFakeOllama()
@@ -47,7 +47,7 @@ export async function startTestGateway (overrides: Record<string, unknown> = {},
     audit: { sinks: [{ type: 'file', path: join(dir, 'logs', 'audit.log') }], ...(overrides.audit as object | undefined) }
   }
   const config = buildConfig(raw, dir)
-  const gateway = await createGateway(config, options)
+  const gateway = await createGateway(config, { passwords: cheapPasswords, ...options })
   await gateway.app.listen({ host: '127.0.0.1', port: 0 })
   const port = (gateway.app.server.address() as { port: number }).port
   const scheme = config.tls.enabled ? 'https' : 'http'

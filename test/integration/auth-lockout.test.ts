@@ -3,6 +3,7 @@
 // throttle answers 429 with Retry-After, and every kind of login failure looks the same.
 import { afterEach, describe, expect, it } from 'vitest'
 import { createHarness, login, TEST_PASSWORD, type Harness } from '../unit/auth/harness.js'
+import { createPasswordHasher } from '../../src/auth/passwords.js'
 
 let h: Harness
 afterEach(async () => { await h.close() })
@@ -119,7 +120,8 @@ describe('per-address throttle', () => {
 
 describe('uniform failures', () => {
   async function setup () {
-    h = await createHarness({ auth: { ...noMfa, lockout: { maxFailedAttempts: 1, perIpMaxFailures: 1000 } } })
+    // the production argon2id cost: the timing test measures it
+    h = await createHarness({ auth: { ...noMfa, lockout: { maxFailedAttempts: 1, perIpMaxFailures: 1000 } } }, { passwords: createPasswordHasher() })
     await h.auth.userAdmin.addUser('alice', 'user', TEST_PASSWORD)
     await h.auth.userAdmin.addUser('dora', 'user', TEST_PASSWORD)
     await h.auth.userAdmin.disableUser('dora')

@@ -9,13 +9,13 @@ import { startServe } from '../helpers/process.js'
 import { eventually } from '../helpers/eventually.js'
 import { defaultScript, startFakeOllama } from '../helpers/fake-ollama.js'
 import { tempConfig, cli } from '../helpers/cli.js'
-import { writeDevCerts } from '../../src/tls/dev-certs.js'
+import { copyTestCerts } from '../helpers/tls.js'
 
 describe('graceful shutdown', () => {
   it('a stream open at SIGTERM completes, new connections are refused, the process exits 0', async () => {
     const fake = await startFakeOllama()
     const { dir } = tempConfig()
-    const certs = writeDevCerts(join(dir, 'certs', 'server.crt'), join(dir, 'certs', 'server.key'))
+    const certs = copyTestCerts(join(dir, 'certs', 'server.crt'), join(dir, 'certs', 'server.key'))
     mkdirSync(join(dir, 'config'))
     const file = join(dir, 'config', 'gatehouse.yaml')
     writeFileSync(file, stringify({ listen: { host: '127.0.0.1', port: 0 }, upstream: { url: fake.url }, audit: { sinks: [{ type: 'file', path: '../logs/audit.log' }] } }))

@@ -15,6 +15,7 @@ import { createStore } from '../../src/store/index.js'
 import type { StoreBackend } from '../../src/store/types.js'
 import { systemClock } from '../../src/clock.js'
 import { createDevCa, issueCert } from '../../src/tls/dev-certs.js'
+import { sharedTestCerts } from '../helpers/tls.js'
 import { createOpsCommands } from '../../src/cli/ops-commands.js'
 import type { ParsedArgs } from '../../src/cli/types.js'
 import type { ComplianceReport } from '../../src/ops/compliance.js'
@@ -25,7 +26,8 @@ let dir: string
 let syslog: Server
 let syslogPort: number
 let store: StoreBackend
-const ca = createDevCa()
+const shared = sharedTestCerts()
+const ca = { certPem: readFileSync(shared.caCert, 'utf8'), keyPem: readFileSync(shared.caKey, 'utf8') }
 const commands = createOpsCommands({
   // the shipped config names PostgreSQL; the test store is SQLite in the temp folder (never closed by the command)
   openStore: async () => ({ listUsers: () => store.listUsers(), listApiKeys: () => store.listApiKeys(), close: async () => {} }),

@@ -12,7 +12,7 @@ import { tempConfig, cli } from '../helpers/cli.js'
 import { findPostgres, uniqueSchema, urlWithSchema, dropSchemas } from '../store/pg-env.js'
 import { findRedis } from '../unit/shared-state/redis-env.js'
 import { totpCodeAt } from '../helpers/totp.js'
-import { writeDevCerts } from '../../src/tls/dev-certs.js'
+import { copyTestCerts } from '../helpers/tls.js'
 
 const pgBase = await findPostgres()
 const PASSWORD = 'violet-harbor-cinnamon-42'
@@ -48,7 +48,7 @@ for (const { name, redis } of variants) describe.skipIf(pgBase === null || (redi
   beforeAll(async () => {
     fake = await startFakeOllama()
     const { dir } = tempConfig()
-    const certs = writeDevCerts(join(dir, 'certs', 'server.crt'), join(dir, 'certs', 'server.key'))
+    const certs = copyTestCerts(join(dir, 'certs', 'server.crt'), join(dir, 'certs', 'server.key'))
     agent = new Agent({ connect: { ca: readFileSync(certs.caCert) } })
     const write = (name: string) => {
       mkdirSync(join(dir, name), { recursive: true })

@@ -2,7 +2,8 @@
 // clientCa set a client without a certificate from that CA cannot get in.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connect, type ConnectionOptions, type SecureVersion } from 'node:tls'
-import { writeFileSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startTestGateway, testCerts, type TestGateway } from '../helpers/gateway.js'
 import { issueCert } from '../../src/tls/dev-certs.js'
@@ -75,7 +76,7 @@ describe('mTLS with clientCa', () => {
     client = issueCert(ca, 'svc-app', 'client')
     const { createDevCa } = await import('../../src/tls/dev-certs.js')
     stranger = issueCert(createDevCa(), 'intruder', 'client')
-    const caFile = join(certs.dir, 'client-ca.crt')
+    const caFile = join(mkdtempSync(join(tmpdir(), 'gh-client-ca-')), 'client-ca.crt') // the shared certificate folder is read-only
     writeFileSync(caFile, ca.certPem)
     gw = await startTestGateway({ tls: { clientCa: caFile } })
   })

@@ -14,6 +14,8 @@ import { newRequestContext } from '../../../src/pipeline/context.js'
 import { errorHandler } from '../../../src/pipeline/error-handler.js'
 import { createAuth, type Auth } from '../../../src/auth/index.js'
 import { totpCodeAt } from '../../helpers/totp.js'
+import type { PasswordHasher } from '../../../src/auth/passwords.js'
+import { cheapPasswords } from '../../helpers/passwords.js'
 
 export const TEST_PASSWORD = 'violet-harbor-cinnamon-42'
 
@@ -37,6 +39,8 @@ export interface HarnessOptions {
   schema?: string
   /** what the auth module sees instead of the store (e.g. one adding latency); `Harness.store` stays the real one */
   wrapStore?: (store: StoreBackend) => StoreBackend
+  /** default: cheap argon2id (test/helpers/passwords.ts); pass createPasswordHasher() where hashing cost matters */
+  passwords?: PasswordHasher
 }
 
 export async function createHarness (configOverrides: Record<string, unknown> = {}, opts: HarnessOptions = {}): Promise<Harness> {
@@ -48,7 +52,7 @@ export async function createHarness (configOverrides: Record<string, unknown> = 
   const keys = { privateKey, publicKey, kid: 'test-kid-1' }
   const totpKey = Buffer.alloc(32, 7)
   const events: AuditInput[] = []
-  const auth = createAuth({ config, store: opts.wrapStore?.(store) ?? store, sharedState, signingKey: keys, totpKey, clock, audit: (e) => { events.push(e) } })
+  const auth = createAuth({ config, store: opts.wrapStore?.(store) ?? store, sharedState, signingKey: keys, totpKey, clock, audit: (e) => { events.push(e) }, passwords: opts.passwords ?? cheapPasswords })
 
   const app = Fastify({ logger: false })
   app.setErrorHandler(errorHandler)
