@@ -97,6 +97,7 @@ export const configSchema = obj({
       perIpMaxFailures: int(1, 20),
       perIpWindowSeconds: int(1, 900)
     }),
+    unauthenticated: obj({ perIpMaxPerMinute: int(1, 60), auditWindowSeconds: int(1, 60, 3600) }),
     password: obj({ minLength: int(8, 12), maxLength: int(8, 128, 1024) }),
     jwt: obj({
       issuer: { type: 'string', minLength: 1, default: 'gatehouse' },
@@ -177,6 +178,8 @@ export interface GatehouseConfig {
     idleTimeoutSeconds: number
     mfa: { requiredForRoles: string[] }
     lockout: { maxFailedAttempts: number, lockoutSeconds: number, perIpMaxFailures: number, perIpWindowSeconds: number }
+    /** requests without valid credentials: per-source throttle, and the window their refusals are counted in */
+    unauthenticated: { perIpMaxPerMinute: number, auditWindowSeconds: number }
     password: { minLength: number, maxLength: number }
     jwt: { issuer: string, audience: string, signingKeyFile: string | null }
   }
