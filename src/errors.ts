@@ -29,6 +29,8 @@ export const errors = {
   INVALID_LOGIN: define('GH_ERR_INVALID_LOGIN', 'invalid username or password', 401),
   INVALID_CODE: define('GH_ERR_INVALID_CODE', 'invalid code', 401),
   LOGIN_THROTTLED: define('GH_ERR_LOGIN_THROTTLED', 'too many failed attempts from this address', 429),
+  UNAUTHENTICATED_THROTTLED: define('GH_ERR_UNAUTHENTICATED_THROTTLED',
+    'too many requests without valid credentials from this address', 429),
   WEAK_PASSWORD: define('GH_ERR_WEAK_PASSWORD', '%s', 400),
 
   // authorization

@@ -8,7 +8,7 @@ import { createStore } from './store/index.js'
 import type { StoreBackend } from './store/types.js'
 import { createSharedState } from './shared-state/index.js'
 import type { SharedState } from './shared-state/types.js'
-import { createAuditLog, type AuditInput, type AuditLog } from './audit/index.js'
+import { createAuditLog, createRefusalAggregator, type AuditInput, type AuditLog } from './audit/index.js'
 import { createAuth, type Auth } from './auth/index.js'
 import type { PasswordHasher } from './auth/passwords.js'
 
@@ -52,14 +52,21 @@ export async function openCoreServices (config: GatehouseConfig, o: CoreOptions)
     replicaId: replicaIdOf(config, o.replicaSuffix),
     clock: o.clock
   })
+  // a flood of refused, unauthenticated requests is written as counts, not line by line
+  const refusals = createRefusalAggregator({
+    emit: (e) => audit.emit(e), clock: o.clock, windowMs: config.auth.unauthenticated.auditWindowSeconds * 1000
+  })
   const observe = o.observe
-  const emit = observe ? (e: AuditInput) => { const seq = audit.emit(e); observe(e); return seq } : (e: AuditInput) => audit.emit(e)
+  const emit = observe
+    ? (e: AuditInput) => { const seq = refusals.submit(e); observe(e); return seq }
+    : (e: AuditInput) => refusals.submit(e)
   const auth = createAuth({
     config, store, sharedState, signingKey: secrets.jwt, totpKey: secrets.totpKey, clock: o.clock, audit: emit, passwords: o.passwords
   })
   return {
     secrets, store, sharedState, audit, emit, auth,
     async close () {
+      refusals.close()
       await audit.close()
       await sharedState.close()
       await store.close()

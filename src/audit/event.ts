@@ -2,6 +2,7 @@
 // its meaning: an input object carrying anything else (a password, a prompt) contributes nothing.
 import { normalizeIp } from '../config/cidr.js'
 import { ACTIONS, isAuditAction } from './actions.js'
+import { displaySafeName } from './names.js'
 import type { AuditEvent, AuditInput, Unchained } from './types.js'
 
 export const ECS_VERSION = '8.17.0'
@@ -40,6 +41,16 @@ function maskedCounts (m: unknown): Record<string, number> {
   return out
 }
 
+/** A repeat count with its first and last time, or null when absent or not a count of at least 1. */
+function repeatOf (r: AuditInput['repeat']): { count: number, start: string, end: string } | null {
+  if (r === undefined || r === null || typeof r !== 'object') return null
+  const n = count(r.count)
+  const start = count(r.start)
+  const end = count(r.end)
+  if (n === null || n < 1 || start === null || end === null) return null
+  return { count: n, start: new Date(start).toISOString(), end: new Date(Math.max(start, end)).toISOString() }
+}
+
 export interface BuildContext {
   /** milliseconds since the epoch */
   time: number
@@ -58,14 +69,17 @@ export function buildEvent (input: AuditInput, ctx: BuildContext): Unchained {
   const outcome = input.outcome === 'success' ? 'success' : 'failure'
   const req = input.request
   const reason = token(req?.reason ?? input.reason)
+  const repeat = repeatOf(input.repeat)
 
   const event: Unchained['event'] = {
     action: input.action,
     category: [...info.category],
     ...(req ? { duration: count(req.durationNs) ?? 0 } : {}),
+    ...(repeat ? { end: repeat.end } : {}),
     kind: 'event',
     outcome,
     ...(reason !== undefined ? { reason } : {}),
+    ...(repeat ? { start: repeat.start } : {}),
     type: [...info.type]
   }
 
@@ -73,13 +87,21 @@ export function buildEvent (input: AuditInput, ctx: BuildContext): Unchained {
   const ip = typeof input.sourceIp === 'string' ? normalizeIp(input.sourceIp) : null
 
   const user: NonNullable<AuditEvent['user']> = {}
-  const userName = bounded(input.userName, 256)
+  let suspicious = false
+  // a name that could pass for another on screen is kept, made visible and flagged (see names.ts)
+  const safeName = (s: unknown): string | undefined => {
+    if (typeof s !== 'string') return undefined
+    const d = displaySafeName(s)
+    if (d.suspicious) suspicious = true
+    return bounded(d.text, 256)
+  }
+  const userName = safeName(input.userName)
   if (userName !== undefined) user.name = userName
   const t = input.target
   const keyTarget = t !== undefined && (t.keyId !== undefined || t.keyName !== undefined)
   if (t && (t.userName !== undefined || (!keyTarget && t.role !== undefined))) {
     user.target = {}
-    const tn = bounded(t.userName, 256)
+    const tn = safeName(t.userName)
     if (tn !== undefined) user.target.name = tn
     const role = bounded(t.role, 64)
     if (!keyTarget && role !== undefined) user.target.roles = [role]
@@ -119,6 +141,7 @@ export function buildEvent (input: AuditInput, ctx: BuildContext): Unchained {
   if (req) gh.masked = maskedCounts(req.masked)
   if (req) gh.reason = reason ?? null
   else if (reason !== undefined) gh.reason = reason
+  if (repeat) gh.repeat_count = repeat.count
   if (input.sink) {
     const s = input.sink
     const dropped = count(s.dropped)
@@ -129,6 +152,7 @@ export function buildEvent (input: AuditInput, ctx: BuildContext): Unchained {
       type: s.type === 'file' || s.type === 'stdout' || s.type === 'syslog' ? s.type : 'other'
     }
   }
+  if (suspicious) gh.suspicious_name = true
 
   const ev = { '@timestamp': new Date(ctx.time).toISOString(), ecs: { version: ECS_VERSION }, event, gatehouse: gh } as Unchained
   if (req) {

@@ -35,6 +35,11 @@ export interface AuditInput {
   config?: { hash: string }
   /** audit-sink-error */
   sink?: { type: string, dropped?: number, error?: string }
+  /**
+   * This event stands for `count` identical refusals after the one already written, seen between
+   * `start` and `end` (epoch ms): see refusal-aggregator.ts
+   */
+  repeat?: { count: number, start: number, end: number }
 }
 
 export interface ChainLink { replica: string, seq: number, prev: string, hash: string }
@@ -53,7 +58,9 @@ export interface AuditEvent {
     action: AuditAction
     outcome: 'success' | 'failure'
     duration?: number
+    end?: string
     reason?: string
+    start?: string
   }
   service: { name: 'gatehouse', node: { name: string } }
   host?: { name: string }
@@ -69,7 +76,9 @@ export interface AuditEvent {
     masked?: Record<string, number>
     key?: { id?: string, name?: string, role?: string }
     config?: { hash: string }
+    repeat_count?: number
     sink?: { type: string, dropped?: number, error?: string }
+    suspicious_name?: true
     chain: ChainLink
   }
 }

@@ -1,13 +1,16 @@
 // The Fastify preHandler that runs the credential chain: it sets request.gh.identity, or answers
-// 401 with `WWW-Authenticate: Bearer` (through the app's error handler, in the route's shape).
+// 401 with `WWW-Authenticate: Bearer` (through the app's error handler, in the route's shape) —
+// 429 with Retry-After once the source has sent too many requests without valid credentials.
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import { errors } from '../errors.js'
 import type { AuthAudit } from './deps.js'
 import type { ChainOptions, CredentialInput, LoadResult } from './credential-loaders.js'
+import type { UnauthenticatedThrottle } from './unauthenticated-throttle.js'
 
 export interface AuthenticateDeps {
   chain: (input: CredentialInput, options: ChainOptions) => Promise<LoadResult>
   audit: AuthAudit
+  throttle?: UnauthenticatedThrottle
 }
 
 const header = (v: string | string[] | undefined): string | undefined => Array.isArray(v) ? v.join(', ') : v
@@ -18,6 +21,13 @@ export function createAuthenticate (deps: AuthenticateDeps, options: ChainOption
     if (r.kind === 'identity') {
       request.gh.identity = r.identity
       return
+    }
+    const retryAfter = deps.throttle ? await deps.throttle(request.gh.sourceIp) : null
+    if (retryAfter !== null) {
+      // the refusal itself is the request's access-denied event (429); no token-rejected per request
+      request.gh.reason = 'unauthenticated_throttled'
+      reply.header('retry-after', String(retryAfter))
+      throw new errors.UNAUTHENTICATED_THROTTLED()
     }
     reply.header('www-authenticate', 'Bearer')
     if (r.kind === 'missing') {

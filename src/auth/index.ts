@@ -14,6 +14,7 @@ import { createSecretBox } from './totp.js'
 import { createTokenService, type TokenService } from './tokens.js'
 import { createCredentialChain, type ChainOptions, type CredentialInput, type LoadResult } from './credential-loaders.js'
 import { createAuthenticate } from './authenticate.js'
+import { createUnauthenticatedThrottle } from './unauthenticated-throttle.js'
 import { createAuthService, type AuthService } from './auth-service.js'
 import { authRoutes } from './routes.js'
 import { createUserAdmin, type UserAdmin } from './user-admin.js'
@@ -60,8 +61,9 @@ export function createAuth (o: CreateAuthOptions): Auth {
   const chain = createCredentialChain(deps)
   const service = createAuthService(deps)
   const userAdmin = createUserAdmin(deps)
-  const authenticate = createAuthenticate({ chain, audit: o.audit }, { allowApiKeys: true })
-  const authenticateSessionOnly = createAuthenticate({ chain, audit: o.audit }, { allowApiKeys: false })
+  const throttle = createUnauthenticatedThrottle({ sharedState: o.sharedState, clock: o.clock, perIpMaxPerMinute: o.config.auth.unauthenticated.perIpMaxPerMinute })
+  const authenticate = createAuthenticate({ chain, audit: o.audit, throttle }, { allowApiKeys: true })
+  const authenticateSessionOnly = createAuthenticate({ chain, audit: o.audit, throttle }, { allowApiKeys: false })
   return {
     service, tokens, userAdmin, chain, authenticate, authenticateSessionOnly,
     routes: authRoutes({ service, authenticateSession: authenticateSessionOnly, authenticateAny: authenticate }),

@@ -103,6 +103,8 @@ export const ConfigSchema = section({
       perIpMaxFailures: int(1, 20),
       perIpWindowSeconds: int(1, 900)
     }),
+    /** requests without valid credentials: per-source throttle, and the window their refusals are counted in */
+    unauthenticated: section({ perIpMaxPerMinute: int(1, 60), auditWindowSeconds: int(1, 60, 3600) }),
     password: section({ minLength: int(8, 12), maxLength: int(8, 128, 1024) }),
     jwt: section({
       issuer: text('gatehouse'),

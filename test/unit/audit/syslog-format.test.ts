@@ -3,6 +3,7 @@ import fc from 'fast-check'
 import { escapeSdValue, formatSyslog, frame, headerField, SD_ID } from '../../../src/audit/sinks/syslog-format.js'
 import { createChain } from '../../../src/audit/chain.js'
 import { bounded, buildEvent } from '../../../src/audit/event.js'
+import { displaySafeName } from '../../../src/audit/names.js'
 import { serializeLine } from '../../../src/audit/serialize.js'
 import type { AuditInput } from '../../../src/audit/index.js'
 
@@ -85,8 +86,9 @@ describe('RFC 5424 message', () => {
       }, user)
       expect(msg).not.toMatch(CONTROLS)
       expect(line).not.toMatch(CONTROLS)
-      // the JSON keeps the exact value, escaped, so an auditor sees what was sent
-      expect(JSON.parse(line).user.name).toBe(bounded(user, 256))
+      // the JSON keeps the value, escaped, so an auditor sees what was sent (invisible format
+      // characters as visible markers: names.security.test.ts)
+      expect(JSON.parse(line).user.name).toBe(bounded(displaySafeName(user).text, 256))
     }))
     const { msg } = message({ action: 'login', outcome: 'failure', userName: 'eve\r\n<13>1 - forged - - - - injected' })
     expect(msg.split('\n')).toHaveLength(1)
