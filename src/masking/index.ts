@@ -12,6 +12,7 @@ import { createNormalizer } from './normalize.js'
 import { maskNativeDocument, nativeStreamRewriter } from './reply-native.js'
 import { maskDocumentBytes } from './reply-document.js'
 import { maskOpenAiDocument, openAiStreamRewriter } from './reply-openai.js'
+import { maskOtherDocument, otherStreamRewriter, type OtherKind } from './reply-other.js'
 import { createMaskingTransform } from './reply-transform.js'
 import { maskRequestBody } from './request.js'
 import { createStreamMasker, type StreamMasker } from './stream-masker.js'
@@ -38,15 +39,15 @@ export interface MaskingEngine {
 }
 
 /**
- * Every reply kind, classified: model-written text (rewritten field by field) or none (embeddings,
- * model lists and details, pull/push/create progress, version: passed unchanged). A Record, so a
+ * Every reply kind, classified: text to mask (rewritten field by field: generations, embeddings,
+ * model details) or none (model lists, pull/push/create progress, version: passed unchanged). A Record, so a
  * new ReplyKind does not compile until someone decides which it is; at run time anything else is
  * refused (SPEC §6: a reply shape the masker cannot read is refused, not passed through).
  */
 const REPLY_TEXT: Record<ReplyKind, 'model-text' | 'text-free'> = {
   generate: 'model-text', chat: 'model-text', 'openai-chat': 'model-text', 'openai-completion': 'model-text',
-  embed: 'text-free', 'openai-embed': 'text-free', tags: 'text-free', ps: 'text-free', 'openai-models': 'text-free',
-  'openai-model': 'text-free', progress: 'text-free', plain: 'text-free'
+  embed: 'model-text', 'openai-embed': 'model-text', show: 'model-text', tags: 'text-free', ps: 'text-free',
+  'openai-models': 'text-free', 'openai-model': 'text-free', progress: 'text-free', plain: 'text-free'
 }
 const kindsOf = (c: 'model-text' | 'text-free') => new Set((Object.keys(REPLY_TEXT) as ReplyKind[]).filter((k) => REPLY_TEXT[k] === c))
 export const MASKED_KINDS: ReadonlySet<ReplyKind> = kindsOf('model-text')
@@ -71,9 +72,12 @@ export function createMaskingEngine (opts: MaskingOptions): MaskingEngine {
         kind,
         framing,
         usage: obs.usage,
+        mask,
         rewriter: () => kind === 'generate' || kind === 'chat'
           ? nativeStreamRewriter(kind, mask, stream)
-          : openAiStreamRewriter(kind as 'openai-chat' | 'openai-completion', mask, stream)
+          : kind === 'openai-chat' || kind === 'openai-completion'
+            ? openAiStreamRewriter(kind, mask, stream)
+            : otherStreamRewriter(kind as OtherKind, mask)
       })
     },
     maskDocument (kind, body, obs) {
@@ -85,7 +89,9 @@ export function createMaskingEngine (opts: MaskingOptions): MaskingEngine {
       const mask = (t: string): string => maskText(t, obs.masked)
       return maskDocumentBytes(kind, body, obs.usage, (obj) => kind === 'generate' || kind === 'chat'
         ? maskNativeDocument(kind, obj, mask)
-        : maskOpenAiDocument(kind as 'openai-chat' | 'openai-completion', obj, mask))
+        : kind === 'openai-chat' || kind === 'openai-completion'
+          ? maskOpenAiDocument(kind, obj, mask)
+          : maskOtherDocument(kind as OtherKind, obj, mask))
     },
     maskRequest: (kind, body, counts) => maskRequestBody(kind, body, (t) => maskText(t, counts))
   }
