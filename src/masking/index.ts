@@ -1,6 +1,7 @@
-// The masking engine the proxy uses (SPEC §6): detectors chosen by config, tokens keyed by a
-// deployment secret, whole-text and streaming maskers, reply transforms per route kind (streamed)
-// and document masking (not streamed), and request masking for direction: both.
+// The masking engine the proxy uses: detectors chosen by config (reading the normalized view of
+// normalize.ts), tokens keyed by a deployment secret, whole-text and streaming maskers, reply
+// transforms per route kind (streamed) and document masking (not streamed), and request masking
+// for direction: both.
 import type { Transform } from 'node:stream'
 import { errors } from '../errors.js'
 import { createReplyObserver, observeDocument } from '../ollama/usage.js'
@@ -40,17 +41,17 @@ export interface MaskingEngine {
 
 /**
  * Every reply kind, classified: text to mask (rewritten field by field: generations, embeddings,
- * model details) or none (model lists, pull/push/create progress, version: passed unchanged). A Record, so a
- * new ReplyKind does not compile until someone decides which it is; at run time anything else is
- * refused (SPEC §6: a reply shape the masker cannot read is refused, not passed through).
+ * model details) or none (model lists, pull/push/create progress, version: passed unchanged). A
+ * Record, so a new ReplyKind does not compile until someone decides which it is; at run time any
+ * other kind is refused, as is any reply shape the masker cannot read.
  */
-const REPLY_TEXT: Record<ReplyKind, 'model-text' | 'text-free'> = {
-  generate: 'model-text', chat: 'model-text', 'openai-chat': 'model-text', 'openai-completion': 'model-text',
-  embed: 'model-text', 'openai-embed': 'model-text', show: 'model-text', tags: 'text-free', ps: 'text-free',
+const REPLY_TEXT: Record<ReplyKind, 'masked' | 'text-free'> = {
+  generate: 'masked', chat: 'masked', 'openai-chat': 'masked', 'openai-completion': 'masked',
+  embed: 'masked', 'openai-embed': 'masked', show: 'masked', tags: 'text-free', ps: 'text-free',
   'openai-models': 'text-free', 'openai-model': 'text-free', progress: 'text-free', plain: 'text-free'
 }
-const kindsOf = (c: 'model-text' | 'text-free') => new Set((Object.keys(REPLY_TEXT) as ReplyKind[]).filter((k) => REPLY_TEXT[k] === c))
-export const MASKED_KINDS: ReadonlySet<ReplyKind> = kindsOf('model-text')
+const kindsOf = (c: 'masked' | 'text-free') => new Set((Object.keys(REPLY_TEXT) as ReplyKind[]).filter((k) => REPLY_TEXT[k] === c))
+export const MASKED_KINDS: ReadonlySet<ReplyKind> = kindsOf('masked')
 export const TEXT_FREE_KINDS: ReadonlySet<ReplyKind> = kindsOf('text-free')
 
 export function createMaskingEngine (opts: MaskingOptions): MaskingEngine {

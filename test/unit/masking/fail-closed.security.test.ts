@@ -1,4 +1,4 @@
-// Security regressions: nothing unmasked is ever sent while masking is on (SPEC §6).
+// Security regressions: nothing unmasked is ever sent while masking is on.
 import { describe, expect, test } from 'vitest'
 import { engine, newObs, runTransform } from './helpers.js'
 

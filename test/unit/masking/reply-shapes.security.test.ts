@@ -1,4 +1,4 @@
-// Security regressions (SPEC §6): nothing the model wrote passes unmasked, whatever the reply's shape.
+// Security regressions: nothing the model wrote passes unmasked, whatever the reply's shape.
 //  - an object carrying `error` goes out as a fresh `{ error }` only, never with its other fields;
 //  - streamed tool-call arguments are masked as the JSON values they are, not as escaped JSON text;
 //  - a known text field of another shape (a number, an object, a list), a choice list of another

@@ -1,4 +1,4 @@
-// The streaming masker's contract (SPEC §6): for every chunking of a text, the concatenated output
+// The streaming masker's contract: for every chunking of a text, the concatenated output
 // equals the masking of the whole text, and no value is ever released unmasked, however the model
 // spells it (JSON escapes, fullwidth forms, invisible format characters, each cut at any point).
 import fc from 'fast-check'
