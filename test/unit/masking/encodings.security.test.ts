@@ -18,7 +18,7 @@ export function revealed (s: string): string {
     .replace(/&#(\d+);/g, (_, d: string) => String.fromCharCode(parseInt(d, 10)))
     .replace(/&#[xX]([0-9a-fA-F]+);/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)))
     .replace(/&(commat|period|hyphen);/g, (_, n: string) => ({ commat: '@', period: '.', hyphen: '-' })[n] as string)
-  return decoded.normalize('NFKC').replace(/\p{Cf}/gu, '')
+  return decoded.normalize('NFKD').replace(/[\p{Cf}\p{M}]/gu, '')
 }
 
 const SSN = '123-45-6789'
@@ -40,6 +40,10 @@ const CASES: Array<[string, string, string]> = [
   ['bob\ufeff.smith@exam\u200cple.com', EMAIL, 'EMAIL'],
   ['123\\u200b-45-6789', SSN, 'SSN'],
   ['bob.smith\\uff20example.com', EMAIL, 'EMAIL'],
+  // combining marks on a value's characters (ó written as o + U+0301, a keycap on a digit)
+  ['bo\u0301b.smith@example.com', EMAIL, 'EMAIL'],
+  ['123-45-67\u20e389', SSN, 'SSN'],
+  ['bób.smith@example.com', EMAIL, 'EMAIL'],
   // mathematical bold digits, outside the BMP: escaped as surrogate pairs, and written directly
   ['\\ud835\\udfcf\\ud835\\udfd0\\ud835\\udfd1-45-6789', SSN, 'SSN'],
   ['\u{1d7cf}\u{1d7d0}\u{1d7d1}-45-6789', SSN, 'SSN'],
