@@ -76,3 +76,98 @@ export function toolCalls (holder: Obj): Obj[] {
   }
   return calls as Obj[]
 }
+
+/** A rule's answer for a field that is not sent on. */
+export const DROP: unique symbol = Symbol('drop')
+/** What to do with one known field's value: the value to send, or DROP. */
+export type FieldRule = (value: unknown) => unknown
+
+/** Sets obj[key] as an own property, whatever the key (`__proto__` included). */
+function put (obj: Obj, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true })
+  else obj[key] = value
+}
+
+/**
+ * A reply object rebuilt field by field: a known field goes through its rule; a field the rules do
+ * not know is masked as a whole, its key included (strings and the digits of numbers, recursively),
+ * so no field passes unexamined.
+ */
+export function reshape (obj: Obj, rules: Readonly<Record<string, FieldRule>>, mask: MaskFn): Obj {
+  const out: Obj = {}
+  for (const k in obj) {
+    if (!Object.hasOwn(obj, k)) continue
+    const v = obj[k]
+    const rule = Object.hasOwn(rules, k) ? rules[k] : undefined
+    if (rule === undefined) {
+      put(out, mask(k), maskDeep(v, mask))
+      continue
+    }
+    const r = rule(v)
+    if (r !== DROP) put(out, k, r)
+  }
+  return out
+}
+
+/** Every string inside a value masked (object keys too); numbers, booleans and null pass. */
+export function maskStrings (value: unknown, mask: MaskFn): unknown {
+  if (typeof value === 'string') return mask(value)
+  if (Array.isArray(value)) return value.map((v) => maskStrings(v, mask))
+  if (isObj(value)) {
+    const out: Obj = {}
+    for (const [k, v] of Object.entries(value)) put(out, mask(k), maskStrings(v, mask))
+    return out
+  }
+  return value
+}
+
+/** An embedding (or a list of them): a list of numbers passes as it is; anything else is masked. */
+function vector (v: unknown, mask: MaskFn): unknown {
+  if (!Array.isArray(v)) return maskStrings(v, mask)
+  return v.every((x) => typeof x === 'number') ? v : v.map((x) => vector(x, mask))
+}
+
+/** An RFC 3339 time as Ollama writes it (`created_at`, `modified_at`): digits in fixed places, no room for a value. */
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/
+const MEMO_LIMIT = 64
+
+/**
+ * Rules for the common field types of a reply, under one mask. One set serves a whole stream: the
+ * metadata texts it has seen mask to themselves (a model name, a chunk id, repeated on every line)
+ * are remembered, so each is scanned once.
+ */
+export function fieldRules (mask: MaskFn) {
+  const clean = new Set<string>()
+  const text = (v: string): string => {
+    if (clean.has(v)) return v
+    const m = mask(v)
+    if (m === v) {
+      if (clean.size >= MEMO_LIMIT) clean.clear()
+      clean.add(v)
+    }
+    return m
+  }
+  return {
+    /** metadata text (model, role, done_reason, ids): masked; any other value masked as a whole */
+    text: (v: unknown): unknown => typeof v === 'string' ? text(v) : maskDeep(v, mask),
+    /** a time: passes when it is a plain RFC 3339 time, else masked as text */
+    time: (v: unknown): unknown => typeof v === 'string' && TIMESTAMP.test(v) ? v : typeof v === 'string' ? text(v) : maskDeep(v, mask),
+    /** a known number or boolean: passes; any other value masked as a whole */
+    num: (v: unknown): unknown => typeof v === 'number' || typeof v === 'boolean' || v === null ? v : maskDeep(v, mask),
+    /** structured metadata (details, usage, model_info): strings masked, numbers pass */
+    strings: (v: unknown): unknown => maskStrings(v, mask),
+    /** a vector (or list of vectors): numbers pass, anything else masked */
+    vector: (v: unknown): unknown => vector(v, mask),
+    /** fields never sent while masking is on */
+    drop: (): typeof DROP => DROP,
+    /** the other reply variant's text container: a shape the masker cannot read */
+    refuse: (name: string) => (v: unknown): unknown => {
+      if (v === undefined || v === null) return v
+      throw new BadReply(`unexpected ${name}`)
+    }
+  }
+}
+export type Rules = ReturnType<typeof fieldRules>
+
+/** The same rule for each of `keys`. */
+export const each = (keys: readonly string[], rule: FieldRule): Record<string, FieldRule> => Object.fromEntries(keys.map((k) => [k, rule]))

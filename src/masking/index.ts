@@ -1,6 +1,7 @@
-// The masking engine the proxy uses: detectors chosen by config, tokens keyed by a
-// deployment secret, whole-text and streaming maskers, reply transforms per route kind (streamed)
-// and document masking (not streamed), and request masking for direction: both.
+// The masking engine the proxy uses: detectors chosen by config (reading the normalized view of
+// normalize.ts), tokens keyed by a deployment secret, whole-text and streaming maskers, reply
+// transforms per route kind (streamed) and document masking (not streamed), and request masking
+// for direction: both.
 import type { Transform } from 'node:stream'
 import { errors } from '../errors.js'
 import { createReplyObserver, observeDocument } from '../ollama/usage.js'
@@ -12,6 +13,7 @@ import { createNormalizer } from './normalize.js'
 import { maskNativeDocument, nativeStreamRewriter } from './reply-native.js'
 import { maskDocumentBytes } from './reply-document.js'
 import { maskOpenAiDocument, openAiStreamRewriter } from './reply-openai.js'
+import { maskOtherDocument, otherStreamRewriter, type OtherKind } from './reply-other.js'
 import { createMaskingTransform } from './reply-transform.js'
 import { maskRequestBytes } from './request.js'
 import { createStreamMasker, type StreamMasker } from './stream-masker.js'
@@ -38,18 +40,18 @@ export interface MaskingEngine {
 }
 
 /**
- * Every reply kind, classified: model-written text (rewritten field by field) or none (embeddings,
- * model lists and details, pull/push/create progress, version: passed unchanged). A Record, so a
- * new ReplyKind does not compile until it is classified here; at run time anything else is
- * refused: a reply shape the masker cannot read is refused, never passed through.
+ * Every reply kind, classified: text to mask (rewritten field by field: generations, embeddings,
+ * model details) or none (model lists, pull/push/create progress, version: passed unchanged). A
+ * Record, so a new ReplyKind does not compile until it is classified here; at run time any
+ * other kind is refused, as is any reply shape the masker cannot read.
  */
-const REPLY_TEXT: Record<ReplyKind, 'model-text' | 'text-free'> = {
-  generate: 'model-text', chat: 'model-text', 'openai-chat': 'model-text', 'openai-completion': 'model-text',
-  embed: 'text-free', 'openai-embed': 'text-free', tags: 'text-free', ps: 'text-free', 'openai-models': 'text-free',
-  'openai-model': 'text-free', progress: 'text-free', plain: 'text-free'
+const REPLY_TEXT: Record<ReplyKind, 'masked' | 'text-free'> = {
+  generate: 'masked', chat: 'masked', 'openai-chat': 'masked', 'openai-completion': 'masked',
+  embed: 'masked', 'openai-embed': 'masked', show: 'masked', tags: 'text-free', ps: 'text-free',
+  'openai-models': 'text-free', 'openai-model': 'text-free', progress: 'text-free', plain: 'text-free'
 }
-const kindsOf = (c: 'model-text' | 'text-free') => new Set((Object.keys(REPLY_TEXT) as ReplyKind[]).filter((k) => REPLY_TEXT[k] === c))
-export const MASKED_KINDS: ReadonlySet<ReplyKind> = kindsOf('model-text')
+const kindsOf = (c: 'masked' | 'text-free') => new Set((Object.keys(REPLY_TEXT) as ReplyKind[]).filter((k) => REPLY_TEXT[k] === c))
+export const MASKED_KINDS: ReadonlySet<ReplyKind> = kindsOf('masked')
 export const TEXT_FREE_KINDS: ReadonlySet<ReplyKind> = kindsOf('text-free')
 
 export function createMaskingEngine (opts: MaskingOptions): MaskingEngine {
@@ -71,9 +73,12 @@ export function createMaskingEngine (opts: MaskingOptions): MaskingEngine {
         kind,
         framing,
         usage: obs.usage,
+        mask,
         rewriter: () => kind === 'generate' || kind === 'chat'
           ? nativeStreamRewriter(kind, mask, stream)
-          : openAiStreamRewriter(kind as 'openai-chat' | 'openai-completion', mask, stream)
+          : kind === 'openai-chat' || kind === 'openai-completion'
+            ? openAiStreamRewriter(kind, mask, stream)
+            : otherStreamRewriter(kind as OtherKind, mask)
       })
     },
     maskDocument (kind, body, obs) {
@@ -85,7 +90,9 @@ export function createMaskingEngine (opts: MaskingOptions): MaskingEngine {
       const mask = (t: string): string => maskText(t, obs.masked)
       return maskDocumentBytes(kind, body, obs.usage, (obj) => kind === 'generate' || kind === 'chat'
         ? maskNativeDocument(kind, obj, mask)
-        : maskOpenAiDocument(kind as 'openai-chat' | 'openai-completion', obj, mask))
+        : kind === 'openai-chat' || kind === 'openai-completion'
+          ? maskOpenAiDocument(kind, obj, mask)
+          : maskOtherDocument(kind as OtherKind, obj, mask))
     },
     maskRequest: (kind, body, counts) => maskRequestBytes(kind, body, (t) => maskText(t, counts))
   }

@@ -2,17 +2,19 @@
 // model wrote. A client decodes JSON escapes (a `format: json` answer is parsed: `\u0040` is "@",
 // `\n` a line break), and a reader sees fullwidth or other compatibility forms as the characters
 // they stand for and does not see format characters. So the text is cut into units, left to right:
-// a JSON escape (`\uXXXX`, an escaped surrogate pair, `\n`, `\"`, `\\`, …), a surrogate pair, or one
-// character. Each unit becomes its view text on its own: format and default-ignorable characters
-// vanish, anything else is compatibility-decomposed (NFKD) with its combining marks removed,
-// recomposed (NFC), and dashes fold to "-". Since each unit is converted alone, the view of a text
-// is the views of its units in order: text arriving in pieces gives the same view, provided a unit
-// cut by the end of a piece (a trailing `\`, `\u00`, a high surrogate) waits for the next one.
+// a JSON escape (`\uXXXX`, an escaped surrogate pair, `\n`, `\"`, `\\`, …), a percent-encoded byte
+// (`%40`), an HTML character reference (`&#64;`, `&#x40;`, `&commat;` and a few other names), a
+// surrogate pair, or one character. Each unit becomes its view text on its own: format and
+// default-ignorable characters vanish, anything else is compatibility-decomposed (NFKD) with its
+// combining marks removed, recomposed (NFC), and dashes fold to "-". Since each unit is converted
+// alone, the view of a text is the views of its units in order: text arriving in pieces gives the
+// same view, provided a unit cut short by the end of a piece (a trailing `\`, `\u00`, `%4`, `&#6`,
+// a high surrogate) waits for the next one.
 //
-// Pure ASCII without a backslash is its own view (the fast path: no unit table at all).
+// Pure ASCII without `\`, `%` or `&` is its own view (the fast path: no unit table at all).
 
-/** Characters outside the fast path: anything not ASCII, and the backslash. */
-const SLOW = /[\\\u0080-\uffff]/
+/** Characters outside the fast path: anything not ASCII, and the backslash, `%` and `&` that begin escapes. */
+const SLOW = /[\\%&\u0080-\uffff]/
 
 /** Whether `text` needs a unit table (false: its view is itself, position for position). */
 export const needsView = (text: string): boolean => SLOW.test(text)
@@ -35,10 +37,42 @@ export interface Normalizer {
 }
 
 const SIMPLE_ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' }
+/** HTML character references for the characters values are made of (numeric ones are read in full). */
+const NAMED_REFS: Record<string, string> = {
+  commat: '@', period: '.', hyphen: '-', dash: '-', minus: '-', lowbar: '_', plus: '+', percnt: '%', colon: ':',
+  sol: '/', num: '#', amp: '&', nbsp: ' ', Hat: '^', excl: '!', quest: '?', equals: '=', lpar: '(', rpar: ')'
+}
+/** Longest reference read: `&#x10FFFF;` (10), `&percnt;` (8). */
+const REF_MAX = 10
+const REF = /^&(?:#(\d{1,7});|#[xX]([0-9a-fA-F]{1,6});|([A-Za-z]{2,6});)/
+const REF_PREFIX = /^&(?:#\d{0,7}|#[xX][0-9a-fA-F]{0,6}|[A-Za-z]{0,6})$/
 const IGNORED = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/u
 const MARKS = /\p{M}/gu
 const DASHES = /[\p{Pd}\u2212]/gu
 const CACHE_LIMIT = 4096
+
+/**
+ * The HTML character reference at i: its length and code point, 0 when the text ends before it can
+ * be told (a prefix of one), or -1 when none starts there.
+ */
+function reference (raw: string, i: number, final: boolean, box: { code: number }): number {
+  const head = raw.slice(i, i + REF_MAX)
+  const m = REF.exec(head)
+  if (m !== null) {
+    let code: number
+    if (m[1] !== undefined) code = parseInt(m[1], 10)
+    else if (m[2] !== undefined) code = parseInt(m[2], 16)
+    else {
+      const name = m[3] as string
+      if (!Object.hasOwn(NAMED_REFS, name)) return -1
+      code = (NAMED_REFS[name] as string).charCodeAt(0)
+    }
+    if (code > 0x10ffff) return -1
+    box.code = code
+    return m[0].length
+  }
+  return !final && i + REF_MAX > raw.length && REF_PREFIX.test(head) ? 0 : -1
+}
 
 const isHex = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102)
 const isHigh = (c: number): boolean => c >= 0xd800 && c <= 0xdbff
@@ -123,12 +157,29 @@ export function createNormalizer (): Normalizer {
           emit(isHigh(code) || isLow(code) ? String.fromCharCode(code) : viewOf(code), 6)
           continue
         }
+        if (c === 37) {
+          // percent-encoding (`%40`): the two hex digits may still come
+          if (i + 2 >= n && !final && (i + 1 >= n || isHex(raw.charCodeAt(i + 1)))) break
+          if (i + 2 < n && isHex(raw.charCodeAt(i + 1)) && isHex(raw.charCodeAt(i + 2))) {
+            emit(viewOf(parseInt(raw.slice(i + 1, i + 3), 16)), 3)
+            continue
+          }
+          emit('%', 1)
+          continue
+        }
+        if (c === 38) {
+          const got = reference(raw, i, final, box)
+          if (got === 0) break
+          if (got > 0) emit(box.code >= 0xd800 && box.code <= 0xdfff ? String.fromCharCode(box.code) : viewOf(box.code), got)
+          else emit('&', 1)
+          continue
+        }
         if (c < 128) {
           // a run of plain ASCII: one unit per character, each its own view
           let j = i + 1
           while (j < n) {
             const d = raw.charCodeAt(j)
-            if (d >= 128 || d === 92) break
+            if (d >= 128 || d === 92 || d === 37 || d === 38) break
             j++
           }
           into.view += raw.slice(i, j)

@@ -1,37 +1,59 @@
 // Ollama's native replies (/api/generate, /api/chat). Streamed: NDJSON lines, each text field its own
 // masked stream, held text flushed into the closing line ("done":true). Not streamed: one document.
+// Every line is rebuilt field by field (fields.ts reshape): the text fields are masked as streams
+// (or whole, in a document), metadata text (model, done_reason, role, tool-call names and ids) is
+// masked, known numbers and booleans pass, and a field without a rule is masked as a whole.
 // `context` (token ids of the conversation, i.e. the unmasked text) and `logprobs` (per-token text)
 // would carry model output around the masker, so they are dropped. A line carrying `error` goes out
-// as a fresh `{"error":…}` only. A text field that is neither a string nor null is refused.
+// as a fresh `{"error":…}` only. A text field that is neither a string nor null, or text in the other
+// route's field (`message` on generate, `response` on chat), is refused.
 import type { StreamMasker } from './stream-masker.js'
-import { BadReply, errorOnly, isObj, isText, maskArguments, maskField, toolCalls, type MaskFn, type Obj } from './fields.js'
+import {
+  BadReply, each, errorOnly, fieldRules, isObj, isText, maskArguments, reshape, toolCalls,
+  type FieldRule, type MaskFn, type Obj
+} from './fields.js'
 import type { ReplyRewriter } from './reply-rewriter.js'
 
 type Kind = 'generate' | 'chat'
-const FIELDS = ['content', 'thinking'] as const
-const GENERATE_FIELDS = ['response', 'thinking'] as const
+const METRICS = ['total_duration', 'load_duration', 'prompt_eval_count', 'prompt_eval_duration', 'eval_count', 'eval_duration']
 
-function maskToolCalls (msg: Obj, mask: MaskFn): void {
-  for (const tc of toolCalls(msg)) {
-    if (isObj(tc.function) && 'arguments' in tc.function) tc.function.arguments = maskArguments(tc.function.arguments, mask)
+/** How a model-written text field is masked: as its stream, or whole (a document). */
+type TextRule = (field: string) => FieldRule
+
+/** The rules for one line or document of `kind`. */
+function lineRules (kind: Kind, mask: MaskFn, textRule: TextRule): Record<string, FieldRule> {
+  const r = fieldRules(mask)
+  const common: Record<string, FieldRule> = {
+    model: r.text, created_at: r.time, done: r.num, done_reason: r.text, context: r.drop, logprobs: r.drop, ...each(METRICS, r.num)
+  }
+  if (kind === 'generate') return { ...common, response: textRule('response'), thinking: textRule('thinking'), message: r.refuse('message') }
+  const fn: Record<string, FieldRule> = { name: r.text, index: r.num, arguments: (a) => maskArguments(a, mask) }
+  const call: Record<string, FieldRule> = {
+    id: r.text, type: r.text, index: r.num, function: (f) => isObj(f) ? reshape(f, fn, mask) : f
+  }
+  const message: Record<string, FieldRule> = {
+    role: r.text,
+    content: textRule('content'),
+    thinking: textRule('thinking'),
+    tool_name: r.text,
+    images: r.strings,
+    tool_calls: (v) => {
+      if (v === undefined || v === null) return v
+      return toolCalls({ tool_calls: v }).map((tc) => reshape(tc, call, mask))
+    }
+  }
+  return {
+    ...common,
+    response: r.refuse('response'),
+    message: (m) => {
+      if (isObj(m)) return reshape(m, message, mask)
+      if (m === undefined || m === null) return m
+      throw new BadReply('message is not an object')
+    }
   }
 }
 
-/** chat: the message, if any; a `message` that is not an object is refused */
-function messageOf (obj: Obj): Obj | null {
-  const m = obj.message
-  if (isObj(m)) return m
-  if (m === undefined || m === null) return null
-  throw new BadReply('message is not an object')
-}
-
-function dropLeaks (obj: Obj): void {
-  delete obj.context
-  delete obj.logprobs
-}
-
 export function nativeStreamRewriter (kind: Kind, mask: MaskFn, newStream: () => StreamMasker): ReplyRewriter {
-  const fields: readonly string[] = kind === 'generate' ? GENERATE_FIELDS : FIELDS
   const streams = new Map<string, StreamMasker>()
   let model: unknown
   let createdAt: unknown
@@ -40,6 +62,7 @@ export function nativeStreamRewriter (kind: Kind, mask: MaskFn, newStream: () =>
     if (s === undefined) streams.set(f, s = newStream())
     return s
   }
+  const rules = lineRules(kind, mask, (f) => (v) => isText(v, f) ? stream(f).push(v) : v)
   const flushAll = (): Map<string, string> => {
     const rest = new Map<string, string>()
     for (const [f, s] of streams) {
@@ -48,18 +71,17 @@ export function nativeStreamRewriter (kind: Kind, mask: MaskFn, newStream: () =>
     }
     return rest
   }
-  const target = (obj: Obj, create: boolean): Obj | null => {
+  const target = (obj: Obj): Obj => {
     if (kind === 'generate') return obj
-    const m = messageOf(obj)
-    if (m !== null || !create) return m
-    return (obj.message = { role: 'assistant', content: '' })
+    if (!isObj(obj.message)) obj.message = { role: 'assistant', content: '' }
+    return obj.message as Obj
   }
   const appendRest = (t: Obj, rest: Map<string, string>): void => {
     for (const [f, r] of rest) t[f] = (typeof t[f] === 'string' ? t[f] : '') + r
   }
   const synthetic = (rest: Map<string, string>): Obj => {
     const line: Obj = { model, created_at: createdAt }
-    appendRest(target(line, true) as Obj, rest)
+    appendRest(target(line), rest)
     line.done = false
     return line
   }
@@ -70,22 +92,14 @@ export function nativeStreamRewriter (kind: Kind, mask: MaskFn, newStream: () =>
         const rest = flushAll()
         return rest.size > 0 ? [synthetic(rest), error] : [error]
       }
-      if ('model' in obj) model = obj.model
-      if ('created_at' in obj) createdAt = obj.created_at
-      dropLeaks(obj)
-      const t = target(obj, false)
-      if (t !== null) {
-        for (const f of fields) {
-          const v = t[f]
-          if (isText(v, f)) t[f] = stream(f).push(v)
-        }
-        if (kind === 'chat') maskToolCalls(t, mask)
-      }
-      if (obj.done === true) {
+      const out = reshape(obj, rules, mask)
+      if ('model' in out) model = out.model
+      if ('created_at' in out) createdAt = out.created_at
+      if (out.done === true) {
         const rest = flushAll()
-        if (rest.size > 0) appendRest(target(obj, true) as Obj, rest)
+        if (rest.size > 0) appendRest(target(out), rest)
       }
-      return [obj]
+      return [out]
     },
     end () {
       const rest = flushAll()
@@ -97,15 +111,5 @@ export function nativeStreamRewriter (kind: Kind, mask: MaskFn, newStream: () =>
 export function maskNativeDocument (kind: Kind, obj: Obj, mask: MaskFn): Obj {
   const error = errorOnly(obj, mask)
   if (error !== null) return error
-  dropLeaks(obj)
-  if (kind === 'generate') {
-    for (const f of GENERATE_FIELDS) maskField(obj, f, mask)
-    return obj
-  }
-  const msg = messageOf(obj)
-  if (msg !== null) {
-    for (const f of FIELDS) maskField(msg, f, mask)
-    maskToolCalls(msg, mask)
-  }
-  return obj
+  return reshape(obj, lineRules(kind, mask, (f) => (v) => isText(v, f) ? mask(v) : v), mask)
 }

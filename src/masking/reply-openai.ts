@@ -5,10 +5,16 @@
 // that same flush, parsed and masked value by value (as text, a value after a `\n` escape would be
 // read with the escape letter in front of it). Not streamed: one document. `logprobs` is dropped
 // (per-token text); an object carrying `error` goes out as a fresh `{"error":…}` only; a text field
-// that is neither a string nor null, or a choice list of another shape, is refused.
+// that is neither a string nor null, a choice list of another shape, or a choice carrying text in the
+// other variant's field (`message` or `text` in a chat chunk, `delta` in a document, …) is refused.
+// Every object is rebuilt field by field (fields.ts reshape): metadata text (id, model,
+// finish_reason, tool-call names) is masked, known numbers pass, a field without a rule is masked whole.
 import { DEFAULT_MAX_FRAME_BYTES } from '../ollama/framing.js'
 import type { StreamMasker } from './stream-masker.js'
-import { BadReply, errorOnly, isObj, isText, maskArguments, maskField, toolCalls, type MaskFn, type Obj } from './fields.js'
+import {
+  BadReply, errorOnly, fieldRules, isObj, isText, maskArguments, maskStrings, reshape, toolCalls,
+  type FieldRule, type MaskFn, type Obj, type Rules
+} from './fields.js'
 import type { ReplyRewriter } from './reply-rewriter.js'
 
 type Kind = 'openai-chat' | 'openai-completion'
@@ -50,6 +56,29 @@ function objectAt (obj: Obj, key: string): Obj | null {
 }
 
 const indexOf = (v: Obj, position: number): number => typeof v.index === 'number' ? v.index : position
+
+/** Rules for the reply object around the choices, given the rule for one choice. */
+function replyRules (r: Rules, choice: (c: Obj, position: number) => Obj): Record<string, FieldRule> {
+  return {
+    id: r.text, object: r.text, created: r.num, model: r.text, system_fingerprint: r.text, usage: r.strings,
+    choices: (v) => {
+      if (v === undefined || v === null) return v
+      return choicesOf({ choices: v }).map(choice)
+    }
+  }
+}
+
+/** Rules for a tool call, given the rule for its function's arguments. */
+function toolCallRules (r: Rules, mask: MaskFn, args: FieldRule): Record<string, FieldRule> {
+  const fn: Record<string, FieldRule> = { name: r.text, arguments: args }
+  return { index: r.num, id: r.text, type: r.text, function: (f) => isObj(f) ? reshape(f, fn, mask) : f }
+}
+
+/** A list of tool calls (absent or null kept), each rebuilt by `one` with its position. */
+function toolCallList (v: unknown, one: (tc: Obj, k: number) => Obj): unknown {
+  if (v === undefined || v === null) return v
+  return toolCalls({ tool_calls: v }).map(one)
+}
 
 export function openAiStreamRewriter (kind: Kind, mask: MaskFn, newStream: () => StreamMasker): ReplyRewriter {
   // choice index → field ("content", "tool:<index>", …) → stream
@@ -106,69 +135,79 @@ export function openAiStreamRewriter (kind: Kind, mask: MaskFn, newStream: () =>
     }
     return choices.length > 0 ? [{ ...head, choices }] : []
   }
-  const maskChoice = (c: Obj, position: number): void => {
+  const r = fieldRules(mask)
+  const textAt = (idx: number, f: string): FieldRule => (v) => isText(v, f) ? stream(idx, f).push(v) : v
+  const maskChoice = (c: Obj, position: number): Obj => {
     const idx = indexOf(c, position)
-    delete c.logprobs
+    const rules: Record<string, FieldRule> = { index: r.num, finish_reason: r.text, logprobs: r.drop }
     if (kind === 'openai-completion') {
-      if (isText(c.text, 'text')) c.text = stream(idx, 'text').push(c.text)
+      Object.assign(rules, { text: textAt(idx, 'text'), delta: r.refuse('delta'), message: r.refuse('message') })
     } else {
-      const d = objectAt(c, 'delta')
-      if (d !== null) {
-        for (const f of DELTA_FIELDS) {
-          const v = d[f]
-          if (isText(v, f)) d[f] = stream(idx, f).push(v)
-        }
-        toolCalls(d).forEach((tc, k) => {
-          if (!isObj(tc.function)) return
-          const fn = tc.function
-          if (typeof fn.arguments === 'string') fn.arguments = stream(idx, TOOL + String(indexOf(tc, k))).push(fn.arguments)
-          else if ('arguments' in fn) fn.arguments = maskArguments(fn.arguments, mask)
-        })
+      const call = (tc: Obj, k: number): Obj => reshape(tc, toolCallRules(r, mask, (a) => typeof a === 'string'
+        ? stream(idx, TOOL + String(indexOf(tc, k))).push(a)
+        : maskArguments(a, mask)), mask)
+      const delta: Record<string, FieldRule> = {
+        role: r.text, ...Object.fromEntries(DELTA_FIELDS.map((f) => [f, textAt(idx, f)])), tool_calls: (v) => toolCallList(v, call)
       }
+      Object.assign(rules, {
+        delta: (d: unknown) => objectAt({ delta: d }, 'delta') === null ? d : reshape(d as Obj, delta, mask),
+        message: r.refuse('message'),
+        text: r.refuse('text')
+      })
     }
-    if (c.finish_reason !== null && c.finish_reason !== undefined) {
+    const out = reshape(c, rules, mask)
+    if (out.finish_reason !== null && out.finish_reason !== undefined) {
       const rest = flushChoice(idx)
-      if (rest.size > 0) place(c, rest)
+      if (rest.size > 0) place(out, rest)
     }
+    return out
   }
+  const rules = replyRules(r, maskChoice)
   return {
     next (obj) {
       const error = errorOnly(obj, mask)
       if (error !== null) return [...syntheticChunks(), error]
-      for (const k of ['id', 'object', 'created', 'model', 'system_fingerprint']) if (k in obj) head[k] = obj[k]
-      choicesOf(obj).forEach(maskChoice)
-      return [obj]
+      const out = reshape(obj, rules, mask)
+      for (const k of ['id', 'object', 'created', 'model', 'system_fingerprint']) if (k in out) head[k] = out[k]
+      return [out]
     },
     end: syntheticChunks
   }
 }
 
 /** message.content of a non-streamed reply: text, null, or a list of text parts (each masked) */
-function maskContent (msg: Obj, mask: MaskFn): void {
-  const c = msg.content
-  if (!Array.isArray(c)) return maskField(msg, 'content', mask)
-  for (const part of c) {
+function maskContent (c: unknown, mask: MaskFn): unknown {
+  if (!Array.isArray(c)) return isText(c, 'content') ? mask(c) : c
+  return c.map((part) => {
     if (!isObj(part) || typeof part.text !== 'string') throw new BadReply('content part is not text')
-    part.text = mask(part.text)
-  }
+    return maskStrings(part, mask)
+  })
 }
 
 export function maskOpenAiDocument (kind: Kind, obj: Obj, mask: MaskFn): Obj {
   const error = errorOnly(obj, mask)
   if (error !== null) return error
-  for (const c of choicesOf(obj)) {
-    delete c.logprobs
+  const r = fieldRules(mask)
+  const whole = (f: string): FieldRule => (v) => isText(v, f) ? mask(v) : v
+  const choice = (c: Obj): Obj => {
+    const rules: Record<string, FieldRule> = { index: r.num, finish_reason: r.text, logprobs: r.drop }
     if (kind === 'openai-completion') {
-      maskField(c, 'text', mask)
-      continue
+      Object.assign(rules, { text: whole('text'), delta: r.refuse('delta'), message: r.refuse('message') })
+    } else {
+      const call = (tc: Obj): Obj => reshape(tc, toolCallRules(r, mask, (a) => maskArguments(a, mask)), mask)
+      const message: Record<string, FieldRule> = {
+        role: r.text,
+        ...Object.fromEntries(DELTA_FIELDS.map((f) => [f, whole(f)])),
+        content: (v) => maskContent(v, mask),
+        tool_calls: (v) => toolCallList(v, call)
+      }
+      Object.assign(rules, {
+        message: (m: unknown) => objectAt({ message: m }, 'message') === null ? m : reshape(m as Obj, message, mask),
+        delta: r.refuse('delta'),
+        text: r.refuse('text')
+      })
     }
-    const msg = objectAt(c, 'message')
-    if (msg === null) continue
-    maskContent(msg, mask)
-    for (const f of DELTA_FIELDS) if (f !== 'content') maskField(msg, f, mask)
-    for (const tc of toolCalls(msg)) {
-      if (isObj(tc.function) && 'arguments' in tc.function) tc.function.arguments = maskArguments(tc.function.arguments, mask)
-    }
+    return reshape(c, rules, mask)
   }
-  return obj
+  return reshape(obj, replyRules(r, choice), mask)
 }

@@ -3,7 +3,7 @@
 // frame, and sends what it can at once: one output write per input chunk. Fail closed: a frame it
 // cannot parse or read (or one past the size bound) ends the reply with an error in the route's
 // shape, and nothing after it is sent; unparsed bytes never pass. SSE comment lines are dropped, and
-// only `event:`, `id:` and `retry:` lines with plain values are kept beside `data:`.
+// only `event:`, `id:` (plain values, masked) and `retry:` lines are kept beside `data:`.
 import { Transform } from 'node:stream'
 import { errors } from '../errors.js'
 import { streamErrorChunk } from '../ollama/error-shape.js'
@@ -13,16 +13,27 @@ import type { ReplyKind } from '../ollama/routes.js'
 import { BadReply, parseObject, type Obj } from './fields.js'
 import type { ReplyRewriter } from './reply-rewriter.js'
 
-const SSE_FIELD = /^(event|id): ?[\w.-]*$|^retry: ?\d+$/
+const SSE_FIELD = /^(event|id|retry): ?(.*)$/
+const PLAIN_VALUE = /^[\w.-]*$/
+const RETRY_VALUE = /^\d+$/
 
-/** An event's non-data lines to send on: comments dropped, any field but a plain event/id/retry refused. */
-function sseFields (other: string[]): string[] {
+/**
+ * An event's non-data lines to send on: comments dropped; `event:` and `id:` with a plain value kept
+ * with the value masked; `retry:` kept while its number is no masked value (else dropped: a token is
+ * no number); any other line refused.
+ */
+function sseFields (other: string[], mask: (t: string) => string): string[] {
   if (other.length === 0) return other
   const kept: string[] = []
   for (const l of other) {
     if (l.startsWith(':')) continue
-    if (!SSE_FIELD.test(l)) throw new BadReply('unexpected SSE line')
-    kept.push(l)
+    const m = SSE_FIELD.exec(l)
+    const name = m?.[1]
+    const value = m?.[2] ?? ''
+    if (name === undefined || !(name === 'retry' ? RETRY_VALUE : PLAIN_VALUE).test(value)) throw new BadReply('unexpected SSE line')
+    const masked = mask(value)
+    if (name === 'retry' && masked !== value) continue
+    kept.push(`${name}: ${masked}`)
   }
   return kept
 }
@@ -31,6 +42,8 @@ export interface MaskingTransformDeps {
   kind: ReplyKind
   framing: 'ndjson' | 'sse'
   usage: TokenUsage
+  /** masks a whole text (SSE `event:` and `id:` values) */
+  mask: (text: string) => string
   /** a fresh streaming rewriter */
   rewriter: () => ReplyRewriter
 }
@@ -51,7 +64,7 @@ export function createMaskingTransform (deps: MaskingTransformDeps): Transform {
     for (const o of rewriter.next(obj)) out += JSON.stringify(o) + '\n'
   }
   const event = (ev: SseEvent): void => {
-    const other = sseFields(ev.other)
+    const other = sseFields(ev.other, deps.mask)
     if (ev.data === null) {
       if (other.length > 0) out += formatSseEvent({ data: null, other }) // no text from the model
       return

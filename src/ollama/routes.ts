@@ -10,7 +10,8 @@ export type ReplyKind =
   | 'openai-chat' | 'openai-completion' | 'openai-embed' // /v1/* SSE when streamed, JSON otherwise
   | 'tags' | 'ps' | 'openai-models' | 'openai-model'   // lists and items filtered by model rules
   | 'progress'                                     // pull/push/create NDJSON status lines
-  | 'plain'                                        // anything else (show, version, copy, delete, blobs, /)
+  | 'show'                                         // model details: Modelfile, template, system prompt, license
+  | 'plain'                                        // anything else (version, copy, delete, blobs, /)
 
 /**
  * Which JSON fields of the request body name a model, with Go encoding/json semantics applied by
@@ -57,7 +58,7 @@ export const PROXIED_ROUTES: readonly ProxiedRoute[] = Object.freeze([
   // models:read
   r('GET', '/api/tags', 'models:read', 'none', 'tags'),
   r('HEAD', '/api/tags', 'models:read', 'none', 'tags'),
-  r('POST', '/api/show', 'models:read', 'json', 'plain', [modelOrName]),
+  r('POST', '/api/show', 'models:read', 'json', 'show', [modelOrName]),
   r('GET', '/v1/models', 'models:read', 'none', 'openai-models'),
   r('GET', '/v1/models/:model', 'models:read', 'none', 'openai-model', [], { modelParam: 'model' }),
   // models:manage

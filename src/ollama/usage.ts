@@ -9,9 +9,9 @@ import { createNdjsonSplitter, createSseSplitter, DEFAULT_MAX_FRAME_BYTES, isDon
 
 export interface TokenUsage { input: number | null, output: number | null }
 
-/** Reply kinds that carry model-written text or token counts: the ones worth framing and reading. */
+/** Reply kinds that carry text to mask or token counts: the ones worth framing and reading. */
 export const TEXT_OR_USAGE_KINDS: ReadonlySet<ReplyKind> = new Set<ReplyKind>(['generate', 'chat', 'embed', 'openai-chat',
-  'openai-completion', 'openai-embed'])
+  'openai-completion', 'openai-embed', 'show'])
 
 const count = (v: unknown): number | null =>
   typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : null

@@ -1,7 +1,7 @@
 // Security regressions: a value the model spells in another encoding is still masked. The client
 // turns JSON escapes back into characters (a `format: json` answer is parsed), renders fullwidth
 // forms as the digits and signs they stand for, and does not show zero-width or other format
-// characters; so detection runs on that view of the text, while the characters replaced are the
+// characters (and a browser decodes percent-encoding and HTML references); so detection runs on that view of the text, while the characters replaced are the
 // ones the model wrote. Streamed, at every split position, nothing of a value leaks.
 import { describe, expect, test } from 'vitest'
 import { engine, newObs, runTransform, splits, tokenTypes } from './helpers.js'
@@ -14,7 +14,11 @@ export function revealed (s: string): string {
   const decoded = s.replace(/\\u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F][0-9a-fA-F]{2})/g, (_, h: string, l: string) => String.fromCharCode(parseInt(h, 16), parseInt(l, 16)))
     .replace(/\\u([0-9a-fA-F]{4})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)))
     .replace(/\\n/g, '\n')
-  return decoded.normalize('NFKC').replace(/\p{Cf}/gu, '')
+    .replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)))
+    .replace(/&#(\d+);/g, (_, d: string) => String.fromCharCode(parseInt(d, 10)))
+    .replace(/&#[xX]([0-9a-fA-F]+);/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)))
+    .replace(/&(commat|period|hyphen);/g, (_, n: string) => ({ commat: '@', period: '.', hyphen: '-' })[n] as string)
+  return decoded.normalize('NFKD').replace(/[\p{Cf}\p{M}]/gu, '')
 }
 
 const SSN = '123-45-6789'
@@ -36,11 +40,22 @@ const CASES: Array<[string, string, string]> = [
   ['bob\ufeff.smith@exam\u200cple.com', EMAIL, 'EMAIL'],
   ['123\\u200b-45-6789', SSN, 'SSN'],
   ['bob.smith\\uff20example.com', EMAIL, 'EMAIL'],
+  // combining marks on a value's characters (ó written as o + U+0301, a keycap on a digit)
+  ['bo\u0301b.smith@example.com', EMAIL, 'EMAIL'],
+  ['123-45-67\u20e389', SSN, 'SSN'],
+  ['bób.smith@example.com', EMAIL, 'EMAIL'],
   // mathematical bold digits, outside the BMP: escaped as surrogate pairs, and written directly
   ['\\ud835\\udfcf\\ud835\\udfd0\\ud835\\udfd1-45-6789', SSN, 'SSN'],
   ['\u{1d7cf}\u{1d7d0}\u{1d7d1}-45-6789', SSN, 'SSN'],
   // a JSON escape in front of a value: as text the escape's letter would touch it
-  ['pay\\n4111 1111 1111 1111', CARD, 'CREDIT_CARD']
+  ['pay\\n4111 1111 1111 1111', CARD, 'CREDIT_CARD'],
+  // percent-encoding and HTML character references
+  ['bob.smith%40example.com', EMAIL, 'EMAIL'],
+  ['123%2D45%2d6789', SSN, 'SSN'],
+  ['bob.smith&#64;example.com', EMAIL, 'EMAIL'],
+  ['bob.smith&#x40;example&period;com', EMAIL, 'EMAIL'],
+  ['bob.smith&commat;example.com', EMAIL, 'EMAIL'],
+  ['123&hyphen;45&#45;6789', SSN, 'SSN']
 ]
 
 const FRAGMENT: Record<string, string> = { SSN: '6789', EMAIL: 'smith', CREDIT_CARD: '1111' }

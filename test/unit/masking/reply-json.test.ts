@@ -63,13 +63,13 @@ describe('non-streamed documents', () => {
 })
 
 describe('text-free kinds', () => {
-  test('embeddings, lists and progress pass byte for byte and are supported', async () => {
+  test('an embeddings reply with no text to mask comes out byte for byte; every kind is classified', async () => {
     const raw = '{"model":"m","embeddings":[[0.1,-2e-7]],"prompt_eval_count":5}'
     const obs = newObs()
     const out = e.maskDocument('embed', Buffer.from(raw), obs)
     expect(out.toString('utf8')).toBe(raw)
     expect(obs.usage).toEqual({ input: 5, output: null })
-    for (const k of ['generate', 'chat', 'openai-chat', 'openai-completion', 'embed', 'openai-embed', 'tags', 'ps', 'openai-models', 'openai-model', 'progress', 'plain'] as const) {
+    for (const k of ['generate', 'chat', 'openai-chat', 'openai-completion', 'embed', 'openai-embed', 'tags', 'ps', 'openai-models', 'openai-model', 'progress', 'show', 'plain'] as const) {
       expect(MASKED_KINDS.has(k) !== TEXT_FREE_KINDS.has(k), k).toBe(true)
     }
   })

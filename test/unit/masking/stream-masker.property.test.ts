@@ -19,7 +19,8 @@ const INVISIBLE = ['\u200b', '\u200c', '\u200d', '\u2060', '\u00ad', '\ufeff', '
 
 /**
  * A seed as the model may spell it: each character as written, as a JSON escape (`\u0040`),
- * in its fullwidth form (`＠`), or after an invisible format character.
+ * in its fullwidth form (`＠`), after an invisible format character, percent-encoded (`%40`) or as
+ * an HTML reference (`&#64;`).
  */
 const encoded = fc.constantFrom(...SEEDS).chain((seed) =>
   fc.array(fc.nat(7), { minLength: seed.length, maxLength: seed.length }).map((how) => ({
@@ -28,6 +29,8 @@ const encoded = fc.constantFrom(...SEEDS).chain((seed) =>
       const code = ch.charCodeAt(0)
       switch (how[i]) {
         case 1: return '\\u' + code.toString(16).padStart(4, '0')
+        case 4: return '%' + code.toString(16).padStart(2, '0')
+        case 5: return '&#' + String(code) + ';'
         case 2: return code > 0x20 && code < 0x7f ? String.fromCharCode(code + 0xfee0) : ch
         case 3: return (INVISIBLE[i % INVISIBLE.length] as string) + ch
         default: return ch
@@ -37,6 +40,8 @@ const encoded = fc.constantFrom(...SEEDS).chain((seed) =>
 
 /** What a reader ends up with: JSON escapes decoded, compatibility forms folded, format characters gone. */
 const revealed = (s: string): string => s.replace(/\\u([0-9a-fA-F]{4})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)))
+  .replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)))
+  .replace(/&#(\d+);/g, (_, d: string) => String.fromCharCode(parseInt(d, 10)))
   .normalize('NFKC').replace(/\p{Cf}/gu, '')
 
 /** A text: noise words and PII values (some of them encoded), separated so each value stands alone. */
@@ -57,7 +62,8 @@ const dense = fc.array(fc.oneof(
   encoded.map((x) => x.text),
   // pieces of escapes, surrogates, compatibility forms and combining or format characters, to be cut anywhere
   fc.constantFrom('\\', '\\u', '\\u00', '40', '\\u0040', '\\u002d', '\\ud835', '\\udfcf', '\\ud835\\udfd0', '\\n', '\\\\',
-    '\ud835', '\udfcf', '\u{1d7d1}', '\u200b', '\u00ad', '\u0301', '１', '＠', '－', '\u2011', 'ﬁ', '⑴', 'é', '\u3000')
+    '\ud835', '\udfcf', '\u{1d7d1}', '\u200b', '\u00ad', '\u0301', '１', '＠', '－', '\u2011', 'ﬁ', '⑴', 'é', '\u3000',
+    '%', '%4', '%40', '%2D', '%zz', '&', '&#', '&#6', '&#64;', '&#x4', '&#x40;', '&com', '&commat;', '&copy;', '&#99999999;', '; ')
 ), { minLength: 1, maxLength: 30 }).map((parts) => parts.join(''))
 
 /** Cut points into a text of length n → chunks. */
