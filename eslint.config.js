@@ -22,11 +22,6 @@ export default tseslint.config(
     rules: { '@stylistic/max-len': ['error', { code: 140, ignoreUrls: true, ignoreRegExpLiterals: true }] }
   },
   {
-    // known leftover: the change that rewrites the config loader reflows it; drop this block then
-    files: ['src/config/load.ts'],
-    rules: { '@stylistic/max-len': 'off' }
-  },
-  {
     files: ['src/config/**', 'test/**', 'bench/**', 'bin/**', 'vitest.config.ts'],
     rules: { 'no-restricted-properties': 'off' }
   }

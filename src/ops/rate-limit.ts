@@ -26,6 +26,12 @@ export interface RateLimitDeps {
 
 const WINDOW_MS = 60_000
 
+/** The policy allowed the request; the limit turns that into a denial, with the limit as its reason. */
+function refuse (request: FastifyRequest, reason: string): void {
+  request.gh.decision = 'deny'
+  request.gh.reason = reason
+}
+
 export function createRateLimitGuard (deps: RateLimitDeps): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
   const { sharedState, config, clock } = deps
   const ttlMs = deps.slotTtlMs ?? 120_000
@@ -42,6 +48,7 @@ export function createRateLimitGuard (deps: RateLimitDeps): (request: FastifyReq
     const hit = await sharedState.hit(`rl:rpm:${key}`, WINDOW_MS, now)
     if (hit.count > config.requestsPerMinute) {
       deps.observe?.rateLimited?.('requests')
+      refuse(request, 'rate-limit:requests')
       reply.header('retry-after', String(retryAfterSeconds(hit.resetAt, now)))
       throw new errors.RATE_LIMITED()
     }
@@ -54,6 +61,7 @@ export function createRateLimitGuard (deps: RateLimitDeps): (request: FastifyReq
     const lease = await sharedState.acquire(`rl:streams:${key}`, config.concurrentStreams, ttlMs, now)
     if (!lease.ok) {
       deps.observe?.rateLimited?.('streams')
+      refuse(request, 'rate-limit:streams')
       reply.header('retry-after', streamRetry)
       throw new errors.TOO_MANY_STREAMS()
     }

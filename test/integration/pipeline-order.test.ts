@@ -34,4 +34,17 @@ describe('pipeline order', () => {
     expect(Object.values(requests[1]?.gatehouse.masked ?? {}).reduce((a, n) => a + n, 0)).toBe(0)
     expect(gw.fake.received.filter((r) => r.url === '/api/generate')).toHaveLength(1)
   })
+
+  it('a request refused by the rate limit is audited as a denial with its reason', async () => {
+    const key = await gw.createKey('user')
+    const body = JSON.stringify({ model: 'llama3.2', prompt: 'hello', stream: false })
+    const send = () => call(gw, 'POST', '/api/chat', { anonymous: true, headers: { authorization: `Bearer ${key}` }, body })
+    expect((await send()).status).toBe(200)
+    expect((await send()).status).toBe(429)
+    const refused = events().filter((e) => e.url?.path === '/api/chat' && e.http?.response?.status_code === 429)
+    expect(refused).toHaveLength(1)
+    expect(refused[0]?.gatehouse.decision).toBe('deny')
+    expect(refused[0]?.gatehouse.reason).toBe('rate-limit:requests')
+    expect(refused[0]?.event.outcome).toBe('failure')
+  })
 })
