@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto'
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
-import Fastify, { LogController, type FastifyInstance, type FastifyPluginAsync, type preHandlerAsyncHookHandler } from 'fastify'
+import Fastify, { LogController, type FastifyInstance, type FastifyPluginAsync, type onRequestAsyncHookHandler, type preHandlerAsyncHookHandler } from 'fastify'
 import type { GatehouseConfig } from './config/schema.js'
 import { parseCidr, type Cidr } from './config/cidr.js'
 import { tlsServerOptions } from './tls/server-options.js'
@@ -15,13 +15,21 @@ import { PROXIED_ROUTES, methodsByPath } from './ollama/routes.js'
 import { errors } from './errors.js'
 import { createForwarder, type ReplyStages } from './proxy/forward.js'
 import type { Upstream } from './proxy/upstream.js'
+import { systemClock, type Clock } from './clock.js'
+import { createBodyGuard } from './pipeline/body-guard.js'
+import { limitConnections } from './ops/connection-limits.js'
+import { cidrContains } from './config/cidr.js'
+
+const HEADERS_TIMEOUT_MS = 30_000
 
 export interface ReadinessCheck { name: string, check: () => Promise<boolean> }
 
 export interface AppDeps {
   config: GatehouseConfig
   upstream: Upstream
-  /** run in order before the proxy: credential loaders, policy (which leaves the checked body), rate limit */
+  /** run in order on the proxied routes before a byte of the body is read: audit gate, credential loaders */
+  headerGuards: onRequestAsyncHookHandler[]
+  /** run in order before the proxy, once the body is read: policy (which leaves the checked body), rate limit */
   guards: preHandlerAsyncHookHandler[]
   stages: ReplyStages
   readiness: ReadinessCheck[]
@@ -30,6 +38,7 @@ export interface AppDeps {
   /** request-level hooks: called once per request when the reply is done (audit, metrics) */
   onResponse?: (request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => void | Promise<void>
   logger?: boolean | Record<string, unknown>
+  clock?: Clock
 }
 
 /** Known paths (route patterns) as predicates, for telling 405 from 404. */
@@ -56,13 +65,28 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
     routerOptions: { caseSensitive: true, ignoreTrailingSlash: false, ignoreDuplicateSlashes: false },
     serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) => {
-      const common = { maxHeaderSize: config.limits.headerBytes, requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 5_000 }
+      // requestTimeout backs up the body guard for bodies nobody reads (a GET's), closing the connection
+      const common = {
+        maxHeaderSize: config.limits.headerBytes,
+        headersTimeout: HEADERS_TIMEOUT_MS,
+        requestTimeout: HEADERS_TIMEOUT_MS + config.limits.bodyTimeoutMs,
+        connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(config.limits.bodyTimeoutMs / 2))),
+        keepAliveTimeout: 5_000
+      }
       // an https.Server is an http.Server to Fastify; typed as one so the instance keeps default types
       return (tls ? createHttpsServer({ ...tls, ...common }, handler) : createHttpServer(common, handler)) as Server
     }
   })
 
   app.setErrorHandler(errorHandler)
+
+  // --- request edge: connection caps, body pace and per-source bytes (src/pipeline/body-guard.ts)
+  limitConnections(app.server, { ...config.limits, exempt: (ip) => trusted.some((c) => cidrContains(c, ip)) })
+  const bodyGuard = createBodyGuard(config.limits, deps.clock ?? systemClock)
+  app.addHook('preParsing', bodyGuard.preParsing)
+  app.addHook('onSend', bodyGuard.closeWhenBodyUnread)
+  app.addHook('onClose', async () => { bodyGuard.close() })
+  // --- end request edge
 
   app.addHook('onRequest', async (request, reply) => {
     const xff = trusted.length > 0 ? request.headers['x-forwarded-for'] : undefined
@@ -102,7 +126,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
         method: route.method,
         url: route.path,
         exposeHeadRoute: false,
-        onRequest: async (request) => { request.gh.route = route },
+        onRequest: [async (request) => { request.gh.route = route }, ...deps.headerGuards],
         preHandler: deps.guards,
         handler: forward
       })

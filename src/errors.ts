@@ -12,6 +12,7 @@ export const errors = {
   INVALID_MODEL: createError('GH_ERR_INVALID_MODEL', '%s', 400),
   BODY_TOO_LARGE: createError('GH_ERR_BODY_TOO_LARGE', 'request body is too large', 413),
   UNSUPPORTED_MEDIA_TYPE: createError('GH_ERR_UNSUPPORTED_MEDIA_TYPE', 'unsupported content type', 415),
+  BODY_TIMEOUT: createError('GH_ERR_BODY_TIMEOUT', 'request body timed out', 408),
 
   // authentication
   AUTH_REQUIRED: createError('GH_ERR_AUTH_REQUIRED', 'authentication required', 401),
@@ -23,6 +24,7 @@ export const errors = {
 
   // authorization
   FORBIDDEN: createError('GH_ERR_FORBIDDEN', 'forbidden', 403),
+  CROSS_SITE: createError('GH_ERR_CROSS_SITE', 'cross-site request refused', 403),
   MODEL_FORBIDDEN: createError('GH_ERR_MODEL_FORBIDDEN', 'model not allowed for this role', 403),
   NOT_FOUND: createError('GH_ERR_NOT_FOUND', '%s not found', 404),
   CONFLICT: createError('GH_ERR_CONFLICT', '%s', 409),
@@ -30,6 +32,7 @@ export const errors = {
   // limits
   RATE_LIMITED: createError('GH_ERR_RATE_LIMITED', 'rate limit exceeded', 429),
   TOO_MANY_STREAMS: createError('GH_ERR_TOO_MANY_STREAMS', 'too many concurrent streams', 429),
+  SOURCE_BODY_BYTES: createError('GH_ERR_SOURCE_BODY_BYTES', 'too many request bytes in flight from this address', 429),
 
   // upstream and dependencies
   UPSTREAM_UNAVAILABLE: createError('GH_ERR_UPSTREAM_UNAVAILABLE', 'upstream Ollama is unavailable', 502),

@@ -24,6 +24,7 @@ import { createPromptMaskingGuard } from './pipeline/prompt-masking.js'
 import { createMetrics, type Metrics } from './ops/metrics.js'
 import { metricsRoute } from './ops/metrics-route.js'
 import { createRateLimitGuard } from './ops/rate-limit.js'
+import { installControlSurface } from './pipeline/control-surface.js'
 
 export interface GatewayOptions {
   clock?: Clock
@@ -79,9 +80,9 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
 
   // no audit, no access: proxied requests, logins and admin calls get 503 while no sink can write
   const auditGate = createAuditGate(config.audit.failClosed, () => audit.writable())
+  // from the headers alone, before any body is read
+  const headerGuards = [auditGate, auth.authenticate]
   const guards = [
-    auditGate,
-    auth.authenticate,
     createAuthorizeGuard(policy),
     ...(masking !== null && config.masking.direction === 'both'
       ? [createPromptMaskingGuard(masking, seesRawOutput)]
@@ -97,6 +98,7 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
   const app = await buildApp({
     config,
     upstream,
+    headerGuards,
     guards,
     stages,
     readiness: [
@@ -108,6 +110,7 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
       metricsRoute(metrics, { preHandler: [auth.authenticate, requireMetricsRead] }),
       async (audited) => {
         audited.addHook('onRequest', auditGate)
+        installControlSurface(audited, { bodyLimit: config.limits.controlBodyBytes, allowedOrigins: config.auth.allowedOrigins })
         await audited.register(auth.routes)
         await audited.register(adminRoutes({ userAdmin: auth.userAdmin, policy, authenticateSession: auth.authenticateSessionOnly }))
       }

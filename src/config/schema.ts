@@ -80,7 +80,16 @@ export const configSchema = obj({
     headersTimeoutMs: int(1, 300000),
     idleTimeoutMs: int(1, 300000)
   }),
-  limits: obj({ bodyBytes: int(1, 20971520), headerBytes: int(1024, 16384) }),
+  limits: obj({
+    bodyBytes: int(1, 20971520),
+    headerBytes: int(1024, 16384),
+    controlBodyBytes: int(1, 16384),
+    sourceBodyBytes: int(1, 67108864),
+    bodyTimeoutMs: int(1, 30000),
+    bodyMinBytesPerSecond: int(0, 1024),
+    maxConnections: int(1, 10000),
+    connectionsPerSource: int(1, 128)
+  }),
   dataDir: { type: 'string', minLength: 1, default: '../data' },
   store: obj({ url: { type: 'string', pattern: '^(sqlite:|postgres://|postgresql://)', default: 'sqlite:../data/gatehouse.db' } }),
   redis: obj({
@@ -102,7 +111,8 @@ export const configSchema = obj({
       issuer: { type: 'string', minLength: 1, default: 'gatehouse' },
       audience: { type: 'string', minLength: 1, default: 'gatehouse' },
       signingKeyFile: nullableString
-    })
+    }),
+    allowedOrigins: { type: 'array', items: { type: 'string', pattern: '^https?://[^/\\s]+$' }, uniqueItems: true, default: [] }
   }),
   rbac: obj({
     roles: {
@@ -168,7 +178,18 @@ export interface GatehouseConfig {
   tls: { enabled: boolean, cert: string, key: string, minVersion: 'TLSv1.2' | 'TLSv1.3', ciphers: string, clientCa: string | null }
   trustProxies: string[]
   upstream: { url: string, connectTimeoutMs: number, headersTimeoutMs: number, idleTimeoutMs: number }
-  limits: { bodyBytes: number, headerBytes: number }
+  limits: {
+    bodyBytes: number
+    headerBytes: number
+    /** body limit of /auth/* and /admin/* */
+    controlBodyBytes: number
+    /** request-body bytes one source address may have in flight at once */
+    sourceBodyBytes: number
+    bodyTimeoutMs: number
+    bodyMinBytesPerSecond: number
+    maxConnections: number
+    connectionsPerSource: number
+  }
   dataDir: string
   store: { url: string }
   redis: { url: string | null, keyPrefix: string }
@@ -179,6 +200,8 @@ export interface GatehouseConfig {
     lockout: { maxFailedAttempts: number, lockoutSeconds: number, perIpMaxFailures: number, perIpWindowSeconds: number }
     password: { minLength: number, maxLength: number }
     jwt: { issuer: string, audience: string, signingKeyFile: string | null }
+    /** origins besides the gateway's own that may send cookie-authenticated state changes */
+    allowedOrigins: string[]
   }
   rbac: { roles: Record<string, RoleConfig> }
   masking: {
