@@ -1,7 +1,7 @@
 // The configuration contract (SPEC §2) as a JSON Schema: every key has a default and unknown keys
 // are errors. Ajv fills the defaults and reports every problem with its key path at once.
 export const PERMISSIONS = [
-  'inference', 'models:read', 'models:manage', 'status:read', 'metrics:read', 'admin', 'pii:unmasked', '*'
+  'inference', 'models:read', 'models:manage', 'models:upload', 'status:read', 'metrics:read', 'admin', 'pii:unmasked', '*'
 ] as const
 export type Permission = (typeof PERMISSIONS)[number]
 
@@ -15,7 +15,7 @@ export const DEFAULT_CIPHERS = [
 
 export const DEFAULT_ROLES = {
   admin: { permissions: ['*'], models: ['*'] },
-  'model-loader': { permissions: ['models:read', 'models:manage'], models: ['*'] },
+  'model-loader': { permissions: ['models:read', 'models:manage', 'models:upload'], models: ['*'] },
   user: { permissions: ['inference', 'models:read'], models: ['*'] },
   monitor: { permissions: ['status:read', 'metrics:read'], models: [] }
 }
