@@ -107,7 +107,10 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
       { name: 'audit', check: async () => audit.writable() }
     ],
     plugins: [
-      metricsRoute(metrics, { preHandler: [auth.authenticate, requireMetricsRead] }),
+      metricsRoute(metrics, {
+        preHandler: [auth.authenticate, requireMetricsRead],
+        modelVisible: (request, model) => policy.modelAllowed(request.gh.identity?.roles ?? [], model)
+      }),
       async (audited) => {
         audited.addHook('onRequest', auditGate)
         installControlSurface(audited, { bodyLimit: config.limits.controlBodyBytes, allowedOrigins: config.auth.allowedOrigins })

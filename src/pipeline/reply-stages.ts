@@ -36,8 +36,9 @@ export function createReplyStages ({ config, policy, masking, audit, emit, metri
       if (status >= 200 && status < 300) {
         const roles = ctx.identity?.roles ?? []
         const allowed = (m: string) => policy.modelAllowed(roles, m)
-        // /api/tags and /api/ps share one shape: {"models":[{"name","model",…}]}
-        if (route.reply === 'tags' || route.reply === 'ps') out = filterTags(out, allowed)
+        // /api/tags and /api/ps share one shape: {"models":[{"name","model",…}]}; what they list is
+        // what Ollama has, so those names may become metric labels
+        if (route.reply === 'tags' || route.reply === 'ps') out = filterTags(out, (m) => { metrics.learnModel(m); return allowed(m) })
         else if (route.reply === 'openai-models') out = filterOpenAiModels(out, allowed)
       }
       // replies that carry neither model text nor token counts pass as they are
