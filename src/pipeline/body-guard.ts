@@ -8,7 +8,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Clock } from '../clock.js'
 import { errors } from '../errors.js'
 
-export interface BodyLimits { bodyTimeoutMs: number, bodyMinBytesPerSecond: number, sourceBodyBytes: number }
+export interface BodyLimits { bodyBytes: number, bodyTimeoutMs: number, bodyMinBytesPerSecond: number, sourceBodyBytes: number }
 
 /** the minimum pace applies after this long: connection set-up and the first TCP windows */
 export const PACE_GRACE_MS = 2000
@@ -39,6 +39,8 @@ const hasBody = (request: FastifyRequest): boolean =>
 
 export function createBodyGuard (limits: BodyLimits, clock: Clock): BodyGuard {
   const held = new Map<string, number>()
+  // one body of the largest size allowed always fits
+  const perSource = Math.max(limits.sourceBodyBytes, limits.bodyBytes)
   const reading = new Set<Reading>()
   let timer: NodeJS.Timeout | null = null
   const tickMs = Math.max(50, Math.min(1000, Math.floor(limits.bodyTimeoutMs / 4)))
@@ -72,7 +74,7 @@ export function createBodyGuard (limits: BodyLimits, clock: Clock): BodyGuard {
       // Fastify answers a declared length over the route's limit with 413 before reading anything
       if (declared > request.routeOptions.bodyLimit) return payload
       const source = request.gh.sourceIp
-      if ((held.get(source) ?? 0) + declared > limits.sourceBodyBytes) {
+      if ((held.get(source) ?? 0) + declared > perSource) {
         request.gh.reason = 'source-body-bytes'
         throw new errors.SOURCE_BODY_BYTES()
       }
@@ -86,7 +88,7 @@ export function createBodyGuard (limits: BodyLimits, clock: Clock): BodyGuard {
           if (received > reserved && !released) {
             const total = add(source, received - reserved)
             reserved = received
-            if (total > limits.sourceBodyBytes) {
+            if (total > perSource) {
               request.gh.reason = 'source-body-bytes'
               done(new errors.SOURCE_BODY_BYTES())
               return

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest'
 import { PACE_GRACE_MS, bodyVerdict } from '../../../src/pipeline/body-guard.js'
 
-const limits = { bodyTimeoutMs: 30_000, bodyMinBytesPerSecond: 1024, sourceBodyBytes: 1 << 26 }
+const limits = { bodyBytes: 1 << 20, bodyTimeoutMs: 30_000, bodyMinBytesPerSecond: 1024, sourceBodyBytes: 1 << 26 }
 
 describe('bodyVerdict', () => {
   it('a body is cut at the deadline however fast it came', () => {
