@@ -88,7 +88,7 @@ export const configSchema = obj({
     bodyTimeoutMs: int(1, 30000),
     bodyMinBytesPerSecond: int(0, 1024),
     maxConnections: int(1, 10000),
-    connectionsPerSource: int(1, 128)
+    connectionsPerSource: int(1, 256)
   }),
   dataDir: { type: 'string', minLength: 1, default: '../data' },
   store: obj({ url: { type: 'string', pattern: '^(sqlite:|postgres://|postgresql://)', default: 'sqlite:../data/gatehouse.db' } }),
