@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto'
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
-import Fastify, { LogController, type FastifyInstance, type FastifyPluginAsync, type onRequestAsyncHookHandler, type preHandlerAsyncHookHandler } from 'fastify'
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyPluginAsync, type onRequestAsyncHookHandler, type preHandlerAsyncHookHandler } from 'fastify'
 import type { GatehouseConfig } from './config/schema.js'
 import { parseCidr, type Cidr } from './config/cidr.js'
 import { tlsServerOptions } from './tls/server-options.js'
@@ -93,11 +93,13 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     request.gh = newRequestContext(request.id, resolveSourceIp(request.raw.socket.remoteAddress, xff, trusted))
     reply.header('x-request-id', request.id)
     if (!isCanonicalPath(request.raw.url ?? '')) throw new errors.ROUTE_NOT_FOUND()
+    // answered from the headers: an unrouted request's body is never read
+    if (request.is404) return unrouted(request, reply)
   })
   if (deps.onResponse) app.addHook('onResponse', deps.onResponse)
 
   const knownPaths = knownPathMatchers()
-  app.setNotFoundHandler((request, reply) => {
+  const unrouted = (request: FastifyRequest, reply: FastifyReply): FastifyReply => {
     const { path } = splitTarget(request.raw.url ?? '')
     const known = knownPaths.find((k) => k.test(path))
     if (known) {
@@ -105,7 +107,8 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
       return sendError(request, reply, 405, 'method not allowed', 'GH_ERR_METHOD_NOT_ALLOWED')
     }
     return sendError(request, reply, 404, 'not found', 'GH_ERR_ROUTE_NOT_FOUND')
-  })
+  }
+  app.setNotFoundHandler(unrouted)
 
   app.get('/healthz', async () => ({ status: 'ok' }))
   app.get('/readyz', async (_request, reply) => {

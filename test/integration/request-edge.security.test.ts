@@ -33,6 +33,15 @@ describe('credentials before the body', () => {
     expect(res.head.toLowerCase()).toContain('connection: close')
   })
 
+  it('an unrouted request (404, or 405 on a known path) is answered before its JSON body is read, and closed', async () => {
+    for (const [method, path, status] of [['POST', '/nope', 404], ['POST', '/healthz', 404], ['PUT', '/api/chat', 405], ['POST', '/api/tags', 405]] as const) {
+      const head = `${method} ${path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${10 * MiB}\r\n\r\n`
+      const res = await rawRequest(gw.port, head + '{"a":1', { ca: gw.certs.ca, timeoutMs: 4000 })
+      expect(res.status, `${method} ${path}`).toBe(status)
+      expect(res.head.toLowerCase()).toContain('connection: close')
+    }
+  })
+
   it('an authenticated post with a complete small body keeps working (and keeps the connection)', async () => {
     const body = JSON.stringify({ model: 'llama3.2' })
     const res = await rawRequest(gw.port, `POST /api/show HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${gw.adminKey}\r\nContent-Length: ${body.length}\r\n\r\n${body}`, { ca: gw.certs.ca, timeoutMs: 1500 })
