@@ -180,11 +180,7 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
     registry,
     contentType: registry.contentType,
     observeRequest,
-    observeTtft: (route, m, seconds) => {
-      // the first chunk of a model reply: Ollama answered 2xx for this model
-      if (m !== null) learnModel(m)
-      ttft.observe({ route: safe(route), model: model(m) }, Math.max(0, seconds))
-    },
+    observeTtft: (route, m, seconds) => { ttft.observe({ route: safe(route), model: model(m) }, Math.max(0, seconds)) },
     tokens: addTokens,
     streamOpened: () => { activeStreams.inc() },
     streamClosed: () => { activeStreams.dec() },

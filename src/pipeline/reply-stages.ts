@@ -55,6 +55,9 @@ export function createReplyStages ({ config, policy, masking, audit, emit, metri
       if (config.audit.failClosed) await audit.flush()
     },
     firstChunk (request) {
+      // a model's reply has begun: Ollama has the model (pull/push/create progress streams prove nothing)
+      const model = request.gh.models[0]
+      if (model !== undefined && request.gh.route?.permission === 'inference') metrics.learnModel(model)
       metrics.observeTtft(request.gh.route?.path ?? 'unknown', request.gh.models[0] ?? null, Number(process.hrtime.bigint() - request.gh.startedAt) / 1e9)
     },
     upstreamFailed (_request, kind) { metrics.upstreamError(kind) },

@@ -104,6 +104,7 @@ describe('createMetrics', () => {
     m.onResponse(request('junk:latest', 'inference'), { statusCode: 404, elapsedTime: 1 } as never)
     m.onResponse(request('pulled-junk:latest', 'models:manage'), { statusCode: 200, elapsedTime: 1 } as never)
     m.onResponse(request('real:latest', 'inference'), { statusCode: 200, elapsedTime: 1 } as never)
+    m.observeTtft('POST /api/pull', 'pulled-junk:latest', 0.1) // a progress stream's first chunk proves nothing
     const labels = new Set([...(await m.render()).matchAll(/model="([^"]*)"/g)].map((x) => x[1]))
     expect(labels).toEqual(new Set(['_other', 'real:latest']))
   })
