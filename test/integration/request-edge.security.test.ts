@@ -123,7 +123,11 @@ describe('per-source limits', () => {
       // 40 KiB declared and mostly sent, the last byte held back
       conn.socket.write(`POST /api/chat HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${gw.adminKey}\r\nContent-Length: ${40 * 1024}\r\n\r\n` + 'a'.repeat(40 * 1024 - 1))
       const body = JSON.stringify({ model: 'llama3.2', messages: [], pad: 'b'.repeat(40 * 1024 - 60) })
-      const second = await call(gw, 'POST', '/api/chat', { headers: { 'content-type': 'application/json' }, body })
+      // polled: the held body counts once the gateway has started reading it
+      let second = await call(gw, 'POST', '/api/chat', { headers: { 'content-type': 'application/json' }, body })
+      for (const until = Date.now() + 5000; second.status !== 429 && Date.now() < until;) {
+        second = await call(gw, 'POST', '/api/chat', { headers: { 'content-type': 'application/json' }, body })
+      }
       expect(second.status).toBe(429)
       expect(second.json).toEqual({ error: 'too many request bytes in flight from this address' })
       conn.socket.destroy()
