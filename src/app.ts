@@ -5,7 +5,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https'
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyPluginAsync, type onRequestAsyncHookHandler, type preHandlerAsyncHookHandler } from 'fastify'
 import type { GatehouseConfig } from './config/schema.js'
-import { parseCidr, type Cidr } from './config/cidr.js'
+import { cidrContains, parseCidr, type Cidr } from './config/cidr.js'
 import { tlsServerOptions } from './tls/server-options.js'
 import { newRequestContext } from './pipeline/context.js'
 import { resolveSourceIp } from './pipeline/source-ip.js'
@@ -18,7 +18,6 @@ import type { Upstream } from './proxy/upstream.js'
 import { systemClock, type Clock } from './clock.js'
 import { createBodyGuard } from './pipeline/body-guard.js'
 import { limitConnections } from './ops/connection-limits.js'
-import { cidrContains } from './config/cidr.js'
 
 const HEADERS_TIMEOUT_MS = 30_000
 
@@ -38,6 +37,7 @@ export interface AppDeps {
   /** request-level hooks: called once per request when the reply is done (audit, metrics) */
   onResponse?: (request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => void | Promise<void>
   logger?: boolean | Record<string, unknown>
+  /** the body guard's clock (body deadline and pace); the system clock by default */
   clock?: Clock
 }
 
