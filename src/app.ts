@@ -1,16 +1,17 @@
 // buildApp: the Fastify application, wired in pipeline order (pipeline/index.ts lists the stages):
-// path gate (onRequest) → the proxied route's guards (audit gate → authenticate → authorize → rate
-// limit → prompt masking) → forward (proxy/forward.ts, with the reply stages) → audit event and
+// path gate (onRequest) → the proxied route's header guards (audit gate → authenticate, before the
+// body is read) → its guards (authorize → rate limit → prompt masking) → forward (proxy/forward.ts, with the reply stages) → audit event and
 // metrics (onResponse). It only wires; every concern lives in its own module. gateway.ts builds the
 // dependencies; cli/serve.ts listens. app.close() alone releases what the app was given (`release`).
 import { randomUUID } from 'node:crypto'
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import Fastify, {
-  LogController, type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest, type preHandlerAsyncHookHandler
+  LogController, type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest,
+  type onRequestAsyncHookHandler, type preHandlerAsyncHookHandler
 } from 'fastify'
 import type { GatehouseConfig } from './config/schema.js'
-import { parseCidr, type Cidr } from './config/cidr.js'
+import { cidrContains, parseCidr, type Cidr } from './config/cidr.js'
 import { tlsServerOptions } from './tls/server-options.js'
 import { newRequestContext } from './pipeline/context.js'
 import { resolveSourceIp } from './pipeline/source-ip.js'
@@ -20,13 +21,20 @@ import { PROXIED_ROUTES, methodsByPath } from './ollama/routes.js'
 import { errors } from './errors.js'
 import { createForwarder, type ReplyStages } from './proxy/forward.js'
 import type { Upstream } from './proxy/upstream.js'
+import { systemClock, type Clock } from './clock.js'
+import { createBodyGuard } from './pipeline/body-guard.js'
+import { limitConnections } from './ops/connection-limits.js'
+
+const HEADERS_TIMEOUT_MS = 30_000
 
 export interface ReadinessCheck { name: string, check: () => Promise<boolean> }
 
 export interface AppDeps {
   config: GatehouseConfig
   upstream: Upstream
-  /** the proxied routes' preHandlers, in pipeline order (pipeline/index.ts proxyGuards) */
+  /** the proxied routes' onRequest guards, run before a byte of the body is read (pipeline/index.ts proxyGuards) */
+  headerGuards: onRequestAsyncHookHandler[]
+  /** the proxied routes' preHandlers, once the body is read, in pipeline order (pipeline/index.ts proxyGuards) */
   guards: preHandlerAsyncHookHandler[]
   stages: ReplyStages
   readiness: ReadinessCheck[]
@@ -37,6 +45,8 @@ export interface AppDeps {
   /** closed in order by app.close(), after the server has stopped and the last request has ended */
   release?: Array<() => Promise<void>>
   logger?: boolean | Record<string, unknown>
+  /** the body guard's clock (body deadline and pace); the system clock by default */
+  clock?: Clock
 }
 
 /** Known paths (route patterns) as predicates, for telling 405 from 404. */
@@ -63,7 +73,14 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
     routerOptions: { caseSensitive: true, ignoreTrailingSlash: false, ignoreDuplicateSlashes: false },
     serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) => {
-      const common = { maxHeaderSize: config.limits.headerBytes, requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 5_000 }
+      // requestTimeout backs up the body guard for bodies nobody reads (a GET's), closing the connection
+      const common = {
+        maxHeaderSize: config.limits.headerBytes,
+        headersTimeout: HEADERS_TIMEOUT_MS,
+        requestTimeout: HEADERS_TIMEOUT_MS + config.limits.bodyTimeoutMs,
+        connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(config.limits.bodyTimeoutMs / 2))),
+        keepAliveTimeout: 5_000
+      }
       // an https.Server is an http.Server to Fastify; typed as one so the instance keeps default types
       return (tls ? createHttpsServer({ ...tls, ...common }, handler) : createHttpServer(common, handler)) as Server
     }
@@ -77,17 +94,27 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   const release = deps.release ?? []
   app.addHook('onClose', async () => { for (const close of release) await close() })
 
+  // --- request edge: connection caps, body pace and per-source bytes (src/pipeline/body-guard.ts)
+  limitConnections(app.server, { ...config.limits, exempt: (ip) => trusted.some((c) => cidrContains(c, ip)) })
+  const bodyGuard = createBodyGuard(config.limits, deps.clock ?? systemClock)
+  app.addHook('preParsing', bodyGuard.preParsing)
+  app.addHook('onSend', bodyGuard.closeWhenBodyUnread)
+  app.addHook('onClose', async () => { bodyGuard.close() })
+  // --- end request edge
+
   app.addHook('onRequest', async (request, reply) => {
     const xff = trusted.length > 0 ? request.headers['x-forwarded-for'] : undefined
     request.gh = newRequestContext(request.id, resolveSourceIp(request.raw.socket.remoteAddress, xff, trusted))
     reply.header('x-request-id', request.id)
     if (!isCanonicalPath(request.raw.url ?? '')) throw new errors.ROUTE_NOT_FOUND()
+    // answered from the headers: an unrouted request's body is never read
+    if (request.is404) return unrouted(request, reply)
   })
   const onResponse = deps.onResponse ?? []
   app.addHook('onResponse', async (request, reply) => { for (const hook of onResponse) await hook(request, reply) })
 
   const knownPaths = knownPathMatchers()
-  app.setNotFoundHandler((request, reply) => {
+  const unrouted = (request: FastifyRequest, reply: FastifyReply): FastifyReply => {
     const { path } = splitTarget(request.raw.url ?? '')
     const known = knownPaths.find((k) => k.test(path))
     if (known) {
@@ -95,7 +122,8 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
       return sendError(request, reply, 405, 'method not allowed', 'GH_ERR_METHOD_NOT_ALLOWED')
     }
     return sendError(request, reply, 404, 'not found', 'GH_ERR_ROUTE_NOT_FOUND')
-  })
+  }
+  app.setNotFoundHandler(unrouted)
 
   app.get('/healthz', async () => ({ status: 'ok' }))
   app.get('/readyz', async (_request, reply) => {
@@ -116,7 +144,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
         method: route.method,
         url: route.path,
         exposeHeadRoute: false,
-        onRequest: async (request) => { request.gh.route = route },
+        onRequest: [async (request) => { request.gh.route = route }, ...deps.headerGuards],
         preHandler: deps.guards,
         handler: forward
       })

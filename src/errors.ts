@@ -22,6 +22,7 @@ export const errors = {
   INVALID_MODEL: define('GH_ERR_INVALID_MODEL', '%s', 400),
   BODY_TOO_LARGE: define('GH_ERR_BODY_TOO_LARGE', 'request body is too large', 413),
   UNSUPPORTED_MEDIA_TYPE: define('GH_ERR_UNSUPPORTED_MEDIA_TYPE', 'unsupported content type', 415),
+  BODY_TIMEOUT: define('GH_ERR_BODY_TIMEOUT', 'request body timed out', 408),
 
   // authentication
   AUTH_REQUIRED: define('GH_ERR_AUTH_REQUIRED', 'authentication required', 401),
@@ -35,6 +36,7 @@ export const errors = {
 
   // authorization
   FORBIDDEN: define('GH_ERR_FORBIDDEN', 'forbidden', 403),
+  CROSS_SITE: define('GH_ERR_CROSS_SITE', 'cross-site request refused', 403),
   MODEL_FORBIDDEN: define('GH_ERR_MODEL_FORBIDDEN', 'model not allowed for this role', 403),
   NOT_FOUND: define('GH_ERR_NOT_FOUND', '%s not found', 404),
   CONFLICT: define('GH_ERR_CONFLICT', '%s', 409),
@@ -42,6 +44,7 @@ export const errors = {
   // limits
   RATE_LIMITED: define('GH_ERR_RATE_LIMITED', 'rate limit exceeded', 429),
   TOO_MANY_STREAMS: define('GH_ERR_TOO_MANY_STREAMS', 'too many concurrent streams', 429),
+  SOURCE_BODY_BYTES: define('GH_ERR_SOURCE_BODY_BYTES', 'too many request bytes in flight from this address', 429),
 
   // upstream and dependencies
   UPSTREAM_UNAVAILABLE: define('GH_ERR_UPSTREAM_UNAVAILABLE', 'upstream Ollama is unavailable', 502),

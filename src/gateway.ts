@@ -24,6 +24,7 @@ import { metricsRoute } from './ops/metrics-route.js'
 import { createRateLimitGuard } from './ops/rate-limit.js'
 import { certificateNotAfterSeconds } from './tls/server-options.js'
 import { readFileSync } from 'node:fs'
+import { installControlSurface } from './pipeline/control-surface.js'
 
 export interface GatewayOptions {
   clock?: Clock
@@ -76,7 +77,7 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
 
   // no audit, no access: proxied requests, logins and admin calls get 503 while no sink can write
   const auditGate = createAuditGate(config.audit.failClosed, () => audit.writable())
-  const guards = proxyGuards({
+  const { headerGuards, guards } = proxyGuards({
     auditGate,
     authenticate: auth.authenticate,
     authorize: createAuthorizeGuard(policy),
@@ -89,6 +90,7 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
     app = await buildApp({
       config,
       upstream,
+      headerGuards,
       guards,
       stages: createReplyStages({ config, policy, masking, audit, emit, metrics, seesRawOutput }),
       readiness: [
@@ -97,9 +99,14 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
         { name: 'audit', check: async () => audit.writable() }
       ],
       plugins: [
-        metricsRoute(metrics, { authenticate: auth.authenticate, policy }),
+        metricsRoute(metrics, {
+          authenticate: auth.authenticate,
+          policy,
+          modelVisible: (request, model) => policy.modelAllowed(request.gh.identity?.roles ?? [], model)
+        }),
         async (audited) => {
           audited.addHook('onRequest', auditGate)
+          installControlSurface(audited, { bodyLimit: config.limits.controlBodyBytes, allowedOrigins: config.auth.allowedOrigins })
           await audited.register(auth.routes)
           await audited.register(adminRoutes({ userAdmin: auth.userAdmin, policy, authenticateSession: auth.authenticateSessionOnly }))
         }

@@ -41,6 +41,7 @@ audit:
   sinks:
     - { type: file, path: logs/audit.log }
 rateLimit: { requestsPerMinute: 100000000, concurrentStreams: 100000 }
+limits: { maxConnections: 100000, connectionsPerSource: 100000 }   # every bench client is 127.0.0.1
 log: { level: warn }   # per-request logs off, like nginx's access_log off: the audit log is the record
 `
 }

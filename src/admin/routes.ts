@@ -1,7 +1,7 @@
 // The admin HTTP API under /admin: the same operations as the `gatehouse user|key` commands, through
 // the same UserAdmin implementation (same rules, same audit events). Only an MFA session holding the
 // `admin` permission gets in; API keys never do.
-import type { FastifyPluginAsync, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import type { FastifyPluginAsync, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import { errors } from '../errors.js'
 import type { UserAdmin } from '../auth/user-admin.js'
 import type { Actor } from '../auth/deps.js'
@@ -12,8 +12,8 @@ import { AddUserBody, CreateKeyBody, SetRoleBody } from './schemas.js'
 export interface AdminRoutesOptions {
   userAdmin: UserAdmin
   policy: Policy
-  /** sessions only (API keys are refused) */
-  authenticateSession: preHandlerAsyncHookHandler
+  /** sessions only (API keys are refused); run as an onRequest hook */
+  authenticateSession: onRequestAsyncHookHandler
 }
 
 const actorOf = (request: FastifyRequest): Actor =>
@@ -22,9 +22,9 @@ const actorOf = (request: FastifyRequest): Actor =>
 export function adminRoutes (o: AdminRoutesOptions): FastifyPluginAsync {
   return async function adminPlugin (app) {
     strictRouteSchemas(app)
-    // who asks is settled before the body is looked at: a caller without access learns nothing from a 400
-    app.addHook('preValidation', o.authenticateSession)
-    app.addHook('preValidation', async (request) => {
+    // from the headers: no body is read for a caller who may not use /admin
+    app.addHook('onRequest', o.authenticateSession)
+    app.addHook('onRequest', async (request) => {
       const id = request.gh.identity
       if (!id || id.credential !== 'session') throw new errors.AUTH_REQUIRED()
       if (!o.policy.permits(id.roles, 'admin')) { request.gh.reason = 'permission:admin'; throw new errors.FORBIDDEN() }

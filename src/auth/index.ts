@@ -1,7 +1,7 @@
 // The auth module assembled from its parts, for the app to wire in one place:
 //   const auth = createAuth({ config, store, sharedState, secrets, clock, audit })
 //   plugins: [auth.routes]                      (/auth/login, /auth/mfa, /auth/logout, /auth/me)
-//   guards:  [auth.authenticate, …policy]       (proxied routes: sessions and API keys)
+//   headerGuards: [auth.authenticate]           (proxied routes: sessions and API keys, from the headers)
 //   admin:   auth.authenticateSessionOnly        (/admin/*: API keys are never accepted there)
 import type { FastifyPluginAsync, preHandlerAsyncHookHandler } from 'fastify'
 import type { KeyObject } from 'node:crypto'

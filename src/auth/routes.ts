@@ -1,6 +1,6 @@
 // /auth/* over HTTP: a thin adapter from Fastify to the AuthService. Registered at the root by the
 // app (buildApp's `plugins`); errors are thrown and rendered by the app's one error handler.
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import { errors } from '../errors.js'
 import type { AuthService, RequestInfo } from './auth-service.js'
 import { clearedSessionCookie, sessionCookie } from './cookies.js'
@@ -9,10 +9,10 @@ import { LoginBody, MfaBody } from './schemas.js'
 
 export interface AuthRoutesOptions {
   service: AuthService
-  /** createAuthenticate(…, { allowApiKeys: false }): logout ends sessions only */
-  authenticateSession: preHandlerAsyncHookHandler
+  /** createAuthenticate(…, { allowApiKeys: false }): logout ends sessions only (run from the headers, onRequest) */
+  authenticateSession: onRequestAsyncHookHandler
   /** createAuthenticate(…, { allowApiKeys: true }): /auth/me also answers for API keys */
-  authenticateAny: preHandlerAsyncHookHandler
+  authenticateAny: onRequestAsyncHookHandler
 }
 
 const info = (request: FastifyRequest): RequestInfo => ({ sourceIp: request.gh.sourceIp, requestId: request.gh.id })
@@ -49,7 +49,7 @@ export function authRoutes (o: AuthRoutesOptions): FastifyPluginAsync {
       return result
     })
 
-    app.post('/auth/logout', { preHandler: o.authenticateSession }, async (request, reply) => {
+    app.post('/auth/logout', { onRequest: o.authenticateSession }, async (request, reply) => {
       const identity = request.gh.identity
       if (identity === null) throw new errors.AUTH_REQUIRED()
       await o.service.logout(identity, info(request))
@@ -57,7 +57,7 @@ export function authRoutes (o: AuthRoutesOptions): FastifyPluginAsync {
       return reply.code(204).send()
     })
 
-    app.get('/auth/me', { preHandler: o.authenticateAny }, async (request) => {
+    app.get('/auth/me', { onRequest: o.authenticateAny }, async (request) => {
       const identity = request.gh.identity
       if (identity === null) throw new errors.AUTH_REQUIRED()
       return o.service.me(identity)

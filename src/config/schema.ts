@@ -4,7 +4,7 @@
 import { Type, type Static, type TSchema, type TProperties } from 'typebox'
 
 export const PERMISSIONS = [
-  'inference', 'models:read', 'models:manage', 'status:read', 'metrics:read', 'admin', 'pii:unmasked', '*'
+  'inference', 'models:read', 'models:manage', 'models:upload', 'status:read', 'metrics:read', 'admin', 'pii:unmasked', '*'
 ] as const
 export type Permission = (typeof PERMISSIONS)[number]
 
@@ -21,7 +21,7 @@ export const DEFAULT_CIPHERS = [
 
 export const DEFAULT_ROLES = {
   admin: { permissions: ['*'], models: ['*'] },
-  'model-loader': { permissions: ['models:read', 'models:manage'], models: ['*'] },
+  'model-loader': { permissions: ['models:read', 'models:manage', 'models:upload'], models: ['*'] },
   user: { permissions: ['inference', 'models:read'], models: ['*'] },
   monitor: { permissions: ['status:read', 'metrics:read'], models: [] }
 } satisfies Record<string, { permissions: Permission[], models: string[] }>
@@ -86,7 +86,16 @@ export const ConfigSchema = section({
     headersTimeoutMs: int(1, 300000),
     idleTimeoutMs: int(1, 300000)
   }),
-  limits: section({ bodyBytes: int(1, 20971520), headerBytes: int(1024, 16384) }),
+  limits: section({
+    bodyBytes: int(1, 20971520),
+    headerBytes: int(1024, 16384),
+    controlBodyBytes: int(1, 16384),
+    sourceBodyBytes: int(1, 67108864),
+    bodyTimeoutMs: int(1, 30000),
+    bodyMinBytesPerSecond: int(0, 1024),
+    maxConnections: int(1, 10000),
+    connectionsPerSource: int(1, 256)
+  }),
   dataDir: text('../data'),
   store: section({ url: Type.String({ pattern: '^(sqlite:|postgres://|postgresql://)', default: 'sqlite:../data/gatehouse.db' }) }),
   redis: section({
@@ -110,7 +119,9 @@ export const ConfigSchema = section({
       issuer: text('gatehouse'),
       audience: text('gatehouse'),
       signingKeyFile: nullableString()
-    })
+    }),
+    /** origins besides the gateway's own whose cookie-authenticated state-changing requests are accepted */
+    allowedOrigins: list(Type.String({ pattern: '^https?://[^/\\s]+$' }), [], { uniqueItems: true })
   }),
   rbac: section({
     roles: Type.Record(Type.String(), RoleSchema, { default: DEFAULT_ROLES, minProperties: 1, propertyNames: { pattern: ROLE_NAME } })

@@ -68,8 +68,9 @@ export const PROXIED_ROUTES: readonly ProxiedRoute[] = Object.freeze([
   r('POST', '/api/copy', 'models:manage', 'json', 'plain',
     [{ primary: 'source', required: true }, { primary: 'destination', required: true }]),
   r('DELETE', '/api/delete', 'models:manage', 'json', 'plain', [modelOrName]),
-  r('HEAD', '/api/blobs/:digest', 'models:manage', 'none', 'plain'),
-  r('POST', '/api/blobs/:digest', 'models:manage', 'binary', 'plain'),
+  // models:upload: raw blobs, which /api/create can turn into any model by `files` / `adapters`
+  r('HEAD', '/api/blobs/:digest', 'models:upload', 'none', 'plain'),
+  r('POST', '/api/blobs/:digest', 'models:upload', 'binary', 'plain'),
   // status:read
   r('GET', '/api/ps', 'status:read', 'none', 'ps'),
   r('GET', '/api/version', 'status:read', 'none', 'plain'),

@@ -11,6 +11,8 @@ export interface MetricsRouteOptions {
   policy: Pick<Policy, 'permits'>
   /** default /metrics */
   path?: string
+  /** whether the caller may see a model's name; the others are shown as `_other` (default: all visible) */
+  modelVisible?: (request: FastifyRequest, model: string) => boolean
 }
 
 /** The permission check of the metrics route, after authentication. */
@@ -25,8 +27,9 @@ export function requireMetricsRead (policy: Pick<Policy, 'permits'>) {
 export function metricsRoute (metrics: Pick<Metrics, 'render' | 'contentType'>, options: MetricsRouteOptions): FastifyPluginAsync {
   const preHandler = [options.authenticate, requireMetricsRead(options.policy)]
   return async (app) => {
-    app.get(options.path ?? '/metrics', { preHandler }, async (_request, reply) => {
-      const text = await metrics.render()
+    app.get(options.path ?? '/metrics', { preHandler }, async (request, reply) => {
+      const visible = options.modelVisible
+      const text = await metrics.render(visible === undefined ? undefined : (model) => visible(request, model))
       return reply.header('cache-control', 'no-store').type(metrics.contentType).send(text)
     })
   }

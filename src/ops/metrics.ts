@@ -1,6 +1,8 @@
-// Prometheus metrics. One Registry per createMetrics() call — never prom-client's global
-// default — so tests and several apps in one process do not share counters. Label values that a
-// client can influence (model names) are bounded so a caller cannot blow up the series count.
+// Prometheus metrics. One Registry per createMetrics() call — never prom-client's global default —
+// so tests and several apps in one process do not share counters. A model name becomes a label only
+// once Ollama has shown it has the model (listed by /api/tags or /api/ps, or answered 2xx to a request
+// naming it), up to a bound; every other name counts under `_other`, so junk names can neither add
+// series nor push real models out. A scrape shows each caller only the model labels it may use.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { AuditInput } from '../audit/types.js'
@@ -18,7 +20,7 @@ export interface MetricsOptions {
   tlsCertificateExpiry?: number | null
   /** process_* and nodejs_* metrics (default true) */
   defaultMetrics?: boolean
-  /** distinct model label values kept before new ones become `_other` (default 200) */
+  /** distinct model label values learnt before new ones become `_other` (default 200) */
   maxModels?: number
 }
 
@@ -53,13 +55,14 @@ export interface Metrics {
    */
   observeAudit: (input: Pick<AuditInput, 'action' | 'outcome' | 'reason'>) => void
   /**
-   * Where the audit gauges read from at scrape time. Metrics exist before the audit log (the log's
-   * emitter feeds observeAudit), so the log's stats() is handed over once the log is open.
+   * A model name Ollama has shown it has (a /api/tags or /api/ps entry, a 2xx reply for it): it may
+   * become a label. Canonical names only.
    */
+  learnModel: (model: string) => void
   /** the audit log whose stats and sinks are read at scrape time (it is built after the metrics) */
   readAudit: (source: { stats: () => AuditStats, sinks: () => AuditSinkState[] }) => void
-  /** Prometheus text exposition */
-  render: () => Promise<string>
+  /** Prometheus text exposition; model labels `visible` refuses are folded into `_other` */
+  render: (visible?: (model: string) => boolean) => Promise<string>
   readonly contentType: string
 }
 
@@ -68,17 +71,8 @@ const AUTH_ACTIONS = new Set(['login', 'mfa-verify', 'mfa-enroll', 'token-reject
 const OTHER = '_other'
 const NONE = ''
 
-/** Keeps at most `max` distinct values; later newcomers share one label. */
-export function boundedLabel (max: number): (value: string | null | undefined) => string {
-  const seen = new Set<string>()
-  return (value) => {
-    if (value === null || value === undefined || value === '') return NONE
-    if (seen.has(value)) return value
-    if (seen.size >= max) return OTHER
-    seen.add(value)
-    return value
-  }
-}
+/** routes whose 2xx reply shows that Ollama has the model named (pull, push and create answer 200 even for unknown names) */
+const LEARNING_PERMISSIONS = new Set(['inference', 'models:read'])
 
 // A label must not carry arbitrary client bytes: anything outside this set is folded to `_other`.
 const SAFE_LABEL = /^[A-Za-z0-9 ._:/@*-]{1,128}$/
@@ -88,8 +82,12 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
   const registry = new Registry()
   const registers = [registry]
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry })
-  const modelLabel = boundedLabel(options.maxModels ?? 200)
-  const model = (m: string | null) => safe(modelLabel(m))
+  const maxModels = options.maxModels ?? 200
+  const known = new Set<string>()
+  const learnModel = (m: string) => {
+    if (known.size < maxModels && SAFE_LABEL.test(m)) known.add(m)
+  }
+  const model = (m: string | null) => (m === null || m === '' ? NONE : known.has(m) ? m : OTHER)
 
   const requests = new Counter({
     name: 'gatehouse_http_requests_total',
@@ -228,6 +226,11 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
       // only a model the policy allowed becomes a label: denied requests may name anything
       const allowedModel = gh?.decision === 'allow' ? (gh.models[0] ?? null) : null
       const role = gh?.identity?.roles[0] ?? null
+      const permission = gh?.route?.permission
+      const succeeded = reply.statusCode >= 200 && reply.statusCode < 300
+      if (allowedModel !== null && succeeded && permission !== undefined && LEARNING_PERMISSIONS.has(permission)) {
+        learnModel(allowedModel)
+      }
       observeRequest({
         route: gh?.route?.id ?? (request.routeOptions.url ? `${request.method} ${request.routeOptions.url}` : 'unmatched'),
         model: allowedModel,
@@ -251,6 +254,42 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
       auditStats = () => source.stats()
       auditSinks = () => source.sinks()
     },
-    render: () => registry.metrics()
+    learnModel,
+    render: async (visible) => {
+      const text = await registry.metrics()
+      return visible === undefined ? text : foldModelLabels(text, visible)
+    }
   }
+}
+
+const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)\{(.*)\} (\S+)$/
+// label values written by this module never hold `"` or `\` (SAFE_LABEL), so this cannot misparse
+const MODEL_LABEL = /(^|,)model="([^"]*)"/
+
+/**
+ * The exposition with every model label `visible` refuses renamed `_other`, and the samples that
+ * then share a series summed (counters, histogram buckets, sums and counts all add up).
+ */
+export function foldModelLabels (text: string, visible: (model: string) => boolean): string {
+  const out: string[] = []
+  const sums = new Map<string, { index: number, name: string, labels: string, value: number }>()
+  for (const line of text.split('\n')) {
+    const m = SAMPLE.exec(line)
+    const label = m === null ? null : MODEL_LABEL.exec(m[2] as string)
+    if (m === null || label === null) { out.push(line); continue }
+    const value = label[2] as string
+    const labels = value === NONE || value === OTHER || visible(value)
+      ? m[2] as string
+      : (m[2] as string).replace(MODEL_LABEL, `$1model="${OTHER}"`)
+    const key = `${m[1] as string}{${labels}}`
+    const seen = sums.get(key)
+    if (seen === undefined) {
+      sums.set(key, { index: out.length, name: m[1] as string, labels, value: Number(m[3]) })
+      out.push(`${key} ${m[3] as string}`)
+    } else {
+      seen.value += Number(m[3])
+      out[seen.index] = `${key} ${seen.value}`
+    }
+  }
+  return out.join('\n')
 }

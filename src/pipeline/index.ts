@@ -10,28 +10,34 @@
 //   8. reply stages    pipeline/reply-stages.ts   list filtering, masking, usage, on the way back
 //   9. audit event     pipeline/request-audit.ts  one event per decision, at the latest onResponse
 //
-// Stages 2 to 6 are the route's preHandlers, built by proxyGuards below; app.ts wires 1, 7 and 9.
+// Stages 2 and 3 run as the route's onRequest hooks, from the headers alone, so a caller without a
+// credential never makes the gateway read a byte of its body; stages 4 to 6 are its preHandlers,
+// once the body is read. proxyGuards below builds both lists; app.ts wires 1, 7 and 9.
 // The rate limit runs before prompt masking so that a refused request costs no masking work.
-import type { preHandlerAsyncHookHandler } from 'fastify'
+import type { onRequestAsyncHookHandler, preHandlerAsyncHookHandler } from 'fastify'
 
 export const PIPELINE_STAGES = [
   'path gate', 'audit gate', 'authenticate', 'authorize', 'rate limit', 'prompt masking', 'forward', 'reply stages', 'audit event'
 ] as const
 
+export type HeaderGuard = onRequestAsyncHookHandler
 export type Guard = preHandlerAsyncHookHandler
 
 export interface GuardStages {
-  auditGate: Guard
-  authenticate: Guard
+  auditGate: HeaderGuard
+  authenticate: HeaderGuard
   authorize: Guard
   rateLimit: Guard
   /** null when prompts are not masked (masking off, or replies only) */
   promptMasking: Guard | null
 }
 
-/** The preHandlers of a proxied route (stages 2 to 6), in pipeline order. */
-export function proxyGuards (s: GuardStages): Guard[] {
-  return [s.auditGate, s.authenticate, s.authorize, s.rateLimit, ...(s.promptMasking ? [s.promptMasking] : [])]
+/** A proxied route's guards in pipeline order: stages 2–3 from the headers, 4–6 with the body. */
+export function proxyGuards (s: GuardStages): { headerGuards: HeaderGuard[], guards: Guard[] } {
+  return {
+    headerGuards: [s.auditGate, s.authenticate],
+    guards: [s.authorize, s.rateLimit, ...(s.promptMasking ? [s.promptMasking] : [])]
+  }
 }
 
 export { isCanonicalPath, splitTarget } from './path-gate.js'

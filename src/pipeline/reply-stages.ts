@@ -16,6 +16,8 @@ import { requestAuditInput } from './request-audit.js'
 export interface ReplyMetrics {
   observeTtft: (route: string, model: string | null, seconds: number) => void
   upstreamError: (kind: string) => void
+  /** a model Ollama has shown it has (it may become a metrics label) */
+  learnModel: (model: string) => void
 }
 
 export interface ReplyStageDeps {
@@ -48,8 +50,9 @@ export function createReplyStages ({ config, policy, masking, audit, emit, metri
       if (status >= 200 && status < 300) {
         const roles = ctx.identity?.roles ?? []
         const allowed = (m: string) => policy.modelAllowed(roles, m)
-        // /api/tags and /api/ps share one shape: {"models":[{"name","model",…}]}
-        if (route.reply === 'tags' || route.reply === 'ps') out = filterTags(out, allowed)
+        // /api/tags and /api/ps share one shape: {"models":[{"name","model",…}]}; what they list is
+        // what Ollama has, so those names may become metric labels
+        if (route.reply === 'tags' || route.reply === 'ps') out = filterTags(out, (m) => { metrics.learnModel(m); return allowed(m) })
         else if (route.reply === 'openai-models') out = filterOpenAiModels(out, allowed)
       }
       // replies that carry neither model text nor token counts pass as they are
@@ -76,7 +79,10 @@ export function createReplyStages ({ config, policy, masking, audit, emit, metri
       }
     },
     firstChunk (request) {
-      metrics.observeTtft(request.gh.route?.path ?? 'unknown', request.gh.models[0] ?? null,
+      // a model's reply has begun: Ollama has the model (pull/push/create progress streams prove nothing)
+      const model = request.gh.models[0]
+      if (model !== undefined && request.gh.route?.permission === 'inference') metrics.learnModel(model)
+      metrics.observeTtft(request.gh.route?.path ?? 'unknown', model ?? null,
         Number(process.hrtime.bigint() - request.gh.startedAt) / 1e9)
     },
     upstreamFailed (_request, kind) { metrics.upstreamError(kind) },

@@ -48,6 +48,14 @@ const REFUSED_FIELDS: Record<string, readonly string[]> = {
   'POST /api/create': ['modelfile', 'path']
 }
 
+/**
+ * Top-level fields that build a model from uploaded blobs: when present (and not null) the request
+ * also needs `models:upload` for its models, as the blob routes do.
+ */
+const UPLOAD_FIELDS: Record<string, readonly string[]> = {
+  'POST /api/create': ['files', 'adapters']
+}
+
 const STREAM = 'stream'
 const OPEN = Buffer.from('{')
 const CLOSE = Buffer.from('}')
@@ -76,12 +84,14 @@ export function authorize (
 
   let forwardBody: Buffer | null = null
   let stream: JsonKind | null = null
+  let uploads = false
   if (route.body === 'json') {
     const read = readModelFields(route, rawBody ?? EMPTY)
     if (!read.ok) return read
     models.push(...read.models)
     forwardBody = read.forwardBody
     stream = read.stream
+    uploads = read.uploads
   } else if (route.body === 'binary') {
     forwardBody = rawBody ?? EMPTY
   }
@@ -90,6 +100,9 @@ export function authorize (
   if (models.length > 0 && !policy.allows(roles, route.permission, models)) {
     return deny(403, 'GH_ERR_MODEL_FORBIDDEN', 'model-forbidden', 'model not allowed for this role',
       refusedFirst(policy, roles, route, models))
+  }
+  if (uploads && !policy.allows(roles, 'models:upload', models)) {
+    return deny(403, 'GH_ERR_FORBIDDEN', 'permission:models:upload', 'forbidden', models)
   }
   return { ok: true, forwardBody, models, stream }
 }
@@ -100,7 +113,7 @@ function refusedFirst (policy: Policy, roles: readonly string[], route: ProxiedR
   return i <= 0 ? models : [models[i] as string, ...models.slice(0, i), ...models.slice(i + 1)]
 }
 
-type FieldsRead = { ok: true, models: string[], forwardBody: Buffer, stream: JsonKind | null } | Deny
+type FieldsRead = { ok: true, models: string[], forwardBody: Buffer, stream: JsonKind | null, uploads: boolean } | Deny
 
 function readModelFields (route: ProxiedRoute, body: Buffer): FieldsRead {
   const scan = scanBody(body)
@@ -114,18 +127,23 @@ function readModelFields (route: ProxiedRoute, body: Buffer): FieldsRead {
   const members = scan.members
 
   const refused = REFUSED_FIELDS[route.id] ?? []
+  const uploadKeys = UPLOAD_FIELDS[route.id] ?? []
   const modelKeys = route.modelFields.flatMap((f) => f.legacy === undefined ? [f.primary] : [f.primary, f.legacy])
   let stream: JsonMember | null = null
+  let uploads = false
   for (const m of members) {
     for (const field of refused) {
       if (goKeyMatches(m.key, field) || looksLikeKey(m.key, field)) {
         return deny(400, 'GH_ERR_BAD_REQUEST', `body:unsupported-field:${field}`, `field "${field}" is not supported`)
       }
     }
-    for (const field of modelKeys) {
-      if (looksLikeKey(m.key, field)) return deny(400, 'GH_ERR_BAD_REQUEST', `body:ambiguous-key:${field}`,
-        'request body has an ambiguous field name')
+    for (const field of [...modelKeys, ...uploadKeys]) {
+      if (looksLikeKey(m.key, field)) {
+        return deny(400, 'GH_ERR_BAD_REQUEST', `body:ambiguous-key:${field}`, 'request body has an ambiguous field name')
+      }
     }
+    // any non-null spelling counts, even one a later duplicate would overwrite
+    if (m.kind !== 'null' && uploadKeys.some((field) => goKeyMatches(m.key, field))) uploads = true
     if (goKeyMatches(m.key, STREAM)) stream = m
   }
 
@@ -147,7 +165,7 @@ function readModelFields (route: ProxiedRoute, body: Buffer): FieldsRead {
     models.push(canonical)
     chosen.push([field.primary, value])
   }
-  return { ok: true, models, forwardBody: rebuild(body, members, modelKeys, chosen, stream), stream: stream?.kind ?? null }
+  return { ok: true, models, forwardBody: rebuild(body, members, modelKeys, chosen, stream), stream: stream?.kind ?? null, uploads }
 }
 
 /** The value Go would decode into `field` (last matching member), null when absent, a Deny when not a string. */

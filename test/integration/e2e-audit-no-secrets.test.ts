@@ -170,7 +170,7 @@ beforeAll(async () => {
   expect((await call(gw, 'GET', '/auth/me', { anonymous: true, headers: bearer(token2) })).status).toBe(200)
   // an mfa_token is no credential anywhere else
   expect((await call(gw, 'GET', '/api/tags', { anonymous: true, headers: bearer(mfaToken) })).status).toBe(401)
-  expect((await call(gw, 'POST', '/auth/logout', { anonymous: true, headers: bearer(token2) })).status).toBe(204)
+  expect((await call(gw, 'POST', '/auth/logout', { anonymous: true, headers: { ...json, ...bearer(token2) } })).status).toBe(204)
   expect((await call(gw, 'GET', '/api/tags', { anonymous: true, headers: bearer(token2) })).status).toBe(401)
   const forged = remember('forged API key', 'ghk_' + 'Forged0Key1Value2That3Is4Long5Enough6x')
   expect((await call(gw, 'GET', '/api/tags', { anonymous: true, headers: bearer(forged) })).status).toBe(401)

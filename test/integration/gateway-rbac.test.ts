@@ -18,11 +18,13 @@ beforeAll(async () => {
         'model-loader': { permissions: ['models:read', 'models:manage'], models: ['*'] },
         user: { permissions: ['inference', 'models:read'], models: ['*'] },
         monitor: { permissions: ['status:read', 'metrics:read'], models: [] },
-        analyst: { permissions: ['inference', 'models:read'], models: ['llama3.2', 'qwen2.5:*'] }
+        analyst: { permissions: ['inference', 'models:read'], models: ['llama3.2', 'qwen2.5:*'] },
+        'llama-manager': { permissions: ['models:read', 'models:manage'], models: ['llama3.2'] },
+        'llama-uploader': { permissions: ['models:manage', 'models:upload'], models: ['llama3.2'] }
       }
     }
   })
-  for (const role of ['user', 'model-loader', 'monitor', 'analyst']) keys[role] = await gw.createKey(role)
+  for (const role of ['user', 'model-loader', 'monitor', 'analyst', 'llama-manager', 'llama-uploader']) keys[role] = await gw.createKey(role)
 })
 afterAll(async () => { await gw.close() })
 
@@ -42,6 +44,23 @@ describe('roles on the wire', () => {
       expect(res.status, `${method} ${path}`).toBe(403)
     }
     expect(gw.fake.received).toHaveLength(0)
+  })
+  it('a role managing only llama3.2 cannot create it from blobs nor touch /api/blobs (403, Ollama sees none); with models:upload it can', async () => {
+    gw.fake.reset()
+    const digest = 'sha256:' + 'c'.repeat(64)
+    const attempts: Array<[string, string, string?]> = [
+      ['POST', '/api/create', JSON.stringify({ model: 'llama3.2', files: { 'model.gguf': digest } })],
+      ['POST', '/api/create', JSON.stringify({ model: 'llama3.2', from: 'llama3.2', adapters: { 'lora.gguf': digest } })],
+      ['HEAD', `/api/blobs/${digest}`], ['POST', `/api/blobs/${digest}`, 'GGUF']
+    ]
+    for (const [method, path, body] of attempts) {
+      const res = await call(gw, method, path, { anonymous: true, headers: as('llama-manager'), body })
+      expect(res.status, `${method} ${path}`).toBe(403)
+    }
+    expect(gw.fake.received).toHaveLength(0)
+    const ok = await call(gw, 'POST', '/api/create', { anonymous: true, headers: as('llama-uploader'), body: JSON.stringify({ model: 'llama3.2', files: { 'model.gguf': digest }, stream: false }) })
+    expect(ok.status).toBe(200)
+    expect(gw.fake.received).toHaveLength(1)
   })
   it('a model-loader may pull but not chat; a monitor may read status only', async () => {
     expect((await call(gw, 'POST', '/api/pull', { anonymous: true, headers: as('model-loader'), body: '{"model":"llama3.2","stream":false}' })).status).toBe(200)

@@ -3,7 +3,7 @@
 // cannot explode label cardinality.
 import { describe, expect, it } from 'vitest'
 import { register as globalRegistry } from 'prom-client'
-import { boundedLabel, createMetrics } from '../../../src/ops/metrics.js'
+import { createMetrics, foldModelLabels } from '../../../src/ops/metrics.js'
 
 const value = async (m: ReturnType<typeof createMetrics>, name: string, labels: Record<string, string> = {}): Promise<number | undefined> => {
   const metric = m.registry.getSingleMetric(name)
@@ -29,6 +29,7 @@ describe('createMetrics', () => {
 
   it('counts requests by route, model, status and role, and observes their duration', async () => {
     const m = createMetrics({ defaultMetrics: false })
+    m.learnModel('llama3.2:latest')
     m.observeRequest({ route: 'POST /api/chat', model: 'llama3.2:latest', status: 200, role: 'user', durationSeconds: 0.2 })
     m.observeRequest({ route: 'POST /api/chat', model: 'llama3.2:latest', status: 200, role: 'user', durationSeconds: 0.4 })
     m.observeRequest({ route: 'POST /api/chat', model: null, status: 403, role: 'monitor', durationSeconds: 0.01 })
@@ -41,6 +42,7 @@ describe('createMetrics', () => {
 
   it('tracks tokens, TTFT, streams, auth failures, lockouts, masking, upstream errors and rate limits', async () => {
     const m = createMetrics({ defaultMetrics: false })
+    m.learnModel('m:latest')
     m.tokens('m:latest', 10, 32)
     m.tokens('m:latest', null, 8)
     m.observeTtft('POST /api/chat', 'm:latest', 0.3)
@@ -81,14 +83,51 @@ describe('createMetrics', () => {
     expect(globalRegistry.getSingleMetric('gatehouse_lockouts_total')).toBeUndefined()
   })
 
-  it('client-chosen label values are bounded in number and character set', async () => {
+  it('only learnt model names become labels, bounded in number and character set; the rest are _other', async () => {
     const m = createMetrics({ defaultMetrics: false, maxModels: 3 })
+    m.learnModel('evil"}\nfake_metric 1')
+    for (let i = 0; i < 5; i++) m.learnModel(`model-${i}`)
     for (let i = 0; i < 50; i++) m.tokens(`model-${i}`, 1, 1)
     m.tokens('evil"}\nfake_metric 1', 1, 1)
     const text = await m.render()
     const models = new Set([...text.matchAll(/gatehouse_tokens_total\{model="([^"]*)"/g)].map((x) => x[1]))
     expect(models).toEqual(new Set(['model-0', 'model-1', 'model-2', '_other']))
     expect(text).not.toContain('fake_metric')
+  })
+
+  it('a model named in a request is learnt only when Ollama answered 2xx on an inference or read route', async () => {
+    const m = createMetrics({ defaultMetrics: false })
+    const request = (model: string, permission: string) => ({
+      gh: { decision: 'allow', models: [model], route: { id: 'POST /api/x', permission }, identity: null, usage: { input: null, output: null }, masked: {} },
+      method: 'POST', routeOptions: { url: '/api/x' }
+    }) as never
+    m.onResponse(request('junk:latest', 'inference'), { statusCode: 404, elapsedTime: 1 } as never)
+    m.onResponse(request('pulled-junk:latest', 'models:manage'), { statusCode: 200, elapsedTime: 1 } as never)
+    m.onResponse(request('real:latest', 'inference'), { statusCode: 200, elapsedTime: 1 } as never)
+    m.observeTtft('POST /api/pull', 'pulled-junk:latest', 0.1) // a progress stream's first chunk proves nothing
+    const labels = new Set([...(await m.render()).matchAll(/model="([^"]*)"/g)].map((x) => x[1]))
+    expect(labels).toEqual(new Set(['_other', 'real:latest']))
+  })
+
+  it('foldModelLabels renames the labels a caller may not see to _other and sums the series that then coincide', () => {
+    const text = [
+      '# TYPE t counter',
+      't{model="a:latest",direction="input"} 3',
+      't{model="b:latest",direction="input"} 4',
+      't{model="_other",direction="input"} 1',
+      't{model="",direction="input"} 2',
+      'h_bucket{route="r",model="b:latest",le="+Inf"} 5',
+      'h_bucket{route="r",model="c:latest",le="+Inf"} 6',
+      'plain 7'
+    ].join('\n')
+    expect(foldModelLabels(text, (m) => m === 'a:latest').split('\n')).toEqual([
+      '# TYPE t counter',
+      't{model="a:latest",direction="input"} 3',
+      't{model="_other",direction="input"} 5',
+      't{model="",direction="input"} 2',
+      'h_bucket{route="r",model="_other",le="+Inf"} 11',
+      'plain 7'
+    ])
   })
 
   it('auth failures and lockouts follow the audit events that describe them; successes and other actions do not count', async () => {
@@ -106,11 +145,6 @@ describe('createMetrics', () => {
     expect(await value(m, 'gatehouse_auth_failures_total', { reason: 'totp-replay' })).toBe(1)
     expect(await value(m, 'gatehouse_auth_failures_total', { reason: 'GH_ERR_FORBIDDEN' })).toBeUndefined()
     expect(await value(m, 'gatehouse_lockouts_total')).toBe(1)
-  })
-
-  it('boundedLabel keeps the first values and folds the rest', () => {
-    const l = boundedLabel(2)
-    expect([l('a'), l('b'), l('c'), l('a'), l(null)]).toEqual(['a', 'b', '_other', 'a', ''])
   })
 
   it('default process metrics are on unless turned off', async () => {

@@ -160,8 +160,10 @@ describe('copy and create name more than one model', () => {
     expect(curator(CREATE, raw('{"model":"qwen2.5:mine","from":"llama3.2","FROM":"secret-model"}'))).toMatchObject(forbidden('secret-model:latest'))
   })
 
-  it('create without `from` (from files) checks the new name only', () => {
+  it('create without `from` (from files) checks the new name, and needs models:upload (test/unit/rbac/models-upload.security.test.ts)', () => {
     expect(curator(CREATE, json({ model: 'qwen2.5:mine', files: { 'a.gguf': 'sha256:' + 'a'.repeat(64) } })))
+      .toMatchObject({ ok: false, status: 403, reason: 'permission:models:upload', models: ['qwen2.5:mine'] })
+    expect(authorize(policy, CREATE, ['model-loader'], json({ model: 'qwen2.5:mine', files: { 'a.gguf': 'sha256:' + 'a'.repeat(64) } }), {}))
       .toMatchObject({ ok: true, models: ['qwen2.5:mine'] })
   })
 

@@ -24,8 +24,8 @@ const PERMISSION_OF: Record<string, string> = {
   'POST /api/create': 'models:manage',
   'POST /api/copy': 'models:manage',
   'DELETE /api/delete': 'models:manage',
-  'HEAD /api/blobs/:digest': 'models:manage',
-  'POST /api/blobs/:digest': 'models:manage',
+  'HEAD /api/blobs/:digest': 'models:upload',
+  'POST /api/blobs/:digest': 'models:upload',
   'GET /api/ps': 'status:read',
   'GET /api/version': 'status:read',
   'HEAD /api/version': 'status:read',
@@ -35,8 +35,8 @@ const PERMISSION_OF: Record<string, string> = {
 
 /** The default roles plus the analyst, by hand. */
 const GRANTS: Record<string, string[]> = {
-  admin: ['inference', 'models:read', 'models:manage', 'status:read', 'metrics:read'],
-  'model-loader': ['models:read', 'models:manage'],
+  admin: ['inference', 'models:read', 'models:manage', 'models:upload', 'status:read', 'metrics:read'],
+  'model-loader': ['models:read', 'models:manage', 'models:upload'],
   user: ['inference', 'models:read'],
   monitor: ['status:read', 'metrics:read'],
   analyst: ['inference', 'models:read'],

@@ -1,0 +1,68 @@
+// Cross-site request forgery on the cookie-authenticated control routes (/auth/*, /admin/*). Every
+// state-changing request must say `Content-Type: application/json` — a type no cross-site form or
+// simple request can send without a CORS preflight, which Gatehouse never grants — and a request
+// that rides on the session cookie must come from the gateway's own origin. Bearer requests carry
+// no ambient credential, so the origin check does not apply to them.
+import type { FastifyRequest } from 'fastify'
+import { errors } from '../errors.js'
+import { SESSION_COOKIE, readCookie } from './cookies.js'
+
+export interface CsrfInput {
+  method: string
+  contentType: string | undefined
+  /** an Authorization header is present: the cookie is then ignored by the credential chain */
+  hasAuthorization: boolean
+  hasSessionCookie: boolean
+  origin: string | undefined
+  secFetchSite: string | undefined
+  host: string | undefined
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+export const isJsonMediaType = (contentType: string | undefined): boolean =>
+  (contentType ?? '').split(';')[0]?.trim().toLowerCase() === 'application/json'
+
+/**
+ * Pure: 'ok', or why the request is refused. The gateway's own origin is `https://<Host>`;
+ * `allowedOrigins` adds others (a console served elsewhere, a TLS-terminating proxy that rewrites Host).
+ * Without Origin, `Sec-Fetch-Site` must say same-origin; a client that sends neither is not a browser.
+ */
+export function csrfVerdict (input: CsrfInput, allowedOrigins: readonly string[]): 'ok' | 'media-type' | 'cross-site' {
+  if (SAFE_METHODS.has(input.method)) return 'ok'
+  if (!isJsonMediaType(input.contentType)) return 'media-type'
+  if (input.hasAuthorization || !input.hasSessionCookie) return 'ok'
+  if (input.origin !== undefined) {
+    const origin = input.origin.toLowerCase()
+    const own = input.host === undefined ? null : `https://${input.host.toLowerCase()}`
+    return origin === own || allowedOrigins.some((o) => o.toLowerCase() === origin) ? 'ok' : 'cross-site'
+  }
+  if (input.secFetchSite !== undefined) return input.secFetchSite.toLowerCase() === 'same-origin' ? 'ok' : 'cross-site'
+  return 'ok'
+}
+
+const one = (v: string | string[] | undefined): string | undefined => Array.isArray(v) ? v.join(', ') : v
+
+/** An onRequest hook: runs from the headers, before the body is read or the credential is checked. */
+export function createCsrfGuard (allowedOrigins: readonly string[]) {
+  return async function csrfGuard (request: FastifyRequest): Promise<void> {
+    const h = request.headers
+    const verdict = csrfVerdict({
+      method: request.method,
+      contentType: one(h['content-type']),
+      hasAuthorization: h.authorization !== undefined,
+      hasSessionCookie: readCookie(one(h.cookie), SESSION_COOKIE) !== null,
+      origin: one(h.origin),
+      secFetchSite: one(h['sec-fetch-site']),
+      host: one(h.host)
+    }, allowedOrigins)
+    if (verdict === 'media-type') {
+      request.gh.reason = 'csrf:media-type'
+      throw new errors.UNSUPPORTED_MEDIA_TYPE()
+    }
+    if (verdict === 'cross-site') {
+      request.gh.reason = 'csrf:origin'
+      throw new errors.CROSS_SITE()
+    }
+  }
+}
