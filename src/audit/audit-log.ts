@@ -1,6 +1,6 @@
 // The one audit emitter: builds each event, links it into this replica's chain, writes it to every
 // sink, and writes signed checkpoints beside each file sink.
-import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs'
+import { closeSync, fsyncSync, openSync } from 'node:fs'
 import { open as openFile } from 'node:fs/promises'
 import { createPublicKey, type KeyObject } from 'node:crypto'
 import type { Writable } from 'node:stream'
@@ -10,7 +10,7 @@ import { errors } from '../errors.js'
 import { createChain, REPLICA_ID, type ChainPoint } from './chain.js'
 import { keyFingerprint, parseCheckpoint, signCheckpoint } from './checkpoint.js'
 import { buildEvent } from './event.js'
-import { checkpointPathOf, findFromEnd } from './files.js'
+import { appendWhole, appendWholeSync, checkpointPathOf, findFromEnd } from './files.js'
 import { serializeLine } from './serialize.js'
 import { createFileSink } from './sinks/file-sink.js'
 import { createStdoutSink } from './sinks/stdout-sink.js'
@@ -132,7 +132,7 @@ export async function createAuditLog (deps: AuditLogDeps): Promise<AuditLog> {
     try {
       const fd = openSync(checkpointPathOf(sink.path), 'a', 0o600)
       try {
-        writeSync(fd, signed(point, true))
+        appendWholeSync(fd, signed(point, true))
         fsyncSync(fd)
       } finally { closeSync(fd) }
       vouched(sink, point.seq)
@@ -147,7 +147,7 @@ export async function createAuditLog (deps: AuditLogDeps): Promise<AuditLog> {
     try {
       const fh = await openFile(checkpointPathOf(sink.path), 'a', 0o600)
       try {
-        await fh.write(signed(point, false))
+        await appendWhole(fh, signed(point, false))
         await fh.sync()
       } finally { await fh.close() }
       vouched(sink, point.seq)
