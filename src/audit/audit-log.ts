@@ -233,7 +233,9 @@ export async function createAuditLog (deps: AuditLogDeps): Promise<AuditLog> {
   }
   let chain = createChain(deps.chainKey, replica, resume)
   // events no sink has let out yet, oldest first: what revise() may still rebuild
-  let recent: Array<{ built: Unchained, time: number, event: AuditEvent }> = []
+  type Revisable = { built: Unchained, time: number, event: AuditEvent }
+  let recent: Revisable[] = []
+  let from = 0 // recent[0..from) can no longer be revised
   const released = () => sinks.reduce((m, s) => Math.max(m, s.released()), 0)
 
   function emit (input: AuditInput): number {
@@ -244,10 +246,9 @@ export async function createAuditLog (deps: AuditLogDeps): Promise<AuditLog> {
     const line = serializeLine(event)
     for (const s of sinks) s.write(line, event)
     const out = released()
-    let drop = 0
-    while (drop < recent.length && (recent[drop] as { event: AuditEvent }).event.gatehouse.chain.seq <= out) drop++
-    if (recent.length - drop >= MAX_REVISABLE) drop++
-    if (drop > 0) recent = recent.slice(drop)
+    while (from < recent.length && (recent[from] as Revisable).event.gatehouse.chain.seq <= out) from++
+    if (recent.length - from >= MAX_REVISABLE) from++
+    if (from > 1024 && from * 2 > recent.length) { recent = recent.slice(from); from = 0 }
     if (event.gatehouse.chain.seq > out) recent.push({ built, time, event })
     events++
     if (++sinceCheckpoint >= config.checkpoint.everyEvents && !checkpointScheduled && fileSinks.length > 0) {
@@ -259,13 +260,14 @@ export async function createAuditLog (deps: AuditLogDeps): Promise<AuditLog> {
 
   function revise (seq: number, input: AuditInput): boolean {
     if (closed || seq <= released()) return false
-    const i = recent.findIndex((r) => r.event.gatehouse.chain.seq === seq)
+    let i = from
+    while (i < recent.length && (recent[i] as Revisable).event.gatehouse.chain.seq !== seq) i++
     const first = recent[i]
     if (first === undefined) return false
     const relink = createChain(deps.chainKey, replica, { seq: seq - 1, hash: first.event.gatehouse.chain.prev })
     const rebuilt: Array<{ line: string, event: AuditEvent }> = []
     for (let k = i; k < recent.length; k++) {
-      const r = recent[k] as { built: Unchained, time: number, event: AuditEvent }
+      const r = recent[k] as Revisable
       const built = k === i ? buildEvent(input, { time: r.time, replica, hostName: deps.hostName }) : r.built
       const event = relink.link(built)
       recent[k] = { built, time: r.time, event }
