@@ -1,6 +1,6 @@
 // The one audit emitter: builds each event, links it into this replica's chain, writes it to every
 // sink, and writes signed checkpoints beside each file sink.
-import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs'
+import { closeSync, fsyncSync, openSync } from 'node:fs'
 import { open as openFile } from 'node:fs/promises'
 import { createPublicKey, type KeyObject } from 'node:crypto'
 import type { Writable } from 'node:stream'
@@ -10,7 +10,7 @@ import { ConfigError, errors } from '../errors.js'
 import { createChain, REPLICA_ID, type ChainPoint } from './chain.js'
 import { keyFingerprint, parseCheckpoint, signCheckpoint } from './checkpoint.js'
 import { buildEvent } from './event.js'
-import { checkpointPathOf, findFromEnd } from './files.js'
+import { appendWhole, appendWholeSync, checkpointPathOf, findFromEnd } from './files.js'
 import { serializeLine } from './serialize.js'
 import { createFileSink } from './sinks/file-sink.js'
 import { createStdoutSink } from './sinks/stdout-sink.js'
@@ -133,7 +133,7 @@ export async function createAuditLog (deps: AuditLogDeps): Promise<AuditLog> {
     try {
       const fd = openSync(checkpointPathOf(sink.path), 'a', 0o600)
       try {
-        writeSync(fd, signed(point, true))
+        appendWholeSync(fd, signed(point, true))
         fsyncSync(fd)
       } finally { closeSync(fd) }
       vouched(sink, point.seq)
@@ -148,7 +148,7 @@ export async function createAuditLog (deps: AuditLogDeps): Promise<AuditLog> {
     try {
       const fh = await openFile(checkpointPathOf(sink.path), 'a', 0o600)
       try {
-        await fh.write(signed(point, false))
+        await appendWhole(fh, signed(point, false))
         await fh.sync()
       } finally { await fh.close() }
       vouched(sink, point.seq)
@@ -235,7 +235,9 @@ export async function createAuditLog (deps: AuditLogDeps): Promise<AuditLog> {
   }
   let chain = createChain(deps.chainKey, replica, resume)
   // events no sink has let out yet, oldest first: what revise() may still rebuild
-  let recent: Array<{ built: Unchained, time: number, event: AuditEvent }> = []
+  type Revisable = { built: Unchained, time: number, event: AuditEvent }
+  let recent: Revisable[] = []
+  let from = 0 // recent[0..from) can no longer be revised
   const released = () => sinks.reduce((m, s) => Math.max(m, s.released()), 0)
 
   function emit (input: AuditInput): number {
@@ -246,10 +248,9 @@ export async function createAuditLog (deps: AuditLogDeps): Promise<AuditLog> {
     const line = serializeLine(event)
     for (const s of sinks) s.write(line, event)
     const out = released()
-    let drop = 0
-    while (drop < recent.length && (recent[drop] as { event: AuditEvent }).event.gatehouse.chain.seq <= out) drop++
-    if (recent.length - drop >= MAX_REVISABLE) drop++
-    if (drop > 0) recent = recent.slice(drop)
+    while (from < recent.length && (recent[from] as Revisable).event.gatehouse.chain.seq <= out) from++
+    if (recent.length - from >= MAX_REVISABLE) from++
+    if (from > 1024 && from * 2 > recent.length) { recent = recent.slice(from); from = 0 }
     if (event.gatehouse.chain.seq > out) recent.push({ built, time, event })
     events++
     if (++sinceCheckpoint >= config.checkpoint.everyEvents && !checkpointScheduled && fileSinks.length > 0) {
@@ -261,13 +262,14 @@ export async function createAuditLog (deps: AuditLogDeps): Promise<AuditLog> {
 
   function revise (seq: number, input: AuditInput): boolean {
     if (closed || seq <= released()) return false
-    const i = recent.findIndex((r) => r.event.gatehouse.chain.seq === seq)
+    let i = from
+    while (i < recent.length && (recent[i] as Revisable).event.gatehouse.chain.seq !== seq) i++
     const first = recent[i]
     if (first === undefined) return false
     const relink = createChain(deps.chainKey, replica, { seq: seq - 1, hash: first.event.gatehouse.chain.prev })
     const rebuilt: Array<{ line: string, event: AuditEvent }> = []
     for (let k = i; k < recent.length; k++) {
-      const r = recent[k] as { built: Unchained, time: number, event: AuditEvent }
+      const r = recent[k] as Revisable
       const built = k === i ? buildEvent(input, { time: r.time, replica, hostName: deps.hostName }) : r.built
       const event = relink.link(built)
       recent[k] = { built, time: r.time, event }

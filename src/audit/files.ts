@@ -1,5 +1,7 @@
-// File naming (rotated files, checkpoint files) and reading the tail of a log on open.
-import { closeSync, fstatSync, openSync, readSync, readdirSync, existsSync } from 'node:fs'
+// File naming (rotated files, checkpoint files), reading the tail of a log on open, and appending
+// checkpoint lines whole.
+import { closeSync, fstatSync, ftruncateSync, openSync, readSync, readdirSync, existsSync, writeSync } from 'node:fs'
+import type { FileHandle } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { isChainLink, type ChainPoint } from './chain.js'
 
@@ -83,4 +85,30 @@ export function lastChainPoint (file: string, replica: string): ChainPoint | nul
       return isChainLink(chain) && chain.replica === replica ? { seq: chain.seq, hash: chain.hash } : null
     } catch { return null } // not an event line: keep looking
   })
+}
+
+const shortWrite = () => Object.assign(new Error('short write (file system full?)'), { code: 'ENOSPC' })
+
+/**
+ * Appends `text` (one line) to an O_APPEND descriptor whole or not at all: a write cut short (a full
+ * disk) is cut back off when it still ends the file, and fails with ENOSPC. A later line never
+ * follows a fragment, which the verifier would take for a forged checkpoint.
+ */
+export function appendWholeSync (fd: number, text: string): void {
+  const buf = Buffer.from(text, 'utf8')
+  const start = fstatSync(fd).size
+  const n = writeSync(fd, buf)
+  if (n === buf.length) return
+  if (fstatSync(fd).size === start + n) ftruncateSync(fd, start)
+  throw shortWrite()
+}
+
+/** appendWholeSync for a FileHandle, off the event loop. */
+export async function appendWhole (fh: FileHandle, text: string): Promise<void> {
+  const buf = Buffer.from(text, 'utf8')
+  const start = (await fh.stat()).size
+  const { bytesWritten } = await fh.write(buf)
+  if (bytesWritten === buf.length) return
+  if ((await fh.stat()).size === start + bytesWritten) await fh.truncate(start)
+  throw shortWrite()
 }

@@ -8,6 +8,7 @@
 // joiners and spaces, the BOM, soft hyphen, invisible operators, tag characters
 const FORMAT = /\p{Cf}/gu
 const LETTER = /\p{L}/u
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/
 
 // Scripts a letter is sorted into; Han, Hiragana, Katakana, Hangul and Bopomofo count as one (CJK
 // names mix them as a matter of course)
@@ -38,6 +39,8 @@ export function mixesScripts (name: string): boolean {
 
 /** The name with format characters made visible, and whether it could fool a reader. */
 export function displaySafeName (name: string): { text: string, suspicious: boolean } {
+  // printable ASCII has no format characters and one script: the common case, answered at once
+  if (PRINTABLE_ASCII.test(name)) return { text: name, suspicious: false }
   const text = name.replace(FORMAT, (c) => `<U+${(c.codePointAt(0) as number).toString(16).toUpperCase().padStart(4, '0')}>`)
   return { text, suspicious: text !== name || mixesScripts(name) }
 }

@@ -41,7 +41,8 @@ export function mountSmallFs (sizeKiB = 256): SmallFs {
     },
     free () { rmSync(filler, { force: true }) },
     unmount () {
-      try { execFileSync('umount', [dir]) } finally { rmSync(dir, { recursive: true, force: true }) }
+      // lazy: a test that failed half-way may still hold a file open on it
+      try { execFileSync('umount', ['-l', dir]) } finally { rmSync(dir, { recursive: true, force: true }) }
     }
   }
 }

@@ -34,7 +34,8 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
   let fd: number | null = null
   let ino = { dev: 0, ino: 0 }
   let size = 0 // bytes of the open file that are whole lines: where the next line starts
-  let torn = false // a failed write may have left part of a line past `size`
+  // part of a line a failed write left at [to, end) of the file, until it is cut off
+  let torn: { to: number, end: number } | null = null
   let healthy = true // so that a failure to open at start is reported
   let closed = false
   let pending: Pending[] = []
@@ -81,7 +82,7 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
       fd = f
       ino = { dev: st.dev, ino: st.ino }
       size = fstatSync(f).size
-      torn = false
+      torn = null
       return true
     } catch (err) {
       fd = null
@@ -130,9 +131,17 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
   }
 
   const writeSome = o.write ?? ((f: number, buf: Buffer, off: number, len: number) => writeSync(f, buf, off, len))
+  /** Writes all of `buf`; when a write fails part-way, remembers where the fragment it left lies. */
   function writeAll (buf: Buffer) {
+    const f = fd as number
+    const start = fstatSync(f).size
     let off = 0
-    while (off < buf.length) off += writeSome(fd as number, buf, off, buf.length - off)
+    try {
+      while (off < buf.length) off += writeSome(f, buf, off, buf.length - off)
+    } catch (err) {
+      if (off > 0) torn = { to: start, end: start + off }
+      throw err
+    }
   }
 
   /** Lines [i, j) encoded straight into one buffer of `bytes`, each followed by its newline. */
@@ -150,13 +159,15 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
    * A write cut short (ENOSPC mid-line) leaves a fragment after the last whole line. It is cut off
    * before anything else is written, so the retry starts the line afresh and the file never holds a
    * line that is not JSON. False while the cut itself fails: nothing may be written after a fragment.
+   * Only a fragment that still ends the file is cut: if another process appended to a shared file
+   * after it, cutting would take that process's lines too.
    */
   function cutBack (): boolean {
-    if (!torn) return true
+    if (torn === null) return true
     if (fd === null) return false
     try {
-      ftruncateSync(fd, size)
-      torn = false
+      if (fstatSync(fd).size === torn.end) ftruncateSync(fd, torn.to)
+      torn = null
       return true
     } catch (err) {
       fail(err)
@@ -188,9 +199,7 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
           if (fd === null) break
           continue
         }
-        torn = true
         writeAll(encode(i, j, bytes))
-        torn = false
         size += bytes
         written += j - i
         last = (pending[j - 1] as Pending).point

@@ -3,7 +3,9 @@
 // the whole line after the fragment and `audit verify` fails once space is back. Tested on a real
 // tmpfs (as root; always in CI) and with an injected write that fails the same way.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { readFileSync, writeSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs'
+import { open as openFile } from 'node:fs/promises'
+import { appendWhole, appendWholeSync } from '../../../src/audit/files.js'
 import { join } from 'node:path'
 import { verifyAuditFiles, type AuditLog } from '../../../src/audit/index.js'
 import { auditConfig, fileSink, openLog, sampleInput, tempDir, verifyKeys } from './fixtures.js'
@@ -69,6 +71,44 @@ describe.skipIf(!canMountTmpfs)('file sink on a full tmpfs', () => {
     assertWholeLines(path)
     fs.free()
     await recoverAndVerify(log, path, 3 + refusedAfter + 5)
+  })
+
+  it('a checkpoint line that does not fit is cut back off, never left as a fragment (sync and async)', async () => {
+    mkdirSync(join(fs.dir, 'append'), { recursive: true })
+    const a = join(fs.dir, 'append', 'a.checkpoints')
+    const b = join(fs.dir, 'append', 'b.checkpoints')
+    // both end 10 bytes before a page boundary: a longer line needs a page the full disk does not have
+    writeFileSync(a, 'x'.repeat(4085) + '\n')
+    writeFileSync(b, 'x'.repeat(4085) + '\n')
+    fs.fill()
+    const line = JSON.stringify({ type: 'checkpoint', pad: 'y'.repeat(200) }) + '\n'
+    const fd = openSync(a, 'a')
+    try { expect(() => appendWholeSync(fd, line)).toThrow(expect.objectContaining({ code: 'ENOSPC' })) } finally { closeSync(fd) }
+    const fh = await openFile(b, 'a')
+    try { await expect(appendWhole(fh, line)).rejects.toMatchObject({ code: 'ENOSPC' }) } finally { await fh.close() }
+    expect(statSync(a).size).toBe(4086)
+    expect(statSync(b).size).toBe(4086)
+    fs.free()
+  })
+
+  it('the checkpoint file keeps only whole lines too when a checkpoint meets the full disk', async () => {
+    const path = join(fs.dir, 'cp', 'audit.log')
+    // a checkpoint after every event, so that checkpoints are being written as the disk fills
+    const log = await openLog(auditConfig([fileSink(path)], { checkpoint: { everyEvents: 1, everySeconds: 60 } }))
+    for (let i = 0; i < 3; i++) log.emit(sampleInput(i))
+    await log.flush()
+    fs.fill()
+    let emitted = 3
+    for (let i = 0; i < 400 && log.writable(); i++) {
+      log.emit(sampleInput(emitted++))
+      await log.flush().catch(() => {})
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100)) // checkpoints in flight meet the full disk
+    assertWholeLines(path)
+    assertWholeLines(path + '.checkpoints')
+    fs.free()
+    await recoverAndVerify(log, path, emitted)
   })
 })
 
