@@ -5,8 +5,9 @@
 // event stands for all of them with `gatehouse.repeat_count` and `event.start`/`event.end`. Counts
 // are exact: the events of one kind, each counting 1 or its repeat_count, add up to the refusals
 // made. Only refusals for want of credentials are counted (token-rejected, login and MFA failures
-// that name no user, access-denied with 401 or 429); events that name a user, other refusals and
-// every success are written as they come.
+// that name no user, access-denied with 401 or 429, and probes of unrouted paths, 404 or 405, which
+// are one kind per source whatever the path: the counted event names the last path probed); events
+// that name a user, other refusals and every success are written as they come.
 import type { Clock } from '../clock.js'
 import type { AuditInput } from './types.js'
 
@@ -29,6 +30,8 @@ export interface RefusalAggregator {
 }
 
 const UNAUTHENTICATED_REFUSALS = new Set<AuditInput['action']>(['token-rejected', 'access-denied', 'login', 'mfa-verify'])
+/** access-denied without a user: no credential (401), throttled (429), or a path that is not routed (404, 405) */
+const COUNTED_STATUSES = new Set([401, 404, 405, 429])
 
 interface Window { end: number, count: number, first: number, last: number, input: AuditInput }
 
@@ -36,8 +39,10 @@ interface Window { end: number, count: number, first: number, last: number, inpu
 function kindOf (e: AuditInput): string | null {
   if (e.outcome !== 'failure' || e.userName !== undefined || !UNAUTHENTICATED_REFUSALS.has(e.action) || e.repeat !== undefined) return null
   const r = e.request
-  if (e.action === 'access-denied' && r?.status !== 401 && r?.status !== 429) return null
-  return JSON.stringify([e.sourceIp ?? null, e.action, r?.reason ?? e.reason ?? null, r?.method ?? null, r?.path ?? null, r?.status ?? null])
+  if (e.action === 'access-denied' && !COUNTED_STATUSES.has(r?.status ?? 0)) return null
+  // a probe of unrouted paths changes the path at every request: one kind per source and status
+  const path = r?.status === 404 || r?.status === 405 ? '(unrouted)' : r?.path ?? null
+  return JSON.stringify([e.sourceIp ?? null, e.action, r?.reason ?? e.reason ?? null, r?.method ?? null, path, r?.status ?? null])
 }
 
 export function createRefusalAggregator (o: RefusalAggregatorOptions): RefusalAggregator {

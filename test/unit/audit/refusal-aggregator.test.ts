@@ -26,6 +26,17 @@ function harness (windowMs = 60_000, maxKeys?: number) {
 const total = (events: AuditInput[]) => events.reduce((n, e) => n + (e.repeat?.count ?? 1), 0)
 
 describe('refusal aggregation', () => {
+  it('counts a flood of probes of unrouted paths from one source as one kind, whatever the paths', () => {
+    const { clock, written, agg } = harness()
+    for (let i = 0; i < 500; i++) { clock.advance(1); agg.submit(denied('203.0.113.7', `/probe/${i}`, 404, 'status:404')) }
+    for (let i = 0; i < 100; i++) { clock.advance(1); agg.submit(denied('203.0.113.7', `/probe/${i}`, 405, 'status:405')) }
+    expect(written.length).toBe(2)
+    agg.close()
+    expect(written.length).toBe(4)
+    expect(total(written)).toBe(600)
+    expect(written.filter((e) => e.request?.status === 404).map((e) => e.repeat?.count ?? 1)).toEqual([1, 499])
+  })
+
   it('writes the first refusal at once, counts the identical ones, and writes one event with the count when the window ends', () => {
     const { clock, written, agg } = harness()
     expect(agg.submit(denied('203.0.113.9'))).toBe(1)
