@@ -98,17 +98,18 @@ export function groupHelp (group: string): string {
   ].join('\n')
 }
 
-/** Levenshtein distance, for "did you mean". */
+/** Edits (insert, delete, replace, swap two neighbours) from `a` to `b`, for "did you mean". */
 export function editDistance (a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)))
+  const at = (i: number, j: number) => (d[i] as number[])[j] as number
   for (let i = 1; i <= a.length; i++) {
-    const cur = [i]
     for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min((prev[j] as number) + 1, (cur[j - 1] as number) + 1, (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1))
+      let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + (a[i - 1] === b[j - 1] ? 0 : 1))
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, at(i - 2, j - 2) + 1)
+      ;(d[i] as number[])[j] = best
     }
-    prev = cur
   }
-  return prev[b.length] as number
+  return at(a.length, b.length)
 }
 
 /** The candidate `word` most likely stands for: a close misspelling or an unambiguous beginning. */
@@ -179,7 +180,8 @@ export function parseCommandLine (argv: string[]): Parsed {
   const { tokens } = parseArgs({ args: argv, options: ALL_OPTIONS, allowPositionals: true, strict: false, tokens: true })
   const positionals = tokens.filter((t) => t.kind === 'positional').map((t) => t.value)
   const options = tokens.filter((t) => t.kind === 'option')
-  const has = (name: string) => options.some((t) => t.name === name)
+  // a switch given a value is not set: checkOptions reports it
+  const has = (name: string) => options.some((t) => t.name === name && t.value === undefined)
 
   const target = resolve(positionals)
   const spec = target && 'spec' in target ? target.spec : null
