@@ -10,7 +10,9 @@ export async function ensureBootstrapAdmin (
   deps: Pick<AuthDeps, 'store' | 'config'>,
   userAdmin: Pick<UserAdmin, 'addUser'>,
   write: (line: string) => void,
-  actor: Actor = {}
+  actor: Actor = {},
+  /** how the operator runs the command line: `gatehouse`, or `npx gatehouse` where it is not on the PATH */
+  cli = 'gatehouse'
 ): Promise<{ created: boolean }> {
   if (await deps.store.countUsers() > 0) return { created: false }
   const role = Object.hasOwn(deps.config.rbac.roles, 'admin')
@@ -29,7 +31,8 @@ export async function ensureBootstrapAdmin (
   write(`Gatehouse bootstrap: created user "${BOOTSTRAP_USERNAME}" (role ${role}).`)
   write(`One-time password (shown only now, not stored in clear): ${password ?? ''}`)
   write('Log in with it and enroll TOTP (POST /auth/login, then POST /auth/mfa);')
-  write(`change it with: gatehouse user set-password ${BOOTSTRAP_USERNAME} --password-stdin`)
+  write(`the login reply piped into \`${cli} mfa qr\` shows its otpauth_url as a QR code to scan;`)
+  write(`change the password with: ${cli} user set-password ${BOOTSTRAP_USERNAME} --password-stdin`)
   write('================================================================================')
   return { created: true }
 }

@@ -44,8 +44,11 @@ export interface Auth {
   authenticateSessionOnly: preHandlerAsyncHookHandler
   /** the /auth/* routes, ready for buildApp's `plugins` */
   routes: FastifyPluginAsync
-  /** creates `admin` when the store has no users; `write` gets each line of the one-time notice */
-  ensureBootstrapAdmin: (write: (line: string) => void) => Promise<{ created: boolean }>
+  /**
+   * creates `admin` when the store has no users; `write` gets each line of the one-time notice,
+   * which names the command line as `cli` (default `gatehouse`)
+   */
+  ensureBootstrapAdmin: (write: (line: string) => void, cli?: string) => Promise<{ created: boolean }>
 }
 
 export function createAuth (o: CreateAuthOptions): Auth {
@@ -67,6 +70,6 @@ export function createAuth (o: CreateAuthOptions): Auth {
   return {
     service, tokens, userAdmin, chain, authenticate, authenticateSessionOnly,
     routes: authRoutes({ service, authenticateSession: authenticateSessionOnly, authenticateAny: authenticate }),
-    ensureBootstrapAdmin: (write) => ensureBootstrapAdmin(deps, userAdmin, write)
+    ensureBootstrapAdmin: (write, cli) => ensureBootstrapAdmin(deps, userAdmin, write, {}, cli)
   }
 }

@@ -19,7 +19,13 @@ function noExtra (args: ParsedArgs, count: number): void {
   if (args.command.length > count) throw new errors.USAGE(`unexpected argument "${args.command[count] as string}"`)
 }
 
+/** --password-stdin: typed twice at a terminal (no echo), else read from the pipe. */
 async function stdinPassword (io: Io): Promise<string> {
+  if (io.readPassword) {
+    const password = await io.readPassword('New password: ')
+    if (await io.readPassword('Repeat it: ') !== password) throw new errors.USAGE('the two passwords differ; nothing was changed')
+    return password
+  }
   const text = await io.readStdin()
   // one trailing newline from `echo`/heredocs is not part of the password; anything else is kept as typed
   return text.replace(/\r?\n$/, '')

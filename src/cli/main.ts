@@ -1,87 +1,70 @@
-// The `gatehouse` command line: parse, load the config, dispatch. Exit codes:
-// 0 done / intact / compliant, 1 a finding, 2 bad usage or bad config.
+// The `gatehouse` command line: parse, load the config, dispatch. Exit codes: 0 done / intact /
+// compliant, 1 a finding, 2 bad usage or bad config. Every error is one line on stderr.
+import { readFileSync } from 'node:fs'
 import { ConfigError, errors } from '../errors.js'
-import { parseArgs } from 'node:util'
-import { configPathFrom, loadConfig } from '../config/load.js'
+import { loadConfig } from '../config/load.js'
+import { locateConfig, type ConfigLocation } from '../config/locate.js'
 import { roleModelProblems } from '../rbac/policy.js'
 import type { GatehouseConfig } from '../config/schema.js'
-import type { PasswordHasher } from '../auth/passwords.js'
 import { processIo, type Io } from './output.js'
 import { certsDev } from './certs.js'
 import { serve } from './serve.js'
 import { commandHandlers } from './commands.js'
-import type { CliDeps, ParsedArgs } from './types.js'
+import { mfaQr } from './mfa-qr.js'
+import { parseCommandLine, usageOf, globalUsage } from './args.js'
+import type { CliDeps } from './types.js'
 
-export const USAGE = `usage: gatehouse <command> [--config PATH] [--json]
-commands:
-  serve                                         run the gateway
-  user add NAME --role ROLE [--password-stdin]  create a user
-  user list | disable NAME | enable NAME | set-role NAME ROLE | reset-mfa NAME | unlock NAME
-  user set-password NAME --password-stdin
-  key create --name NAME --role ROLE [--expires-in 90d]
-  key list | revoke ID
-  audit verify FILE...                          check the audit hash chain and checkpoints
-  compliance check                              SOC 2 control checks
-  evidence export --days N --out FILE           evidence bundle for auditors
-  certs dev                                     development CA and server certificate`
+/** The version in package.json (one level above src/ and dist/ alike). */
+export function version (): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
+}
 
-const OPTIONS = {
-  config: { type: 'string' },
-  json: { type: 'boolean', default: false },
-  role: { type: 'string' },
-  name: { type: 'string' },
-  'password-stdin': { type: 'boolean', default: false },
-  'expires-in': { type: 'string' },
-  days: { type: 'string' },
-  out: { type: 'string' },
-  help: { type: 'boolean', short: 'h', default: false }
-} as const
+function configMissing (where: ConfigLocation): string {
+  if (where.source === 'flag') return `no configuration file at ${where.path} (from --config)`
+  if (where.source === 'env') return `no configuration file at ${where.path} (from $GATEHOUSE_CONFIG); fix it or pass --config PATH`
+  return `no configuration file: looked for ${where.path} (the default, as neither --config nor $GATEHOUSE_CONFIG is set); pass --config PATH`
+}
 
 export async function main (argv: string[], io: Io = processIo, deps: CliDeps = {}): Promise<number> {
-  let parsed
+  const parsed = parseCommandLine(argv)
+  if (parsed.kind === 'usage') { io.err(globalUsage()); return 2 }
+  if (parsed.kind === 'help') { io.out(parsed.text); return 0 }
+  if (parsed.kind === 'version') { io.out(`gatehouse ${version()}`); return 0 }
+  if (parsed.kind === 'error') { io.err(`gatehouse: ${parsed.message}`); return 2 }
+  const { spec, args } = parsed
+  const oneLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n').join('; ')
+
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true })
+    if (spec.name === 'mfa qr') return await mfaQr(args, io)
   } catch (err) {
-    io.err(`gatehouse: ${(err as Error).message}`)
+    io.err(`gatehouse: ${oneLine(err)}`)
     return 2
   }
-  const v = parsed.values
-  const args: ParsedArgs = {
-    command: parsed.positionals,
-    json: v.json === true,
-    role: v.role,
-    name: v.name,
-    passwordStdin: v['password-stdin'] === true,
-    expiresIn: v['expires-in'],
-    days: v.days,
-    out: v.out
-  }
-  if (v.help || args.command.length === 0) {
-    io[args.command.length === 0 && !v.help ? 'err' : 'out'](USAGE)
-    return v.help ? 0 : 2
-  }
 
+  const where = locateConfig(args.config)
+  if (!where.exists) { io.err(`gatehouse: ${configMissing(where)}`); return 2 }
   let config: GatehouseConfig
   try {
-    config = loadConfig(configPathFrom(v.config), [roleModelProblems])
+    config = loadConfig(where.path, [roleModelProblems])
   } catch (err) {
     if (err instanceof ConfigError) {
-      io.err(`gatehouse: invalid configuration (${configPathFrom(v.config)}):`)
+      io.err(`gatehouse: invalid configuration (${where.path}):`)
       for (const p of err.problems) io.err(`  ${p}`)
       return 2
     }
     throw err
   }
 
-  const [group, sub] = args.command
   try {
-    if (group === 'serve') return await serve(config, io)
-    if (group === 'certs' && sub === 'dev') return certsDev(config, io, args.json)
-    const handler = commandHandlers[`${group} ${sub ?? ''}`.trim()]
-    if (!handler) throw new errors.USAGE(`unknown command "${args.command.join(' ')}" (see gatehouse --help)`)
+    if (spec.name === 'serve') return await serve(config, io)
+    if (spec.name === 'certs dev') return certsDev(config, io, args.json)
+    const handler = commandHandlers[spec.name]
+    if (!handler) throw new Error(`no handler for "${spec.name}"`)
     return await handler(config, args, io, deps)
   } catch (err) {
-    io.err(`gatehouse: ${(err instanceof Error ? err.message : String(err)).split('\n').join('; ')}`)
+    const code = (err as { code?: unknown }).code
+    // bad usage names the command's synopsis, like a bad flag does
+    io.err(`gatehouse: ${oneLine(err)}${code === 'GH_ERR_USAGE' ? `; usage: ${usageOf(spec)}` : ''}`)
     // not found is a finding (1); bad usage, bad config, refused input and anything else are 2
     return err instanceof errors.NOT_FOUND ? 1 : 2
   }

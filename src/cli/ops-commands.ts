@@ -5,6 +5,7 @@ import { dirname } from 'node:path'
 import { existsSync } from 'node:fs'
 import type { GatehouseConfig } from '../config/schema.js'
 import { createStore } from '../store/index.js'
+import { redactedConfig } from '../config/load.js'
 import type { Store } from '../store/types.js'
 import { systemClock, type Clock } from '../clock.js'
 import { complianceReport, type ComplianceReport } from '../ops/compliance.js'
@@ -12,6 +13,7 @@ import { collectComplianceInput } from '../ops/compliance-input.js'
 import { exportEvidence } from '../ops/evidence.js'
 import type { CommandHandler, ParsedArgs } from './types.js'
 import type { Io } from './output.js'
+import { repositoryExposure } from './git-guard.js'
 
 export interface OpsCommandDeps {
   /** opens the configured store; closed by the command when done */
@@ -24,9 +26,27 @@ const defaultDeps: OpsCommandDeps = {
   clock: systemClock
 }
 
+/** Why a connection failed, in one line: Node's AggregateError (every address of a name refused) has an empty message. */
+function reasonOf (err: unknown): string {
+  const e = err as { message?: string, code?: string, errors?: unknown[] }
+  if (Array.isArray(e.errors) && e.errors.length > 0) return [...new Set(e.errors.map(reasonOf))].join(', ')
+  const message = (e.message ?? String(err)).split('\n')[0] as string
+  return message || e.code || 'unknown error'
+}
+
+/** The store's URL without any password in it (there should be none: it comes from PGPASSWORD). */
+function shownStoreUrl (url: string): string {
+  return redactedConfig({ store: { url }, redis: { url: null } } as GatehouseConfig).store.url
+}
+
 async function withStore<T> (deps: OpsCommandDeps, config: GatehouseConfig,
   fn: (store: Pick<Store, 'listUsers' | 'listApiKeys'>) => Promise<T>): Promise<T> {
-  const store = await deps.openStore(config)
+  let store: Awaited<ReturnType<OpsCommandDeps['openStore']>>
+  try {
+    store = await deps.openStore(config)
+  } catch (err) {
+    throw new errors.STORE(`cannot open the store ${shownStoreUrl(config.store.url)}: ${reasonOf(err)}`)
+  }
   try { return await fn(store) } finally { await store.close().catch(() => {}) }
 }
 
@@ -66,8 +86,9 @@ export function createOpsCommands (deps: OpsCommandDeps = defaultDeps): Record<s
       const days = parseDays(args)
       if (!args.out) throw new errors.USAGE('evidence export: --out FILE is required')
       if (!existsSync(dirname(args.out))) throw new errors.USAGE(`evidence export: folder ${dirname(args.out)} does not exist`)
-      const bundle = await withStore(deps, config,
-        (store) => exportEvidence(config, store, { now: deps.clock.now(), days, out: args.out as string }))
+      const exposure = args.force ? null : repositoryExposure(args.out)
+      if (exposure) throw new errors.USAGE(`evidence export: ${exposure}; the bundle holds user data: write it outside the repository, add it to .gitignore, or pass --force`)
+      const bundle = await withStore(deps, config, (store) => exportEvidence(config, store, { now: deps.clock.now(), days, out: args.out as string }))
       const c = bundle.compliance
       const summary = {
         out: args.out, generatedAt: bundle.generatedAt, period: bundle.period, users: bundle.accessReview.users.length,

@@ -1,9 +1,13 @@
 // CLI output: one JSON document on stdout with --json, human text otherwise; errors one line on stderr.
+import { readHiddenLine } from './prompt.js'
+
 export interface Io {
   out: (text: string) => void
   err: (text: string) => void
   /** standard input as text (for --password-stdin) */
   readStdin: () => Promise<string>
+  /** present when standard input is a terminal: asks on stderr and reads a line without echo */
+  readPassword?: (prompt: string) => Promise<string>
 }
 
 export const processIo: Io = {
@@ -13,7 +17,8 @@ export const processIo: Io = {
     const chunks: Buffer[] = []
     for await (const c of process.stdin) chunks.push(c as Buffer)
     return Buffer.concat(chunks).toString('utf8')
-  }
+  },
+  ...(process.stdin.isTTY ? { readPassword: (prompt: string) => readHiddenLine(process.stdin, process.stderr, prompt) } : {})
 }
 
 export function table (rows: Array<Record<string, unknown>>, columns: string[]): string {

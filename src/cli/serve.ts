@@ -1,6 +1,7 @@
 // `gatehouse serve`: first-start preparation, then the gateway until SIGTERM/SIGINT.
 import type { GatehouseConfig } from '../config/schema.js'
 import { createGateway } from '../gateway.js'
+import { cliInvocation } from '../config/locate.js'
 import { ensureServingCertificate } from './certs.js'
 import { assertStartupPaths } from './path-access.js'
 import type { Io } from './output.js'
@@ -9,7 +10,7 @@ export async function serve (config: GatehouseConfig, io: Io): Promise<number> {
   assertStartupPaths(config)
   ensureServingCertificate(config, io)
   const gateway = await createGateway(config, { logger: { level: config.log.level } })
-  await gateway.auth.ensureBootstrapAdmin((line) => io.err(line))
+  await gateway.auth.ensureBootstrapAdmin((line) => io.err(line), cliInvocation())
   await gateway.app.listen({ host: config.listen.host, port: config.listen.port,
     listenTextResolver: (a) => `listening on ${config.tls.enabled ? a.replace(/^http:/, 'https:') : a}` })
   const address = gateway.app.server.address()

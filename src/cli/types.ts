@@ -2,17 +2,9 @@
 import type { GatehouseConfig } from '../config/schema.js'
 import type { PasswordHasher } from '../auth/passwords.js'
 import type { Io } from './output.js'
+import type { ParsedArgs } from './args.js'
 
-export interface ParsedArgs {
-  command: string[]
-  json: boolean
-  role?: string
-  name?: string
-  passwordStdin: boolean
-  expiresIn?: string
-  days?: string
-  out?: string
-}
+export type { ParsedArgs } from './args.js'
 
 /** What commands stand on besides the config; the defaults are the production ones. */
 export interface CliDeps {
