@@ -59,8 +59,6 @@ export const errors = {
   MASKING_UNKNOWN_ENTITY: define('GH_ERR_MASKING_UNKNOWN_ENTITY', 'unknown masking entity: %s', 500)
 } as const
 
-export type GatehouseErrorCode = ReturnType<(typeof errors)[keyof typeof errors]>['code']
-
 /** True when `err` is one of ours, so it carries its own status and code for the client. */
 export const isGatehouseError = (err: unknown): err is GatehouseError => err instanceof GatehouseError
 

@@ -16,7 +16,7 @@ function keyPath (instancePath: string): string {
 const join = (path: string, key: string): string => (path === '' ? key : `${path}.${key}`)
 
 /** One problem, or null for an error that only says a sub-schema failed (reported on its own). */
-export function schemaProblem (e: ErrorObject, member: MemberWord, root: string): string | null {
+function schemaProblem (e: ErrorObject, member: MemberWord, root: string): string | null {
   const path = keyPath(e.instancePath)
   // inside `propertyNames` ajv names the offending key beside the error, and wraps it in one more
   if (e.propertyName !== undefined) return `${join(path, e.propertyName)}: name ${e.message ?? 'is invalid'}`
