@@ -101,7 +101,9 @@ function deepFreeze<T> (o: T): T {
 }
 
 /** Validates an already-parsed document. `base` is the folder relative paths start from. */
-export function buildConfig (raw: unknown, base: string, configFile: string | null = null, checks: readonly ConfigCheck[] = []): GatehouseConfig {
+export function buildConfig (
+  raw: unknown, base: string, configFile: string | null = null, checks: readonly ConfigCheck[] = []
+): GatehouseConfig {
   const doc = raw === null || raw === undefined ? {} : structuredClone(raw)
   if (!validate(doc)) throw new ConfigError(schemaProblems(validate.errors, 'key', '(root)'))
   const config = doc as GatehouseConfig

@@ -28,8 +28,10 @@ function schemaProblem (e: ErrorObject, member: MemberWord, root: string): strin
     case 'if':
     case 'propertyNames':
       return null
-    case 'enum':
-      return `${path || root}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`
+    case 'enum': {
+      const allowed = (e.params as { allowedValues: unknown[] }).allowedValues
+      return `${path || root}: must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}`
+    }
     default:
       return `${path || root}: ${e.message ?? 'is invalid'}`
   }

@@ -22,7 +22,8 @@ export interface EvidenceBundle {
     users: Array<{ username: string, roles: string[], status: string, mfaEnrolled: boolean, lastLoginAt: string | null, createdAt: string, daysSinceLastUse: number }>
     roles: Record<string, { permissions: string[], models: string[], mfaRequired: boolean, users: string[], keys: string[] }>
   }
-  apiKeys: Array<{ id: string, name: string, role: string, prefix: string, status: ApiKeyStatus, createdAt: string, ageDays: number, expiresAt: string | null, lastUsedAt: string | null, revokedAt: string | null }>
+  apiKeys: Array<{ id: string, name: string, role: string, prefix: string, status: ApiKeyStatus, createdAt: string,
+    ageDays: number, expiresAt: string | null, lastUsedAt: string | null, revokedAt: string | null }>
   configuration: { file: string | null, hash: string, redacted: GatehouseConfig }
   audit: { statistics: AuditStatistics | null, chain: ComplianceReport['checks'][number] | null }
   compliance: ComplianceReport

@@ -144,7 +144,8 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
     })
   }
   following('gatehouse_audit_sink_errors_total', 'Audit sink write failures', () => options.auditStats?.().sinkErrors)
-  following('gatehouse_audit_events_dropped_total', 'Audit events a sink dropped (syslog queue overflow)', () => options.auditStats?.().dropped)
+  following('gatehouse_audit_events_dropped_total', 'Audit events a sink dropped (syslog queue overflow)',
+    () => options.auditStats?.().dropped)
   new Gauge({
     name: 'gatehouse_audit_queue_depth',
     help: 'Audit events waiting to be written by a sink',
