@@ -3,7 +3,7 @@
 // statistics for the period, the chain verification and the compliance check results.
 import { writeFileSync, chmodSync, renameSync } from 'node:fs'
 import { mfaRequired } from '../auth/mfa-policy.js'
-import { apiKeyStatus, type ApiKeyStatus } from '../auth/api-keys.js'
+import { apiKeyStatus } from '../auth/api-keys.js'
 import type { GatehouseConfig, SinkConfig } from '../config/schema.js'
 import { configHash, redactedConfig } from '../config/load.js'
 import type { Store } from '../store/types.js'
@@ -22,7 +22,7 @@ export interface EvidenceBundle {
     users: Array<{ username: string, roles: string[], status: string, mfaEnrolled: boolean, lastLoginAt: string | null, createdAt: string, daysSinceLastUse: number }>
     roles: Record<string, { permissions: string[], models: string[], mfaRequired: boolean, users: string[], keys: string[] }>
   }
-  apiKeys: Array<{ id: string, name: string, role: string, prefix: string, status: ApiKeyStatus, createdAt: string,
+  apiKeys: Array<{ id: string, name: string, role: string, prefix: string, status: 'active' | 'expired' | 'revoked', createdAt: string,
     ageDays: number, expiresAt: string | null, lastUsedAt: string | null, revokedAt: string | null }>
   configuration: { file: string | null, hash: string, redacted: GatehouseConfig }
   audit: { statistics: AuditStatistics | null, chain: ComplianceReport['checks'][number] | null }
