@@ -65,8 +65,6 @@ export const errors = {
   PATH_ACCESS: define('GH_ERR_PATH_ACCESS', '%s', 500)
 } as const
 
-export type GatehouseErrorCode = ReturnType<(typeof errors)[keyof typeof errors]>['code']
-
 /** True when `err` is one of ours, so it carries its own status and code for the client. */
 export const isGatehouseError = (err: unknown): err is GatehouseError => err instanceof GatehouseError
 

@@ -38,3 +38,11 @@ export function parseDuration (s: string): number | null {
   if (m === null) return null
   return Number(m[1]) * (UNITS[m[2] as string] as number)
 }
+
+export type ApiKeyStatus = 'active' | 'expired' | 'revoked'
+
+/** A key's state at `now`, as the admin lists, the evidence bundle and the credential loader see it. */
+export function apiKeyStatus (k: { revokedAt: number | null, expiresAt: number | null }, now: number): ApiKeyStatus {
+  if (k.revokedAt !== null) return 'revoked'
+  return k.expiresAt !== null && k.expiresAt <= now ? 'expired' : 'active'
+}

@@ -3,7 +3,7 @@
 // values only.
 import type { Identity } from './identity.js'
 import type { AuthDeps } from './deps.js'
-import { hashApiKey, isWellFormedApiKey, looksLikeApiKey } from './api-keys.js'
+import { apiKeyStatus, hashApiKey, isWellFormedApiKey, looksLikeApiKey } from './api-keys.js'
 import { mfaRequired } from './mfa-policy.js'
 import { SESSION_COOKIE, readCookie } from './cookies.js'
 
@@ -60,8 +60,8 @@ async function validateApiKey (deps: Deps, key: string): Promise<LoadResult> {
   const rec = await deps.store.getApiKeyByHash(hashApiKey(key))
   if (rec === null) return fail('unknown_key')
   const now = deps.clock.now()
-  if (rec.revokedAt !== null) return fail('key_revoked')
-  if (rec.expiresAt !== null && rec.expiresAt <= now) return fail('key_expired')
+  const status = apiKeyStatus(rec, now)
+  if (status !== 'active') return fail(`key_${status}`)
   if (rec.lastUsedAt === null || now - rec.lastUsedAt >= TOUCH_INTERVAL_MS) await deps.store.touchApiKey(rec.id, now)
   return {
     kind: 'identity',

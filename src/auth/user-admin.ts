@@ -8,7 +8,7 @@ import type { ApiKeyRecord, SessionRecord, UserRecord } from '../store/types.js'
 import type { Actor, AuthDeps } from './deps.js'
 import { canonicalUsername, usernameProblem } from './usernames.js'
 import { assertPasswordAllowed, generatePassword } from './passwords.js'
-import { generateApiKey, parseDuration } from './api-keys.js'
+import { apiKeyStatus, generateApiKey, parseDuration, type ApiKeyStatus } from './api-keys.js'
 import { lockRemainingMs } from './lockout.js'
 import { endSession } from './sessions.js'
 
@@ -34,7 +34,7 @@ export interface ApiKeySummary {
   expiresAt: number | null
   lastUsedAt: number | null
   revokedAt: number | null
-  status: 'active' | 'expired' | 'revoked'
+  status: ApiKeyStatus
 }
 
 export interface UserAdmin {
@@ -110,7 +110,7 @@ export function createUserAdmin (deps: Deps): UserAdmin {
   const keySummary = (k: ApiKeyRecord): ApiKeySummary => ({
     id: k.id, name: k.name, role: k.role, prefix: k.prefix, createdAt: k.createdAt, expiresAt: k.expiresAt, lastUsedAt: k.lastUsedAt,
     revokedAt: k.revokedAt,
-    status: k.revokedAt !== null ? 'revoked' : (k.expiresAt !== null && k.expiresAt <= clock.now() ? 'expired' : 'active')
+    status: apiKeyStatus(k, clock.now())
   })
 
   return {

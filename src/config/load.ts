@@ -10,7 +10,7 @@ import { schemaProblems, strictAjv } from './validation.js'
 import { canonicalJson } from '../canonical-json.js'
 import { ConfigError } from '../errors.js'
 
-export const DEFAULT_CONFIG_PATH = 'config/gatehouse.yaml'
+const DEFAULT_CONFIG_PATH = 'config/gatehouse.yaml'
 
 // compiled once: stateless apart from `errors`, which is read right after each synchronous call
 const validate = strictAjv({ allErrors: true, strict: false }).compile(ConfigSchema)
@@ -22,7 +22,7 @@ const validate = strictAjv({ allErrors: true, strict: false }).compile(ConfigSch
 export type ConfigCheck = (config: GatehouseConfig) => string[]
 
 /** Compiles a masking.custom pattern the way the detector will: null when usable, else the reason. */
-export function customPatternProblem (pattern: string, flags: string): string | null {
+function customPatternProblem (pattern: string, flags: string): string | null {
   try {
     return new RegExp(pattern, flags.replace(/[gy]/g, '') + 'y').test('') ? 'pattern matches the empty string' : null
   } catch (err) {
@@ -101,7 +101,9 @@ function deepFreeze<T> (o: T): T {
 }
 
 /** Validates an already-parsed document. `base` is the folder relative paths start from. */
-export function buildConfig (raw: unknown, base: string, configFile: string | null = null, checks: readonly ConfigCheck[] = []): GatehouseConfig {
+export function buildConfig (
+  raw: unknown, base: string, configFile: string | null = null, checks: readonly ConfigCheck[] = []
+): GatehouseConfig {
   const doc = raw === null || raw === undefined ? {} : structuredClone(raw)
   if (!validate(doc)) throw new ConfigError(schemaProblems(validate.errors, 'key', '(root)'))
   const config = doc as GatehouseConfig

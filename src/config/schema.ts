@@ -3,7 +3,7 @@
 // with its key path at once (load.ts).
 import { Type, type Static, type TSchema, type TProperties } from 'typebox'
 
-export const PERMISSIONS = [
+const PERMISSIONS = [
   'inference', 'models:read', 'models:manage', 'models:upload', 'status:read', 'metrics:read', 'admin', 'pii:unmasked', '*'
 ] as const
 export type Permission = (typeof PERMISSIONS)[number]
@@ -11,9 +11,9 @@ export type Permission = (typeof PERMISSIONS)[number]
 export const BUILTIN_ENTITIES = ['ssn', 'email', 'phone', 'credit_card', 'iban', 'secret', 'ipv4'] as const
 
 /** Role names: what `rbac.roles` keys, `auth.mfa.requiredForRoles` and `masking.exemptRoles` may hold. */
-export const ROLE_NAME = '^[a-z][a-z0-9_-]{0,63}$'
+const ROLE_NAME = '^[a-z][a-z0-9_-]{0,63}$'
 
-export const DEFAULT_CIPHERS = [
+const DEFAULT_CIPHERS = [
   'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES256-GCM-SHA384',
   'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256',
   'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305'
@@ -37,7 +37,7 @@ const nullableString = (extra: Record<string, unknown> = {}) =>
 const list = <T extends TSchema>(items: T, dflt: unknown[], extra: Record<string, unknown> = {}) =>
   Type.Array(items, { default: dflt, ...extra })
 
-export const RoleSchema = Type.Object({
+const RoleSchema = Type.Object({
   permissions: Type.Array(Type.Enum([...PERMISSIONS]), { uniqueItems: true }),
   models: list(Type.String({ minLength: 1 }), [])
 }, { additionalProperties: false })

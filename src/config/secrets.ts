@@ -22,7 +22,7 @@ export interface Secrets {
   redisPassword: string | null
 }
 
-export function ensureDataDir (dir: string): void {
+function ensureDataDir (dir: string): void {
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 })
 }
 
@@ -45,7 +45,7 @@ function symmetricKey (name: string, envVar: string, dataDir: string, env: NodeJ
   return key
 }
 
-export function kidOf (publicKey: KeyObject): string {
+function kidOf (publicKey: KeyObject): string {
   return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('base64url').slice(0, 16)
 }
 

@@ -16,7 +16,7 @@ function keyPath (instancePath: string): string {
 const join = (path: string, key: string): string => (path === '' ? key : `${path}.${key}`)
 
 /** One problem, or null for an error that only says a sub-schema failed (reported on its own). */
-export function schemaProblem (e: ErrorObject, member: MemberWord, root: string): string | null {
+function schemaProblem (e: ErrorObject, member: MemberWord, root: string): string | null {
   const path = keyPath(e.instancePath)
   // inside `propertyNames` ajv names the offending key beside the error, and wraps it in one more
   if (e.propertyName !== undefined) return `${join(path, e.propertyName)}: name ${e.message ?? 'is invalid'}`
@@ -28,8 +28,10 @@ export function schemaProblem (e: ErrorObject, member: MemberWord, root: string)
     case 'if':
     case 'propertyNames':
       return null
-    case 'enum':
-      return `${path || root}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`
+    case 'enum': {
+      const allowed = (e.params as { allowedValues: unknown[] }).allowedValues
+      return `${path || root}: must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}`
+    }
     default:
       return `${path || root}: ${e.message ?? 'is invalid'}`
   }

@@ -2,7 +2,7 @@
 // (SSE) — so that, with audit.failClosed, the audit event is on disk before the client sees the
 // stream end cleanly. Everything else passes at once, except the bytes of a frame not yet complete
 // (Ollama writes whole lines, so in practice nothing waits). Pure: bytes in, bytes out.
-import { isDoneData } from './framing.js'
+import { isDoneData, sseDataOf } from './framing.js'
 
 export interface ClosingFrameHolder {
   /** bytes that may go to the client now */
@@ -31,7 +31,8 @@ function isDoneEvent (event: Buffer): boolean {
   if (!event.includes('[DONE]')) return false
   const data: string[] = []
   for (const line of event.toString('utf8').split(/\r?\n/)) {
-    if (line.startsWith('data:')) data.push(line.slice(line.charCodeAt(5) === 0x20 ? 6 : 5))
+    const value = sseDataOf(line)
+    if (value !== null) data.push(value)
   }
   return data.length > 0 && isDoneData(data.join('\n'))
 }

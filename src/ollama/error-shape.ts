@@ -3,6 +3,9 @@
 // that cannot continue, so a client never sees a silent truncation.
 export type ErrorFamily = 'native' | 'openai'
 
+/** The error shape a path's clients read: OpenAI's under /v1, Ollama's everywhere else. */
+export const familyOfPath = (path: string): ErrorFamily => (path.startsWith('/v1/') || path === '/v1' ? 'openai' : 'native')
+
 const OPENAI_TYPES: Record<number, string> = {
   400: 'invalid_request_error', 401: 'authentication_error', 403: 'permission_error',
   404: 'not_found_error', 405: 'invalid_request_error', 413: 'invalid_request_error',

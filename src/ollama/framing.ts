@@ -92,6 +92,12 @@ export function createNdjsonSplitter (maxLineBytes = DEFAULT_MAX_FRAME_BYTES): N
   }
 }
 
+/** The value of an SSE `data:` line (one leading space dropped, as the standard says), or null for any other line. */
+export function sseDataOf (line: string): string | null {
+  if (!line.startsWith('data:')) return null
+  return line.charCodeAt(5) === 0x20 ? line.slice(6) : line.slice(5)
+}
+
 /** Whether an SSE event's data is the stream's end marker, `[DONE]` (the one test every reader shares). */
 export const isDoneData = (d: string): boolean => d.trim() === '[DONE]'
 
@@ -130,7 +136,8 @@ export function createSseSplitter (maxEventBytes = DEFAULT_MAX_FRAME_BYTES): Sse
     }
     size += line.length
     if (size > maxEventBytes) throw new FrameTooLargeError(maxEventBytes)
-    if (line.startsWith('data:')) data.push(line.charCodeAt(5) === 0x20 ? line.slice(6) : line.slice(5))
+    const value = sseDataOf(line)
+    if (value !== null) data.push(value)
     else other.push(line)
   }
   return {

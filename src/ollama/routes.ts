@@ -1,6 +1,7 @@
 // The one table of what Gatehouse proxies. Anything not listed here is 404 and never
 // reaches Ollama. The proxy, the policy check, masking and the audit all read this table.
 import type { Permission } from '../config/schema.js'
+import { familyOfPath, type ErrorFamily } from './error-shape.js'
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'DELETE'
 
@@ -27,7 +28,7 @@ export interface ProxiedRoute {
   path: string
   permission: Permission
   /** error shape: native `{"error":"…"}` or OpenAI's `{"error":{message,type,code}}` */
-  family: 'native' | 'openai'
+  family: ErrorFamily
   body: 'json' | 'none' | 'binary'
   modelFields: ModelField[]
   /** the path parameter that names a model, if any */
@@ -39,7 +40,7 @@ const r = (
   method: HttpMethod, path: string, permission: Permission, body: ProxiedRoute['body'], reply: ReplyKind,
   modelFields: ModelField[] = [], extra: Partial<ProxiedRoute> = {}
 ): ProxiedRoute => ({
-  id: `${method} ${path}`, method, path, permission, family: path.startsWith('/v1/') ? 'openai' : 'native',
+  id: `${method} ${path}`, method, path, permission, family: familyOfPath(path),
   body, modelFields, reply, ...extra
 })
 

@@ -3,6 +3,7 @@
 // statistics for the period, the chain verification and the compliance check results.
 import { writeFileSync, chmodSync, renameSync } from 'node:fs'
 import { mfaRequired } from '../auth/mfa-policy.js'
+import { apiKeyStatus } from '../auth/api-keys.js'
 import type { GatehouseConfig, SinkConfig } from '../config/schema.js'
 import { configHash, redactedConfig } from '../config/load.js'
 import type { Store } from '../store/types.js'
@@ -65,7 +66,7 @@ export async function buildEvidence (config: GatehouseConfig, store: Pick<Store,
     },
     apiKeys: input.keys.map((k) => ({
       id: k.id, name: k.name, role: k.role, prefix: k.prefix,
-      status: k.revokedAt !== null ? 'revoked' : k.expiresAt !== null && k.expiresAt <= now ? 'expired' : 'active',
+      status: apiKeyStatus(k, now),
       createdAt: new Date(k.createdAt).toISOString(), ageDays: days(k.createdAt, now),
       expiresAt: iso(k.expiresAt), lastUsedAt: iso(k.lastUsedAt), revokedAt: iso(k.revokedAt)
     })),

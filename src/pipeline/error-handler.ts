@@ -1,10 +1,8 @@
 // The one error handler: every error becomes a status and a body in the route's shape
 // (`{"error":"…"}` natively, OpenAI's object on /v1/*). Internal errors never leak details.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { errorBody, type ErrorFamily } from '../ollama/error-shape.js'
+import { errorBody, familyOfPath } from '../ollama/error-shape.js'
 import { errors, isGatehouseError } from '../errors.js'
-
-export const familyOfPath = (url: string): ErrorFamily => (url.startsWith('/v1/') || url === '/v1' ? 'openai' : 'native')
 
 // Fastify's own client errors, as the project's errors (one message and code for each)
 const FASTIFY_CLIENT_ERRORS: Record<string, () => Error & { statusCode: number, code: string }> = {

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-import { createLineSplitter, createNdjsonSplitter, createSseSplitter, formatSseEvent, isDoneData } from '../../../src/ollama/framing.js'
+import { createLineSplitter, createNdjsonSplitter, createSseSplitter, formatSseEvent, isDoneData, sseDataOf } from '../../../src/ollama/framing.js'
 
 const cut = (b: Buffer, at: number[]): Buffer[] => {
   const pts = [...new Set(at.map((x) => x % (b.length + 1)))].sort((x, y) => x - y)
@@ -89,5 +89,17 @@ describe('SSE splitter', () => {
   test('an event longer than the bound is an error', () => {
     const s = createSseSplitter(16)
     expect(() => s.push(Buffer.from('data: ' + 'x'.repeat(20) + '\n'))).toThrow(expect.objectContaining({ code: 'GH_ERR_FRAME_TOO_LARGE' }))
+  })
+})
+
+describe('sseDataOf', () => {
+  test('one leading space is dropped, a second one kept; other lines are not data', () => {
+    expect(sseDataOf('data: x')).toBe('x')
+    expect(sseDataOf('data:x')).toBe('x')
+    expect(sseDataOf('data:  x')).toBe(' x')
+    expect(sseDataOf('data:')).toBe('')
+    expect(sseDataOf('event: data: x')).toBeNull()
+    expect(sseDataOf(': data: x')).toBeNull()
+    expect(sseDataOf('Data: x')).toBeNull()
   })
 })

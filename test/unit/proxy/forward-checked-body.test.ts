@@ -18,4 +18,23 @@ describe('forwarder', () => {
     await expect(createForwarder(upstream, stages)(request, reply)).rejects.toThrow(/no checked body/)
     expect(calls).toBe(0)
   })
+
+  it('a whole-JSON reply over 64 MiB is GH_ERR_UPSTREAM_TOO_LARGE (502), not reported as Ollama being down', async () => {
+    const MiB = Buffer.alloc(1024 * 1024, 0x20)
+    async function * huge () { for (let i = 0; i <= 64; i++) yield MiB }
+    const failures: string[] = []
+    const upstream = {
+      pool: { request: async () => ({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: huge() }) },
+      host: 'h', headersTimeoutMs: 1, idleTimeoutMs: 1
+    } as unknown as Upstream
+    const stages = {
+      stream: () => [], json: async (_r: unknown, _t: unknown, b: Buffer) => b, beforeEnd: async () => {},
+      upstreamFailed: (_r: unknown, kind: string) => { failures.push(kind) }
+    } as unknown as ReplyStages
+    const route = PROXIED_ROUTES.find((r) => r.id === 'GET /api/tags')
+    const request = { gh: { ...newRequestContext('id', '127.0.0.1'), route, forwardBody: null }, headers: {}, params: {} } as unknown as FastifyRequest
+    const reply = { raw: { once: () => {}, writableFinished: false }, code: () => reply, headers: () => reply } as unknown as FastifyReply
+    await expect(createForwarder(upstream, stages)(request, reply)).rejects.toMatchObject({ code: 'GH_ERR_UPSTREAM_TOO_LARGE', statusCode: 502 })
+    expect(failures).toEqual(['mid-stream'])
+  })
 })
