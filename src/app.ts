@@ -14,13 +14,14 @@ import { errorHandler, sendError } from './pipeline/error-handler.js'
 import { PROXIED_ROUTES, methodsByPath } from './ollama/routes.js'
 import { errors } from './errors.js'
 import { createForwarder, type ReplyStages } from './proxy/forward.js'
-import type { Upstream } from './proxy/upstream.js'
+import type { UpstreamTargets } from './proxy/target.js'
 
 export interface ReadinessCheck { name: string, check: () => Promise<boolean> }
 
 export interface AppDeps {
   config: GatehouseConfig
-  upstream: Upstream
+  /** which Ollama host each proxied request goes to */
+  targets: UpstreamTargets
   /** run in order before the proxy: credential loaders, policy (which leaves the checked body), rate limit */
   guards: preHandlerAsyncHookHandler[]
   stages: ReplyStages
@@ -93,7 +94,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   for (const plugin of deps.plugins) await app.register(plugin)
 
   // The proxy lives in its own encapsulated context so its raw-body parser cannot leak elsewhere.
-  const forward = createForwarder(deps.upstream, deps.stages)
+  const forward = createForwarder(deps.targets, deps.stages)
   await app.register(async (proxy) => {
     proxy.removeAllContentTypeParsers()
     proxy.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: config.limits.bodyBytes }, (_req, body, done) => { done(null, body) })

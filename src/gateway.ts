@@ -8,7 +8,10 @@ import { openCoreServices, type CoreServices } from './services.js'
 import type { Secrets } from './config/secrets.js'
 import type { AuditLog } from './audit/index.js'
 import type { Auth } from './auth/index.js'
-import { createUpstream, type Upstream } from './proxy/upstream.js'
+import type { Upstream } from './proxy/upstream.js'
+import { createFleet, type Fleet } from './fleet/fleet.js'
+import { isEjected, isHealthy } from './fleet/host-state.js'
+import { createFleetTargets } from './pipeline/fleet-targets.js'
 import { systemClock, type Clock } from './clock.js'
 import type { StoreBackend } from './store/types.js'
 import type { SharedState } from './shared-state/types.js'
@@ -39,7 +42,10 @@ export interface GatewayOptions {
 export interface Gateway {
   app: FastifyInstance
   config: GatehouseConfig
+  /** the first configured host's pool (the only one with `upstream.url`) */
   upstream: Upstream
+  /** every Ollama host, their models and health */
+  fleet: Fleet
   store: StoreBackend
   sharedState: SharedState
   audit: AuditLog
@@ -58,7 +64,9 @@ const isDecisionPath = (url: string) => !url.startsWith('/auth/') && url !== '/h
 export async function createGateway (config: GatehouseConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const clock = options.clock ?? systemClock
   let core: CoreServices | null = null
+  let fleetRef: Fleet | null = null
   const metrics = createMetrics({
+    upstreams: () => (fleetRef?.hosts ?? []).map((h) => ({ name: h.name, healthy: isHealthy(h, clock.now()), inFlight: h.inFlight })),
     auditStats: () => (core as CoreServices).audit.stats(),
     auditSinks: () => (core as CoreServices).audit.sinks(),
     tlsCertificateExpiry: config.tls.enabled ? certificateNotAfterSeconds(readFileSync(config.tls.cert)) : null
@@ -72,7 +80,30 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
   const masking = config.masking.enabled
     ? createMaskingEngine({ entities: config.masking.entities, custom: config.masking.custom, key: secrets.maskingKey })
     : null
-  const upstream = createUpstream(config.upstream)
+  const u = config.upstream
+  const fleet = createFleet({
+    hosts: u.hosts,
+    connectTimeoutMs: u.connectTimeoutMs,
+    headersTimeoutMs: u.headersTimeoutMs,
+    idleTimeoutMs: u.idleTimeoutMs,
+    discoveryIntervalMs: u.discoveryIntervalSeconds * 1000,
+    healthIntervalMs: u.health.intervalSeconds * 1000,
+    failuresToEject: u.health.failuresToEject,
+    cooldownMs: u.health.cooldownSeconds * 1000,
+    queueTimeoutMs: u.queueTimeoutMs
+  }, clock)
+  fleetRef = fleet
+  // the first read of every host's models, before the first request (bounded by the probe timeout)
+  await fleet.discover()
+  fleet.start()
+  const upstream = fleet.upstreamOf(u.hosts[0]?.name ?? '') as Upstream
+  // ready while some host answers that is not ejected (one host: while it answers)
+  const someHostAnswers = async (): Promise<boolean> => {
+    const now = clock.now()
+    const live = fleet.hosts.filter((h) => fleet.hosts.length === 1 || !isEjected(h, now))
+    const answers = await Promise.all(live.map(async (h) => await fleet.upstreamOf(h.name)?.ping() === true))
+    return answers.includes(true)
+  }
 
   const exemptRoles = new Set(config.masking.exemptRoles)
   const seesRawOutput = (request: FastifyRequest): boolean => {
@@ -102,12 +133,12 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
 
   const app = await buildApp({
     config,
-    upstream,
+    targets: createFleetTargets(fleet, clock),
     guards,
     stages,
     readiness: [
       { name: 'store', check: () => store.ping() },
-      { name: 'ollama', check: () => upstream.ping() },
+      { name: 'ollama', check: someHostAnswers },
       { name: 'audit', check: async () => audit.writable() }
     ],
     plugins: [
@@ -134,11 +165,11 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
 
   const close = async () => {
     await app.close()
-    await upstream.close()
+    await fleet.close()
     await (core as CoreServices).close()
   }
   return {
-    app, config, upstream, store, sharedState, audit, auth, policy, masking, metrics, secrets,
+    app, config, upstream, fleet, store, sharedState, audit, auth, policy, masking, metrics, secrets,
     close,
     async shutdown () {
       const deadline = setTimeout(() => { app.server.closeAllConnections() }, options.drainDeadlineMs ?? 30_000)

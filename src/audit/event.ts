@@ -99,6 +99,8 @@ export function buildEvent (input: AuditInput, ctx: BuildContext): Unchained {
 
   // gatehouse.*, in key order (chain, added by the chain, sorts first)
   const gh: Unchained['gatehouse'] = {}
+  const upstream = req !== undefined && typeof req.upstream === 'string' && req.upstream !== '' ? bounded(req.upstream, 512) : undefined
+  if (upstream !== undefined) gh.attempts = count(req?.attempts) ?? 1
   if (input.config && typeof input.config.hash === 'string') {
     gh.config = { hash: CONFIG_HASH.test(input.config.hash) ? input.config.hash : 'invalid' }
   }
@@ -129,6 +131,7 @@ export function buildEvent (input: AuditInput, ctx: BuildContext): Unchained {
       type: s.type === 'file' || s.type === 'stdout' || s.type === 'syslog' ? s.type : 'other'
     }
   }
+  if (upstream !== undefined) gh.upstream = upstream
 
   const ev = { '@timestamp': new Date(ctx.time).toISOString(), ecs: { version: ECS_VERSION }, event, gatehouse: gh } as Unchained
   if (req) {

@@ -6,7 +6,7 @@ import { dirname, isAbsolute, resolve } from 'node:path'
 import { isIP } from 'node:net'
 import { Ajv, type ErrorObject } from 'ajv'
 import { parseDocument } from 'yaml'
-import { configSchema, BUILTIN_ENTITIES, type GatehouseConfig } from './schema.js'
+import { configSchema, BUILTIN_ENTITIES, DEFAULT_UPSTREAM_NAME, DEFAULT_UPSTREAM_URL, type GatehouseConfig } from './schema.js'
 import { parseCidr } from './cidr.js'
 import { validateRoles } from '../rbac/policy.js'
 import { customPatternError } from '../masking/detectors/custom.js'
@@ -76,10 +76,19 @@ function crossCheck (c: GatehouseConfig): string[] {
       if (new URL(url).password !== '') problems.push(`${key}: must not contain a password; set it in ${env}`)
     } catch { problems.push(`${key}: not a URL`) }
   }
-  try {
-    const u = new URL(c.upstream.url)
-    if (u.pathname !== '/' || u.search || u.username) problems.push('upstream.url: must be scheme://host:port with no path, query or credentials')
-  } catch { problems.push('upstream.url: not a URL') }
+  const origin = (key: string, url: string) => {
+    try {
+      const u = new URL(url)
+      if (u.pathname !== '/' || u.search || u.username) problems.push(`${key}: must be scheme://host:port with no path, query or credentials`)
+    } catch { problems.push(`${key}: not a URL`) }
+  }
+  if (c.upstream.url !== null) origin('upstream.url', c.upstream.url)
+  const names = new Set<string>()
+  c.upstream.hosts.forEach((h, i) => {
+    if (c.upstream.url === null) origin(`upstream.hosts.${i}.url`, h.url)
+    if (names.has(h.name)) problems.push(`upstream.hosts.${i}.name: "${h.name}" is used twice`)
+    names.add(h.name)
+  })
   return problems
 }
 
@@ -116,6 +125,17 @@ export function buildConfig (raw: unknown, base: string, configFile: string | nu
     throw new ConfigError(problems)
   }
   const config = doc as unknown as GatehouseConfig
+  const given = config.upstream as Partial<GatehouseConfig['upstream']>
+  if (given.url !== undefined && given.hosts !== undefined) {
+    throw new ConfigError(['upstream.hosts: cannot be set together with upstream.url; list every host under upstream.hosts'])
+  }
+  // `url` alone is one host named `default`; `hosts` leaves url null
+  if (given.hosts === undefined) {
+    config.upstream.url = given.url ?? DEFAULT_UPSTREAM_URL
+    config.upstream.hosts = [{ name: DEFAULT_UPSTREAM_NAME, url: config.upstream.url, maxConcurrent: null }]
+  } else {
+    config.upstream.url = null
+  }
   const problems = crossCheck(config)
   if (problems.length > 0) throw new ConfigError(problems)
   resolvePaths(config, base)

@@ -75,10 +75,28 @@ export const configSchema = obj({
   }),
   trustProxies: { type: 'array', items: { type: 'string', minLength: 1 }, default: [] },
   upstream: obj({
-    url: { type: 'string', pattern: '^https?://', default: 'http://127.0.0.1:11434' },
+    // no default here: the loader fills it only when `hosts` is absent (the two are exclusive)
+    url: { type: 'string', pattern: '^https?://' },
+    hosts: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'url'],
+        properties: {
+          name: { type: 'string', pattern: '^[a-z0-9-]{1,32}$' },
+          url: { type: 'string', pattern: '^https?://' },
+          maxConcurrent: { type: ['integer', 'null'], minimum: 1, default: null }
+        }
+      }
+    },
     connectTimeoutMs: int(1, 5000),
     headersTimeoutMs: int(1, 300000),
-    idleTimeoutMs: int(1, 300000)
+    idleTimeoutMs: int(1, 300000),
+    discoveryIntervalSeconds: int(1, 15),
+    health: obj({ intervalSeconds: int(1, 10), failuresToEject: int(1, 3), cooldownSeconds: int(1, 30) }),
+    queueTimeoutMs: int(0, 30000)
   }),
   limits: obj({ bodyBytes: int(1, 20971520), headerBytes: int(1024, 16384) }),
   dataDir: { type: 'string', minLength: 1, default: '../data' },
@@ -155,6 +173,25 @@ export const configSchema = obj({
   log: obj({ level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' } })
 })
 
+export interface UpstreamHostConfig { name: string, url: string, maxConcurrent: number | null }
+
+/** The host named by `upstream.url` alone. */
+export const DEFAULT_UPSTREAM_NAME = 'default'
+export const DEFAULT_UPSTREAM_URL = 'http://127.0.0.1:11434'
+
+export interface UpstreamConfig {
+  /** the one host of `upstream.url`; null when the file lists `hosts` */
+  url: string | null
+  /** always filled after loading: `url` alone becomes one host named `default` */
+  hosts: UpstreamHostConfig[]
+  connectTimeoutMs: number
+  headersTimeoutMs: number
+  idleTimeoutMs: number
+  discoveryIntervalSeconds: number
+  health: { intervalSeconds: number, failuresToEject: number, cooldownSeconds: number }
+  queueTimeoutMs: number
+}
+
 export interface RoleConfig { permissions: Permission[], models: string[] }
 export type SinkConfig =
   | { type: 'file', path: string, maxBytes: number, flushIntervalMs: number }
@@ -167,7 +204,7 @@ export interface GatehouseConfig {
   listen: { host: string, port: number }
   tls: { enabled: boolean, cert: string, key: string, minVersion: 'TLSv1.2' | 'TLSv1.3', ciphers: string, clientCa: string | null }
   trustProxies: string[]
-  upstream: { url: string, connectTimeoutMs: number, headersTimeoutMs: number, idleTimeoutMs: number }
+  upstream: UpstreamConfig
   limits: { bodyBytes: number, headerBytes: number }
   dataDir: string
   store: { url: string }

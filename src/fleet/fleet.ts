@@ -5,7 +5,7 @@
 import type { Clock } from '../clock.js'
 import { createUpstream, type Upstream } from '../proxy/upstream.js'
 import {
-  canonicalSet, isEjected, newHostState, readmit, recordFailure, recordSuccess, type HealthSettings, type HostState
+  canonicalSet, hasFreeSlot, isEjected, newHostState, readmit, recordFailure, recordSuccess, type HealthSettings, type HostState
 } from './host-state.js'
 import { probeHost, readHostModels } from './discovery.js'
 import { rotatingTieBreaker, selectAnyHost, selectHost } from './select.js'
@@ -51,6 +51,11 @@ export interface Fleet {
   upstreamOf: (name: string) => Upstream | undefined
   /** the host for a request naming (canonical) `model`, leaving out hosts in `exclude` */
   acquire: (model: string, signal?: AbortSignal, exclude?: ReadonlySet<string>) => Promise<Acquired>
+  /**
+   * A lease on the host named `name` whatever its models and health (a one-host fleet, a request
+   * aimed at that host): waits for a slot like acquire. `absent` when no host has that name.
+   */
+  acquireOn: (name: string, signal?: AbortSignal) => Promise<Acquired>
   /** any healthy host, for requests that name no model */
   anyHost: () => { host: HostState, upstream: Upstream } | null
   /** re-reads every host's models now (also what the background loop runs) */
@@ -143,6 +148,22 @@ export function createFleet (s: FleetSettings, clock: Clock, events: FleetEvents
         if (choice.kind === 'absent') return { kind: 'absent' }
         const names = new Set(choice.candidates.map((h) => h.name))
         const woken = await waiters.wait((name) => names.has(name), deadline - clock.now(), signal)
+        if (!woken) {
+          return aborted()
+            ? { kind: 'aborted' }
+            : { kind: 'busy', retryAfterSeconds: Math.max(1, Math.ceil(s.queueTimeoutMs / 1000)) }
+        }
+      }
+    },
+    async acquireOn (name, signal) {
+      const h = hosts.find((x) => x.name === name)
+      if (h === undefined) return { kind: 'absent' }
+      const deadline = clock.now() + s.queueTimeoutMs
+      const aborted = (): boolean => signal?.aborted === true
+      for (;;) {
+        if (aborted()) return { kind: 'aborted' }
+        if (hasFreeSlot(h)) return { kind: 'lease', lease: lease(h) }
+        const woken = await waiters.wait((n) => n === name, deadline - clock.now(), signal)
         if (!woken) {
           return aborted()
             ? { kind: 'aborted' }
