@@ -120,15 +120,17 @@ function deepFreeze<T> (o: T): T {
 /** Validates an already-parsed document. `base` is the folder relative paths start from. */
 export function buildConfig (raw: unknown, base: string, configFile: string | null = null): GatehouseConfig {
   const doc = raw === null || raw === undefined ? {} : structuredClone(raw)
+  const givenUpstream = (doc as { upstream?: unknown }).upstream
+  const both = typeof givenUpstream === 'object' && givenUpstream !== null && 'url' in givenUpstream && 'hosts' in givenUpstream
+    ? ['upstream.hosts: cannot be set together with upstream.url; list every host under upstream.hosts']
+    : []
   if (!validate(doc)) {
     const problems = [...new Set((validate.errors ?? []).map(describe).filter((x): x is string => x !== null))]
-    throw new ConfigError(problems)
+    throw new ConfigError([...both, ...problems])
   }
+  if (both.length > 0) throw new ConfigError(both)
   const config = doc as unknown as GatehouseConfig
   const given = config.upstream as Partial<GatehouseConfig['upstream']>
-  if (given.url !== undefined && given.hosts !== undefined) {
-    throw new ConfigError(['upstream.hosts: cannot be set together with upstream.url; list every host under upstream.hosts'])
-  }
   // `url` alone is one host named `default`; `hosts` leaves url null
   if (given.hosts === undefined) {
     config.upstream.url = given.url ?? DEFAULT_UPSTREAM_URL

@@ -2,7 +2,7 @@
 // each host's models, health probes that eject and readmit hosts, and leases that hand a request
 // the host it should go to (waiting for a slot when every host that has its model is full).
 // Selection and health arithmetic are pure (select.ts, host-state.ts); this file does the I/O.
-import type { Clock } from '../clock.js'
+import { every, type Clock, type Timer } from '../clock.js'
 import { createUpstream, type Upstream } from '../proxy/upstream.js'
 import {
   canonicalSet, hasFreeSlot, isEjected, newHostState, readmit, recordFailure, recordSuccess, type HealthSettings, type HostState
@@ -78,7 +78,7 @@ export function createFleet (s: FleetSettings, clock: Clock, events: FleetEvents
   })]))
   const ties = rotatingTieBreaker()
   const waiters = createSlotWaiters()
-  const timers: NodeJS.Timeout[] = []
+  const timers: Timer[] = []
 
   const upstreamOf = (name: string): Upstream => {
     const u = upstreams.get(name)
@@ -182,16 +182,12 @@ export function createFleet (s: FleetSettings, clock: Clock, events: FleetEvents
     },
     probe: async () => { await Promise.all(hosts.map(probeOne)) },
     start () {
-      const every = (ms: number, fn: () => Promise<void>): void => {
-        const t = setInterval(() => { void fn() }, ms)
-        t.unref()
-        timers.push(t)
-      }
-      every(s.discoveryIntervalMs, () => this.discover())
-      every(s.healthIntervalMs, () => this.probe())
+      // on the injected clock's timers, so a test moves time instead of waiting for a probe
+      timers.push(every(clock, s.discoveryIntervalMs, () => { void this.discover() }))
+      timers.push(every(clock, s.healthIntervalMs, () => { void this.probe() }))
     },
     async close () {
-      for (const t of timers) clearInterval(t)
+      for (const t of timers) t.cancel()
       await Promise.all([...upstreams.values()].map((u) => u.close()))
     }
   }
