@@ -12,6 +12,7 @@ import type { Upstream } from './proxy/upstream.js'
 import { createFleet, type Fleet } from './fleet/fleet.js'
 import { isEjected, isHealthy } from './fleet/host-state.js'
 import { createFleetTargets } from './pipeline/fleet-targets.js'
+import { upstreamViews } from './fleet/view.js'
 import { systemClock, type Clock } from './clock.js'
 import type { StoreBackend } from './store/types.js'
 import type { SharedState } from './shared-state/types.js'
@@ -146,7 +147,9 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
       async (audited) => {
         audited.addHook('onRequest', auditGate)
         await audited.register(auth.routes)
-        await audited.register(adminRoutes({ userAdmin: auth.userAdmin, policy, authenticateSession: auth.authenticateSessionOnly }))
+        await audited.register(adminRoutes({
+          userAdmin: auth.userAdmin, policy, authenticateSession: auth.authenticateSessionOnly, upstreams: () => upstreamViews(fleet.hosts, clock.now())
+        }))
       }
     ],
     onResponse: async (request, reply) => {

@@ -9,6 +9,8 @@ import { startTestGateway, call, type TestGateway } from '../helpers/gateway.js'
 import { startFakeOllama, type FakeOllama } from '../helpers/fake-ollama.js'
 import { ollamaClient, openaiClient } from '../helpers/clients.js'
 import { eventually } from '../helpers/eventually.js'
+import { loginWithMfa } from '../helpers/login.js'
+import { cli, tempConfig } from '../helpers/cli.js'
 import { manualClock, type ManualClock } from '../../src/clock.js'
 import { isEjected, isHealthy } from '../../src/fleet/host-state.js'
 
@@ -313,5 +315,45 @@ describe('operations', () => {
     const down = await call(gw, 'GET', '/readyz', { anonymous: true })
     expect(down.status).toBe(503)
     expect(down.json).toEqual({ status: 'not ready', failing: ['ollama'] })
+  })
+})
+
+describe('the operator\'s view', () => {
+  it('GET /admin/upstreams shows each host to an admin session, and refuses an API key', async () => {
+    const { gw, fakes } = await fleetGateway([['m:latest', 'n:latest'], ['m:latest']], { loaded: [['n:latest'], []], maxConcurrent: [2, undefined] })
+    await fakes[1]!.close()
+    expect((await chat(gw, 'm')).status).toBe(200) // gpu-b refuses the connection (a failure on record) or gpu-a serves
+    const password = 'correct horse battery staple'
+    await gw.gateway.auth.userAdmin.addUser('fleet-admin', 'admin', password)
+    const { token } = await loginWithMfa(gw, 'fleet-admin', password)
+    const res = await call(gw, 'GET', '/admin/upstreams', { anonymous: true, headers: { authorization: `Bearer ${token}` } })
+    expect(res.status).toBe(200)
+    const [a, b] = (res.json as { upstreams: Array<Record<string, unknown>> }).upstreams
+    expect(a).toMatchObject({
+      name: 'gpu-a', url: fakes[0]!.url, healthy: true, inFlight: 0, maxConcurrent: 2,
+      models: ['m:latest', 'n:latest'], loaded: ['n:latest'], lastError: null, cooldownUntil: null
+    })
+    expect(typeof a?.lastSeen).toBe('string')
+    expect(b).toMatchObject({ name: 'gpu-b', maxConcurrent: null, models: ['m:latest'] })
+    expect(Object.keys(b ?? {}).sort()).toEqual(['cooldownUntil', 'healthy', 'inFlight', 'lastError', 'lastSeen', 'loaded', 'maxConcurrent', 'models', 'name', 'url'])
+    expect((await call(gw, 'GET', '/admin/upstreams')).status).toBe(401)
+  })
+
+  it('gatehouse upstreams check probes each host: version and model count, exit 1 when one does not answer', async () => {
+    const up = await startFakeOllama()
+    up.script.models = ['m:latest', 'n:latest']
+    const down = await startFakeOllama()
+    open.push(up)
+    await down.close()
+    const { file } = tempConfig({ upstream: { hosts: [{ name: 'gpu-a', url: up.url }, { name: 'gpu-b', url: down.url }], connectTimeoutMs: 500 } })
+    const run = await cli(['upstreams', 'check', '--json', '--config', file])
+    expect(run.code).toBe(1)
+    const { upstreams } = run.json() as { upstreams: Array<Record<string, unknown>> }
+    expect(upstreams[0]).toEqual({ name: 'gpu-a', url: up.url, answers: true, version: '0.12.6', models: 2, error: null })
+    expect(upstreams[1]).toMatchObject({ name: 'gpu-b', answers: false, version: null, models: null })
+    const { file: one } = tempConfig({ upstream: { url: up.url } })
+    const ok = await cli(['upstreams', 'check', '--config', one])
+    expect(ok.code).toBe(0)
+    expect(ok.out).toMatch(/default\s+http:\/\/127\.0\.0\.1:\d+\s+yes\s+0\.12\.6\s+2/)
   })
 })
