@@ -94,8 +94,9 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
     queueTimeoutMs: u.queueTimeoutMs
   }, clock)
   fleetRef = fleet
-  // the first read of every host's models, before the first request (bounded by the probe timeout)
-  await fleet.discover()
+  // several hosts: the first read of every host's models comes before the first request (bounded by
+  // the probe timeout). One host takes every request whatever it lists: its reads wait for the timer.
+  if (fleet.hosts.length > 1) await fleet.discover()
   fleet.start()
   const upstream = fleet.upstreamOf(u.hosts[0]?.name ?? '') as Upstream
   // ready while some host answers that is not ejected (one host: while it answers)
