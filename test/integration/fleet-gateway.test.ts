@@ -63,6 +63,8 @@ describe('routing by model', () => {
     expect(count(fakes[0]!, '/api/chat')).toBe(1)
     expect(count(fakes[1]!, '/api/chat')).toBe(1)
     expect(fakes[1]!.received.find((r) => r.url === '/api/chat')?.json?.model).toBe('mistral:7b')
+    const served = await chat(gw, 'mistral:7b')
+    expect(eventOf(gw, served.headers['x-request-id'])?.gatehouse).toMatchObject({ upstream: 'gpu-b', attempts: 1 })
 
     const absent = await chat(gw, 'phi3')
     expect(absent.status).toBe(404)
@@ -269,6 +271,24 @@ describe('model management', () => {
     expect(unknown.status).toBe(400)
     expect(unknown.json?.error).toMatch(/gpu-z.*gpu-a, gpu-b/)
     expect(fakes.reduce((n, f) => n + count(f, '/api/pull'), 0)).toBe(1)
+  })
+
+  it('a client that hangs up on a fanned-out pull aborts every host\'s request', async () => {
+    const { gw, fakes } = await fleetGateway([['m:latest'], ['x:latest']])
+    // each host sends its first progress line, then holds the stream open
+    for (const f of fakes) f.script.beforeChunk = (i) => (i === 0 ? Promise.resolve() : new Promise(() => {}))
+    const aborted = fakes.map((f) => f.waitForAbort())
+    const controller = new AbortController()
+    const { request } = await import('undici')
+    const res = await request(gw.url + '/api/pull', {
+      method: 'POST', headers: { ...gw.auth, 'content-type': 'application/json' }, body: '{"model":"m"}', dispatcher: gw.dispatcher, signal: controller.signal
+    })
+    expect(res.statusCode).toBe(200)
+    await eventually(() => expect(fakes.every((f) => count(f, '/api/pull') === 1)).toBe(true))
+    controller.abort()
+    await res.body.text().catch(() => {})
+    await Promise.all(aborted)
+    await eventually(() => expect(gw.gateway.fleet.hosts.map((h) => h.inFlight)).toEqual([0, 0]))
   })
 
   it('a delete goes only to the hosts that have the model', async () => {
