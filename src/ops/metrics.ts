@@ -78,8 +78,9 @@ export function boundedLabel (max: number): (value: string | null | undefined) =
   }
 }
 
-// A label must not carry arbitrary client bytes: anything outside this set is folded to `_other`.
-const SAFE_LABEL = /^[A-Za-z0-9 ._:/@*-]{1,128}$/
+// A label must not carry arbitrary client bytes: anything outside this set is folded to `_other`
+// ("," joins the hosts of a request sent to several).
+const SAFE_LABEL = /^[A-Za-z0-9 ._:/@*,-]{1,128}$/
 const safe = (v: string): string => (v === NONE || SAFE_LABEL.test(v) ? v : OTHER)
 
 export function createMetrics (options: MetricsOptions = {}): Metrics {

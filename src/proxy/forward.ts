@@ -67,7 +67,12 @@ export function createForwarder (targets: UpstreamTargets, stages: ReplyStages) 
       return next
     }
 
+    // model lists are always read whole, whatever they are labelled, so the policy filter cannot be
+    // skipped by a reply that calls itself a stream
+    const framingFor = (r: { headers: Record<string, string | string[] | undefined> }) =>
+      route.method === 'HEAD' || LIST_REPLIES.has(route.reply) ? 'json' : framingOf(r.headers['content-type'])
     let res
+    let raw: Buffer | null = null
     for (;;) {
       try {
         res = await lease.upstream.pool.request({
@@ -97,29 +102,36 @@ export function createForwarder (targets: UpstreamTargets, stages: ReplyStages) 
         result.outcome = 'failure'
         result.reason = `answered ${res.statusCode}`
       }
+      if (framingFor(res) === 'json') {
+        // a whole reply is read before anything is sent, so one cut short can still be retried
+        try {
+          raw = route.method === 'HEAD' ? (await res.body.dump(), Buffer.alloc(0)) : await readAll(res.body, MAX_JSON_REPLY_BYTES)
+        } catch (err) {
+          if (abort.signal.aborted) { result.outcome = 'neutral'; return clientGone(request, reply, stages) }
+          stages.upstreamFailed?.(request, 'mid-stream')
+          if (err instanceof errors.UPSTREAM_TOO_LARGE) {
+            result.outcome = 'failure'
+            result.reason = 'reply too large'
+            throw err
+          }
+          const next = await another(lease, 'reply cut short')
+          if (next !== null) { lease = next; continue }
+          result.outcome = 'neutral' // counted by another()
+          throw upstreamError(err)
+        }
+      }
       break
     }
     if (res.statusCode === 404 && ctx.models.length > 0) targets.modelMissing(request, lease.name)
 
-    // model lists are always read whole, whatever they are labelled, so the policy filter cannot be
-    // skipped by a reply that calls itself a stream
-    const framing = route.method === 'HEAD' || LIST_REPLIES.has(route.reply) ? 'json' : framingOf(res.headers['content-type'])
+    const framing = framingFor(res)
     const rewritten = route.method !== 'HEAD'
     reply.code(res.statusCode)
     reply.headers(clientReplyHeaders(res.headers, rewritten))
 
     if (framing === 'json') {
-      let raw: Buffer
-      try {
-        raw = route.method === 'HEAD' ? (await res.body.dump(), Buffer.alloc(0)) : await readAll(res.body, MAX_JSON_REPLY_BYTES)
-      } catch (err) {
-        if (abort.signal.aborted) return clientGone(request, reply, stages)
-        result.outcome = 'failure'
-        result.reason = 'reply cut short'
-        stages.upstreamFailed?.(request, 'mid-stream')
-        throw err instanceof errors.UPSTREAM_TOO_LARGE ? err : upstreamError(err)
-      }
-      const out = route.method === 'HEAD' ? raw : await stages.json(request, route, raw, res.statusCode)
+      const whole = raw ?? Buffer.alloc(0)
+      const out = route.method === 'HEAD' ? whole : await stages.json(request, route, whole, res.statusCode)
       await stages.beforeEnd(request, res.statusCode)
       if (route.method !== 'HEAD') reply.header('content-length', out.length)
       return reply.send(out)

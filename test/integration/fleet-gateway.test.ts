@@ -180,6 +180,41 @@ describe('failover, ejection and readmission', () => {
     expect(fakes.reduce((n, f) => n + count(f, '/api/chat'), 0)).toBe(2)
   })
 
+  it('a whole (non-streamed) reply cut short is read before anything is sent, so it is retried on another host', async () => {
+    // a host that lists the model, then sends half a JSON reply and resets the connection
+    const { createServer } = await import('node:http')
+    const broken = createServer((req, res) => {
+      req.resume()
+      req.on('end', () => {
+        if (req.url === '/api/tags' || req.url === '/api/ps') {
+          res.writeHead(200, { 'content-type': 'application/json' })
+          return res.end(JSON.stringify({ models: [{ name: 'm:latest', model: 'm:latest' }] }))
+        }
+        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': '500' })
+        res.write('{"model":"m","message":{"role":"assistant","content":"Hel')
+        setImmediate(() => req.socket.destroy())
+      })
+    })
+    await new Promise<void>((resolve) => broken.listen(0, '127.0.0.1', resolve))
+    open.push({ close: () => new Promise<void>((resolve) => { broken.closeAllConnections(); broken.close(() => resolve()) }) })
+    const good = await startFakeOllama()
+    good.script.models = ['m:latest']
+    good.script.loaded = []
+    open.push(good)
+    const gw = await startTestGateway({
+      upstream: { hosts: [{ name: 'gpu-a', url: `http://127.0.0.1:${(broken.address() as { port: number }).port}` }, { name: 'gpu-b', url: good.url }] }
+    }, { fake: good })
+    open.push(gw)
+    for (let i = 0; i < 2; i++) {
+      const r = await chat(gw, 'm')
+      expect(r.status).toBe(200)
+      expect(r.json).toMatchObject({ message: { content: 'Hello, world!' } })
+    }
+    expect(count(good, '/api/chat')).toBe(2)
+    const attempts = auditLines(gw).filter((e) => e.event.action === 'model-request').map((e) => e.gatehouse.attempts)
+    expect(attempts).toContain(2)
+  })
+
   it('a failure after the first byte ends the stream with an error line and is not retried', async () => {
     // masking off, so the first line goes out as it comes (a masker may hold text back)
     const { gw, fakes } = await fleetGateway([['m:latest'], ['m:latest']], { loaded: [['m:latest'], []], overrides: { masking: { enabled: false } } })
