@@ -229,6 +229,23 @@ describe('failover, ejection and readmission', () => {
     expect(count(fakes[1]!, '/api/chat')).toBe(0)
   })
 
+  it('a client that hangs up aborts the request on the host serving it and frees its slot', async () => {
+    const { gw, fakes } = await fleetGateway([['m:latest'], ['m:latest']], { loaded: [[], ['m:latest']], maxConcurrent: [1, 1] })
+    fakes[1]!.script.beforeChunk = (i) => (i === 0 ? Promise.resolve() : new Promise(() => {}))
+    const aborted = fakes[1]!.waitForAbort()
+    const controller = new AbortController()
+    const { request } = await import('undici')
+    const res = await request(gw.url + '/api/chat', {
+      method: 'POST', headers: { ...gw.auth, 'content-type': 'application/json' }, body: chatBody('m', true), dispatcher: gw.dispatcher, signal: controller.signal
+    })
+    await eventually(() => expect(gw.gateway.fleet.hosts[1]!.inFlight).toBe(1))
+    controller.abort()
+    await res.body.text().catch(() => {})
+    await aborted
+    await eventually(() => expect(gw.gateway.fleet.hosts[1]!.inFlight).toBe(0))
+    expect(gw.gateway.fleet.hosts[1]!.consecutiveFailures).toBe(0) // a hang-up is not the host's failure
+  })
+
   it('a host that answers 404 for a model it listed has its model list read again at once', async () => {
     const { gw, fakes } = await fleetGateway([['m:latest'], ['other:latest']])
     fakes[0]!.script.models = ['gone:latest']
