@@ -20,7 +20,7 @@ import { errorHandler, sendError } from './pipeline/error-handler.js'
 import { PROXIED_ROUTES, methodsByPath } from './ollama/routes.js'
 import { errors } from './errors.js'
 import { createForwarder, type ReplyStages } from './proxy/forward.js'
-import type { Upstream } from './proxy/upstream.js'
+import type { UpstreamTargets } from './proxy/target.js'
 import { systemClock, type Clock } from './clock.js'
 import { createBodyGuard } from './pipeline/body-guard.js'
 import { limitConnections } from './ops/connection-limits.js'
@@ -31,7 +31,8 @@ export interface ReadinessCheck { name: string, check: () => Promise<boolean> }
 
 export interface AppDeps {
   config: GatehouseConfig
-  upstream: Upstream
+  /** which Ollama host each proxied request goes to */
+  targets: UpstreamTargets
   /** the proxied routes' onRequest guards, run before a byte of the body is read (pipeline/index.ts proxyGuards) */
   headerGuards: onRequestAsyncHookHandler[]
   /** the proxied routes' preHandlers, once the body is read, in pipeline order (pipeline/index.ts proxyGuards) */
@@ -135,7 +136,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   for (const plugin of deps.plugins) await app.register(plugin)
 
   // The proxy lives in its own encapsulated context so its raw-body parser cannot leak elsewhere.
-  const forward = createForwarder(deps.upstream, deps.stages)
+  const forward = createForwarder(deps.targets, deps.stages)
   await app.register(async (proxy) => {
     proxy.removeAllContentTypeParsers()
     proxy.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: config.limits.bodyBytes }, (_req, body, done) => { done(null, body) })

@@ -52,6 +52,10 @@ export const errors = {
   UPSTREAM_BAD_REPLY: define('GH_ERR_UPSTREAM_BAD_REPLY', 'upstream reply could not be processed', 502),
   UPSTREAM_TOO_LARGE: define('GH_ERR_UPSTREAM_TOO_LARGE', 'upstream reply is too large', 502),
   FRAME_TOO_LARGE: define('GH_ERR_FRAME_TOO_LARGE', 'upstream frame longer than %d bytes', 502),
+  MODEL_NOT_ON_ANY_HOST: define('GH_ERR_MODEL_NOT_ON_ANY_HOST', 'model "%s" is not available on any host', 404),
+  UPSTREAMS_BUSY: define('GH_ERR_UPSTREAMS_BUSY', 'all hosts serving %s are busy', 503),
+  UNKNOWN_UPSTREAM: define('GH_ERR_UNKNOWN_UPSTREAM', 'unknown upstream "%s" in X-Gatehouse-Upstream; configured hosts: %s', 400),
+  FAN_OUT_FAILED: define('GH_ERR_FAN_OUT_FAILED', '%s', 502),
   AUDIT_UNAVAILABLE: define('GH_ERR_AUDIT_UNAVAILABLE', 'audit log unavailable; request refused', 503),
 
   // anything not raised on purpose: the details stay in the log

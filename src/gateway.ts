@@ -9,7 +9,11 @@ import type { Secrets } from './config/secrets.js'
 import type { AuditLog } from './audit/index.js'
 import type { Auth } from './auth/index.js'
 import type { PasswordHasher } from './auth/passwords.js'
-import { createUpstream, type Upstream } from './proxy/upstream.js'
+import type { Upstream } from './proxy/upstream.js'
+import { createFleet, type Fleet } from './fleet/fleet.js'
+import { isEjected, isHealthy } from './fleet/host-state.js'
+import { createFleetTargets } from './pipeline/fleet-targets.js'
+import { upstreamViews } from './fleet/view.js'
 import { systemClock, type Clock } from './clock.js'
 import type { StoreBackend } from './store/types.js'
 import type { SharedState } from './shared-state/types.js'
@@ -40,7 +44,10 @@ export interface GatewayOptions {
 export interface Gateway {
   app: FastifyInstance
   config: GatehouseConfig
+  /** the first configured host's pool (the only one with `upstream.url`) */
   upstream: Upstream
+  /** every Ollama host, their models and health */
+  fleet: Fleet
   store: StoreBackend
   sharedState: SharedState
   audit: AuditLog
@@ -57,8 +64,11 @@ export interface Gateway {
 
 export async function createGateway (config: GatehouseConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const clock = options.clock ?? systemClock
-  // metrics first: every audit event also feeds the auth-failure and lockout counters
+  // metrics first: every audit event also feeds the auth-failure and lockout counters; the fleet's
+  // hosts are read at scrape time, once it exists
+  let fleetRef: Fleet | null = null
   const metrics = createMetrics({
+    upstreams: () => (fleetRef?.hosts ?? []).map((h) => ({ name: h.name, healthy: isHealthy(h, clock.now()), inFlight: h.inFlight })),
     tlsCertificateExpiry: config.tls.enabled ? certificateNotAfterSeconds(readFileSync(config.tls.cert)) : null
   })
   const core = await openCoreServices(config, { clock, env: options.env, passwords: options.passwords,
@@ -73,7 +83,31 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
     ? createMaskingEngine({ entities: config.masking.entities, custom: config.masking.custom, key: secrets.maskingKey })
     : null
   const seesRawOutput = createRawOutputRule(policy, config.masking.exemptRoles)
-  const upstream = createUpstream(config.upstream)
+  const u = config.upstream
+  const fleet = createFleet({
+    hosts: u.hosts,
+    connectTimeoutMs: u.connectTimeoutMs,
+    headersTimeoutMs: u.headersTimeoutMs,
+    idleTimeoutMs: u.idleTimeoutMs,
+    discoveryIntervalMs: u.discoveryIntervalSeconds * 1000,
+    healthIntervalMs: u.health.intervalSeconds * 1000,
+    failuresToEject: u.health.failuresToEject,
+    cooldownMs: u.health.cooldownSeconds * 1000,
+    queueTimeoutMs: u.queueTimeoutMs
+  }, clock)
+  fleetRef = fleet
+  // several hosts: the first read of every host's models comes before the first request (bounded by
+  // the probe timeout). One host takes every request whatever it lists: its reads wait for the timer.
+  if (fleet.hosts.length > 1) await fleet.discover()
+  fleet.start()
+  const upstream = fleet.upstreamOf(u.hosts[0]?.name ?? '') as Upstream
+  // ready while some host answers that is not ejected (one host: while it answers)
+  const someHostAnswers = async (): Promise<boolean> => {
+    const now = clock.now()
+    const live = fleet.hosts.filter((h) => fleet.hosts.length === 1 || !isEjected(h, now))
+    const answers = await Promise.all(live.map(async (h) => await fleet.upstreamOf(h.name)?.ping() === true))
+    return answers.includes(true)
+  }
 
   // no audit, no access: proxied requests, logins and admin calls get 503 while no sink can write
   const auditGate = createAuditGate(config.audit.failClosed, () => audit.writable())
@@ -89,13 +123,13 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
   try {
     app = await buildApp({
       config,
-      upstream,
+      targets: createFleetTargets(fleet, clock),
       headerGuards,
       guards,
       stages: createReplyStages({ config, policy, masking, audit, emit, metrics, seesRawOutput }),
       readiness: [
         { name: 'store', check: () => store.ping() },
-        { name: 'ollama', check: () => upstream.ping() },
+        { name: 'ollama', check: someHostAnswers },
         { name: 'audit', check: async () => audit.writable() }
       ],
       plugins: [
@@ -108,22 +142,27 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
           audited.addHook('onRequest', auditGate)
           installControlSurface(audited, { bodyLimit: config.limits.controlBodyBytes, allowedOrigins: config.auth.allowedOrigins })
           await audited.register(auth.routes)
-          await audited.register(adminRoutes({ userAdmin: auth.userAdmin, policy, authenticateSession: auth.authenticateSessionOnly }))
+          await audited.register(adminRoutes({
+            userAdmin: auth.userAdmin,
+            policy,
+            authenticateSession: auth.authenticateSessionOnly,
+            upstreams: () => upstreamViews(fleet.hosts, clock.now())
+          }))
         }
       ],
       onResponse: [createResponseAudit(emit), metrics.onResponse],
-      release: [() => upstream.close(), () => core.close()],
+      release: [() => fleet.close(), () => core.close()],
       logger: options.logger ?? false
     })
   } catch (err) {
-    await upstream.close()
+    await fleet.close()
     await core.close()
     throw err
   }
 
   const close = async () => { await app.close() }
   return {
-    app, config, upstream, store, sharedState, audit, auth, policy, masking, metrics, secrets,
+    app, config, upstream, fleet, store, sharedState, audit, auth, policy, masking, metrics, secrets,
     close,
     async shutdown () {
       const deadline = setTimeout(() => { app.server.closeAllConnections() }, options.drainDeadlineMs ?? 30_000)

@@ -14,6 +14,8 @@ export interface AdminRoutesOptions {
   policy: Policy
   /** sessions only (API keys are refused); run as an onRequest hook */
   authenticateSession: onRequestAsyncHookHandler
+  /** every Ollama host's state now (GET /admin/upstreams) */
+  upstreams?: () => unknown[]
 }
 
 const actorOf = (request: FastifyRequest): Actor =>
@@ -53,6 +55,7 @@ export function adminRoutes (o: AdminRoutesOptions): FastifyPluginAsync {
       return reply.code(204).send()
     })
 
+    app.get('/admin/upstreams', async () => ({ upstreams: o.upstreams?.() ?? [] }))
     app.get('/admin/keys', async () => ({ keys: await o.userAdmin.listKeys() }))
     app.post<{ Body: CreateKeyBody }>('/admin/keys', { schema: { body: CreateKeyBody } }, async (request, reply) => {
       const b = request.body

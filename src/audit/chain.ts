@@ -31,7 +31,9 @@ export function createChain (key: Buffer, replica: string, from: ChainPoint | nu
       // completed. Keys in sorted order (chain first in gatehouse), like buildEvent's: the canonical
       // form is then a single JSON.stringify
       const chain: Omit<ChainLink, 'hash'> & { hash?: string } = { prev, replica, seq: seq + 1 }
-      const event = { ...ev, gatehouse: { chain, ...ev.gatehouse } }
+      const { attempts, ...rest } = ev.gatehouse
+      // `attempts` is the one gatehouse key that sorts before `chain`
+      const event = { ...ev, gatehouse: attempts === undefined ? { chain, ...rest } : { attempts, chain, ...rest } }
       const hash = chainHash(key, prev, event)
       chain.hash = hash
       seq += 1

@@ -10,6 +10,7 @@ export const ECS_VERSION = '8.17.0'
 const TOKEN = /^[A-Za-z0-9_.:-]{1,64}$/
 const ENTITY = /^[a-z][a-z0-9_]{0,31}$/
 const CONFIG_HASH = /^[A-Za-z0-9:+/=_-]{1,128}$/
+const UPSTREAM = /^[a-z0-9-]{1,32}(,[a-z0-9-]{1,32}){0,63}$/
 
 /** Cuts a user-supplied string to `max` UTF-16 units without splitting a surrogate pair. */
 export function bounded (s: unknown, max: number): string | undefined {
@@ -121,6 +122,11 @@ export function buildEvent (input: AuditInput, ctx: BuildContext): Unchained {
 
   // gatehouse.*, in key order (chain, added by the chain, sorts first)
   const gh: Unchained['gatehouse'] = {}
+  // host names from the configuration ([a-z0-9-], joined by ","); anything else is not a host name
+  const upstream = req !== undefined && typeof req.upstream === 'string' && req.upstream !== ''
+    ? (UPSTREAM.test(req.upstream) ? req.upstream : 'other')
+    : undefined
+  if (upstream !== undefined) gh.attempts = count(req?.attempts) ?? 1
   if (input.config && typeof input.config.hash === 'string') {
     gh.config = { hash: CONFIG_HASH.test(input.config.hash) ? input.config.hash : 'invalid' }
   }
@@ -153,6 +159,7 @@ export function buildEvent (input: AuditInput, ctx: BuildContext): Unchained {
     }
   }
   if (suspicious) gh.suspicious_name = true
+  if (upstream !== undefined) gh.upstream = upstream
 
   const ev = { '@timestamp': new Date(ctx.time).toISOString(), ecs: { version: ECS_VERSION }, event, gatehouse: gh } as Unchained
   if (req) {

@@ -18,6 +18,10 @@ export interface AuditRequestInput {
   reason?: string | null
   credential?: 'session' | 'api_key' | null
   masked?: Record<string, number>
+  /** the Ollama host(s) that served the request, once one was chosen */
+  upstream?: string | null
+  /** hosts tried: 1, or 2 after a failover */
+  attempts?: number
 }
 
 export interface AuditInput {
@@ -70,6 +74,7 @@ export interface AuditEvent {
   url?: { path: string }
   gen_ai?: { request: { model: string | null }, usage: { input_tokens: number | null, output_tokens: number | null } }
   gatehouse: {
+    attempts?: number
     decision?: 'allow' | 'deny'
     reason?: string | null
     credential?: 'session' | 'api_key' | null
@@ -79,6 +84,7 @@ export interface AuditEvent {
     repeat_count?: number
     sink?: { type: string, dropped?: number, error?: string }
     suspicious_name?: true
+    upstream?: string
     chain: ChainLink
   }
 }

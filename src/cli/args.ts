@@ -55,6 +55,7 @@ export const COMMANDS: CommandSpec[] = [
   cmd('audit verify', 'FILE...', 'check the audit hash chain and checkpoints (oldest file first)'),
   cmd('compliance check', '', 'SOC 2 control checks of the configuration and the store'),
   cmd('evidence export', '--days N --out FILE [--force]', 'write the evidence bundle for auditors', ['days', 'out', 'force']),
+  cmd('upstreams check', '', 'probe each configured Ollama host once: answers, version, model count (exit 1 when one does not)'),
   cmd('certs dev', '', 'write a development CA and server certificate where tls.cert and tls.key point'),
   cmd('mfa qr', '', 'draw the otpauth URL read from standard input (or a login reply holding one) as a QR code', [], false),
   cmd('help', '[COMMAND]', 'show the help of a command', [], false)

@@ -3,9 +3,11 @@ import type { CommandHandler } from './types.js'
 import { accountCommands } from './accounts.js'
 import { auditCommands } from './audit.js'
 import { opsCommands } from './ops-commands.js'
+import { upstreamCommands } from './upstreams.js'
 
 export const commandHandlers: Record<string, CommandHandler> = {
   ...accountCommands,
   ...auditCommands,
-  ...opsCommands
+  ...opsCommands,
+  ...upstreamCommands
 }

@@ -15,7 +15,7 @@ export async function serve (config: GatehouseConfig, io: Io): Promise<number> {
     listenTextResolver: (a) => `listening on ${config.tls.enabled ? a.replace(/^http:/, 'https:') : a}` })
   const address = gateway.app.server.address()
   const port = typeof address === 'object' && address ? address.port : config.listen.port
-  io.err(`gatehouse listening on ${config.tls.enabled ? 'https' : 'http'}://${config.listen.host}:${port} → ${config.upstream.url}`)
+  io.err(`gatehouse listening on ${config.tls.enabled ? 'https' : 'http'}://${config.listen.host}:${port} → ${config.upstream.hosts.map((h) => h.url).join(', ')}`)
 
   return await new Promise<number>((resolve) => {
     let stopping = false

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs'
 import { createHash } from 'node:crypto'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { parseDocument } from 'yaml'
-import { ConfigSchema, BUILTIN_ENTITIES, type GatehouseConfig } from './schema.js'
+import { ConfigSchema, BUILTIN_ENTITIES, DEFAULT_UPSTREAM_NAME, DEFAULT_UPSTREAM_URL, type GatehouseConfig } from './schema.js'
 import { isLoopbackHost, parseCidr } from './cidr.js'
 import { schemaProblems, strictAjv } from './validation.js'
 import { canonicalJson } from '../canonical-json.js'
@@ -67,10 +67,21 @@ function crossCheck (c: GatehouseConfig, checks: readonly ConfigCheck[]): string
       if (new URL(url).password !== '') problems.push(`${key}: must not contain a password; set it in ${env}`)
     } catch { problems.push(`${key}: not a URL`) }
   }
-  try {
-    const u = new URL(c.upstream.url)
-    if (u.pathname !== '/' || u.search || u.username) problems.push('upstream.url: must be scheme://host:port with no path, query or credentials')
-  } catch { problems.push('upstream.url: not a URL') }
+  const origin = (key: string, url: string) => {
+    try {
+      const u = new URL(url)
+      if (u.pathname !== '/' || u.search || u.username) {
+        problems.push(`${key}: must be scheme://host:port with no path, query or credentials`)
+      }
+    } catch { problems.push(`${key}: not a URL`) }
+  }
+  if (c.upstream.url !== null) origin('upstream.url', c.upstream.url)
+  const names = new Set<string>()
+  c.upstream.hosts.forEach((h, i) => {
+    if (c.upstream.url === null) origin(`upstream.hosts.${i}.url`, h.url)
+    if (names.has(h.name)) problems.push(`upstream.hosts.${i}.name: "${h.name}" is used twice`)
+    names.add(h.name)
+  })
   for (const check of checks) problems.push(...check(c))
   return problems
 }
@@ -105,8 +116,21 @@ export function buildConfig (
   raw: unknown, base: string, configFile: string | null = null, checks: readonly ConfigCheck[] = []
 ): GatehouseConfig {
   const doc = raw === null || raw === undefined ? {} : structuredClone(raw)
-  if (!validate(doc)) throw new ConfigError(schemaProblems(validate.errors, 'key', '(root)'))
-  const config = doc as GatehouseConfig
+  const givenUpstream = (doc as { upstream?: unknown }).upstream
+  const both = typeof givenUpstream === 'object' && givenUpstream !== null && 'url' in givenUpstream && 'hosts' in givenUpstream
+    ? ['upstream.hosts: cannot be set together with upstream.url; list every host under upstream.hosts']
+    : []
+  if (!validate(doc)) throw new ConfigError([...both, ...schemaProblems(validate.errors, 'key', '(root)')])
+  if (both.length > 0) throw new ConfigError(both)
+  const config = doc as unknown as GatehouseConfig
+  const given = config.upstream as Partial<GatehouseConfig['upstream']>
+  // `url` alone is one host named `default`; `hosts` leaves url null
+  if (given.hosts === undefined) {
+    config.upstream.url = given.url ?? DEFAULT_UPSTREAM_URL
+    config.upstream.hosts = [{ name: DEFAULT_UPSTREAM_NAME, url: config.upstream.url, maxConcurrent: null }]
+  } else {
+    config.upstream.url = null
+  }
   const problems = crossCheck(config, checks)
   if (problems.length > 0) throw new ConfigError(problems)
   resolvePaths(config, base)

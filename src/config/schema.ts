@@ -69,6 +69,13 @@ const SinkSchema = Type.Unsafe<SinkConfig>({
   allOf: SINKS.map((s) => ({ if: { properties: { type: { const: s.properties.type.const } } }, then: s }))
 })
 
+const UpstreamHostSchema = Type.Object({
+  name: Type.String({ pattern: '^[a-z0-9-]{1,32}$' }),
+  url: Type.String({ pattern: '^https?://' }),
+  maxConcurrent: Type.Unsafe<number | null>({ type: ['integer', 'null'], minimum: 1, default: null })
+}, { additionalProperties: false })
+export type UpstreamHostConfig = Static<typeof UpstreamHostSchema>
+
 export const ConfigSchema = section({
   listen: section({ host: text('127.0.0.1'), port: int(0, 8443, 65535) }),
   tls: section({
@@ -81,10 +88,15 @@ export const ConfigSchema = section({
   }),
   trustProxies: list(Type.String({ minLength: 1 }), []),
   upstream: section({
-    url: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:11434' }),
+    // no default here: the loader fills it only when `hosts` is absent (the two are exclusive)
+    url: Type.Optional(Type.String({ pattern: '^https?://' })),
+    hosts: Type.Optional(Type.Array(UpstreamHostSchema, { minItems: 1 })),
     connectTimeoutMs: int(1, 5000),
     headersTimeoutMs: int(1, 300000),
-    idleTimeoutMs: int(1, 300000)
+    idleTimeoutMs: int(1, 300000),
+    discoveryIntervalSeconds: int(1, 15),
+    health: section({ intervalSeconds: int(1, 10), failuresToEject: int(1, 3), cooldownSeconds: int(1, 30) }),
+    queueTimeoutMs: int(0, 30000)
   }),
   limits: section({
     bodyBytes: int(1, 20971520),
@@ -148,7 +160,19 @@ export const ConfigSchema = section({
   log: section({ level: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }) })
 })
 
-export type GatehouseConfig = Static<typeof ConfigSchema> & {
+/** The host named by `upstream.url` alone. */
+export const DEFAULT_UPSTREAM_NAME = 'default'
+export const DEFAULT_UPSTREAM_URL = 'http://127.0.0.1:11434'
+
+export interface UpstreamConfig extends Omit<Static<typeof ConfigSchema>['upstream'], 'url' | 'hosts'> {
+  /** the one host of `upstream.url`; null when the file lists `hosts` */
+  url: string | null
+  /** always filled after loading: `url` alone becomes one host named `default` */
+  hosts: UpstreamHostConfig[]
+}
+
+export type GatehouseConfig = Omit<Static<typeof ConfigSchema>, 'upstream'> & {
+  upstream: UpstreamConfig
   /** absolute path of the file this came from, or null for defaults only (set by the loader, not a key) */
   configFile: string | null
 }

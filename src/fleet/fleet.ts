@@ -2,10 +2,10 @@
 // each host's models, health probes that eject and readmit hosts, and leases that hand a request
 // the host it should go to (waiting for a slot when every host that has its model is full).
 // Selection and health arithmetic are pure (select.ts, host-state.ts); this file does the I/O.
-import type { Clock } from '../clock.js'
+import { every, type Clock, type Timer } from '../clock.js'
 import { createUpstream, type Upstream } from '../proxy/upstream.js'
 import {
-  canonicalSet, isEjected, newHostState, readmit, recordFailure, recordSuccess, type HealthSettings, type HostState
+  canonicalSet, hasFreeSlot, isEjected, newHostState, readmit, recordFailure, recordSuccess, type HealthSettings, type HostState
 } from './host-state.js'
 import { probeHost, readHostModels } from './discovery.js'
 import { rotatingTieBreaker, selectAnyHost, selectHost } from './select.js'
@@ -51,6 +51,11 @@ export interface Fleet {
   upstreamOf: (name: string) => Upstream | undefined
   /** the host for a request naming (canonical) `model`, leaving out hosts in `exclude` */
   acquire: (model: string, signal?: AbortSignal, exclude?: ReadonlySet<string>) => Promise<Acquired>
+  /**
+   * A lease on the host named `name` whatever its models and health (a one-host fleet, a request
+   * aimed at that host): waits for a slot like acquire. `absent` when no host has that name.
+   */
+  acquireOn: (name: string, signal?: AbortSignal) => Promise<Acquired>
   /** any healthy host, for requests that name no model */
   anyHost: () => { host: HostState, upstream: Upstream } | null
   /** re-reads every host's models now (also what the background loop runs) */
@@ -73,7 +78,7 @@ export function createFleet (s: FleetSettings, clock: Clock, events: FleetEvents
   })]))
   const ties = rotatingTieBreaker()
   const waiters = createSlotWaiters()
-  const timers: NodeJS.Timeout[] = []
+  const timers: Timer[] = []
 
   const upstreamOf = (name: string): Upstream => {
     const u = upstreams.get(name)
@@ -150,6 +155,22 @@ export function createFleet (s: FleetSettings, clock: Clock, events: FleetEvents
         }
       }
     },
+    async acquireOn (name, signal) {
+      const h = hosts.find((x) => x.name === name)
+      if (h === undefined) return { kind: 'absent' }
+      const deadline = clock.now() + s.queueTimeoutMs
+      const aborted = (): boolean => signal?.aborted === true
+      for (;;) {
+        if (aborted()) return { kind: 'aborted' }
+        if (hasFreeSlot(h)) return { kind: 'lease', lease: lease(h) }
+        const woken = await waiters.wait((n) => n === name, deadline - clock.now(), signal)
+        if (!woken) {
+          return aborted()
+            ? { kind: 'aborted' }
+            : { kind: 'busy', retryAfterSeconds: Math.max(1, Math.ceil(s.queueTimeoutMs / 1000)) }
+        }
+      }
+    },
     anyHost () {
       const h = selectAnyHost(hosts, clock.now(), ties)
       return h === null ? null : { host: h, upstream: upstreamOf(h.name) }
@@ -161,16 +182,12 @@ export function createFleet (s: FleetSettings, clock: Clock, events: FleetEvents
     },
     probe: async () => { await Promise.all(hosts.map(probeOne)) },
     start () {
-      const every = (ms: number, fn: () => Promise<void>): void => {
-        const t = setInterval(() => { void fn() }, ms)
-        t.unref()
-        timers.push(t)
-      }
-      every(s.discoveryIntervalMs, () => this.discover())
-      every(s.healthIntervalMs, () => this.probe())
+      // on the injected clock's timers, so a test moves time instead of waiting for a probe
+      timers.push(every(clock, s.discoveryIntervalMs, () => { void this.discover() }))
+      timers.push(every(clock, s.healthIntervalMs, () => { void this.probe() }))
     },
     async close () {
-      for (const t of timers) clearInterval(t)
+      for (const t of timers) t.cancel()
       await Promise.all([...upstreams.values()].map((u) => u.close()))
     }
   }

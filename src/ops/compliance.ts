@@ -142,12 +142,15 @@ function boundaryChecks (c: GatehouseConfig): CheckResult[] {
         ? 'no proxy is trusted: the socket address is used' : 'only named proxy ranges are trusted',
     { trustProxies: [...c.trustProxies] }))
 
-  let upstreamHost = ''
-  try { upstreamHost = new URL(c.upstream.url).hostname } catch { /* the loader rejects bad URLs */ }
+  const hostnameOf = (url: string) => { try { return new URL(url).hostname } catch { return '' } } // the loader rejects bad URLs
   out.push(check('upstream-isolation', 'CC6.6', 'Ollama is reachable only through Gatehouse', 'warn',
     'cannot be verified from inside the process: deploy Ollama with no published port ' +
       '(docker-compose internal network, Kubernetes NetworkPolicy in deploy/kubernetes)',
-    { 'upstream.url': c.upstream.url, upstreamOnLoopback: isLoopbackHost(upstreamHost) }))
+    {
+      'upstream.url': c.upstream.url,
+      ...(c.upstream.url === null ? { 'upstream.hosts': c.upstream.hosts.map((h) => `${h.name} ${h.url}`) } : {}),
+      upstreamOnLoopback: c.upstream.hosts.every((h) => isLoopbackHost(hostnameOf(h.url)))
+    }))
   return out
 }
 

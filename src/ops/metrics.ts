@@ -20,6 +20,8 @@ export interface MetricsOptions {
   tlsCertificateExpiry?: number | null
   /** process_* and nodejs_* metrics (default true) */
   defaultMetrics?: boolean
+  /** read at scrape time: every Ollama host of the fleet */
+  upstreams?: () => Array<{ name: string, healthy: boolean, inFlight: number }>
   /** distinct model label values learnt before new ones become `_other` (default 200) */
   maxModels?: number
 }
@@ -30,6 +32,8 @@ export interface RequestObservation {
   status: number
   role: string | null
   durationSeconds: number
+  /** the Ollama host(s) that served it; null when none was chosen */
+  upstream?: string | null
 }
 
 export interface Metrics {
@@ -42,7 +46,7 @@ export interface Metrics {
   authFailure: (reason: string) => void
   lockout: () => void
   masked: (counts: Record<string, number>) => void
-  upstreamError: (kind: string) => void
+  upstreamError: (kind: string, upstream?: string | null) => void
   rateLimited: (limit: 'requests' | 'streams') => void
   /**
    * An onResponse hook: requests by route/model/status/role, duration, tokens and masked counts,
@@ -74,8 +78,9 @@ const NONE = ''
 /** routes whose 2xx reply shows that Ollama has the model named (pull, push and create answer 200 even for unknown names) */
 const LEARNING_PERMISSIONS = new Set(['inference', 'models:read'])
 
-// A label must not carry arbitrary client bytes: anything outside this set is folded to `_other`.
-const SAFE_LABEL = /^[A-Za-z0-9 ._:/@*-]{1,128}$/
+// A label must not carry arbitrary client bytes: anything outside this set is folded to `_other`
+// ("," joins the hosts of a request sent to several).
+const SAFE_LABEL = /^[A-Za-z0-9 ._:/@*,-]{1,128}$/
 const safe = (v: string): string => (v === NONE || SAFE_LABEL.test(v) ? v : OTHER)
 
 export function createMetrics (options: MetricsOptions = {}): Metrics {
@@ -91,8 +96,8 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
 
   const requests = new Counter({
     name: 'gatehouse_http_requests_total',
-    help: 'HTTP requests answered, by route, model, status and role',
-    labelNames: ['route', 'model', 'status', 'role'] as const,
+    help: 'HTTP requests answered, by route, model, status, role and the Ollama host that served it',
+    labelNames: ['route', 'model', 'status', 'role', 'upstream'] as const,
     registers
   })
   const duration = new Histogram({
@@ -131,8 +136,8 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
   })
   const upstreamErrors = new Counter({
     name: 'gatehouse_upstream_errors_total',
-    help: 'Failures talking to Ollama, by kind (unavailable, timeout, mid-stream)',
-    labelNames: ['kind'] as const,
+    help: 'Failures talking to Ollama, by kind (unavailable, timeout, mid-stream) and host',
+    labelNames: ['kind', 'upstream'] as const,
     registers
   })
   const rateLimitedCounter = new Counter({
@@ -140,6 +145,21 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
     help: 'Requests refused with 429 by the per-identity limits, by limit',
     labelNames: ['limit'] as const,
     registers
+  })
+
+  const hostHealthy = new Gauge({
+    name: 'gatehouse_upstream_healthy',
+    help: 'Whether each Ollama host takes requests (1) or is out (0): ejected, or its models never read',
+    labelNames: ['upstream'] as const,
+    registers,
+    collect () { for (const h of options.upstreams?.() ?? []) hostHealthy.set({ upstream: safe(h.name) }, h.healthy ? 1 : 0) }
+  })
+  const hostInFlight = new Gauge({
+    name: 'gatehouse_upstream_in_flight',
+    help: 'Requests in progress on each Ollama host',
+    labelNames: ['upstream'] as const,
+    registers,
+    collect () { for (const h of options.upstreams?.() ?? []) hostInFlight.set({ upstream: safe(h.name) }, h.inFlight) }
   })
 
   // Audit figures are cumulative counts owned by the audit log; counters follow them by delta at scrape time.
@@ -204,7 +224,7 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
   }
   const observeRequest = (o: RequestObservation) => {
     const status = String(o.status)
-    requests.inc({ route: safe(o.route), model: model(o.model), status, role: safe(o.role ?? NONE) })
+    requests.inc({ route: safe(o.route), model: model(o.model), status, role: safe(o.role ?? NONE), upstream: safe(o.upstream ?? NONE) })
     duration.observe({ route: safe(o.route), status }, Math.max(0, o.durationSeconds))
   }
 
@@ -219,7 +239,7 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
     authFailure: (reason) => { authFailures.inc({ reason: safe(reason) }) },
     lockout: () => { lockouts.inc() },
     masked: addMasked,
-    upstreamError: (kind) => { upstreamErrors.inc({ kind: safe(kind) }) },
+    upstreamError: (kind, upstream) => { upstreamErrors.inc({ kind: safe(kind), upstream: safe(upstream ?? NONE) }) },
     rateLimited: (limit) => { rateLimitedCounter.inc({ limit }) },
     onResponse (request, reply) {
       const gh = request.gh
@@ -236,7 +256,8 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
         model: allowedModel,
         status: reply.statusCode,
         role,
-        durationSeconds: reply.elapsedTime / 1000
+        durationSeconds: reply.elapsedTime / 1000,
+        upstream: gh?.upstream ?? null
       })
       if (gh?.reason === 'audit-unavailable' && reply.statusCode === 503) failClosedRefusals.inc()
       if (gh) {

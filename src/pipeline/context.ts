@@ -24,6 +24,10 @@ export interface RequestContext {
   reason: string | null
   usage: { input: number | null, output: number | null }
   masked: Record<string, number>
+  /** the Ollama host(s) that served the request (names joined by "," for a fan-out); null before one is chosen */
+  upstream: string | null
+  /** hosts tried: 1, or 2 after a failover */
+  attempts: number
   /** set once the request's audit event has been emitted */
   audited: boolean
   /** the client hung up before the reply ended */
@@ -33,7 +37,7 @@ export interface RequestContext {
 export function newRequestContext (id: string, sourceIp: string): RequestContext {
   return {
     id, sourceIp, startedAt: process.hrtime.bigint(), route: null, identity: null, forwardBody: null,
-    models: [], decision: null, reason: null, usage: { input: null, output: null }, masked: {}, audited: false, clientClosed: false
+    models: [], decision: null, reason: null, usage: { input: null, output: null }, masked: {}, upstream: null, attempts: 0, audited: false, clientClosed: false
   }
 }
 

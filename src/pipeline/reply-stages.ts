@@ -15,7 +15,7 @@ import { requestAuditInput } from './request-audit.js'
 /** What the reply stages report to metrics (ops/metrics.ts implements it). */
 export interface ReplyMetrics {
   observeTtft: (route: string, model: string | null, seconds: number) => void
-  upstreamError: (kind: string) => void
+  upstreamError: (kind: string, upstream?: string | null) => void
   /** a model Ollama has shown it has (it may become a metrics label) */
   learnModel: (model: string) => void
 }
@@ -85,7 +85,7 @@ export function createReplyStages ({ config, policy, masking, audit, emit, metri
       metrics.observeTtft(request.gh.route?.path ?? 'unknown', model ?? null,
         Number(process.hrtime.bigint() - request.gh.startedAt) / 1e9)
     },
-    upstreamFailed (_request, kind) { metrics.upstreamError(kind) },
+    upstreamFailed (request, kind) { metrics.upstreamError(kind, request.gh.upstream) },
     clientClosed (request, status) {
       // a stream the client abandoned is still a request that happened: audit it as cut short
       if (request.gh.audited) return

@@ -28,7 +28,9 @@ export function requestAuditInput (request: FastifyRequest, status: number, refu
       decision: denied ? 'deny' : 'allow',
       reason: denied ? (ctx.reason ?? (status === 401 ? 'no-credential' : `status:${status}`)) : refused ?? (ctx.clientClosed ? 'client-closed' : null),
       credential: ctx.identity?.credential ?? null,
-      masked: ctx.masked
+      masked: ctx.masked,
+      upstream: ctx.upstream,
+      attempts: ctx.attempts
     }
   }
 }

@@ -3,8 +3,11 @@
 // buffering; single JSON replies are read whole (they are whole upstream too) so list filtering
 // and masking see complete documents and a failure can still become a clean 502/504.
 import { PassThrough, type Readable, type Transform } from 'node:stream'
+import { clientGone, framingOf, MAX_JSON_REPLY_BYTES, readAll, type ReplyStages } from './stages.js'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { Upstream } from './upstream.js'
+import type { HostLease, LeaseOutcome, UpstreamTargets } from './target.js'
+import { createFanOut } from './fan-out.js'
+import { createListUnion } from './list-union.js'
 import { errors } from '../errors.js'
 import { isUpstreamTimeout, upstreamError } from './upstream.js'
 import { upstreamRequestHeaders, clientReplyHeaders } from './headers.js'
@@ -12,54 +15,19 @@ import { streamErrorChunk } from '../ollama/error-shape.js'
 import { createClosingFrameHolder } from '../ollama/closing-frame.js'
 import { upstreamPath, type ProxiedRoute, type ReplyKind } from '../ollama/routes.js'
 
-export type Framing = 'ndjson' | 'sse' | 'json'
-
-export interface ReplyStages {
-  /** transforms for a streamed reply, applied in order; the last one's output goes to the client */
-  stream: (request: FastifyRequest, route: ProxiedRoute, framing: 'ndjson' | 'sse') => Transform[]
-  /** rewrite a whole (non-streamed) JSON reply: list filtering, masking */
-  json: (request: FastifyRequest, route: ProxiedRoute, body: Buffer, status: number) => Promise<Buffer>
-  /** awaited before the reply's last byte leaves: the audit event is written (and flushed) here */
-  beforeEnd: (request: FastifyRequest, status: number) => Promise<void>
-  /** the first streamed chunk is on its way to the client (time to first token) */
-  firstChunk?: (request: FastifyRequest) => void
-  /** Ollama could not be reached or failed mid-reply */
-  upstreamFailed?: (request: FastifyRequest, kind: 'timeout' | 'unavailable' | 'mid-stream') => void
-  /** the client hung up before the stream ended; the upstream request has been aborted */
-  clientClosed?: (request: FastifyRequest, status: number) => void
-  /** hold a stream's closing frame until beforeEnd has succeeded (audit.failClosed) */
-  holdClosingFrame?: boolean
-}
-
-export function framingOf (contentType: string | string[] | undefined): Framing {
-  const ct = String(contentType ?? '').toLowerCase()
-  if (ct.includes('application/x-ndjson') || ct.includes('application/ndjson')) return 'ndjson'
-  if (ct.includes('text/event-stream')) return 'sse'
-  return 'json'
-}
+export type { Framing, ReplyStages } from './stages.js'
+export { framingOf } from './stages.js'
 
 const LIST_REPLIES: ReadonlySet<ReplyKind> = new Set<ReplyKind>(['tags', 'ps', 'openai-models', 'openai-model'])
 
-const MAX_JSON_REPLY_BYTES = 64 * 1024 * 1024
-
-async function readAll (body: Readable, limit: number): Promise<Buffer> {
-  const parts: Buffer[] = []
-  let size = 0
-  for await (const chunk of body) {
-    size += (chunk as Buffer).length
-    if (size > limit) throw new errors.UPSTREAM_TOO_LARGE()
-    parts.push(chunk as Buffer)
-  }
-  return Buffer.concat(parts)
+const reasonOf = (err: unknown): string => {
+  const code = (err as { code?: string } | null)?.code
+  return isUpstreamTimeout(err) ? `timeout (${code ?? 'timeout'})` : `unavailable (${code ?? (err as Error).message})`
 }
 
-/** The client hung up while we waited on Ollama: nothing is left to send, but the request is audited (499, as nginx logs it). */
-function clientGone (request: FastifyRequest, reply: FastifyReply, stages: ReplyStages): void {
-  stages.clientClosed?.(request, 499)
-  reply.hijack()
-}
-
-export function createForwarder (upstream: Upstream, stages: ReplyStages) {
+export function createForwarder (targets: UpstreamTargets, stages: ReplyStages) {
+  const fanOut = createFanOut(stages)
+  const lists = createListUnion(stages)
   return async function forward (request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const ctx = request.gh
     const route = ctx.route as ProxiedRoute
@@ -70,41 +38,100 @@ export function createForwarder (upstream: Upstream, stages: ReplyStages) {
     // a client that hangs up stops the generation upstream
     reply.raw.once('close', () => { if (!reply.raw.writableFinished) abort.abort() })
 
-    let res
-    try {
-      res = await upstream.pool.request({
-        method: route.method,
-        path: upstreamPath(route, request.params as Record<string, string>),
-        headers: upstreamRequestHeaders(request.headers, upstream.host, ctx.id, body === null ? null : body.length),
-        body,
-        signal: abort.signal,
-        headersTimeout: upstream.headersTimeoutMs,
-        bodyTimeout: upstream.idleTimeoutMs
-      })
-    } catch (err) {
-      if (abort.signal.aborted) return clientGone(request, reply, stages)
-      const mapped = upstreamError(err)
-      stages.upstreamFailed?.(request, isUpstreamTimeout(err) ? 'timeout' : 'unavailable')
-      throw mapped
+    const listed = await targets.listHosts(request)
+    if (listed !== null) return lists(request, reply, listed, abort)
+    const spread = await targets.fanOutHosts(request)
+    if (spread !== null) return fanOut(request, reply, spread, body, abort)
+
+    let lease = await targets.first(request, reply, abort.signal)
+    if (lease === null || abort.signal.aborted) {
+      lease?.release('neutral')
+      return clientGone(request, reply, stages)
+    }
+    const tried = new Set([lease.name])
+    ctx.upstream = lease.name
+    ctx.attempts = 1
+    // how the request counts for the host that answered: set as the reply goes, read once it is over
+    const result: { outcome: LeaseOutcome, reason?: string } = { outcome: 'success' }
+    reply.raw.once('close', () => {
+      if (abort.signal.aborted && result.outcome === 'success') result.outcome = 'neutral'
+      ;(lease as HostLease).release(result.outcome, result.reason)
+    })
+    const another = async (failed: HostLease, reason: string): Promise<HostLease | null> => {
+      failed.release('failure', reason)
+      const next = tried.size < 2 ? await targets.retry(request, tried, abort.signal) : null
+      if (next === null) return null
+      tried.add(next.name)
+      ctx.upstream = next.name
+      ctx.attempts = tried.size
+      return next
     }
 
     // model lists are always read whole, whatever they are labelled, so the policy filter cannot be
     // skipped by a reply that calls itself a stream
-    const framing = route.method === 'HEAD' || LIST_REPLIES.has(route.reply) ? 'json' : framingOf(res.headers['content-type'])
+    const framingFor = (r: { headers: Record<string, string | string[] | undefined> }) =>
+      route.method === 'HEAD' || LIST_REPLIES.has(route.reply) ? 'json' : framingOf(r.headers['content-type'])
+    let res
+    let raw: Buffer | null = null
+    for (;;) {
+      try {
+        res = await lease.upstream.pool.request({
+          method: route.method,
+          path: upstreamPath(route, request.params as Record<string, string>),
+          headers: upstreamRequestHeaders(request.headers, lease.upstream.host, ctx.id, body === null ? null : body.length),
+          body,
+          signal: abort.signal,
+          headersTimeout: lease.upstream.headersTimeoutMs,
+          bodyTimeout: lease.upstream.idleTimeoutMs
+        })
+      } catch (err) {
+        if (abort.signal.aborted) { result.outcome = 'neutral'; return clientGone(request, reply, stages) }
+        stages.upstreamFailed?.(request, isUpstreamTimeout(err) ? 'timeout' : 'unavailable')
+        // nothing has reached the client yet: another host that has the model gets one more try
+        const next = await another(lease, reasonOf(err))
+        if (next !== null) { lease = next; continue }
+        result.outcome = 'neutral' // already counted as a failure above
+        throw upstreamError(err)
+      }
+      if (res.statusCode >= 500 && tried.size < 2) {
+        const failed = lease
+        const next = await another(failed, `answered ${res.statusCode}`)
+        if (next !== null) { await res.body.dump().catch(() => {}); lease = next; continue }
+        result.outcome = 'neutral' // counted by another()
+      } else if (res.statusCode >= 500) {
+        result.outcome = 'failure'
+        result.reason = `answered ${res.statusCode}`
+      }
+      if (framingFor(res) === 'json') {
+        // a whole reply is read before anything is sent, so one cut short can still be retried
+        try {
+          raw = route.method === 'HEAD' ? (await res.body.dump(), Buffer.alloc(0)) : await readAll(res.body, MAX_JSON_REPLY_BYTES)
+        } catch (err) {
+          if (abort.signal.aborted) { result.outcome = 'neutral'; return clientGone(request, reply, stages) }
+          stages.upstreamFailed?.(request, 'mid-stream')
+          if (err instanceof errors.UPSTREAM_TOO_LARGE) {
+            result.outcome = 'failure'
+            result.reason = 'reply too large'
+            throw err
+          }
+          const next = await another(lease, 'reply cut short')
+          if (next !== null) { lease = next; continue }
+          result.outcome = 'neutral' // counted by another()
+          throw upstreamError(err)
+        }
+      }
+      break
+    }
+    if (res.statusCode === 404 && ctx.models.length > 0) targets.modelMissing(request, lease.name)
+
+    const framing = framingFor(res)
     const rewritten = route.method !== 'HEAD'
     reply.code(res.statusCode)
     reply.headers(clientReplyHeaders(res.headers, rewritten))
 
     if (framing === 'json') {
-      let raw: Buffer
-      try {
-        raw = route.method === 'HEAD' ? (await res.body.dump(), Buffer.alloc(0)) : await readAll(res.body, MAX_JSON_REPLY_BYTES)
-      } catch (err) {
-        if (abort.signal.aborted) return clientGone(request, reply, stages)
-        stages.upstreamFailed?.(request, 'mid-stream')
-        throw err instanceof errors.UPSTREAM_TOO_LARGE ? err : upstreamError(err)
-      }
-      const out = route.method === 'HEAD' ? raw : await stages.json(request, route, raw, res.statusCode)
+      const whole = raw ?? Buffer.alloc(0)
+      const out = route.method === 'HEAD' ? whole : await stages.json(request, route, whole, res.statusCode)
       await stages.beforeEnd(request, res.statusCode)
       if (route.method !== 'HEAD') reply.header('content-length', out.length)
       return reply.send(out)
@@ -114,7 +141,7 @@ export function createForwarder (upstream: Upstream, stages: ReplyStages) {
     const out = pump(res.body, stages.stream(request, route, framing), framing, {
       beforeEnd: () => stages.beforeEnd(request, status),
       firstChunk: () => stages.firstChunk?.(request),
-      failed: () => stages.upstreamFailed?.(request, 'mid-stream'),
+      failed: () => { result.outcome = 'failure'; result.reason = 'failed mid-stream'; stages.upstreamFailed?.(request, 'mid-stream') },
       clientClosed: () => stages.clientClosed?.(request, status),
       holdClosing: stages.holdClosingFrame === true
     }, abort)

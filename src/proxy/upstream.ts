@@ -1,7 +1,6 @@
 // The one client that talks to Ollama: an undici Pool with the configured timeouts, and the one
 // place where upstream failures become client-facing errors (refused → 502, slow → 504).
 import { Pool } from 'undici'
-import type { GatehouseConfig } from '../config/schema.js'
 import { errors } from '../errors.js'
 
 export interface Upstream {
@@ -16,7 +15,10 @@ export interface Upstream {
   close: () => Promise<void>
 }
 
-export function createUpstream (cfg: GatehouseConfig['upstream']): Upstream {
+/** One host's origin and the timeouts that apply to every host. */
+export interface UpstreamSettings { url: string, connectTimeoutMs: number, headersTimeoutMs: number, idleTimeoutMs: number }
+
+export function createUpstream (cfg: UpstreamSettings): Upstream {
   const url = new URL(cfg.url)
   const pool = new Pool(url.origin, {
     connect: { timeout: cfg.connectTimeoutMs },

@@ -40,7 +40,11 @@ export async function startTestGateway (overrides: Record<string, unknown> = {},
   const raw = {
     listen: { host: '127.0.0.1', port: 0 },
     ...overrides,
-    upstream: { url: fake.url, connectTimeoutMs: 1000, headersTimeoutMs: 5000, idleTimeoutMs: 5000, ...(overrides.upstream as object | undefined) },
+    // a fleet (`upstream.hosts`) replaces the fake's url: the two keys are exclusive
+    upstream: {
+      ...((overrides.upstream as { hosts?: unknown } | undefined)?.hosts === undefined ? { url: fake.url } : {}),
+      connectTimeoutMs: 1000, headersTimeoutMs: 5000, idleTimeoutMs: 5000, ...(overrides.upstream as object | undefined)
+    },
     tls: { cert: certs.cert, key: certs.key, ...(overrides.tls as object | undefined) },
     dataDir: join(dir, 'data'),
     store: { url: `sqlite:${join(dir, 'data', 'gatehouse.db')}` },

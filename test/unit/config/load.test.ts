@@ -76,6 +76,33 @@ describe('configuration', () => {
       'trustProxies.1: not an IP address or CIDR', 'upstream.url: must be scheme://host:port with no path, query or credentials'
     ]))
   })
+  it('upstream.url alone is one host named default; upstream.hosts replaces it, with the fleet defaults', () => {
+    const single = buildConfig({ upstream: { url: 'http://10.0.0.5:11434' } }, '/etc/gatehouse')
+    expect(single.upstream.hosts).toEqual([{ name: 'default', url: 'http://10.0.0.5:11434', maxConcurrent: null }])
+    const fleet = buildConfig({ upstream: { hosts: [{ name: 'gpu-a', url: 'http://10.0.0.5:11434', maxConcurrent: 4 }, { name: 'gpu-b', url: 'http://10.0.0.6:11434' }] } }, '/etc/gatehouse')
+    expect(fleet.upstream.url).toBeNull()
+    expect(fleet.upstream.hosts.map((h) => [h.name, h.maxConcurrent])).toEqual([['gpu-a', 4], ['gpu-b', null]])
+    expect(fleet.upstream).toMatchObject({ discoveryIntervalSeconds: 15, health: { intervalSeconds: 10, failuresToEject: 3, cooldownSeconds: 30 }, queueTimeoutMs: 30000 })
+  })
+  it('upstream.url and upstream.hosts together, bad or repeated host names and bad host urls are refused', () => {
+    expect(problemsOf({ upstream: { url: 'http://a:1', hosts: [{ name: 'a', url: 'http://a:1' }] } }))
+      .toEqual(['upstream.hosts: cannot be set together with upstream.url; list every host under upstream.hosts'])
+    expect(problemsOf({ upstream: { url: 'http://a:1', hosts: [{ name: 'A', url: 'http://a:1' }] }, listen: { port: -1 } }))
+      .toEqual(expect.arrayContaining(['upstream.hosts: cannot be set together with upstream.url; list every host under upstream.hosts', 'listen.port: must be >= 0']))
+    const problems = problemsOf({
+      upstream: { hosts: [{ name: 'Gpu_A', url: 'http://a:1' }, { name: 'b', url: 'http://b:1' }, { name: 'b', url: 'http://c:1/x' }, { name: 'x'.repeat(33), url: 'http://d:1' }] }
+    })
+    expect(problems).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^upstream\.hosts\.0\.name: /),
+      expect.stringMatching(/^upstream\.hosts\.3\.name: /)
+    ]))
+    expect(problemsOf({ upstream: { hosts: [{ name: 'b', url: 'http://b:1' }, { name: 'b', url: 'http://c:1/x' }] } })).toEqual([
+      'upstream.hosts.1.url: must be scheme://host:port with no path, query or credentials',
+      'upstream.hosts.1.name: "b" is used twice'
+    ])
+    expect(problemsOf({ upstream: { hosts: [] } })).toEqual([expect.stringMatching(/^upstream\.hosts: /)])
+    expect(problemsOf({ upstream: { hosts: [{ name: 'a', url: 'http://a:1', maxConcurrent: 0 }] } })).toEqual([expect.stringMatching(/^upstream\.hosts\.0\.maxConcurrent: /)])
+  })
   it('a password in store.url or redis.url is refused: secrets never live in the YAML', () => {
     expect(problemsOf({ store: { url: 'postgres://gh:hunter2@db:5432/gh' }, redis: { url: 'redis://:hunter2@cache:6379' } })).toEqual([
       'store.url: must not contain a password; set it in PGPASSWORD (or ~/.pgpass)',

@@ -110,7 +110,7 @@ describe('the image config (config/gatehouse.container.yaml)', () => {
     expect(containerConfig.listen).toEqual({ host: '0.0.0.0', port: 8443 })
     expect(containerConfig.tls.enabled).toBe(true)
     expect(containerConfig.upstream.url).toBe('http://ollama:11434')
-    expect(Object.keys(compose.services)).toContain(new URL(containerConfig.upstream.url).hostname)
+    expect(Object.keys(compose.services)).toContain(new URL(containerConfig.upstream.url ?? '').hostname)
     expect(containerConfig.audit.failClosed).toBe(true)
   })
   it('is the Dockerfile\'s default: copied into the image and named by GATEHOUSE_CONFIG', () => {

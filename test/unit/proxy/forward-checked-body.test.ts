@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { createForwarder, type ReplyStages } from '../../../src/proxy/forward.js'
 import type { Upstream } from '../../../src/proxy/upstream.js'
+import { singleTarget } from '../../../src/proxy/target.js'
 import { newRequestContext } from '../../../src/pipeline/context.js'
 import { PROXIED_ROUTES } from '../../../src/ollama/routes.js'
 
@@ -15,7 +16,7 @@ describe('forwarder', () => {
     const route = PROXIED_ROUTES.find((r) => r.id === 'POST /api/chat')
     const request = { gh: { ...newRequestContext('id', '127.0.0.1'), route }, body: Buffer.from('{"model":"secret"}'), headers: {}, params: {} } as unknown as FastifyRequest
     const reply = { raw: { once: () => {}, writableFinished: false } } as unknown as FastifyReply
-    await expect(createForwarder(upstream, stages)(request, reply)).rejects.toThrow(/no checked body/)
+    await expect(createForwarder(singleTarget(upstream), stages)(request, reply)).rejects.toThrow(/no checked body/)
     expect(calls).toBe(0)
   })
 
@@ -34,7 +35,7 @@ describe('forwarder', () => {
     const route = PROXIED_ROUTES.find((r) => r.id === 'GET /api/tags')
     const request = { gh: { ...newRequestContext('id', '127.0.0.1'), route, forwardBody: null }, headers: {}, params: {} } as unknown as FastifyRequest
     const reply = { raw: { once: () => {}, writableFinished: false }, code: () => reply, headers: () => reply } as unknown as FastifyReply
-    await expect(createForwarder(upstream, stages)(request, reply)).rejects.toMatchObject({ code: 'GH_ERR_UPSTREAM_TOO_LARGE', statusCode: 502 })
+    await expect(createForwarder(singleTarget(upstream), stages)(request, reply)).rejects.toMatchObject({ code: 'GH_ERR_UPSTREAM_TOO_LARGE', statusCode: 502 })
     expect(failures).toEqual(['mid-stream'])
   })
 })

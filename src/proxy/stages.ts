@@ -1,0 +1,52 @@
+// What the proxy's handlers share: the reply stages they call (list filtering, masking, audit), how
+// a reply's framing is read, reading a whole JSON reply within a bound, and a client that hung up.
+import type { Readable, Transform } from 'node:stream'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { errors } from '../errors.js'
+import type { ProxiedRoute } from '../ollama/routes.js'
+
+export type Framing = 'ndjson' | 'sse' | 'json'
+
+export interface ReplyStages {
+  /** transforms for a streamed reply, applied in order; the last one's output goes to the client */
+  stream: (request: FastifyRequest, route: ProxiedRoute, framing: 'ndjson' | 'sse') => Transform[]
+  /** rewrite a whole (non-streamed) JSON reply: list filtering, masking */
+  json: (request: FastifyRequest, route: ProxiedRoute, body: Buffer, status: number) => Promise<Buffer>
+  /** awaited before the reply's last byte leaves: the audit event is written (and flushed) here */
+  beforeEnd: (request: FastifyRequest, status: number) => Promise<void>
+  /** the first streamed chunk is on its way to the client (time to first token) */
+  firstChunk?: (request: FastifyRequest) => void
+  /** Ollama could not be reached or failed mid-reply */
+  upstreamFailed?: (request: FastifyRequest, kind: 'timeout' | 'unavailable' | 'mid-stream') => void
+  /** the client hung up before the stream ended; the upstream request has been aborted */
+  clientClosed?: (request: FastifyRequest, status: number) => void
+  /** hold a stream's closing frame until beforeEnd has succeeded (audit.failClosed) */
+  holdClosingFrame?: boolean
+}
+
+export function framingOf (contentType: string | string[] | undefined): Framing {
+  const ct = String(contentType ?? '').toLowerCase()
+  if (ct.includes('application/x-ndjson') || ct.includes('application/ndjson')) return 'ndjson'
+  if (ct.includes('text/event-stream')) return 'sse'
+  return 'json'
+}
+
+export const MAX_JSON_REPLY_BYTES = 64 * 1024 * 1024
+
+export async function readAll (body: Readable, limit: number): Promise<Buffer> {
+  const parts: Buffer[] = []
+  let size = 0
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length
+    if (size > limit) throw new errors.UPSTREAM_TOO_LARGE()
+    parts.push(chunk as Buffer)
+  }
+  return Buffer.concat(parts)
+}
+
+/** The client hung up while we waited on Ollama: nothing is left to send, but the request is audited (499, as nginx logs it). */
+export function clientGone (request: FastifyRequest, reply: FastifyReply, stages: ReplyStages): void {
+  stages.clientClosed?.(request, 499)
+  reply.hijack()
+}
+
