@@ -21,6 +21,7 @@ commands:
   audit verify FILE...                          check the audit hash chain and checkpoints
   compliance check                              SOC 2 control checks
   evidence export --days N --out FILE           evidence bundle for auditors
+  scan record [FILE]                            record npm audit --json output (stdin) in compliance.scanDir
   certs dev                                     development CA and server certificate`
 
 const OPTIONS = {

@@ -2,7 +2,7 @@
 // Exit codes: 0 compliant / written, 1 non-compliant, 2 bad usage or config.
 import { errors } from '../errors.js'
 import { dirname } from 'node:path'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import type { GatehouseConfig } from '../config/schema.js'
 import { createStore } from '../store/index.js'
 import type { Store } from '../store/types.js'
@@ -10,6 +10,8 @@ import { systemClock, type Clock } from '../clock.js'
 import { complianceReport, type ComplianceReport } from '../ops/compliance.js'
 import { collectComplianceInput } from '../ops/compliance-input.js'
 import { exportEvidence } from '../ops/evidence.js'
+import { recordFromNpmAudit } from '../ops/dependency-scan.js'
+import { writeScanRecord } from '../ops/scan-files.js'
 import type { CommandHandler, ParsedArgs } from './types.js'
 import type { Io } from './output.js'
 
@@ -74,6 +76,21 @@ export function createOpsCommands (deps: OpsCommandDeps = defaultDeps): Record<s
         ? JSON.stringify(summary)
         : `wrote ${args.out} (mode 0600): ${summary.users} user(s), ${summary.apiKeys} key(s), ${summary.auditEvents ?? 'no'} audit event(s) in ${days} day(s); ` +
           `compliance ${c.compliant ? 'COMPLIANT' : 'NOT COMPLIANT'} (${c.summary.fail} fail, ${c.summary.warn} warn)`)
+      return 0
+    },
+    // `npm audit --omit=dev --json | gatehouse scan record`: npm exits 1 when it finds something, so the report comes on stdin or from FILE
+    'scan record': async (config, args, io: Io) => {
+      if (args.command.length > 3) throw new errors.USAGE('scan record takes at most one FILE (npm audit --json output; stdin when absent or -)')
+      const from = args.command[2]
+      const text = from === undefined || from === '-' ? await io.readStdin() : readFileSync(from, 'utf8')
+      let report: unknown
+      try { report = JSON.parse(text) } catch { throw new errors.USAGE('scan record: the input is not JSON (expected npm audit --json output)') }
+      const record = recordFromNpmAudit(report, deps.clock.now())
+      const file = writeScanRecord(config.compliance.scanDir, record)
+      const c = record.counts
+      io.out(args.json
+        ? JSON.stringify({ file, scannedAt: record.scannedAt, counts: c })
+        : `recorded ${file}: ${c.critical} critical, ${c.high} high, ${c.moderate} moderate, ${c.low} low`)
       return 0
     }
   }

@@ -152,6 +152,11 @@ export const configSchema = obj({
     replicaId: nullableString
   }),
   rateLimit: obj({ requestsPerMinute: int(1, 600), concurrentStreams: int(1, 8) }),
+  compliance: obj({
+    scanDir: { type: 'string', minLength: 1, default: '../data/scans' },
+    alertRulesFile: { type: 'string', minLength: 1, default: '../deploy/monitoring/alerts.yaml' },
+    notifyUrlEnv: { type: 'string', pattern: '^[A-Z_][A-Z0-9_]{0,127}$', default: 'GATEHOUSE_COMPLIANCE_WEBHOOK' }
+  }),
   log: obj({ level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' } })
 })
 
@@ -190,5 +195,7 @@ export interface GatehouseConfig {
   }
   audit: { failClosed: boolean, sinks: SinkConfig[], checkpoint: { everyEvents: number, everySeconds: number }, replicaId: string | null }
   rateLimit: { requestsPerMinute: number, concurrentStreams: number }
+  /** scanDir: recorded dependency/image scans; alertRulesFile: the deployed alert rules (for evidence); notifyUrlEnv: the variable holding the compliance webhook URL */
+  compliance: { scanDir: string, alertRulesFile: string, notifyUrlEnv: string }
   log: { level: string }
 }

@@ -9,8 +9,9 @@ import type { GatehouseConfig } from '../config/schema.js'
 import { parseCidr } from '../config/cidr.js'
 import type { ApiKeyRecord, UserRecord } from '../store/types.js'
 import type { VerifyResult } from '../audit/verify.js'
+import { dependencyScanCheck, type ScanFacts } from './dependency-scan.js'
 
-export type Control = 'CC6.1' | 'CC6.6' | 'CC6.7' | 'CC7.2' | 'CC8.1' | 'C1.1'
+export type Control = 'CC6.1' | 'CC6.6' | 'CC6.7' | 'CC6.8' | 'CC7.2' | 'CC8.1' | 'C1.1'
 /** `info` states a fact that is neither good nor bad on its own (mTLS on or off) */
 export type Verdict = 'pass' | 'fail' | 'warn' | 'info'
 
@@ -63,6 +64,8 @@ export interface ComplianceInput {
   recordedConfigHashes: string[] | null
   configHash: string
   certificate?: CertificateFacts | null
+  /** the scans in compliance.scanDir; absent counts as none recorded */
+  dependencyScans?: ScanFacts
 }
 
 const DAY = 86_400_000
@@ -282,6 +285,7 @@ export function runComplianceChecks (input: ComplianceInput): CheckResult[] {
     ...boundaryChecks(input.config),
     ...accessChecks(input),
     ...monitoringChecks(input),
+    dependencyScanCheck(input.dependencyScans, input.now),
     ...changeChecks(input)
   ]
 }
