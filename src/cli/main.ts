@@ -19,7 +19,7 @@ commands:
   key create --name NAME --role ROLE [--expires-in 90d]
   key list | revoke ID
   audit verify FILE...                          check the audit hash chain and checkpoints
-  compliance check                              SOC 2 control checks
+  compliance check [--notify URL]               SOC 2 control checks (--notify: post them to a webhook)
   evidence export --days N --out FILE           evidence bundle for auditors
   scan record [FILE]                            record npm audit --json output (stdin) in compliance.scanDir
   certs dev                                     development CA and server certificate`
@@ -33,6 +33,7 @@ const OPTIONS = {
   'expires-in': { type: 'string' },
   days: { type: 'string' },
   out: { type: 'string' },
+  notify: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false }
 } as const
 
@@ -53,7 +54,8 @@ export async function main (argv: string[], io: Io = processIo): Promise<number>
     passwordStdin: v['password-stdin'] === true,
     expiresIn: v['expires-in'],
     days: v.days,
-    out: v.out
+    out: v.out,
+    notify: v.notify
   }
   if (v.help || args.command.length === 0) {
     io[args.command.length === 0 && !v.help ? 'err' : 'out'](USAGE)

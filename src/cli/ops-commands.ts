@@ -11,6 +11,8 @@ import { complianceReport, type ComplianceReport } from '../ops/compliance.js'
 import { collectComplianceInput } from '../ops/compliance-input.js'
 import { exportEvidence } from '../ops/evidence.js'
 import { recordFromNpmAudit } from '../ops/dependency-scan.js'
+import { deliverWebhook, isWebhookUrl, webhookMessage } from '../ops/compliance-notify.js'
+import { complianceWebhookFromEnv } from '../config/notify-env.js'
 import { writeScanRecord } from '../ops/scan-files.js'
 import type { CommandHandler, ParsedArgs } from './types.js'
 import type { Io } from './output.js'
@@ -19,7 +21,14 @@ export interface OpsCommandDeps {
   /** opens the configured store; closed by the command when done */
   openStore: (config: GatehouseConfig) => Promise<Pick<Store, 'listUsers' | 'listApiKeys' | 'close'>>
   clock: Clock
+  /** where compliance.notifyUrlEnv is looked up (the process environment by default) */
+  env?: NodeJS.ProcessEnv
+  /** how long a webhook delivery may take (default 10 s) */
+  notifyTimeoutMs?: number
 }
+
+/** `compliance check --notify`: the report could not be delivered (the check itself ran). */
+export const EXIT_NOT_DELIVERED = 3
 
 const defaultDeps: OpsCommandDeps = {
   openStore: (config) => createStore(config.store.url),
@@ -56,9 +65,21 @@ export function createOpsCommands (deps: OpsCommandDeps = defaultDeps): Record<s
   return {
     'compliance check': async (config, args, io: Io) => {
       if (args.command.length > 2) throw new errors.USAGE('compliance check takes no arguments')
+      const url = args.notify !== undefined && args.notify !== '' ? args.notify : complianceWebhookFromEnv(config, deps.env)
+      if (url !== null && !isWebhookUrl(url)) {
+        throw new errors.USAGE(`compliance check: the webhook URL (${args.notify !== undefined ? '--notify' : config.compliance.notifyUrlEnv}) is not an http(s) URL`)
+      }
       const report = await withStore(deps, config, async (store) =>
         complianceReport(await collectComplianceInput(config, store, { now: deps.clock.now() })))
       io.out(args.json ? JSON.stringify(report) : renderReport(report))
+      if (url !== null) {
+        const sent = await deliverWebhook(url, webhookMessage(report), deps.notifyTimeoutMs ?? 10_000)
+        if (!sent.ok) {
+          io.err(`gatehouse: the compliance report was NOT delivered to the webhook: ${sent.error}`)
+          return EXIT_NOT_DELIVERED
+        }
+        io.err(`gatehouse: compliance report delivered to the webhook (HTTP ${sent.status})`)
+      }
       return report.compliant ? 0 : 1
     },
     'evidence export': async (config, args, io: Io) => {

@@ -11,6 +11,8 @@ export interface ParsedArgs {
   expiresIn?: string
   days?: string
   out?: string
+  /** compliance check: the webhook URL to post the report to */
+  notify?: string
 }
 
 export type CommandHandler = (config: GatehouseConfig, args: ParsedArgs, io: Io) => Promise<number>

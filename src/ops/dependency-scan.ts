@@ -3,7 +3,6 @@
 // `dependency-scan` compliance check over the newest scan of each target. Pure: the files are read
 // in scan-files.ts.
 import { errors } from '../errors.js'
-import type { CheckResult } from './compliance.js'
 
 export const SEVERITIES = ['critical', 'high', 'moderate', 'low', 'info'] as const
 export type Severity = (typeof SEVERITIES)[number]
@@ -14,6 +13,16 @@ export const SCAN_MAX_AGE_DAYS = 7
 const DAY = 86_400_000
 /** findings listed per target in the evidence (the counts are always complete) */
 const LISTED = 25
+
+/** The check's result, in the shape compliance.ts collects (a CheckResult) */
+export interface ScanCheckResult {
+  id: 'dependency-scan'
+  control: 'CC6.8'
+  title: string
+  verdict: 'pass' | 'fail' | 'warn'
+  detail: string
+  evidence: Record<string, unknown>
+}
 
 export interface Finding { id: string, package: string, severity: Severity, title: string, fixAvailable: boolean | null }
 
@@ -153,9 +162,9 @@ export function latestPerTarget (scans: ScanSummary[]): ScanSummary[] {
 }
 
 /** `dependency-scan` (CC6.8): a scan of every target within 7 days, none with an open high or critical finding. */
-export function dependencyScanCheck (facts: ScanFacts | undefined, now: number): CheckResult {
+export function dependencyScanCheck (facts: ScanFacts | undefined, now: number): ScanCheckResult {
   const title = `Dependencies and images were scanned within ${SCAN_MAX_AGE_DAYS} days with no open high or critical finding`
-  const base = { id: 'dependency-scan', control: 'CC6.8' as const, title }
+  const base = { id: 'dependency-scan' as const, control: 'CC6.8' as const, title }
   if (!facts || facts.scans.length === 0) {
     return {
       ...base, verdict: 'fail',
