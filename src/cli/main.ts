@@ -6,6 +6,7 @@ import { configPathFrom, loadConfig } from '../config/load.js'
 import type { GatehouseConfig } from '../config/schema.js'
 import { processIo, type Io } from './output.js'
 import { certsDev } from './certs.js'
+import { configDiff } from './config-diff.js'
 import { serve } from './serve.js'
 import { commandHandlers } from './commands.js'
 import type { ParsedArgs } from './types.js'
@@ -22,7 +23,8 @@ commands:
   compliance check [--notify URL]               SOC 2 control checks (--notify: post them to a webhook)
   evidence export --days N --out FILE           evidence bundle for auditors
   scan record [FILE]                            record npm audit --json output (stdin) in compliance.scanDir
-  certs dev                                     development CA and server certificate`
+  certs dev                                     development CA and server certificate
+  config diff OLD NEW                           key changes and compliance checks a config change flips`
 
 const OPTIONS = {
   config: { type: 'string' },
@@ -60,6 +62,14 @@ export async function main (argv: string[], io: Io = processIo): Promise<number>
   if (v.help || args.command.length === 0) {
     io[args.command.length === 0 && !v.help ? 'err' : 'out'](USAGE)
     return v.help ? 0 : 2
+  }
+
+  // compares two named files: the --config one is not loaded
+  if (args.command[0] === 'config' && args.command[1] === 'diff') {
+    try { return configDiff(args, io) } catch (err) {
+      io.err(`gatehouse: ${(err as Error).message}`)
+      return 2
+    }
   }
 
   let config: GatehouseConfig

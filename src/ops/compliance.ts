@@ -290,6 +290,21 @@ export function runComplianceChecks (input: ComplianceInput): CheckResult[] {
   ]
 }
 
+/** The checks decided by the configuration alone (no store, files, network or keys involved). */
+export const CONFIG_ONLY_CHECKS: readonly string[] = [
+  'tls-enabled', 'tls-min-version', 'tls-aead-ciphers', 'mtls', 'listen-boundary', 'trust-proxies', 'mfa-admin',
+  'mfa-all-roles', 'lockout', 'password-length', 'session-lifetime', 'masking', 'audit-sinks-durable', 'audit-fail-closed'
+]
+
+/** What `config diff` compares: the config-only checks, run with every other fact neutral. */
+export function configOnlyChecks (config: GatehouseConfig): CheckResult[] {
+  const neutral: ComplianceInput = {
+    config, users: [], keys: [], now: 0, auditSinkProbe: [], chainVerification: null,
+    secrets: { error: null, keys: [], duplicates: [] }, recordedConfigHashes: null, configHash: '', certificate: null
+  }
+  return runComplianceChecks(neutral).filter((c) => CONFIG_ONLY_CHECKS.includes(c.id))
+}
+
 export interface ComplianceReport {
   compliant: boolean
   generatedAt: string
