@@ -211,7 +211,7 @@ describe('gatehouse compliance check', () => {
 describe('gatehouse evidence export', () => {
   it('writes one 0600 JSON bundle with the access review, keys, redacted config, audit statistics, chain and checks', async () => {
     const rulesFile = join(import.meta.dirname, '../../deploy/monitoring/alerts.yaml')
-    const config = writeConfig((raw) => { raw.compliance = { alertRulesFile: rulesFile } })
+    const config = writeConfig((raw) => { raw.compliance.alertRulesFile = rulesFile })
     const out = join(dir, 'evidence.json')
     const r = await run('evidence export', config, { days: '30', out, json: true })
     expect(r.code).toBe(0)
