@@ -1,5 +1,6 @@
 // `gatehouse compliance check` and `gatehouse evidence export` (SPEC §3, §8).
-// Exit codes: 0 compliant / written, 1 non-compliant, 2 bad usage or config.
+// Exit codes: 0 compliant / written, 1 non-compliant, 2 bad usage or config, 3 (compliance check
+// --notify) the report could not be delivered to the webhook.
 import { errors } from '../errors.js'
 import { dirname } from 'node:path'
 import { existsSync, readFileSync } from 'node:fs'

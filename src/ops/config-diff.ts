@@ -5,7 +5,8 @@ import type { GatehouseConfig } from '../config/schema.js'
 import { configHash, redactedConfig } from '../config/load.js'
 import { configOnlyChecks, type Control, type Verdict } from './compliance.js'
 
-export interface KeyChange { path: string, old: unknown, new: unknown }
+/** `old` / `new` are left out where the key did not exist (null is a value of its own) */
+export interface KeyChange { path: string, old?: unknown, new?: unknown }
 export interface CheckFlip { id: string, control: Control, title: string, old: Verdict, new: Verdict, detail: string }
 
 export interface ConfigDiff {
@@ -47,7 +48,7 @@ export function diffConfigs (before: GatehouseConfig, after: GatehouseConfig): C
     if (JSON.stringify(x) === JSON.stringify(y) && (x === ABSENT) === (y === ABSENT)) continue
     const o = shown(path, x)
     const n = shown(path, y)
-    changes.push({ path, old: o === ABSENT ? null : o, new: n === ABSENT ? null : n })
+    changes.push({ path, ...(o === ABSENT ? {} : { old: o }), ...(n === ABSENT ? {} : { new: n }) })
   }
   const oldChecks = new Map(configOnlyChecks(before).map((c) => [c.id, c]))
   const checks: CheckFlip[] = []
@@ -65,13 +66,13 @@ export function diffConfigs (before: GatehouseConfig, after: GatehouseConfig): C
 }
 
 export function renderConfigDiff (d: ConfigDiff): string {
-  const v = (x: unknown) => (x === null ? '(absent)' : JSON.stringify(x))
+  const v = (c: KeyChange, side: 'old' | 'new') => (side in c ? JSON.stringify(c[side]) : '(absent)')
   const lines = [
     `config diff ${d.old.file ?? '(defaults)'} → ${d.new.file ?? '(defaults)'}`,
     `sha256 ${d.old.hash} → ${d.new.hash}`,
     '',
     d.changes.length === 0 ? 'no key changes' : `changed keys (${d.changes.length}):`,
-    ...d.changes.map((c) => `  ${c.path}: ${v(c.old)} → ${v(c.new)}`),
+    ...d.changes.map((c) => `  ${c.path}: ${v(c, 'old')} → ${v(c, 'new')}`),
     '',
     d.checks.length === 0 ? 'no compliance check changes its verdict' : `compliance checks that change (${d.checks.length}):`,
     ...d.checks.map((c) => `  ${c.old.toUpperCase()} → ${c.new.toUpperCase()}  ${c.control}  ${c.id}  ${c.title}\n      now: ${c.detail}`)

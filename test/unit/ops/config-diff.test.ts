@@ -12,14 +12,18 @@ describe('config diff', () => {
     expect(d.old.hash).toBe(d.new.hash)
   })
 
-  it('names each changed key path with old → new, added list entries as from null', () => {
-    const after = productionConfig((r) => { r.rateLimit.requestsPerMinute = 120; r.trustProxies = ['10.0.0.0/8'] })
+  it('names each changed key path with old → new; a key that did not exist has no side, null is a value', () => {
+    const after = productionConfig((r) => { r.rateLimit.requestsPerMinute = 120; r.trustProxies = ['10.0.0.0/8']; r.tls.clientCa = 'ca.pem' })
     const d = diffConfigs(productionConfig(), after)
     expect(d.changes).toEqual([
       { path: 'rateLimit.requestsPerMinute', old: 600, new: 120 },
-      { path: 'trustProxies', old: [], new: null },
-      { path: 'trustProxies.0', old: null, new: '10.0.0.0/8' }
+      { path: 'tls.clientCa', old: null, new: after.tls.clientCa },
+      { path: 'trustProxies', old: [] },
+      { path: 'trustProxies.0', new: '10.0.0.0/8' }
     ])
+    const text = renderConfigDiff(d)
+    expect(text).toMatch(/^ {2}tls\.clientCa: null → ".*ca\.pem"$/m)
+    expect(text).toMatch(/^ {2}trustProxies\.0: \(absent\) → "10\.0\.0\.0\/8"$/m)
     expect(d.old.hash).not.toBe(d.new.hash)
   })
 
@@ -44,7 +48,7 @@ describe('config diff', () => {
     const d = diffConfigs(before, after)
     expect(JSON.stringify(d)).not.toContain('hunter2')
     expect(JSON.stringify(d)).not.toContain('tok-123456')
-    expect(d.changes).toContainEqual({ path: 'auth.apiToken', old: null, new: REDACTED })
+    expect(d.changes).toContainEqual({ path: 'auth.apiToken', new: REDACTED })
   })
 
   it('the config-only checks are the ones the full run decides the same way from the config alone', () => {
