@@ -20,6 +20,8 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY bin ./bin
 COPY config ./config
+# the shipped alert rules, for the evidence bundle (compliance.alertRulesFile)
+COPY deploy/monitoring/alerts.yaml ./deploy/monitoring/alerts.yaml
 # `gatehouse` on PATH for `docker compose exec gatehouse gatehouse user …`
 RUN ln -s /app/bin/gatehouse.js /usr/local/bin/gatehouse \
  && mkdir -p /app/data /app/logs /app/certs \

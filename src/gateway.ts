@@ -26,6 +26,7 @@ import { createAuditGate, createPromptMaskingGuard, createReplyStages, createRes
 import { createMetrics, type Metrics } from './ops/metrics.js'
 import { metricsRoute } from './ops/metrics-route.js'
 import { createRateLimitGuard } from './ops/rate-limit.js'
+import { readLastConfigHash, writeLastConfigHash } from './ops/config-history.js'
 import { certificateNotAfterSeconds } from './tls/server-options.js'
 import { readFileSync } from 'node:fs'
 import { installControlSurface } from './pipeline/control-surface.js'
@@ -76,7 +77,11 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
   })
   metrics.readAudit(core.audit)
   const { secrets, store, sharedState, audit, emit, auth } = core
-  emit({ action: 'config-loaded', outcome: 'success', config: { hash: configHash(config) } })
+  const hash = configHash(config)
+  emit({ action: 'config-loaded', outcome: 'success', config: { hash, previousHash: readLastConfigHash(config.dataDir) } })
+  // bookkeeping for the next start's event: a failure to keep it must not stop this start
+  let historyError: unknown = null
+  try { writeLastConfigHash(config.dataDir, hash) } catch (err) { historyError = err }
 
   const policy = createPolicy(config.rbac.roles)
   const masking = config.masking.enabled
@@ -158,6 +163,11 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
     await fleet.close()
     await core.close()
     throw err
+  }
+
+  if (historyError !== null) {
+    app.log.warn({ err: historyError },
+      'cannot keep the configuration hash in dataDir: the next config-loaded event will not name this configuration as the previous one')
   }
 
   const close = async () => { await app.close() }

@@ -129,6 +129,8 @@ export function buildEvent (input: AuditInput, ctx: BuildContext): Unchained {
   if (upstream !== undefined) gh.attempts = count(req?.attempts) ?? 1
   if (input.config && typeof input.config.hash === 'string') {
     gh.config = { hash: CONFIG_HASH.test(input.config.hash) ? input.config.hash : 'invalid' }
+    const prev = input.config.previousHash
+    if (prev !== undefined) gh.config.previous_hash = prev === null ? null : CONFIG_HASH.test(prev) ? prev : 'invalid'
   }
   if (req) {
     gh.credential = req.credential === 'session' || req.credential === 'api_key' ? req.credential : null

@@ -35,8 +35,8 @@ export interface AuditInput {
   target?: { userName?: string, role?: string, keyId?: string, keyName?: string }
   /** short machine reason: 'bad_password', 'unknown_user', 'locked', 'expired', … */
   reason?: string
-  /** config-loaded */
-  config?: { hash: string }
+  /** config-loaded; previousHash: the configuration loaded before this one (null: none known) */
+  config?: { hash: string, previousHash?: string | null }
   /** audit-sink-error */
   sink?: { type: string, dropped?: number, error?: string }
   /**
@@ -80,7 +80,7 @@ export interface AuditEvent {
     credential?: 'session' | 'api_key' | null
     masked?: Record<string, number>
     key?: { id?: string, name?: string, role?: string }
-    config?: { hash: string }
+    config?: { hash: string, previous_hash?: string | null }
     repeat_count?: number
     sink?: { type: string, dropped?: number, error?: string }
     suspicious_name?: true

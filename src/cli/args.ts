@@ -3,7 +3,7 @@
 // Node's parseArgs only splits the arguments (non-strict); the checks and their wording are here.
 import { parseArgs } from 'node:util'
 
-export type FlagName = 'config' | 'json' | 'help' | 'version' | 'role' | 'name' | 'password-stdin' | 'expires-in' | 'days' | 'out' | 'force'
+export type FlagName = 'config' | 'json' | 'help' | 'version' | 'role' | 'name' | 'password-stdin' | 'expires-in' | 'days' | 'out' | 'force' | 'notify'
 
 interface FlagSpec { type: 'string' | 'boolean', value?: string, short?: string, help: string }
 
@@ -18,7 +18,8 @@ const FLAGS: Record<FlagName, FlagSpec> = {
   'expires-in': { type: 'string', value: 'DURATION', help: 'lifetime such as 90d, 12h or 30m (default: never expires)' },
   days: { type: 'string', value: 'N', help: 'the period covered: the last N days (1 to 3660)' },
   out: { type: 'string', value: 'FILE', help: 'where to write the bundle (mode 0600)' },
-  force: { type: 'boolean', help: 'write inside a git working tree even where .gitignore does not cover FILE' }
+  force: { type: 'boolean', help: 'write inside a git working tree even where .gitignore does not cover FILE' },
+  notify: { type: 'string', value: 'URL', help: 'post the report to this webhook (Slack-compatible JSON); never printed' }
 }
 
 /** Flags every command takes. */
@@ -53,7 +54,10 @@ export const COMMANDS: CommandSpec[] = [
   cmd('key list', '', 'list API keys'),
   cmd('key revoke', 'ID', 'revoke an API key'),
   cmd('audit verify', 'FILE...', 'check the audit hash chain and checkpoints (oldest file first)'),
-  cmd('compliance check', '', 'SOC 2 control checks of the configuration and the store'),
+  cmd('compliance check', '[--notify URL]', 'SOC 2 control checks of the configuration and the store (exit 3: not delivered to --notify)',
+    ['notify']),
+  cmd('scan record', '[FILE]', 'record npm audit --json output (stdin when FILE is absent) in compliance.scanDir'),
+  cmd('config diff', 'OLD NEW', 'what a configuration change changes, and which compliance checks it flips', [], false),
   cmd('evidence export', '--days N --out FILE [--force]', 'write the evidence bundle for auditors', ['days', 'out', 'force']),
   cmd('upstreams check', '', 'probe each configured Ollama host once: answers, version, model count (exit 1 when one does not)'),
   cmd('certs dev', '', 'write a development CA and server certificate where tls.cert and tls.key point'),
@@ -137,6 +141,8 @@ export interface ParsedArgs {
   days?: string
   out?: string
   force?: boolean
+  /** compliance check: the webhook URL to post the report to */
+  notify?: string
   config?: string
 }
 
@@ -219,6 +225,7 @@ export function parseCommandLine (argv: string[]): Parsed {
       days: value('days'),
       out: value('out'),
       force: has('force'),
+      notify: value('notify'),
       config: value('config')
     }
   }

@@ -8,6 +8,7 @@ import { roleModelProblems } from '../rbac/policy.js'
 import type { GatehouseConfig } from '../config/schema.js'
 import { processIo, type Io } from './output.js'
 import { certsDev } from './certs.js'
+import { configDiff } from './config-diff.js'
 import { serve } from './serve.js'
 import { commandHandlers } from './commands.js'
 import { mfaQr } from './mfa-qr.js'
@@ -36,6 +37,8 @@ export async function main (argv: string[], io: Io = processIo, deps: CliDeps = 
 
   try {
     if (spec.name === 'mfa qr') return await mfaQr(args, io)
+    // compares two named files: the --config one is not loaded
+    if (spec.name === 'config diff') return configDiff(args, io)
   } catch (err) {
     io.err(`gatehouse: ${oneLine(err)}`)
     return 2

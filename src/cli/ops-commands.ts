@@ -1,8 +1,9 @@
 // `gatehouse compliance check` and `gatehouse evidence export`.
-// Exit codes: 0 compliant / written, 1 non-compliant, 2 bad usage or config.
+// Exit codes: 0 compliant / written, 1 non-compliant, 2 bad usage or config, 3 (compliance check
+// --notify) the report could not be delivered to the webhook.
 import { errors } from '../errors.js'
 import { dirname } from 'node:path'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import type { GatehouseConfig } from '../config/schema.js'
 import { createStore } from '../store/index.js'
 import { redactedConfig } from '../config/load.js'
@@ -11,6 +12,10 @@ import { systemClock, type Clock } from '../clock.js'
 import { complianceReport, type ComplianceReport } from '../ops/compliance.js'
 import { collectComplianceInput } from '../ops/compliance-input.js'
 import { exportEvidence } from '../ops/evidence.js'
+import { recordFromNpmAudit } from '../ops/dependency-scan.js'
+import { deliverWebhook, isWebhookUrl, webhookMessage } from '../ops/compliance-notify.js'
+import { complianceWebhookFromEnv } from '../config/notify-env.js'
+import { writeScanRecord } from '../ops/scan-files.js'
 import type { CommandHandler, ParsedArgs } from './types.js'
 import type { Io } from './output.js'
 import { repositoryExposure } from './git-guard.js'
@@ -19,7 +24,14 @@ export interface OpsCommandDeps {
   /** opens the configured store; closed by the command when done */
   openStore: (config: GatehouseConfig) => Promise<Pick<Store, 'listUsers' | 'listApiKeys' | 'close'>>
   clock: Clock
+  /** where compliance.notifyUrlEnv is looked up (the process environment by default) */
+  env?: NodeJS.ProcessEnv
+  /** how long a webhook delivery may take (default 10 s) */
+  notifyTimeoutMs?: number
 }
+
+/** `compliance check --notify`: the report could not be delivered (the check itself ran). */
+export const EXIT_NOT_DELIVERED = 3
 
 const defaultDeps: OpsCommandDeps = {
   openStore: (config) => createStore(config.store.url),
@@ -76,9 +88,21 @@ export function createOpsCommands (deps: OpsCommandDeps = defaultDeps): Record<s
   return {
     'compliance check': async (config, args, io: Io) => {
       if (args.command.length > 2) throw new errors.USAGE('compliance check takes no arguments')
+      const url = args.notify !== undefined && args.notify !== '' ? args.notify : complianceWebhookFromEnv(config, deps.env)
+      if (url !== null && !isWebhookUrl(url)) {
+        throw new errors.USAGE(`compliance check: the webhook URL (${args.notify !== undefined ? '--notify' : config.compliance.notifyUrlEnv}) is not an http(s) URL`)
+      }
       const report = await withStore(deps, config, async (store) =>
         complianceReport(await collectComplianceInput(config, store, { now: deps.clock.now() })))
       io.out(args.json ? JSON.stringify(report) : renderReport(report))
+      if (url !== null) {
+        const sent = await deliverWebhook(url, webhookMessage(report), deps.notifyTimeoutMs ?? 10_000)
+        if (!sent.ok) {
+          io.err(`gatehouse: the compliance report was NOT delivered to the webhook: ${sent.error}`)
+          return EXIT_NOT_DELIVERED
+        }
+        io.err(`gatehouse: compliance report delivered to the webhook (HTTP ${sent.status})`)
+      }
       return report.compliant ? 0 : 1
     },
     'evidence export': async (config, args, io: Io) => {
@@ -99,6 +123,21 @@ export function createOpsCommands (deps: OpsCommandDeps = defaultDeps): Record<s
         : `wrote ${args.out} (mode 0600): ${summary.users} user(s), ${summary.apiKeys} key(s), ` +
           `${summary.auditEvents ?? 'no'} audit event(s) in ${days} day(s); ` +
           `compliance ${c.compliant ? 'COMPLIANT' : 'NOT COMPLIANT'} (${c.summary.fail} fail, ${c.summary.warn} warn)`)
+      return 0
+    },
+    // `npm audit --omit=dev --json | gatehouse scan record`: npm exits 1 when it finds something, so the report comes on stdin or from FILE
+    'scan record': async (config, args, io: Io) => {
+      if (args.command.length > 3) throw new errors.USAGE('scan record takes at most one FILE (npm audit --json output; stdin when absent or -)')
+      const from = args.command[2]
+      const text = from === undefined || from === '-' ? await io.readStdin() : readFileSync(from, 'utf8')
+      let report: unknown
+      try { report = JSON.parse(text) } catch { throw new errors.USAGE('scan record: the input is not JSON (expected npm audit --json output)') }
+      const record = recordFromNpmAudit(report, deps.clock.now())
+      const file = writeScanRecord(config.compliance.scanDir, record)
+      const c = record.counts
+      io.out(args.json
+        ? JSON.stringify({ file, scannedAt: record.scannedAt, counts: c })
+        : `recorded ${file}: ${c.critical} critical, ${c.high} high, ${c.moderate} moderate, ${c.low} low`)
       return 0
     }
   }

@@ -92,6 +92,8 @@ function resolvePaths (c: GatehouseConfig, base: string): void {
   c.tls.key = abs(c.tls.key)
   if (c.tls.clientCa) c.tls.clientCa = abs(c.tls.clientCa)
   c.dataDir = abs(c.dataDir)
+  c.compliance.scanDir = abs(c.compliance.scanDir)
+  c.compliance.alertRulesFile = abs(c.compliance.alertRulesFile)
   if (c.auth.jwt.signingKeyFile) c.auth.jwt.signingKeyFile = abs(c.auth.jwt.signingKeyFile)
   if (c.store.url.startsWith('sqlite:')) {
     const p = c.store.url.slice('sqlite:'.length)

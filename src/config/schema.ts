@@ -157,6 +157,13 @@ export const ConfigSchema = section({
     replicaId: nullableString()
   }),
   rateLimit: section({ requestsPerMinute: int(1, 600), concurrentStreams: int(1, 8) }),
+  /** scanDir: recorded dependency and image scans; alertRulesFile: the deployed alert rules (for evidence);
+   * notifyUrlEnv: the variable holding the compliance webhook URL */
+  compliance: section({
+    scanDir: text('../data/scans'),
+    alertRulesFile: text('../deploy/monitoring/alerts.yaml'),
+    notifyUrlEnv: Type.String({ pattern: '^[A-Z_][A-Z0-9_]{0,127}$', default: 'GATEHOUSE_COMPLIANCE_WEBHOOK' })
+  }),
   log: section({ level: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }) })
 })
 

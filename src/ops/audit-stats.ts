@@ -18,6 +18,8 @@ export interface AuditStatistics {
   unreadable: number
   /** config-loaded hashes over the whole log (not only the period), oldest first */
   configHashes: string[]
+  /** the same events with their time and the hash loaded before (null when none was known) */
+  configChain: Array<{ at: string, hash: string, previousHash: string | null }>
 }
 
 /** The active file and its rotated predecessors, oldest first. */
@@ -28,13 +30,14 @@ export function auditFilesOf (path: string): string[] {
 interface EventView {
   '@timestamp'?: unknown
   event?: { action?: unknown, outcome?: unknown }
-  gatehouse?: { decision?: unknown, reason?: unknown, config?: { hash?: unknown } }
+  gatehouse?: { decision?: unknown, reason?: unknown, config?: { hash?: unknown, previous_hash?: unknown } }
 }
 
 export async function readAuditStatistics (files: string[], period: { from: number, to: number }): Promise<AuditStatistics> {
   // null-prototype maps: action and reason names come from the file
   const s: AuditStatistics = { files, events: 0, byAction: Object.create(null) as AuditStatistics['byAction'],
-    denials: Object.create(null) as AuditStatistics['denials'], firstEventAt: null, lastEventAt: null, unreadable: 0, configHashes: [] }
+    denials: Object.create(null) as AuditStatistics['denials'], firstEventAt: null, lastEventAt: null, unreadable: 0, configHashes: [],
+    configChain: [] }
   for (const file of files) {
     const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity })
     for await (const line of lines) {
@@ -44,7 +47,11 @@ export async function readAuditStatistics (files: string[], period: { from: numb
       const at = typeof ev['@timestamp'] === 'string' ? Date.parse(ev['@timestamp']) : NaN
       const action = ev.event?.action
       if (Number.isNaN(at) || typeof action !== 'string') { s.unreadable++; continue }
-      if (action === 'config-loaded' && typeof ev.gatehouse?.config?.hash === 'string') s.configHashes.push(ev.gatehouse.config.hash)
+      if (action === 'config-loaded' && typeof ev.gatehouse?.config?.hash === 'string') {
+        const prev = ev.gatehouse.config.previous_hash
+        s.configHashes.push(ev.gatehouse.config.hash)
+        s.configChain.push({ at: new Date(at).toISOString(), hash: ev.gatehouse.config.hash, previousHash: typeof prev === 'string' ? prev : null })
+      }
       if (at < period.from || at >= period.to) continue
       s.events++
       const bucket = s.byAction[action] ?? { success: 0, failure: 0 }

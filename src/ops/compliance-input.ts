@@ -14,6 +14,7 @@ import { parseSyslogUrl } from '../audit/sinks/syslog-sink.js'
 import type { Store } from '../store/types.js'
 import type { CertificateFacts, ChainVerification, ComplianceInput, SecretFacts, SinkProbe } from './compliance.js'
 import { auditFilesOf, readAuditStatistics } from './audit-stats.js'
+import { readScanFacts } from './scan-files.js'
 
 export interface CollectOptions {
   now: number
@@ -137,6 +138,7 @@ export async function collectComplianceInput (config: GatehouseConfig, store: Pi
     secrets: secrets === null ? { error: secretError ?? 'unknown', keys: [], duplicates: [] } : secretFacts(secrets),
     recordedConfigHashes: stats?.configHashes ?? null,
     configHash: configHash(config),
-    certificate: config.tls.enabled ? certificateFacts(config.tls.cert) : null
+    certificate: config.tls.enabled ? certificateFacts(config.tls.cert) : null,
+    dependencyScans: readScanFacts(config.compliance.scanDir)
   }
 }

@@ -8,8 +8,9 @@ import type { GatehouseConfig } from '../config/schema.js'
 import { isLoopbackHost, parseCidr } from '../config/cidr.js'
 import type { ApiKeyRecord, UserRecord } from '../store/types.js'
 import type { VerifyResult } from '../audit/verify.js'
+import { dependencyScanCheck, type ScanFacts } from './dependency-scan.js'
 
-export type Control = 'CC6.1' | 'CC6.6' | 'CC6.7' | 'CC7.2' | 'CC8.1' | 'C1.1'
+export type Control = 'CC6.1' | 'CC6.6' | 'CC6.7' | 'CC6.8' | 'CC7.2' | 'CC8.1' | 'C1.1'
 /** `info` states a fact that is neither good nor bad on its own (mTLS on or off) */
 export type Verdict = 'pass' | 'fail' | 'warn' | 'info'
 
@@ -62,6 +63,8 @@ export interface ComplianceInput {
   recordedConfigHashes: string[] | null
   configHash: string
   certificate?: CertificateFacts | null
+  /** the scans in compliance.scanDir; absent counts as none recorded */
+  dependencyScans?: ScanFacts
 }
 
 const DAY = 86_400_000
@@ -306,8 +309,24 @@ export function runComplianceChecks (input: ComplianceInput): CheckResult[] {
     ...boundaryChecks(input.config),
     ...accessChecks(input),
     ...monitoringChecks(input),
+    dependencyScanCheck(input.dependencyScans, input.now),
     ...changeChecks(input)
   ]
+}
+
+/** The checks decided by the configuration alone (no store, files, network or keys involved). */
+export const CONFIG_ONLY_CHECKS: readonly string[] = [
+  'tls-enabled', 'tls-min-version', 'tls-aead-ciphers', 'mtls', 'listen-boundary', 'trust-proxies', 'mfa-admin',
+  'mfa-all-roles', 'lockout', 'password-length', 'session-lifetime', 'masking', 'audit-sinks-durable', 'audit-fail-closed'
+]
+
+/** What `config diff` compares: the config-only checks, run with every other fact neutral. */
+export function configOnlyChecks (config: GatehouseConfig): CheckResult[] {
+  const neutral: ComplianceInput = {
+    config, users: [], keys: [], now: 0, auditSinkProbe: [], chainVerification: null,
+    secrets: { error: null, keys: [], duplicates: [] }, recordedConfigHashes: null, configHash: '', certificate: null
+  }
+  return runComplianceChecks(neutral).filter((c) => CONFIG_ONLY_CHECKS.includes(c.id))
 }
 
 export interface ComplianceReport {

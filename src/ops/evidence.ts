@@ -1,7 +1,8 @@
 // `gatehouse evidence export`: one JSON bundle an auditor can keep — access review (users, roles,
 // last login), API keys and their ages, the configuration (secrets redacted) and its hash, audit
 // statistics for the period, the chain verification and the compliance check results.
-import { writeFileSync, chmodSync, renameSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { writeFileSync, chmodSync, readFileSync, renameSync, statSync } from 'node:fs'
 import { mfaRequired } from '../auth/mfa-policy.js'
 import { apiKeyStatus } from '../auth/api-keys.js'
 import type { GatehouseConfig, SinkConfig } from '../config/schema.js'
@@ -10,6 +11,8 @@ import type { Store } from '../store/types.js'
 import { complianceReport, type ComplianceReport } from './compliance.js'
 import { collectComplianceInput, type CollectOptions } from './compliance-input.js'
 import { auditFilesOf, readAuditStatistics, type AuditStatistics } from './audit-stats.js'
+import { latestPerTarget, type SbomFacts, type ScanSummary } from './dependency-scan.js'
+import { readScanFacts, readSbom } from './scan-files.js'
 
 const DAY = 86_400_000
 
@@ -25,12 +28,65 @@ export interface EvidenceBundle {
   }
   apiKeys: Array<{ id: string, name: string, role: string, prefix: string, status: 'active' | 'expired' | 'revoked', createdAt: string,
     ageDays: number, expiresAt: string | null, lastUsedAt: string | null, revokedAt: string | null }>
-  configuration: { file: string | null, hash: string, redacted: GatehouseConfig }
+  configuration: {
+    file: string | null
+    hash: string
+    redacted: GatehouseConfig
+    /** config-loaded events over the whole audit log, oldest first: each hash with the one loaded before it */
+    history: AuditStatistics['configChain'] | null
+  }
   audit: { statistics: AuditStatistics | null, chain: ComplianceReport['checks'][number] | null }
+  vulnerabilityManagement: {
+    scanDir: string
+    /** every recorded scan in the period, oldest first */
+    scans: ScanSummary[]
+    /** the newest scan of each target, as recorded */
+    latest: Array<{ summary: ScanSummary, document: unknown }>
+    sbom: { facts: SbomFacts, document: unknown } | null
+  }
+  monitoring: { alertRules: { file: string, sha256: string, content: string } | { file: string, error: string } }
+  retention: {
+    /** what Gatehouse enforces itself; deleting old audit files is left to the operator */
+    auditFiles: Array<{ path: string, maxBytes: number, files: number, bytes: number, oldest: string | null }>
+    sessions: { sessionTtlSeconds: number, idleTimeoutSeconds: number }
+  }
   compliance: ComplianceReport
 }
 
 const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString())
+const code = (err: unknown) => (err as NodeJS.ErrnoException).code ?? (err as Error).message
+
+function alertRules (file: string): EvidenceBundle['monitoring']['alertRules'] {
+  try {
+    const bytes = readFileSync(file)
+    return { file, sha256: createHash('sha256').update(bytes).digest('hex'), content: bytes.toString('utf8') }
+  } catch (err) { return { file, error: code(err) } }
+}
+
+function vulnerabilityManagement (config: GatehouseConfig, from: number): EvidenceBundle['vulnerabilityManagement'] {
+  const dir = config.compliance.scanDir
+  const facts = readScanFacts(dir)
+  const latest = latestPerTarget(facts.scans).map((summary) => {
+    let document: unknown = null
+    try { document = JSON.parse(readFileSync(summary.file, 'utf8')) } catch { /* removed since it was read */ }
+    return { summary, document }
+  })
+  return {
+    scanDir: dir,
+    scans: facts.scans.filter((s) => Date.parse(s.scannedAt) >= from).sort((a, b) => a.scannedAt.localeCompare(b.scannedAt)),
+    latest,
+    sbom: readSbom(dir)
+  }
+}
+
+function retention (config: GatehouseConfig): EvidenceBundle['retention'] {
+  const auditFiles = config.audit.sinks.filter((s): s is Extract<SinkConfig, { type: 'file' }> => s.type === 'file').map((s) => {
+    const files = auditFilesOf(s.path)
+    const bytes = files.reduce((n, f) => { try { return n + statSync(f).size } catch { return n } }, 0)
+    return { path: s.path, maxBytes: s.maxBytes, files: files.length, bytes, oldest: files[0] ?? null }
+  })
+  return { auditFiles, sessions: { sessionTtlSeconds: config.auth.sessionTtlSeconds, idleTimeoutSeconds: config.auth.idleTimeoutSeconds } }
+}
 const days = (from: number, to: number) => Math.floor((to - from) / DAY)
 
 export async function buildEvidence (config: GatehouseConfig, store: Pick<Store, 'listUsers' | 'listApiKeys'>,
@@ -70,8 +126,11 @@ export async function buildEvidence (config: GatehouseConfig, store: Pick<Store,
       createdAt: new Date(k.createdAt).toISOString(), ageDays: days(k.createdAt, now),
       expiresAt: iso(k.expiresAt), lastUsedAt: iso(k.lastUsedAt), revokedAt: iso(k.revokedAt)
     })),
-    configuration: { file: config.configFile, hash: configHash(config), redacted: redactedConfig(config) },
+    configuration: { file: config.configFile, hash: configHash(config), redacted: redactedConfig(config), history: statistics?.configChain ?? null },
     audit: { statistics, chain: report.checks.find((c) => c.id === 'audit-chain') ?? null },
+    vulnerabilityManagement: vulnerabilityManagement(config, from),
+    monitoring: { alertRules: alertRules(config.compliance.alertRulesFile) },
+    retention: retention(config),
     compliance: report
   }
 }

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createServer as createTlsServer, type Server } from 'node:tls'
 import { tmpdir } from 'node:os'
+import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
 import { loadConfig, configHash } from '../../src/config/load.js'
@@ -21,6 +22,15 @@ import type { ParsedArgs } from '../../src/cli/types.js'
 import type { ComplianceReport } from '../../src/ops/compliance.js'
 import type { EvidenceBundle } from '../../src/ops/evidence.js'
 import { productionRaw, type Raw } from '../unit/ops/compliance-fixtures.js'
+import { recordFromNpmAudit } from '../../src/ops/dependency-scan.js'
+import { writeScanRecord } from '../../src/ops/scan-files.js'
+
+const cleanAudit = { auditReportVersion: 2, vulnerabilities: {}, metadata: { vulnerabilities: { info: 0, low: 0, moderate: 0, high: 0, critical: 0, total: 0 } } }
+const highAudit = {
+  auditReportVersion: 2,
+  vulnerabilities: { 'node-forge': { name: 'node-forge', severity: 'high', via: [{ source: 1, title: 'forged signatures', url: 'https://github.com/advisories/GHSA-test-high-0001', severity: 'high' }], fixAvailable: true } },
+  metadata: { vulnerabilities: { info: 0, low: 0, moderate: 0, high: 1, critical: 0, total: 1 } }
+}
 
 let dir: string
 let syslog: Server
@@ -43,7 +53,7 @@ function writeConfig (mutate: (r: Raw) => void = () => {}): GatehouseConfig {
   return loadConfig(file)
 }
 
-function run (name: 'compliance check' | 'evidence export', config: GatehouseConfig, extra: Partial<ParsedArgs> = {}) {
+function run (name: 'compliance check' | 'evidence export' | 'scan record', config: GatehouseConfig, extra: Partial<ParsedArgs> = {}) {
   const out: string[] = []
   const err: string[] = []
   const io = { out: (t: string) => { out.push(t) }, err: (t: string) => { err.push(t) }, readStdin: async () => '' }
@@ -66,6 +76,8 @@ beforeAll(async () => {
   syslogPort = (syslog.address() as { port: number }).port
 
   const config = writeConfig()
+  writeScanRecord(config.compliance.scanDir, recordFromNpmAudit(cleanAudit, Date.now() - 60_000))
+  writeFileSync(join(config.compliance.scanDir, 'sbom.cdx.json'), JSON.stringify({ bomFormat: 'CycloneDX', specVersion: '1.5', components: [{ name: 'fastify' }] }))
   store = await createStore(`sqlite:${join(dir, 'data', 'gatehouse.db')}`)
   const now = Date.now()
   await store.createUser({ username: 'admin', roles: ['admin'], passwordHash: 'x' }, now - 1000)
@@ -79,7 +91,7 @@ beforeAll(async () => {
     config: { ...config.audit, sinks: config.audit.sinks.filter((s) => s.type === 'file') },
     chainKey: secrets.auditChainKey, checkpointKey: secrets.auditCheckpoint.privateKey, replicaId: 'replica-a', clock: systemClock
   })
-  log.emit({ action: 'config-loaded', outcome: 'success', config: { hash: configHash(config) } })
+  log.emit({ action: 'config-loaded', outcome: 'success', config: { hash: configHash(config), previousHash: null } })
   log.emit({ action: 'login', outcome: 'success', userName: 'admin', sourceIp: '127.0.0.1' })
   log.emit({ action: 'login', outcome: 'failure', userName: 'alice', sourceIp: '127.0.0.1', reason: 'bad_password' })
   log.emit({ action: 'access-denied', outcome: 'failure', userName: 'alice', request: { method: 'POST', path: '/api/chat', status: 403, durationNs: 1000, decision: 'deny', reason: 'GH_ERR_MODEL_FORBIDDEN', credential: 'session' } })
@@ -112,6 +124,33 @@ describe('gatehouse compliance check', () => {
     expect(r.out).toMatch(/^PASS\s+CC6\.7\s+tls-enabled\s+TLS terminates client connections$/m)
     expect(r.out).toMatch(/evidence: \{"tls\.enabled":true/)
     expect(r.out).toMatch(/^COMPLIANT: \d+ pass, 0 fail/m)
+  })
+
+  it('exits 1 naming CC6.8 when the newest recorded npm audit has a high finding, and 0 again once a clean scan is recorded', async () => {
+    const config = writeConfig()
+    const auditFile = join(dir, 'npm-audit-high.json')
+    writeFileSync(auditFile, JSON.stringify(highAudit))
+    const rec = await run('scan record', config, { command: ['scan', 'record', auditFile] })
+    expect(rec.code).toBe(0)
+    expect(rec.out).toMatch(/^recorded .*npm-audit-.*\.json: 0 critical, 1 high/)
+    try {
+      const r = await run('compliance check', config, { json: true })
+      expect(r.code).toBe(1)
+      const check = (JSON.parse(r.out) as ComplianceReport).checks.find((c) => c.id === 'dependency-scan')
+      expect(check).toMatchObject({ control: 'CC6.8', verdict: 'fail' })
+      expect(check?.detail).toContain('node-forge GHSA-test-high-0001')
+    } finally {
+      writeFileSync(auditFile, JSON.stringify(cleanAudit))
+      expect((await run('scan record', config, { command: ['scan', 'record', auditFile] })).code).toBe(0)
+    }
+    expect((await run('compliance check', config)).code).toBe(0)
+  })
+
+  it('scan record refuses npm\'s error document with exit 2 semantics (a usage error) and records nothing', async () => {
+    const config = writeConfig()
+    const auditFile = join(dir, 'npm-audit-error.json')
+    writeFileSync(auditFile, JSON.stringify({ message: '405 Method Not Allowed', error: { summary: '', detail: '' } }))
+    await expect(run('scan record', config, { command: ['scan', 'record', auditFile] })).rejects.toThrow(/npm audit failed \(405 Method Not Allowed\); nothing recorded/)
   })
 
   it('exits 1 naming CC7.2 when audit.failClosed is off', async () => {
@@ -173,7 +212,8 @@ describe('gatehouse compliance check', () => {
 
 describe('gatehouse evidence export', () => {
   it('writes one 0600 JSON bundle with the access review, keys, redacted config, audit statistics, chain and checks', async () => {
-    const config = writeConfig()
+    const rulesFile = join(import.meta.dirname, '../../deploy/monitoring/alerts.yaml')
+    const config = writeConfig((raw) => { raw.compliance.alertRulesFile = rulesFile })
     const out = join(dir, 'evidence.json')
     const r = await run('evidence export', config, { days: '30', out, json: true })
     expect(r.code).toBe(0)
@@ -195,6 +235,17 @@ describe('gatehouse evidence export', () => {
     expect(b.audit.chain).toMatchObject({ id: 'audit-chain', verdict: 'pass' })
     expect(b.compliance.checks.find((c) => c.id === 'secrets')?.verdict).toBe('pass')
     expect(JSON.parse(r.out)).toMatchObject({ out, users: 2, apiKeys: 1, compliant: b.compliance.compliant })
+    // vulnerability management: the recorded scans, the newest one as written, the SBOM with its hash
+    expect(b.vulnerabilityManagement.scanDir).toBe(config.compliance.scanDir)
+    expect(b.vulnerabilityManagement.latest.map((l) => [l.summary.scanner, (l.document as { kind: string }).kind])).toEqual([['npm-audit', 'gatehouse-scan']])
+    expect(b.vulnerabilityManagement.sbom?.facts).toMatchObject({ format: 'CycloneDX 1.5', components: 1, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) })
+    expect(b.vulnerabilityManagement.sbom?.document).toMatchObject({ bomFormat: 'CycloneDX' })
+    // the alert rules as deployed (compliance.alertRulesFile): content and hash
+    const rules = readFileSync(rulesFile)
+    expect(b.monitoring.alertRules).toEqual({ file: rulesFile, sha256: createHash('sha256').update(rules).digest('hex'), content: rules.toString('utf8') })
+    expect(b.retention.auditFiles).toEqual([expect.objectContaining({ path: join(dir, 'logs', 'audit.log'), files: 1 })])
+    // the one config-loaded event written at set-up, which named no earlier configuration
+    expect(b.configuration.history).toEqual([{ at: expect.any(String), hash: b.audit.statistics?.configHashes[0], previousHash: null }])
   })
 
   it('counts only events inside the period', async () => {

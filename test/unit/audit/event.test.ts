@@ -60,6 +60,13 @@ describe('audit event builder', () => {
       .toEqual({ id: 'k1', name: 'ci', role: 'user' })
     expect(buildEvent({ action: 'config-loaded', outcome: 'success', config: { hash: 'a'.repeat(64) } }, ctx).gatehouse.config)
       .toEqual({ hash: 'a'.repeat(64) })
+    // a start names the configuration it replaced (null: none known); a value that is not a hash is not copied
+    expect(buildEvent({ action: 'config-loaded', outcome: 'success', config: { hash: 'a'.repeat(64), previousHash: 'b'.repeat(64) } }, ctx).gatehouse.config)
+      .toEqual({ hash: 'a'.repeat(64), previous_hash: 'b'.repeat(64) })
+    expect(buildEvent({ action: 'config-loaded', outcome: 'success', config: { hash: 'a'.repeat(64), previousHash: null } }, ctx).gatehouse.config)
+      .toEqual({ hash: 'a'.repeat(64), previous_hash: null })
+    expect(buildEvent({ action: 'config-loaded', outcome: 'success', config: { hash: 'a'.repeat(64), previousHash: 'x y\n' } }, ctx).gatehouse.config)
+      .toEqual({ hash: 'a'.repeat(64), previous_hash: 'invalid' })
     expect(buildEvent({ action: 'audit-sink-error', outcome: 'failure', sink: { type: 'syslog', dropped: 7, error: 'ECONNREFUSED' } }, ctx).gatehouse.sink)
       .toEqual({ type: 'syslog', dropped: 7, error: 'ECONNREFUSED' })
   })

@@ -7,6 +7,7 @@ import { parseAllDocuments } from 'yaml'
 import { ConfigMap, Namespace, PersistentVolumeClaim, Service, ServiceAccount } from 'kubernetes-models/v1'
 import { Deployment } from 'kubernetes-models/apps/v1'
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1'
+import { CronJob } from 'kubernetes-models/batch/v1'
 
 const dir = join(import.meta.dirname, '../../../deploy/kubernetes')
 type Model = new (data: never) => { validate: () => void }
@@ -17,7 +18,8 @@ const MODELS: Record<string, Model> = {
   'v1/ServiceAccount': ServiceAccount as unknown as Model,
   'v1/PersistentVolumeClaim': PersistentVolumeClaim as unknown as Model,
   'apps/v1/Deployment': Deployment as unknown as Model,
-  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy as unknown as Model
+  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy as unknown as Model,
+  'batch/v1/CronJob': CronJob as unknown as Model
 }
 
 const docs: Array<{ file: string, doc: Record<string, unknown> }> = []

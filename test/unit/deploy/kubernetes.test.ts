@@ -33,7 +33,7 @@ const matches = (selector: Record<string, string>, labels: Record<string, string
 
 const API: Record<string, string> = {
   Namespace: 'v1', ServiceAccount: 'v1', ConfigMap: 'v1', Service: 'v1', PersistentVolumeClaim: 'v1',
-  Deployment: 'apps/v1', NetworkPolicy: 'networking.k8s.io/v1'
+  Deployment: 'apps/v1', NetworkPolicy: 'networking.k8s.io/v1', CronJob: 'batch/v1'
 }
 
 describe('deploy/kubernetes manifests', () => {

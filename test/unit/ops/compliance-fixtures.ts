@@ -64,6 +64,15 @@ export function healthyInput (config: GatehouseConfig = productionConfig()): Com
     },
     recordedConfigHashes: ['older', hash],
     configHash: hash,
-    certificate: { path: config.tls.cert, error: null, subject: 'CN=gatehouse.example.com', issuer: 'CN=Example CA', notAfter: new Date(NOW + 200 * DAY).toISOString(), development: false }
+    certificate: { path: config.tls.cert, error: null, subject: 'CN=gatehouse.example.com', issuer: 'CN=Example CA', notAfter: new Date(NOW + 200 * DAY).toISOString(), development: false },
+    dependencyScans: {
+      dir: config.compliance.scanDir,
+      scans: [
+        { file: 'npm-audit.json', scanner: 'npm-audit', target: 'gatehouse npm production dependencies', scannedAt: new Date(NOW - DAY).toISOString(), counts: { critical: 0, high: 0, moderate: 1, low: 0, info: 0 }, blocking: [] },
+        { file: 'trivy-gatehouse.json', scanner: 'trivy', target: 'gatehouse:0.1.0', scannedAt: new Date(NOW - 2 * DAY).toISOString(), counts: { critical: 0, high: 0, moderate: 0, low: 3, info: 0 }, blocking: [] }
+      ],
+      unreadable: [],
+      sbom: null
+    }
   }
 }

@@ -26,7 +26,7 @@ describe('the production example configuration', () => {
     const ids = checks.map((c) => c.id)
     expect(new Set(ids).size).toBe(ids.length)
     for (const c of checks) {
-      expect(['CC6.1', 'CC6.6', 'CC6.7', 'CC7.2', 'CC8.1', 'C1.1']).toContain(c.control)
+      expect(['CC6.1', 'CC6.6', 'CC6.7', 'CC6.8', 'CC7.2', 'CC8.1', 'C1.1']).toContain(c.control)
       expect(['pass', 'fail', 'warn', 'info']).toContain(c.verdict)
       expect(Object.keys(c.evidence).length, c.id).toBeGreaterThan(0)
       expect(c.detail.length, c.id).toBeGreaterThan(0)
