@@ -43,11 +43,14 @@ export function adminRoutes (o: AdminRoutesOptions): FastifyPluginAsync {
       return reply.code(201).send({ user: r.user, ...(r.generatedPassword ? { one_time_password: r.generatedPassword } : {}) })
     })
     app.get<P>('/admin/users/:name', async (request) => ({ user: await o.userAdmin.getUser(request.params.name) }))
-    app.post<P>('/admin/users/:name/disable', async (request) => ({ user: await o.userAdmin.disableUser(request.params.name, actorOf(request)) }))
-    app.post<P>('/admin/users/:name/enable', async (request) => ({ user: await o.userAdmin.enableUser(request.params.name, actorOf(request)) }))
+    app.post<P>('/admin/users/:name/disable', async (request) =>
+      ({ user: await o.userAdmin.disableUser(request.params.name, actorOf(request)) }))
+    app.post<P>('/admin/users/:name/enable', async (request) =>
+      ({ user: await o.userAdmin.enableUser(request.params.name, actorOf(request)) }))
     app.post<P & { Body: SetRoleBody }>('/admin/users/:name/role', { schema: { body: SetRoleBody } }, async (request) =>
       ({ user: await o.userAdmin.setRole(request.params.name, request.body.role, actorOf(request)) }))
-    app.post<P>('/admin/users/:name/reset-mfa', async (request) => ({ user: await o.userAdmin.resetMfa(request.params.name, actorOf(request)) }))
+    app.post<P>('/admin/users/:name/reset-mfa', async (request) =>
+      ({ user: await o.userAdmin.resetMfa(request.params.name, actorOf(request)) }))
     app.post<P>('/admin/users/:name/unlock', async (request) => ({ user: await o.userAdmin.unlock(request.params.name, actorOf(request)) }))
     app.get<P>('/admin/users/:name/sessions', async (request) => ({ sessions: await o.userAdmin.listSessions(request.params.name) }))
     app.delete<{ Params: { id: string } }>('/admin/sessions/:id', async (request, reply) => {

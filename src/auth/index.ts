@@ -64,7 +64,9 @@ export function createAuth (o: CreateAuthOptions): Auth {
   const chain = createCredentialChain(deps)
   const service = createAuthService(deps)
   const userAdmin = createUserAdmin(deps)
-  const throttle = createUnauthenticatedThrottle({ sharedState: o.sharedState, clock: o.clock, perIpMaxPerMinute: o.config.auth.unauthenticated.perIpMaxPerMinute })
+  const throttle = createUnauthenticatedThrottle({
+    sharedState: o.sharedState, clock: o.clock, perIpMaxPerMinute: o.config.auth.unauthenticated.perIpMaxPerMinute
+  })
   const authenticate = createAuthenticate({ chain, audit: o.audit, throttle }, { allowApiKeys: true })
   const authenticateSessionOnly = createAuthenticate({ chain, audit: o.audit, throttle }, { allowApiKeys: false })
   return {

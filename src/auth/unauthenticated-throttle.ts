@@ -12,7 +12,9 @@ const WINDOW_MS = 60_000
 export type UnauthenticatedThrottle = (sourceIp: string) => Promise<number | null>
 
 /** Counts one refused request from `sourceIp`; resolves with Retry-After seconds once it is over the limit, else null. */
-export function createUnauthenticatedThrottle (o: { sharedState: AuthSharedState, clock: Clock, perIpMaxPerMinute: number }): UnauthenticatedThrottle {
+export function createUnauthenticatedThrottle (
+  o: { sharedState: AuthSharedState, clock: Clock, perIpMaxPerMinute: number }
+): UnauthenticatedThrottle {
   return async (sourceIp) => {
     const now = o.clock.now()
     const { count, resetAt } = await o.sharedState.hit(`auth:unauthenticated:${throttleSubject(sourceIp)}`, WINDOW_MS, now)

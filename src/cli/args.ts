@@ -3,7 +3,8 @@
 // Node's parseArgs only splits the arguments (non-strict); the checks and their wording are here.
 import { parseArgs } from 'node:util'
 
-export type FlagName = 'config' | 'json' | 'help' | 'version' | 'role' | 'name' | 'password-stdin' | 'expires-in' | 'days' | 'out' | 'force' | 'notify'
+export type FlagName =
+  'config' | 'json' | 'help' | 'version' | 'role' | 'name' | 'password-stdin' | 'expires-in' | 'days' | 'out' | 'force' | 'notify'
 
 interface FlagSpec { type: 'string' | 'boolean', value?: string, short?: string, help: string }
 
@@ -42,7 +43,8 @@ const cmd = (name: string, synopsis: string, summary: string, flags: FlagName[] 
 
 export const COMMANDS: CommandSpec[] = [
   cmd('serve', '', 'run the gateway'),
-  cmd('user add', 'NAME --role ROLE [--password-stdin]', 'create a user; without --password-stdin prints a generated one-time password', ['role', 'password-stdin']),
+  cmd('user add', 'NAME --role ROLE [--password-stdin]', 'create a user; without --password-stdin prints a generated one-time password',
+    ['role', 'password-stdin']),
   cmd('user list', '', 'list users: roles, status, MFA, last login, failed logins, lock'),
   cmd('user disable', 'NAME', 'disable a user and end its sessions'),
   cmd('user enable', 'NAME', 'enable a disabled user'),
@@ -50,7 +52,8 @@ export const COMMANDS: CommandSpec[] = [
   cmd('user reset-mfa', 'NAME', 'forget a user\'s TOTP; it enrolls again at its next login'),
   cmd('user unlock', 'NAME', 'lift a lockout'),
   cmd('user set-password', 'NAME --password-stdin', 'set a user\'s password and end its sessions', ['password-stdin']),
-  cmd('key create', '--name NAME --role ROLE [--expires-in DURATION]', 'create an API key; it is printed once, only its hash is stored', ['name', 'role', 'expires-in']),
+  cmd('key create', '--name NAME --role ROLE [--expires-in DURATION]', 'create an API key; it is printed once, only its hash is stored',
+    ['name', 'role', 'expires-in']),
   cmd('key list', '', 'list API keys'),
   cmd('key revoke', 'ID', 'revoke an API key'),
   cmd('audit verify', 'FILE...', 'check the audit hash chain and checkpoints (oldest file first)'),
@@ -105,7 +108,8 @@ export function groupHelp (group: string): string {
 
 /** Edits (insert, delete, replace, swap two neighbours) from `a` to `b`, for "did you mean". */
 export function editDistance (a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)))
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)))
   const at = (i: number, j: number) => (d[i] as number[])[j] as number
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
@@ -180,7 +184,9 @@ function resolve (positionals: string[]): { spec: CommandSpec } | { group: strin
   return spec ? { spec } : { error: unknownCommand([first, second]) }
 }
 
-const ALL_OPTIONS = Object.fromEntries(Object.entries(FLAGS).map(([k, f]) => [k, f.short ? { type: f.type, short: f.short } : { type: f.type }])) as
+const ALL_OPTIONS = Object.fromEntries(
+  Object.entries(FLAGS).map(([k, f]) => [k, f.short ? { type: f.type, short: f.short } : { type: f.type }])
+) as
   Record<FlagName, { type: 'string' | 'boolean', short?: string }>
 
 export function parseCommandLine (argv: string[]): Parsed {
@@ -203,7 +209,10 @@ export function parseCommandLine (argv: string[]): Parsed {
   if (has('version') && (spec === null || spec.name === 'help')) return { kind: 'version' }
   if (target === null) return options.length > 0 ? checkOptions(options, null) ?? { kind: 'usage' } : { kind: 'usage' }
   if ('error' in target) return { kind: 'error', message: target.error }
-  if ('group' in target) return { kind: 'error', message: `"${target.group}" needs a command: ${COMMANDS.filter((c) => c.name.startsWith(target.group + ' ')).map((c) => c.name.slice(target.group.length + 1)).join(', ')} (see gatehouse ${target.group} --help)` }
+  if ('group' in target) {
+    const sub = COMMANDS.filter((c) => c.name.startsWith(target.group + ' ')).map((c) => c.name.slice(target.group.length + 1))
+    return { kind: 'error', message: `"${target.group}" needs a command: ${sub.join(', ')} (see gatehouse ${target.group} --help)` }
+  }
   if (target.spec.name === 'help') return helpFor(positionals.slice(1))
 
   const problem = checkOptions(options, target.spec)
@@ -252,14 +261,16 @@ function checkOptions (options: OptionToken[], spec: CommandSpec | null): Parsed
       const known = Object.hasOwn(FLAGS, t.name)
       const guess = closest(t.name, allowed)
       const where = spec === null ? '' : ` for "${spec.name}"`
-      return fail(`${known ? `${t.rawName} is not a flag` : `unknown flag ${t.rawName}`}${where}${guess ? ` (did you mean --${guess}?)` : ''}`)
+      const what = known ? `${t.rawName} is not a flag` : `unknown flag ${t.rawName}`
+      return fail(`${what}${where}${guess ? ` (did you mean --${guess}?)` : ''}`)
     }
     const f = FLAGS[flag]
     if (f.type === 'boolean' && t.value !== undefined) return fail(`${t.rawName} takes no value`)
     if (f.type === 'string') {
       if (t.value === undefined || t.value === '') return fail(`${t.rawName} needs a value (${flagText(flag)})`)
       if (t.inlineValue === false && t.value.startsWith('-')) {
-        return fail(`${t.rawName} needs a value (${flagText(flag)}), not the flag ${t.value}; write ${t.rawName}=${t.value} if that is the value`)
+        return fail(`${t.rawName} needs a value (${flagText(flag)}), not the flag ${t.value}; ` +
+          `write ${t.rawName}=${t.value} if that is the value`)
       }
     }
   }

@@ -19,7 +19,8 @@ export function workingTreeOf (path: string): string | null {
 /** Whether git's ignore rules (.gitignore files, info/exclude, core.excludesFile) cover `path`; null when git cannot say. */
 export function gitIgnores (tree: string, path: string): boolean | null {
   try {
-    execFileSync('git', ['check-ignore', '--quiet', '--no-index', '--', relative(tree, resolve(path))], { cwd: tree, stdio: 'ignore', timeout: 10_000 })
+    execFileSync('git', ['check-ignore', '--quiet', '--no-index', '--', relative(tree, resolve(path))],
+      { cwd: tree, stdio: 'ignore', timeout: 10_000 })
     return true
   } catch (err) {
     return (err as { status?: number | null }).status === 1 ? false : null
@@ -32,5 +33,6 @@ export function repositoryExposure (path: string): string | null {
   if (tree === null) return null
   const ignored = gitIgnores(tree, path)
   if (ignored === true) return null
-  return `${resolve(path)} is inside the git working tree ${tree}${ignored === null ? ' (git could not tell whether .gitignore covers it)' : ' and no .gitignore covers it'}`
+  const why = ignored === null ? ' (git could not tell whether .gitignore covers it)' : ' and no .gitignore covers it'
+  return `${resolve(path)} is inside the git working tree ${tree}${why}`
 }

@@ -23,7 +23,8 @@ export function version (): string {
 function configMissing (where: ConfigLocation): string {
   if (where.source === 'flag') return `no configuration file at ${where.path} (from --config)`
   if (where.source === 'env') return `no configuration file at ${where.path} (from $GATEHOUSE_CONFIG); fix it or pass --config PATH`
-  return `no configuration file: looked for ${where.path} (the default, as neither --config nor $GATEHOUSE_CONFIG is set); pass --config PATH`
+  return `no configuration file: looked for ${where.path} ` +
+    '(the default, as neither --config nor $GATEHOUSE_CONFIG is set); pass --config PATH'
 }
 
 export async function main (argv: string[], io: Io = processIo, deps: CliDeps = {}): Promise<number> {

@@ -29,7 +29,8 @@ export function readEnrollment (input: string): Enrollment {
     try { reply = JSON.parse(text) } catch { throw new errors.USAGE('mfa qr: standard input is neither an otpauth:// URL nor a JSON login reply') }
     const r = reply as { otpauth_url?: unknown, mfa_token?: unknown, status?: unknown }
     if (typeof r.otpauth_url !== 'string') {
-      throw new errors.USAGE(`mfa qr: the login reply holds no otpauth_url${typeof r.status === 'string' ? ` (status ${r.status}: enrollment is not required)` : ''}`)
+      const status = typeof r.status === 'string' ? ` (status ${r.status}: enrollment is not required)` : ''
+      throw new errors.USAGE(`mfa qr: the login reply holds no otpauth_url${status}`)
     }
     candidate = r.otpauth_url
     mfaToken = typeof r.mfa_token === 'string' ? r.mfa_token : null
@@ -54,7 +55,10 @@ export async function enrollmentLines (e: Enrollment): Promise<string[]> {
 }
 
 export async function mfaQr (args: ParsedArgs, io: Io): Promise<number> {
-  if (args.command.length > 2) throw new errors.USAGE('mfa qr reads the URL from standard input, not from arguments (they would show in the process list and shell history)')
+  if (args.command.length > 2) {
+    throw new errors.USAGE('mfa qr reads the URL from standard input, not from arguments ' +
+      '(they would show in the process list and shell history)')
+  }
   const input = io.readPassword ? await io.readPassword('otpauth URL or login reply (not echoed): ') : await io.readStdin()
   const lines = await enrollmentLines(readEnrollment(input))
   io.out(lines.join('\n'))

@@ -90,7 +90,8 @@ export function createOpsCommands (deps: OpsCommandDeps = defaultDeps): Record<s
       if (args.command.length > 2) throw new errors.USAGE('compliance check takes no arguments')
       const url = args.notify !== undefined && args.notify !== '' ? args.notify : complianceWebhookFromEnv(config, deps.env)
       if (url !== null && !isWebhookUrl(url)) {
-        throw new errors.USAGE(`compliance check: the webhook URL (${args.notify !== undefined ? '--notify' : config.compliance.notifyUrlEnv}) is not an http(s) URL`)
+        const source = args.notify !== undefined ? '--notify' : config.compliance.notifyUrlEnv
+        throw new errors.USAGE(`compliance check: the webhook URL (${source}) is not an http(s) URL`)
       }
       const report = await withStore(deps, config, async (store) =>
         complianceReport(await collectComplianceInput(config, store, { now: deps.clock.now() })))
@@ -111,8 +112,12 @@ export function createOpsCommands (deps: OpsCommandDeps = defaultDeps): Record<s
       if (!args.out) throw new errors.USAGE('evidence export: --out FILE is required')
       if (!existsSync(dirname(args.out))) throw new errors.USAGE(`evidence export: folder ${dirname(args.out)} does not exist`)
       const exposure = args.force ? null : repositoryExposure(args.out)
-      if (exposure) throw new errors.USAGE(`evidence export: ${exposure}; the bundle holds user data: write it outside the repository, add it to .gitignore, or pass --force`)
-      const bundle = await withStore(deps, config, (store) => exportEvidence(config, store, { now: deps.clock.now(), days, out: args.out as string }))
+      if (exposure) {
+        throw new errors.USAGE(`evidence export: ${exposure}; ` +
+          'the bundle holds user data: write it outside the repository, add it to .gitignore, or pass --force')
+      }
+      const bundle = await withStore(deps, config, (store) =>
+        exportEvidence(config, store, { now: deps.clock.now(), days, out: args.out as string }))
       const c = bundle.compliance
       const summary = {
         out: args.out, generatedAt: bundle.generatedAt, period: bundle.period, users: bundle.accessReview.users.length,
@@ -127,11 +132,17 @@ export function createOpsCommands (deps: OpsCommandDeps = defaultDeps): Record<s
     },
     // `npm audit --omit=dev --json | gatehouse scan record`: npm exits 1 when it finds something, so the report comes on stdin or from FILE
     'scan record': async (config, args, io: Io) => {
-      if (args.command.length > 3) throw new errors.USAGE('scan record takes at most one FILE (npm audit --json output; stdin when absent or -)')
+      if (args.command.length > 3) {
+        throw new errors.USAGE('scan record takes at most one FILE (npm audit --json output; stdin when absent or -)')
+      }
       const from = args.command[2]
       const text = from === undefined || from === '-' ? await io.readStdin() : readFileSync(from, 'utf8')
       let report: unknown
-      try { report = JSON.parse(text) } catch { throw new errors.USAGE('scan record: the input is not JSON (expected npm audit --json output)') }
+      try {
+        report = JSON.parse(text)
+      } catch {
+        throw new errors.USAGE('scan record: the input is not JSON (expected npm audit --json output)')
+      }
       const record = recordFromNpmAudit(report, deps.clock.now())
       const file = writeScanRecord(config.compliance.scanDir, record)
       const c = record.counts

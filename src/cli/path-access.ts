@@ -31,7 +31,11 @@ export function startupPaths (config: GatehouseConfig, probe: PathProbe): PathNe
     if (probe.exists(tls.cert) && probe.exists(tls.key)) {
       needs.push({ path: tls.cert, access: 'read', purpose: 'tls.cert' }, { path: tls.key, access: 'read', purpose: 'tls.key' })
     } else {
-      needs.push({ path: creatable(dirname(tls.cert), probe), access: 'write', purpose: 'the folder of tls.cert, where a development certificate is generated' })
+      needs.push({
+        path: creatable(dirname(tls.cert), probe),
+        access: 'write',
+        purpose: 'the folder of tls.cert, where a development certificate is generated'
+      })
     }
     if (tls.clientCa !== null) needs.push({ path: tls.clientCa, access: 'read', purpose: 'tls.clientCa' })
   }
@@ -49,8 +53,11 @@ export function pathProblems (needs: PathNeed[], probe: PathProbe, runner: Runne
     const owned = o ? `owned by uid ${o.uid} gid ${o.gid}, mode ${(o.mode & 0o7777).toString(8).padStart(4, '0')}` : 'owner unknown'
     const fix = code === 'EROFS'
       ? 'mount a writable volume there'
-      : `make it ${n.access === 'read' ? 'readable' : 'writable'} by uid ${runner.uid} (e.g. chown -R ${runner.uid}:${runner.gid} ${n.path}), or keep it in a named volume the container creates, as docker-compose.yml does`
-    problems.push(`cannot ${n.access} ${n.path} (${n.purpose}): ${code}; it is ${owned} and Gatehouse runs as uid ${runner.uid} gid ${runner.gid}. Fix: ${fix}`)
+      : `make it ${n.access === 'read' ? 'readable' : 'writable'} by uid ${runner.uid} ` +
+        `(e.g. chown -R ${runner.uid}:${runner.gid} ${n.path}), ` +
+        'or keep it in a named volume the container creates, as docker-compose.yml does'
+    problems.push(`cannot ${n.access} ${n.path} (${n.purpose}): ${code}; ` +
+      `it is ${owned} and Gatehouse runs as uid ${runner.uid} gid ${runner.gid}. Fix: ${fix}`)
   }
   return problems
 }

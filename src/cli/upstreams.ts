@@ -19,7 +19,9 @@ export async function checkUpstreams (config: GatehouseConfig): Promise<Upstream
   const u = config.upstream
   const timeoutMs = Math.min(10_000, u.connectTimeoutMs + 5_000)
   return await Promise.all(u.hosts.map(async (h): Promise<UpstreamCheck> => {
-    const upstream = createUpstream({ url: h.url, connectTimeoutMs: u.connectTimeoutMs, headersTimeoutMs: timeoutMs, idleTimeoutMs: timeoutMs })
+    const upstream = createUpstream({
+      url: h.url, connectTimeoutMs: u.connectTimeoutMs, headersTimeoutMs: timeoutMs, idleTimeoutMs: timeoutMs
+    })
     try {
       const version = await probeHost(upstream, timeoutMs)
       const { models } = await readHostModels(upstream, timeoutMs)

@@ -53,7 +53,9 @@ function crossCheck (c: GatehouseConfig, checks: readonly ConfigCheck[]): string
     }
   })
   c.masking.custom.forEach((x, i) => {
-    if ((BUILTIN_ENTITIES as readonly string[]).includes(x.name)) problems.push(`masking.custom.${i}.name: "${x.name}" is a built-in entity`)
+    if ((BUILTIN_ENTITIES as readonly string[]).includes(x.name)) {
+      problems.push(`masking.custom.${i}.name: "${x.name}" is a built-in entity`)
+    }
     const bad = customPatternProblem(x.pattern, x.flags)
     if (bad !== null) problems.push(`masking.custom.${i}.pattern: ${bad}`)
   })
@@ -61,7 +63,10 @@ function crossCheck (c: GatehouseConfig, checks: readonly ConfigCheck[]): string
     if (parseCidr(p) === null) problems.push(`trustProxies.${i}: not an IP address or CIDR`)
   })
   // secrets never live in the YAML: a database or Redis password comes from the environment
-  for (const [key, url, env] of [['store.url', c.store.url, 'PGPASSWORD (or ~/.pgpass)'], ['redis.url', c.redis.url, 'GATEHOUSE_REDIS_PASSWORD']] as const) {
+  for (const [key, url, env] of [
+    ['store.url', c.store.url, 'PGPASSWORD (or ~/.pgpass)'],
+    ['redis.url', c.redis.url, 'GATEHOUSE_REDIS_PASSWORD']
+  ] as const) {
     if (url === null || !/^(postgres|postgresql|redis|rediss):/.test(url)) continue
     try {
       if (new URL(url).password !== '') problems.push(`${key}: must not contain a password; set it in ${env}`)

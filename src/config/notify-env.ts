@@ -2,7 +2,9 @@
 // environment variable that holds it (compliance.notifyUrlEnv) and it is read here.
 import type { GatehouseConfig } from './schema.js'
 
-export function complianceWebhookFromEnv (config: Pick<GatehouseConfig, 'compliance'>, env: NodeJS.ProcessEnv = process.env): string | null {
+export function complianceWebhookFromEnv (
+  config: Pick<GatehouseConfig, 'compliance'>, env: NodeJS.ProcessEnv = process.env
+): string | null {
   const url = env[config.compliance.notifyUrlEnv]
   return url === undefined || url === '' ? null : url
 }

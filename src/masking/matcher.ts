@@ -79,5 +79,6 @@ export function maskWhole (
 ): string {
   if (!needsView(text)) return render(text, 0, text.length, matches(text, detectors), text, null, detectors, tokenize, counts)
   const t = viewTable(norm, text)
-  return render(text, 0, text.length, matches(t.view, detectors), t.view, { start: t.start, end: t.end, shift: 0 }, detectors, tokenize, counts)
+  return render(text, 0, text.length, matches(t.view, detectors), t.view, { start: t.start, end: t.end, shift: 0 },
+    detectors, tokenize, counts)
 }

@@ -26,7 +26,9 @@ function lineRules (kind: Kind, mask: MaskFn, textRule: TextRule): Record<string
   const common: Record<string, FieldRule> = {
     model: r.text, created_at: r.time, done: r.num, done_reason: r.text, context: r.drop, logprobs: r.drop, ...each(METRICS, r.num)
   }
-  if (kind === 'generate') return { ...common, response: textRule('response'), thinking: textRule('thinking'), message: r.refuse('message') }
+  if (kind === 'generate') {
+    return { ...common, response: textRule('response'), thinking: textRule('thinking'), message: r.refuse('message') }
+  }
   const fn: Record<string, FieldRule> = { name: r.text, index: r.num, arguments: (a) => maskArguments(a, mask) }
   const call: Record<string, FieldRule> = {
     id: r.text, type: r.text, index: r.num, function: (f) => isObj(f) ? reshape(f, fn, mask) : f

@@ -15,7 +15,9 @@ function rulesFor (kind: OtherKind, mask: MaskFn): Record<string, FieldRule> {
   const r = fieldRules(mask)
   if (kind === 'show') return { ...each(SHOW_TEXT, r.text), ...each(SHOW_STRUCTURED, r.strings), modified_at: r.time }
   if (kind === 'embed') {
-    return { model: r.text, embeddings: r.vector, embedding: r.vector, ...each(['total_duration', 'load_duration', 'prompt_eval_count'], r.num) }
+    return {
+      model: r.text, embeddings: r.vector, embedding: r.vector, ...each(['total_duration', 'load_duration', 'prompt_eval_count'], r.num)
+    }
   }
   const item: Record<string, FieldRule> = { object: r.text, index: r.num, embedding: r.vector }
   return {

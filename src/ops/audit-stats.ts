@@ -50,7 +50,9 @@ export async function readAuditStatistics (files: string[], period: { from: numb
       if (action === 'config-loaded' && typeof ev.gatehouse?.config?.hash === 'string') {
         const prev = ev.gatehouse.config.previous_hash
         s.configHashes.push(ev.gatehouse.config.hash)
-        s.configChain.push({ at: new Date(at).toISOString(), hash: ev.gatehouse.config.hash, previousHash: typeof prev === 'string' ? prev : null })
+        s.configChain.push({
+          at: new Date(at).toISOString(), hash: ev.gatehouse.config.hash, previousHash: typeof prev === 'string' ? prev : null
+        })
       }
       if (at < period.from || at >= period.to) continue
       s.events++

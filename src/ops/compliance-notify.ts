@@ -31,7 +31,10 @@ export function webhookMessage (r: ComplianceReport): WebhookMessage {
       .map((c) => `• ${c.verdict.toUpperCase()} \`${c.id}\` ${c.title}: ${c.detail}`)
     blocks.push(section(`*${control}*\n${lines.join('\n')}`))
   }
-  if (blocks.length > BLOCKS_MAX) blocks.splice(BLOCKS_MAX - 1, blocks.length, section(`… ${blocks.length - BLOCKS_MAX + 1} more control(s): see \`gatehouse compliance check\``))
+  if (blocks.length > BLOCKS_MAX) {
+    blocks.splice(BLOCKS_MAX - 1, blocks.length,
+      section(`… ${blocks.length - BLOCKS_MAX + 1} more control(s): see \`gatehouse compliance check\``))
+  }
   return { text, blocks }
 }
 

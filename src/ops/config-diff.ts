@@ -54,7 +54,9 @@ export function diffConfigs (before: GatehouseConfig, after: GatehouseConfig): C
   const checks: CheckFlip[] = []
   for (const c of configOnlyChecks(after)) {
     const prev = oldChecks.get(c.id)
-    if (prev && prev.verdict !== c.verdict) checks.push({ id: c.id, control: c.control, title: c.title, old: prev.verdict, new: c.verdict, detail: c.detail })
+    if (prev && prev.verdict !== c.verdict) {
+      checks.push({ id: c.id, control: c.control, title: c.title, old: prev.verdict, new: c.verdict, detail: c.detail })
+    }
   }
   return {
     old: { file: before.configFile, hash: configHash(before) },

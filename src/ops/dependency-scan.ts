@@ -80,7 +80,9 @@ export function recordFromNpmAudit (report: unknown, now: number, target = 'gate
   }
   const vulns = report.vulnerabilities
   const meta = isObject(report.metadata) ? report.metadata.vulnerabilities : undefined
-  if (!isObject(vulns) || !isObject(meta)) throw new errors.USAGE('scan record: not an npm audit report (no vulnerabilities/metadata; npm 7 or newer writes them)')
+  if (!isObject(vulns) || !isObject(meta)) {
+    throw new errors.USAGE('scan record: not an npm audit report (no vulnerabilities/metadata; npm 7 or newer writes them)')
+  }
   const counts = zero()
   for (const s of SEVERITIES) counts[s] = typeof meta[s] === 'number' ? meta[s] : 0
   const findings: Finding[] = []
@@ -88,7 +90,9 @@ export function recordFromNpmAudit (report: unknown, now: number, target = 'gate
     if (!isObject(v)) continue
     // `via` names the advisories (objects) or the vulnerable dependency it comes through (strings)
     const advisories = Array.isArray(v.via) ? v.via.filter(isObject) : []
-    const ids = advisories.map((a) => str(a.url).split('/').pop() || (a.source === undefined ? '' : String(a.source))).filter((x) => x !== '')
+    const ids = advisories
+      .map((a) => str(a.url).split('/').pop() || (a.source === undefined ? '' : String(a.source)))
+      .filter((x) => x !== '')
     findings.push({
       id: ids[0] ?? `via:${(Array.isArray(v.via) ? v.via.filter((x) => typeof x === 'string') : []).join(',')}`,
       package: str(v.name, name),
@@ -125,10 +129,13 @@ export function summarizeScan (file: string, doc: unknown, fileTime: number): Sc
     const unlisted = counts.critical + counts.high - listed.length
     return {
       file, scanner: str(doc.scanner, 'unknown'), target: str(doc.target, file), scannedAt: new Date(at).toISOString(), counts,
-      blocking: unlisted > 0 ? [...listed, { id: `${unlisted} more`, package: '-', severity: 'high', title: 'counted but not listed', fixAvailable: null }] : listed
+      blocking: unlisted > 0
+        ? [...listed, { id: `${unlisted} more`, package: '-', severity: 'high', title: 'counted but not listed', fixAvailable: null }]
+        : listed
     }
   }
-  if (typeof doc.SchemaVersion === 'number' && typeof doc.ArtifactName === 'string' && (doc.Results === undefined || Array.isArray(doc.Results))) {
+  if (typeof doc.SchemaVersion === 'number' && typeof doc.ArtifactName === 'string' &&
+    (doc.Results === undefined || Array.isArray(doc.Results))) {
     const counts = zero()
     const findings: Finding[] = []
     for (const r of (doc.Results as unknown[] | undefined) ?? []) {
@@ -178,7 +185,10 @@ export function dependencyScanCheck (facts: ScanFacts | undefined, now: number):
   const open = latest.filter((s) => s.counts.critical + s.counts.high > 0)
   const problems = [
     ...stale.map((s) => `${s.target}: last scanned ${s.scannedAt} (${age(s)} days ago)`),
-    ...open.map((s) => `${s.target}: ${s.counts.critical} critical, ${s.counts.high} high (${s.blocking.slice(0, 5).map((f) => `${f.package} ${f.id}`).join(', ')}${s.blocking.length > 5 ? ', …' : ''})`)
+    ...open.map((s) => {
+      const shown = s.blocking.slice(0, 5).map((f) => `${f.package} ${f.id}`).join(', ')
+      return `${s.target}: ${s.counts.critical} critical, ${s.counts.high} high (${shown}${s.blocking.length > 5 ? ', …' : ''})`
+    })
   ]
   const verdict = problems.length > 0 ? 'fail' : facts.unreadable.length > 0 ? 'warn' : 'pass'
   return {
@@ -188,7 +198,10 @@ export function dependencyScanCheck (facts: ScanFacts | undefined, now: number):
         : `${latest.length} target(s) scanned within ${SCAN_MAX_AGE_DAYS} days, no high or critical finding`,
     evidence: {
       scanDir: facts.dir,
-      targets: latest.map((s) => ({ target: s.target, scanner: s.scanner, file: s.file, scannedAt: s.scannedAt, ageDays: age(s), counts: s.counts, blocking: s.blocking.slice(0, LISTED) })),
+      targets: latest.map((s) => ({
+        target: s.target, scanner: s.scanner, file: s.file, scannedAt: s.scannedAt, ageDays: age(s), counts: s.counts,
+        blocking: s.blocking.slice(0, LISTED)
+      })),
       unreadable: facts.unreadable,
       sbom: facts.sbom
     }

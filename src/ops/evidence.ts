@@ -126,7 +126,9 @@ export async function buildEvidence (config: GatehouseConfig, store: Pick<Store,
       createdAt: new Date(k.createdAt).toISOString(), ageDays: days(k.createdAt, now),
       expiresAt: iso(k.expiresAt), lastUsedAt: iso(k.lastUsedAt), revokedAt: iso(k.revokedAt)
     })),
-    configuration: { file: config.configFile, hash: configHash(config), redacted: redactedConfig(config), history: statistics?.configChain ?? null },
+    configuration: {
+      file: config.configFile, hash: configHash(config), redacted: redactedConfig(config), history: statistics?.configChain ?? null
+    },
     audit: { statistics, chain: report.checks.find((c) => c.id === 'audit-chain') ?? null },
     vulnerabilityManagement: vulnerabilityManagement(config, from),
     monitoring: { alertRules: alertRules(config.compliance.alertRulesFile) },

@@ -37,7 +37,8 @@ export interface RequestContext {
 export function newRequestContext (id: string, sourceIp: string): RequestContext {
   return {
     id, sourceIp, startedAt: process.hrtime.bigint(), route: null, identity: null, forwardBody: null,
-    models: [], decision: null, reason: null, usage: { input: null, output: null }, masked: {}, upstream: null, attempts: 0, audited: false, clientClosed: false
+    models: [], decision: null, reason: null, usage: { input: null, output: null }, masked: {}, upstream: null, attempts: 0,
+    audited: false, clientClosed: false
   }
 }
 

@@ -26,7 +26,9 @@ export function requestAuditInput (request: FastifyRequest, status: number, refu
       inputTokens: ctx.usage.input,
       outputTokens: ctx.usage.output,
       decision: denied ? 'deny' : 'allow',
-      reason: denied ? (ctx.reason ?? (status === 401 ? 'no-credential' : `status:${status}`)) : refused ?? (ctx.clientClosed ? 'client-closed' : null),
+      reason: denied
+        ? (ctx.reason ?? (status === 401 ? 'no-credential' : `status:${status}`))
+        : refused ?? (ctx.clientClosed ? 'client-closed' : null),
       credential: ctx.identity?.credential ?? null,
       masked: ctx.masked,
       upstream: ctx.upstream,

@@ -138,7 +138,9 @@ export function createFanOut (stages: ReplyStages) {
     const read = await Promise.all(answers.map(async (a) => {
       if ('error' in a) { fail(a.host, a.error, true); return null }
       try {
-        const raw = a.res.statusCode >= 400 || request.method !== 'HEAD' ? await readAll(a.res.body, MAX_JSON_REPLY_BYTES) : (await a.res.body.dump(), Buffer.alloc(0))
+        const raw = a.res.statusCode >= 400 || request.method !== 'HEAD'
+          ? await readAll(a.res.body, MAX_JSON_REPLY_BYTES)
+          : (await a.res.body.dump(), Buffer.alloc(0))
         if (a.res.statusCode >= 400) fail(a.host, errorText(a.res.statusCode, raw), a.res.statusCode >= 500)
         else a.host.release('success')
         return { status: a.res.statusCode, headers: a.res.headers, raw }

@@ -12,7 +12,9 @@ import type { HostLease } from './target.js'
 import { isUpstreamTimeout, upstreamError } from './upstream.js'
 
 /** Merges `{"<key>":[…]}` documents: one entry per name, first seen wins. Pure. */
-export function unionOfLists (docs: readonly unknown[], key: 'models' | 'data', nameKeys: readonly string[]): Record<string, unknown> | null {
+export function unionOfLists (
+  docs: readonly unknown[], key: 'models' | 'data', nameKeys: readonly string[]
+): Record<string, unknown> | null {
   let base: Record<string, unknown> | null = null
   const seen = new Set<string>()
   const merged: unknown[] = []
@@ -33,7 +35,9 @@ export function unionOfLists (docs: readonly unknown[], key: 'models' | 'data', 
 }
 
 export function createListUnion (stages: ReplyStages) {
-  return async function listUnion (request: FastifyRequest, reply: FastifyReply, hosts: HostLease[], abort: AbortController): Promise<void> {
+  return async function listUnion (
+    request: FastifyRequest, reply: FastifyReply, hosts: HostLease[], abort: AbortController
+  ): Promise<void> {
     const route = request.gh.route as ProxiedRoute
     const key = route.reply === 'openai-models' ? 'data' : 'models'
     const nameKeys = key === 'data' ? ['id'] : ['name', 'model']

@@ -2,7 +2,9 @@
 // reached the file (a checkpoint may vouch only for those), rotate on an exact line boundary with a
 // checkpoint in between, fdatasync on its own schedule and on demand, and notice when its path was
 // deleted or replaced underneath it — none of which sonic-boom exposes.
-import { closeSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs'
+import {
+  closeSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync, statSync, writeSync
+} from 'node:fs'
 import { dirname } from 'node:path'
 import type { ChainPoint } from '../chain.js'
 import { lastChainPoint, rotatedName, rotatedSiblings } from '../files.js'
@@ -304,7 +306,9 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
       const bySeq = new Map(events.map((e) => [e.event.gatehouse.chain.seq, e]))
       pending = pending.map((p) => {
         const e = p.point.seq >= fromSeq ? bySeq.get(p.point.seq) : undefined
-        return e === undefined ? p : { line: e.line, bytes: Buffer.byteLength(e.line, 'utf8') + 1, point: { seq: p.point.seq, hash: e.event.gatehouse.chain.hash } }
+        return e === undefined
+          ? p
+          : { line: e.line, bytes: Buffer.byteLength(e.line, 'utf8') + 1, point: { seq: p.point.seq, hash: e.event.gatehouse.chain.hash } }
       })
     },
     async close () {
