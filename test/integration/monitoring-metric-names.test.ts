@@ -1,7 +1,7 @@
 // The dashboard and the alert rules name metrics by string; nothing but this test ties those names
 // to the code. A real gateway serves a few requests (a streamed chat with PII, a failed login, a
 // model list), then every metric a dashboard panel or an alert expression names must be in what
-// GET /metrics returns to a monitor.
+// GET /metrics returns to a scraper.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -34,7 +34,9 @@ beforeAll(async () => {
   gw = await startTestGateway()
   gw.fake.script.tokens = ['Write to ', 'alice@example.com', ' today.']
   const user = await gw.createKey('user')
-  const monitor = await gw.createKey('monitor')
+  // a scraper sees model labels only for models its role may use (the monitor role sees none); the
+  // dashboard's by-model panels need a scraper whose role has the models
+  const scraper = await gw.createKey('admin')
   const chat = await call(gw, 'POST', '/api/chat', {
     headers: { authorization: `Bearer ${user}`, 'content-type': 'application/json' },
     body: JSON.stringify({ model: 'llama3.2', messages: [{ role: 'user', content: 'hi' }] })
@@ -44,7 +46,7 @@ beforeAll(async () => {
   expect((await call(gw, 'GET', '/api/tags', { headers: { authorization: `Bearer ${user}` } })).status).toBe(200)
   const login = await call(gw, 'POST', '/auth/login', { anonymous: true, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'nobody', password: 'not the password at all' }) })
   expect(login.status).toBe(401)
-  const metrics = await call(gw, 'GET', '/metrics', { headers: { authorization: `Bearer ${monitor}` } })
+  const metrics = await call(gw, 'GET', '/metrics', { headers: { authorization: `Bearer ${scraper}` } })
   expect(metrics.status).toBe(200)
   exposition = metrics.text
   for (const m of exposition.matchAll(/^# TYPE (\S+) (\S+)$/gm)) types.set(m[1] as string, m[2] as string)

@@ -50,6 +50,8 @@ describe('monitoring metrics', () => {
 describe('tokens by role', () => {
   it('labels tokens with the caller\'s first role, read from the request', async () => {
     const m = createMetrics({ defaultMetrics: false })
+    // only a model Ollama has shown it has becomes a label
+    m.learnModel('llama3.2:latest')
     const gh = newRequestContext('r', '127.0.0.1')
     gh.decision = 'allow'
     gh.models = ['llama3.2:latest']
