@@ -60,7 +60,7 @@ export const COMMANDS: CommandSpec[] = [
   cmd('compliance check', '[--notify URL]', 'SOC 2 control checks of the configuration and the store (exit 3: not delivered to --notify)',
     ['notify']),
   cmd('scan record', '[FILE]', 'record npm audit --json output (stdin when FILE is absent) in compliance.scanDir'),
-  cmd('config diff', 'OLD NEW', 'what a configuration change changes, and which compliance checks it flips', [], false),
+  cmd('config diff', 'OLD NEW', 'what a configuration change changes, and which compliance checks it flips', ['json'], false),
   cmd('evidence export', '--days N --out FILE [--force]', 'write the evidence bundle for auditors', ['days', 'out', 'force']),
   cmd('upstreams check', '', 'probe each configured Ollama host once: answers, version, model count (exit 1 when one does not)'),
   cmd('certs dev', '', 'write a development CA and server certificate where tls.cert and tls.key point'),
