@@ -57,6 +57,8 @@ export const errors = {
   UNKNOWN_UPSTREAM: define('GH_ERR_UNKNOWN_UPSTREAM', 'unknown upstream "%s" in X-Gatehouse-Upstream; configured hosts: %s', 400),
   FAN_OUT_FAILED: define('GH_ERR_FAN_OUT_FAILED', '%s', 502),
   AUDIT_UNAVAILABLE: define('GH_ERR_AUDIT_UNAVAILABLE', 'audit log unavailable; request refused', 503),
+  STORE_UNAVAILABLE: define('GH_ERR_STORE_UNAVAILABLE', 'store unavailable; request refused', 503),
+  SHARED_STATE_UNAVAILABLE: define('GH_ERR_SHARED_STATE_UNAVAILABLE', 'shared state unavailable; request refused', 503),
 
   // anything not raised on purpose: the details stay in the log
   INTERNAL: define('GH_ERR_INTERNAL', 'internal error', 500),

@@ -32,6 +32,8 @@ export interface RequestContext {
   audited: boolean
   /** the client hung up before the reply ended */
   clientClosed: boolean
+  /** the upstream failed after the reply began: the client got an error line instead of the end */
+  upstreamCut?: boolean
 }
 
 export function newRequestContext (id: string, sourceIp: string): RequestContext {

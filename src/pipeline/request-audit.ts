@@ -13,7 +13,7 @@ export function requestAuditInput (request: FastifyRequest, status: number, refu
   const durationNs = process.hrtime.bigint() - ctx.startedAt
   return {
     action: denied ? 'access-denied' : 'model-request',
-    outcome: !denied && status < 400 && !ctx.clientClosed && refused === undefined ? 'success' : 'failure',
+    outcome: !denied && status < 400 && !ctx.clientClosed && ctx.upstreamCut !== true && refused === undefined ? 'success' : 'failure',
     sourceIp: ctx.sourceIp,
     requestId: ctx.id,
     ...(ctx.identity ? { userName: ctx.identity.name } : {}),
@@ -28,7 +28,7 @@ export function requestAuditInput (request: FastifyRequest, status: number, refu
       decision: denied ? 'deny' : 'allow',
       reason: denied
         ? (ctx.reason ?? (status === 401 ? 'no-credential' : `status:${status}`))
-        : refused ?? (ctx.clientClosed ? 'client-closed' : null),
+        : refused ?? (ctx.clientClosed ? 'client-closed' : ctx.upstreamCut === true ? 'upstream-failed-mid-stream' : null),
       credential: ctx.identity?.credential ?? null,
       masked: ctx.masked,
       upstream: ctx.upstream,

@@ -141,7 +141,12 @@ export function createForwarder (targets: UpstreamTargets, stages: ReplyStages) 
     const out = pump(res.body, stages.stream(request, route, framing), framing, {
       beforeEnd: () => stages.beforeEnd(request, status),
       firstChunk: () => stages.firstChunk?.(request),
-      failed: () => { result.outcome = 'failure'; result.reason = 'failed mid-stream'; stages.upstreamFailed?.(request, 'mid-stream') },
+      failed: () => {
+        result.outcome = 'failure'
+        result.reason = 'failed mid-stream'
+        ctx.upstreamCut = true
+        stages.upstreamFailed?.(request, 'mid-stream')
+      },
       clientClosed: () => stages.clientClosed?.(request, status),
       holdClosing: stages.holdClosingFrame === true
     }, abort)

@@ -2,6 +2,7 @@
 // server) that decides with the caller's `now`, like the other backends; Redis key expiry only
 // garbage-collects, with a margin so clock skew between replicas cannot drop live entries.
 import { Redis } from 'ioredis'
+import { errors } from '../errors.js'
 import type { StatePrimitives } from './types.js'
 
 /** how long past its logical expiry a key may linger, to absorb clock skew between replicas */
@@ -55,13 +56,29 @@ type Scripted = Record<ScriptName, (key: string, ...args: Array<string | number>
 export function createRedisClient (url: string): Redis {
   const redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2, connectTimeout: 5000, commandTimeout: 5000 })
   for (const [name, lua] of Object.entries(SCRIPTS)) redis.defineCommand(name, { numberOfKeys: 1, lua })
+  // a lost connection surfaces on the commands (as 503s); the client reconnects by itself
+  redis.on('error', () => {})
   return redis
+}
+
+/** Every primitive, with a Redis failure (down, restarting, timed out) raised as the 503 the pipeline answers with. */
+function failClosed (ops: StatePrimitives): StatePrimitives {
+  const refuse = (): never => { throw new errors.SHARED_STATE_UNAVAILABLE() }
+  return {
+    hit: async (...a) => await ops.hit(...a).catch(refuse),
+    acquire: async (...a) => await ops.acquire(...a).catch(refuse),
+    renew: async (...a) => await ops.renew(...a).catch(refuse),
+    release: async (...a) => { await ops.release(...a).catch(refuse) },
+    revoke: async (...a) => { await ops.revoke(...a).catch(refuse) },
+    isRevoked: async (...a) => await ops.isRevoked(...a).catch(refuse),
+    sweep: async (...a) => { await ops.sweep(...a).catch(refuse) }
+  }
 }
 
 export function createRedisOps (redis: Redis): StatePrimitives {
   const run = redis as unknown as Scripted
   const m = GC_MARGIN_MS
-  return {
+  return failClosed({
     hit: async (key, windowMs, now) => {
       const [count, resetAt] = await run.ghHit(key, now, windowMs, m) as [number, string]
       return { count: Number(count), resetAt: Number(resetAt) }
@@ -73,5 +90,5 @@ export function createRedisOps (redis: Redis): StatePrimitives {
     isRevoked: async (id, now) => Number(await redis.get(id) ?? 0) > now,
     // Redis expires keys itself
     sweep: async () => {}
-  }
+  })
 }

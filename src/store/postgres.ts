@@ -36,6 +36,27 @@ export function schemaFromUrl (url: string): string | undefined {
   return /search_path\s*=\s*([A-Za-z_][A-Za-z0-9_]*)/.exec(options)?.[1]
 }
 
+// connection exception (08), operator intervention such as a shutdown or restart (57P0x), and the
+// socket-level failures the driver reports before a server answers
+const UNREACHABLE_SQLSTATE = /^(08|57P0)/
+const UNREACHABLE_SOCKET = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH',
+  'ENOTFOUND', 'EAI_AGAIN'])
+const UNREACHABLE_MESSAGE = /Connection terminated|connection error|timeout exceeded when trying to connect|Connection refused/i
+
+/** True when `err` says the server could not be reached or went away, rather than that a statement failed. */
+export function isUnreachable (err: unknown): boolean {
+  const e = err as { code?: unknown, message?: unknown } | null
+  const code = typeof e?.code === 'string' ? e.code : ''
+  if (UNREACHABLE_SQLSTATE.test(code) || UNREACHABLE_SOCKET.has(code)) return true
+  return code === '' && typeof e?.message === 'string' && UNREACHABLE_MESSAGE.test(e.message)
+}
+
+/** Re-raises a lost server as the 503 the pipeline answers with; a statement's own error passes unchanged. */
+function unavailable (err: unknown): never {
+  if (isUnreachable(err)) throw new errors.STORE_UNAVAILABLE()
+  throw err
+}
+
 function withSchema (url: string, schema: string): string {
   const u = new URL(url)
   u.searchParams.delete('options')
@@ -61,13 +82,13 @@ export function createPostgresStore (opts: PostgresStoreOptions): StoreBackend {
 
   const query = async (sql: string, params: Row = {}, on: Queryable = pool): Promise<pg.QueryResult<Row>> => {
     const q = bindNamed(sql, params)
-    return await on.query<Row>(q.text, q.values)
+    return await on.query<Row>(q.text, q.values).catch(unavailable)
   }
   const one = async (sql: string, params: Row = {}, on?: Queryable): Promise<Row | undefined> => (await query(sql, params, on)).rows[0]
   const all = async (sql: string, params: Row = {}): Promise<Row[]> => (await query(sql, params)).rows
   const run = async (sql: string, params: Row = {}, on?: Queryable): Promise<number> => (await query(sql, params, on)).rowCount ?? 0
   const tx = async <T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> => {
-    const c = await pool.connect()
+    const c = await pool.connect().catch(unavailable)
     try {
       await c.query('BEGIN')
       const out = await fn(c)

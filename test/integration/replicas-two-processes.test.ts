@@ -16,12 +16,14 @@ import { copyTestCerts } from '../helpers/tls.js'
 
 const pgBase = await findPostgres()
 const PASSWORD = 'violet-harbor-cinnamon-42'
+const RPM = 40
 
 let fake: FakeOllama
 let a: Served
 let b: Served
 let agent: Agent
 let configA: string
+let dirAll: string
 
 async function post (base: string, path: string, body: unknown, headers: Record<string, string> = {}) {
   const r = await request(base + path, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
@@ -48,6 +50,7 @@ for (const { name, redis } of variants) describe.skipIf(pgBase === null || (redi
   beforeAll(async () => {
     fake = await startFakeOllama()
     const { dir } = tempConfig()
+    dirAll = dir
     const certs = copyTestCerts(join(dir, 'certs', 'server.crt'), join(dir, 'certs', 'server.key'))
     agent = new Agent({ connect: { ca: readFileSync(certs.caCert) } })
     const write = (name: string) => {
@@ -60,6 +63,7 @@ for (const { name, redis } of variants) describe.skipIf(pgBase === null || (redi
         dataDir: '../data', // shared secrets: both replicas sign and verify the same sessions
         store: { url: urlWithSchema(pgBase as string, schema) },
         auth: { lockout: { maxFailedAttempts: 3 } },
+        rateLimit: { requestsPerMinute: RPM, concurrentStreams: 1000 },
         audit: { replicaId: name, sinks: [{ type: 'file', path: `../logs/${name}.log` }] },
         ...(redis ? { redis: { url: redisUrl, keyPrefix: `${schema}:` } } : {})
       }))
@@ -108,5 +112,41 @@ for (const { name, redis } of variants) describe.skipIf(pgBase === null || (redi
     const list = await cli(['user', 'list', '--json', '--config', configA])
     const carol = (list.json() as { users: Array<{ username: string, lockedUntil: number | null }> }).users.find((u) => u.username === 'carol')
     expect(carol?.lockedUntil).toBeGreaterThan(Date.now())
+  })
+
+  it('under load on both replicas at once, one key gets exactly its per-minute limit, and a revocation holds on both', async () => {
+    const created = JSON.parse((await cli(['key', 'create', '--name', 'loadgen', '--role', 'user', '--json', '--config', configA])).out) as { key: string }
+    const bearer = { authorization: `Bearer ${created.key}` }
+    const statuses = await Promise.all(Array.from({ length: RPM * 2 }, (_, i) => get(i % 2 === 0 ? a.url : b.url, '/api/tags', bearer)))
+    expect(statuses.filter((s) => s === 200)).toHaveLength(RPM)
+    expect(statuses.filter((s) => s === 429)).toHaveLength(RPM)
+
+    const other = JSON.parse((await cli(['key', 'create', '--name', 'revoked', '--role', 'user', '--json', '--config', configA])).out) as { key: string, record: { id: string } }
+    const revokedBearer = { authorization: `Bearer ${other.key}` }
+    expect(await get(b.url, '/api/tags', revokedBearer)).toBe(200)
+    let stop = false
+    const load = Promise.all(Array.from({ length: 8 }, async (_, i) => {
+      const seen: number[] = []
+      while (!stop) seen.push(await get(i % 2 === 0 ? a.url : b.url, '/api/tags', revokedBearer).catch(() => 0))
+      return seen
+    }))
+    try {
+      expect((await cli(['key', 'revoke', other.record.id, '--config', configA])).code).toBe(0)
+      const after = await Promise.all([a, b, a, b].map((r) => get(r.url, '/api/tags', revokedBearer)))
+      expect(after).toEqual([401, 401, 401, 401])
+    } finally {
+      stop = true
+      await load
+    }
+  })
+
+  it('each replica\'s audit chain verifies after both stop', async () => {
+    a.child.kill('SIGTERM')
+    b.child.kill('SIGTERM')
+    expect(await Promise.all([a.exit, b.exit])).toEqual([0, 0])
+    for (const name of ['a', 'b']) {
+      const v = await cli(['audit', 'verify', '--config', configA, join(dirAll, 'logs', `${name}.log`)])
+      expect(v.code, v.out + v.err).toBe(0)
+    }
   })
 })
