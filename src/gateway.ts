@@ -73,7 +73,8 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
     tlsCertificateExpiry: config.tls.enabled ? certificateNotAfterSeconds(readFileSync(config.tls.cert)) : null
   })
   const core = await openCoreServices(config, { clock, env: options.env, passwords: options.passwords,
-    observe: (e) => metrics.observeAudit(e)
+    observe: (e) => metrics.observeAudit(e),
+    onDetection: (rule) => metrics.detected(rule)
   })
   metrics.readAudit(core.audit)
   const { secrets, store, sharedState, audit, emit, auth } = core

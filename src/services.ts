@@ -11,6 +11,7 @@ import type { SharedState } from './shared-state/types.js'
 import { createAuditLog, createRefusalAggregator, type AuditInput, type AuditLog } from './audit/index.js'
 import { createAuth, type Auth } from './auth/index.js'
 import type { PasswordHasher } from './auth/passwords.js'
+import { createDetector, type Detector, type DetectionRule } from './detection/detector.js'
 
 export interface CoreServices {
   secrets: Secrets
@@ -20,6 +21,8 @@ export interface CoreServices {
   /** writes an audit event (and tells `observe`, e.g. metrics); returns its seq */
   emit: (e: AuditInput) => number
   auth: Auth
+  /** intrusion detection over every event `emit` writes; null unless asked for (the gateway does) */
+  detector: Detector | null
   close: () => Promise<void>
 }
 
@@ -32,6 +35,8 @@ export interface CoreOptions {
   observe?: (e: AuditInput) => void
   /** how passwords are hashed; argon2id with OWASP parameters by default */
   passwords?: PasswordHasher
+  /** run intrusion detection (config.detection) over every event; called once per alert raised */
+  onDetection?: (rule: DetectionRule) => void
 }
 
 /** The audit replica id: config.audit.replicaId or the host name, in the characters a chain allows. */
@@ -56,16 +61,19 @@ export async function openCoreServices (config: GatehouseConfig, o: CoreOptions)
   const refusals = createRefusalAggregator({
     emit: (e) => audit.emit(e), clock: o.clock, windowMs: config.auth.unauthenticated.auditWindowSeconds * 1000
   })
+  const detector = o.onDetection !== undefined
+    ? createDetector({ config: config.detection, sharedState, clock: o.clock, emit: (e) => { emit(e) }, onDetection: o.onDetection })
+    : null
   const observe = o.observe
-  const emit = observe
-    ? (e: AuditInput) => { const seq = refusals.submit(e); observe(e); return seq }
-    : (e: AuditInput) => refusals.submit(e)
+  // every event (refusals before they are folded into counts) is seen by the observer and the detector
+  const emit = (e: AuditInput) => { const seq = refusals.submit(e); observe?.(e); detector?.observe(e); return seq }
   const auth = createAuth({
     config, store, sharedState, signingKey: secrets.jwt, totpKey: secrets.totpKey, clock: o.clock, audit: emit, passwords: o.passwords
   })
   return {
-    secrets, store, sharedState, audit, emit, auth,
+    secrets, store, sharedState, audit, emit, auth, detector,
     async close () {
+      await detector?.idle()
       refusals.close()
       await audit.close()
       await sharedState.close()

@@ -23,8 +23,14 @@ export const ACTIONS: Readonly<Record<AuditAction, ActionInfo>> = Object.freeze(
   'key-created': { category: ['iam'], type: ['creation'] },
   'key-revoked': { category: ['iam'], type: ['deletion'] },
   'config-loaded': { category: ['configuration'], type: ['change'] },
-  'audit-sink-error': { category: ['process'], type: ['error'] }
+  'audit-sink-error': { category: ['process'], type: ['error'] },
+  'intrusion-detected': { category: ['intrusion_detection'], type: ['indicator'] },
+  'audit-retention': { category: ['database'], type: ['deletion'] },
+  'user-deleted': { category: ['iam'], type: ['user', 'deletion'] }
 })
+
+/** Actions whose events are ECS alerts (`event.kind: "alert"`), not plain events. */
+export const ALERT_ACTIONS: ReadonlySet<AuditAction> = new Set<AuditAction>(['intrusion-detected'])
 
 export const AUDIT_ACTIONS = Object.freeze(Object.keys(ACTIONS) as AuditAction[])
 
@@ -35,6 +41,6 @@ export function isAuditAction (a: unknown): a is AuditAction {
 /** RFC 5424 severity: 3 error, 4 warning, 5 notice, 6 informational. */
 export function severityOf (action: AuditAction, outcome: 'success' | 'failure'): number {
   if (action === 'audit-sink-error') return 3
-  if (action === 'account-locked' || action === 'totp-replay') return 4
+  if (action === 'account-locked' || action === 'totp-replay' || action === 'intrusion-detected') return 4
   return outcome === 'failure' ? 5 : 6
 }

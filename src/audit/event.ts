@@ -1,7 +1,7 @@
 // Builds the ECS event from typed input (pure). Only known fields are read, and each is bounded to
 // its meaning: an input object carrying anything else (a password, a prompt) contributes nothing.
 import { normalizeIp } from '../config/cidr.js'
-import { ACTIONS, isAuditAction } from './actions.js'
+import { ACTIONS, ALERT_ACTIONS, isAuditAction } from './actions.js'
 import { displaySafeName } from './names.js'
 import type { AuditEvent, AuditInput, Unchained } from './types.js'
 
@@ -52,6 +52,18 @@ function repeatOf (r: AuditInput['repeat']): { count: number, start: string, end
   return { count: n, start: new Date(start).toISOString(), end: new Date(Math.max(start, end)).toISOString() }
 }
 
+const FILE_NAME = /^[A-Za-z0-9._-]{1,255}$/
+const HEX64 = /^[0-9a-f]{64}$/
+
+/** File names (no directories) and a chain point; anything else is dropped or made 'other'. */
+function retentionOf (r: NonNullable<AuditInput['retention']>): NonNullable<AuditEvent['gatehouse']['retention']> {
+  const removed = (Array.isArray(r.removed) ? r.removed : []).slice(0, 1000).map((f) => FILE_NAME.test(f) ? f : 'other')
+  const a = r.anchor
+  const seq = a ? count(a.seq) : null
+  const anchor = a && seq !== null && HEX64.test(a.hash) && TOKEN.test(a.replica) ? { hash: a.hash, replica: a.replica, seq } : null
+  return { anchor, removed }
+}
+
 export interface BuildContext {
   /** milliseconds since the epoch */
   time: number
@@ -77,7 +89,7 @@ export function buildEvent (input: AuditInput, ctx: BuildContext): Unchained {
     category: [...info.category],
     ...(req ? { duration: count(req.durationNs) ?? 0 } : {}),
     ...(repeat ? { end: repeat.end } : {}),
-    kind: 'event',
+    kind: ALERT_ACTIONS.has(input.action) ? 'alert' : 'event',
     outcome,
     ...(reason !== undefined ? { reason } : {}),
     ...(repeat ? { start: repeat.start } : {}),
@@ -136,6 +148,9 @@ export function buildEvent (input: AuditInput, ctx: BuildContext): Unchained {
     gh.credential = req.credential === 'session' || req.credential === 'api_key' ? req.credential : null
     gh.decision = req.decision === 'allow' ? 'allow' : 'deny'
   }
+  if (input.detection) {
+    gh.detection = { count: count(input.detection.count) ?? 0, window_seconds: count(input.detection.windowSeconds) ?? 0 }
+  }
   if (keyTarget) {
     const key: NonNullable<AuditEvent['gatehouse']['key']> = {}
     const id = bounded(t.keyId, 128)
@@ -150,6 +165,7 @@ export function buildEvent (input: AuditInput, ctx: BuildContext): Unchained {
   if (req) gh.reason = reason ?? null
   else if (reason !== undefined) gh.reason = reason
   if (repeat) gh.repeat_count = repeat.count
+  if (input.retention) gh.retention = retentionOf(input.retention)
   if (input.sink) {
     const s = input.sink
     const dropped = count(s.dropped)

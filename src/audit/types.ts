@@ -4,7 +4,7 @@
 export type AuditAction = 'login' | 'mfa-verify' | 'mfa-enroll' | 'logout' | 'account-locked' | 'account-unlocked' |
   'token-rejected' | 'totp-replay' | 'access-denied' | 'model-request' | 'user-created' | 'user-disabled' |
   'user-enabled' | 'role-changed' | 'mfa-reset' | 'password-changed' | 'key-created' | 'key-revoked' |
-  'config-loaded' | 'audit-sink-error'
+  'config-loaded' | 'audit-sink-error' | 'intrusion-detected' | 'audit-retention' | 'user-deleted'
 
 export interface AuditRequestInput {
   method: string
@@ -44,6 +44,10 @@ export interface AuditInput {
    * `start` and `end` (epoch ms): see refusal-aggregator.ts
    */
   repeat?: { count: number, start: number, end: number }
+  /** intrusion-detected: what a detection rule counted in its window (`reason` names the rule) */
+  detection?: { count: number, windowSeconds: number }
+  /** audit-retention: the rotated files removed and the signed rotation checkpoint the remaining files verify from */
+  retention?: { removed: string[], anchor: { replica: string, seq: number, hash: string } | null }
 }
 
 export interface ChainLink { replica: string, seq: number, prev: string, hash: string }
@@ -56,7 +60,7 @@ export interface AuditEvent {
   '@timestamp': string
   ecs: { version: string }
   event: {
-    kind: 'event'
+    kind: 'event' | 'alert'
     category: string[]
     type: string[]
     action: AuditAction
@@ -76,12 +80,14 @@ export interface AuditEvent {
   gatehouse: {
     attempts?: number
     decision?: 'allow' | 'deny'
+    detection?: { count: number, window_seconds: number }
     reason?: string | null
     credential?: 'session' | 'api_key' | null
     masked?: Record<string, number>
     key?: { id?: string, name?: string, role?: string }
     config?: { hash: string, previous_hash?: string | null }
     repeat_count?: number
+    retention?: { anchor: { hash: string, replica: string, seq: number } | null, removed: string[] }
     sink?: { type: string, dropped?: number, error?: string }
     suspicious_name?: true
     upstream?: string

@@ -156,6 +156,22 @@ export const ConfigSchema = section({
     checkpoint: section({ everyEvents: int(1, 1000), everySeconds: int(1, 60) }),
     replicaId: nullableString()
   }),
+  /** intrusion detection over the audit events: each rule counts in its window and raises one alert per subject and window */
+  detection: section({
+    enabled: Type.Boolean({ default: true }),
+    /** distinct user names failing to log in from one source */
+    passwordSpraying: section({ distinctUsers: int(2, 10), windowSeconds: int(1, 600) }),
+    /** distinct sources failing to log in to one account */
+    credentialStuffing: section({ distinctSources: int(2, 10), windowSeconds: int(1, 600) }),
+    /** wrong TOTP codes for one account */
+    totpGuessing: section({ failures: int(2, 5), windowSeconds: int(1, 600) }),
+    /** 403/404 answers to one identity (probing routes or models) */
+    refusalBurst: section({ refusals: int(2, 30), windowSeconds: int(1, 60) }),
+    /** a revoked or expired API key presented; windowSeconds: one alert per source in it */
+    revokedKey: section({ enabled: Type.Boolean({ default: true }), windowSeconds: int(1, 3600) }),
+    /** a login from a source not seen for that user within rememberDays */
+    newSource: section({ enabled: Type.Boolean({ default: false }), rememberDays: int(1, 90, 3650) })
+  }),
   rateLimit: section({ requestsPerMinute: int(1, 600), concurrentStreams: int(1, 8) }),
   /** scanDir: recorded dependency and image scans; alertRulesFile: the deployed alert rules (for evidence);
    * notifyUrlEnv: the variable holding the compliance webhook URL */

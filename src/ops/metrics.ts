@@ -6,6 +6,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { AuditInput } from '../audit/types.js'
+import { DETECTION_RULES } from '../detection/detector.js'
 
 export interface AuditStats { sinkErrors: number, dropped: number, queueDepth: number }
 
@@ -48,6 +49,8 @@ export interface Metrics {
   masked: (counts: Record<string, number>) => void
   upstreamError: (kind: string, upstream?: string | null) => void
   rateLimited: (limit: 'requests' | 'streams') => void
+  /** an intrusion-detection rule raised an alert */
+  detected: (rule: string) => void
   /**
    * An onResponse hook: requests by route/model/status/role, duration, tokens and masked counts,
    * read from request.gh. TTFT, streams, auth failures and upstream errors come from their own call sites.
@@ -127,6 +130,14 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
     labelNames: ['reason'] as const,
     registers
   })
+  const detections = new Counter({
+    name: 'gatehouse_detections_total',
+    help: 'Intrusion-detection alerts raised, by rule',
+    labelNames: ['rule'] as const,
+    registers
+  })
+  // every rule's series exists from the start, so increase() sees the first alert
+  for (const rule of DETECTION_RULES) detections.inc({ rule }, 0)
   const lockouts = new Counter({ name: 'gatehouse_lockouts_total', help: 'Accounts locked after repeated failures', registers })
   const maskedCounter = new Counter({
     name: 'gatehouse_masked_entities_total',
@@ -241,6 +252,7 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
     masked: addMasked,
     upstreamError: (kind, upstream) => { upstreamErrors.inc({ kind: safe(kind), upstream: safe(upstream ?? NONE) }) },
     rateLimited: (limit) => { rateLimitedCounter.inc({ limit }) },
+    detected: (rule) => { detections.inc({ rule: (DETECTION_RULES as readonly string[]).includes(rule) ? rule : OTHER }) },
     onResponse (request, reply) {
       const gh = request.gh
       // only a model the policy allowed becomes a label: denied requests may name anything

@@ -120,6 +120,21 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX state_revoked_until ON state_revoked (until_ms);
       CREATE TABLE state_once (key TEXT PRIMARY KEY, expires_at BIGINT NOT NULL);
       CREATE INDEX state_once_expires_at ON state_once (expires_at);`
+  },
+  {
+    // purgeEnded finds ended sessions and retired keys by time without a full scan
+    version: 5,
+    name: 'retention',
+    sqlite: `
+      CREATE INDEX sessions_expires_at ON sessions (expires_at);
+      CREATE INDEX sessions_revoked_at ON sessions (revoked_at);
+      CREATE INDEX api_keys_expires_at ON api_keys (expires_at);
+      CREATE INDEX api_keys_revoked_at ON api_keys (revoked_at);`,
+    postgres: `
+      CREATE INDEX sessions_expires_at ON sessions (expires_at);
+      CREATE INDEX sessions_revoked_at ON sessions (revoked_at);
+      CREATE INDEX api_keys_expires_at ON api_keys (expires_at);
+      CREATE INDEX api_keys_revoked_at ON api_keys (revoked_at);`
   }
 ]
 

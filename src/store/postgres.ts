@@ -236,6 +236,16 @@ export function createPostgresStore (opts: PostgresStoreOptions): StoreBackend {
     listApiKeys: async () => (await all('SELECT * FROM api_keys ORDER BY created_at, id')).map(toApiKey),
     revokeApiKey: async (id, now) =>
       await run('UPDATE api_keys SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL', { id, now }) === 1,
-    touchApiKey: async (id, now) => { await run('UPDATE api_keys SET last_used_at = :now WHERE id = :id', { id, now }) }
+    touchApiKey: async (id, now) => { await run('UPDATE api_keys SET last_used_at = :now WHERE id = :id', { id, now }) },
+
+    purgeEnded: async (before) => await tx(async (c) => ({
+      sessions: await run('DELETE FROM sessions WHERE expires_at < :before OR revoked_at < :before', { before }, c),
+      apiKeys: await run('DELETE FROM api_keys WHERE revoked_at < :before OR expires_at < :before', { before }, c)
+    })),
+    deleteUser: async (username) => await tx(async (c) => {
+      if (await run('DELETE FROM users WHERE username = :username', { username }, c) === 0) return null
+      await run('DELETE FROM login_failures WHERE username = :username', { username }, c)
+      return { sessions: await run('DELETE FROM sessions WHERE username = :username', { username }, c) }
+    })
   }
 }

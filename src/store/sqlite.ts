@@ -189,6 +189,16 @@ export function createSqliteStore (opts: SqliteStoreOptions): StoreBackend {
     getApiKey: async (id) => getKey(id),
     listApiKeys: async () => all('SELECT * FROM api_keys ORDER BY created_at, id').map(toApiKey),
     revokeApiKey: async (id, now) => run('UPDATE api_keys SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL', { id, now }) === 1,
-    touchApiKey: async (id, now) => { run('UPDATE api_keys SET last_used_at = :now WHERE id = :id', { id, now }) }
+    touchApiKey: async (id, now) => { run('UPDATE api_keys SET last_used_at = :now WHERE id = :id', { id, now }) },
+
+    purgeEnded: async (before) => db.transaction(() => ({
+      sessions: run('DELETE FROM sessions WHERE expires_at < :before OR revoked_at < :before', { before }),
+      apiKeys: run('DELETE FROM api_keys WHERE revoked_at < :before OR expires_at < :before', { before })
+    })).immediate(),
+    deleteUser: async (username) => db.transaction(() => {
+      if (run('DELETE FROM users WHERE username = :username', { username }) === 0) return null
+      run('DELETE FROM login_failures WHERE username = :username', { username })
+      return { sessions: run('DELETE FROM sessions WHERE username = :username', { username }) }
+    }).immediate()
   }
 }

@@ -103,6 +103,18 @@ export interface Store {
   listApiKeys: () => Promise<ApiKeyRecord[]>
   revokeApiKey: (id: string, now: number) => Promise<boolean>
   touchApiKey: (id: string, now: number) => Promise<void>
+
+  // retention
+  /**
+   * Deletes sessions that ended (expired or revoked) before `before`, and API keys revoked or
+   * expired before it. Live sessions and keys are never touched. Returns how many of each went.
+   */
+  purgeEnded: (before: number) => Promise<{ sessions: number, apiKeys: number }>
+  /**
+   * Removes a person's account data in one transaction: the user row (password hash, TOTP secret),
+   * every session of theirs and their login-failure counter. Null when no such user.
+   */
+  deleteUser: (username: string) => Promise<{ sessions: number } | null>
 }
 
 /** What createStore returns: the Store plus the shared-state primitives. */

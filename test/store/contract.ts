@@ -371,5 +371,56 @@ export function storeContractTests (name: string, makeStore: () => Promise<Store
         expect(await store.revokeApiKey('nope', T)).toBe(false)
       })
     })
+
+    describe('retention', () => {
+      const sess = (id: string, username: string, expiresAt: number) =>
+        ({ id, username, createdAt: T, expiresAt, lastSeenAt: T, sourceIp: '192.0.2.1' })
+      const key = (hash: string, expiresAt: number | null = null) =>
+        ({ name: 'ci', role: 'user', keyHash: hash, prefix: hash.slice(0, 8), expiresAt })
+
+      it('purgeEnded deletes sessions and keys that ended before the cut-off, and nothing live', async () => {
+        await store.createSession(sess('expired-long-ago', 'alice', T + MIN))
+        await store.createSession(sess('revoked-long-ago', 'alice', T + 600 * MIN))
+        await store.revokeSession('revoked-long-ago', T + 2 * MIN)
+        await store.createSession(sess('expired-recently', 'alice', T + 20 * MIN))
+        await store.createSession(sess('live', 'bob', T + 600 * MIN))
+        const revoked = await store.createApiKey(key('a'.repeat(64)), T)
+        await store.revokeApiKey(revoked.id, T + MIN)
+        const expired = await store.createApiKey(key('b'.repeat(64), T + 2 * MIN), T)
+        const forever = await store.createApiKey(key('c'.repeat(64)), T)
+        const later = await store.createApiKey(key('d'.repeat(64), T + 600 * MIN), T)
+        expect(await store.purgeEnded(T + 10 * MIN)).toEqual({ sessions: 2, apiKeys: 2 })
+        expect(await store.getSession('expired-long-ago')).toBeNull()
+        expect(await store.getSession('revoked-long-ago')).toBeNull()
+        expect(await store.getSession('expired-recently')).not.toBeNull()
+        expect(await store.getSession('live')).not.toBeNull()
+        expect(await store.getApiKey(revoked.id)).toBeNull()
+        expect(await store.getApiKey(expired.id)).toBeNull()
+        expect((await store.listApiKeys()).map((k) => k.id).sort()).toEqual([forever.id, later.id].sort())
+        expect(await store.purgeEnded(T + 10 * MIN)).toEqual({ sessions: 0, apiKeys: 0 })
+      })
+
+      it('deleteUser removes the account, its TOTP secret, sessions and failure counter, and no one else\'s', async () => {
+        await store.createUser({ username: 'alice', roles: ['user'], passwordHash: HASH }, T)
+        await store.createUser({ username: 'bob', roles: ['user'], passwordHash: HASH }, T)
+        await store.updateUser('alice', { totpSecretEnc: 'sealed', totpEnrolled: true }, T + 1)
+        await store.recordFailure('alice', 5, 60_000, T + 2)
+        await store.recordFailure('bob', 5, 60_000, T + 2)
+        await store.createSession(sess('a1', 'alice', T + 60 * MIN))
+        await store.createSession(sess('a2', 'alice', T + 60 * MIN))
+        await store.createSession(sess('b1', 'bob', T + 60 * MIN))
+        expect(await store.deleteUser('alice')).toEqual({ sessions: 2 })
+        expect(await store.getUser('alice')).toBeNull()
+        expect(await store.failureState('alice')).toEqual({ failedCount: 0, lockedUntil: null })
+        expect(await store.listSessions('alice')).toEqual([])
+        expect(await store.getSession('a1')).toBeNull()
+        expect(await store.getUser('bob')).toMatchObject({ failedCount: 1 })
+        expect(await store.getSession('b1')).not.toBeNull()
+        expect(await store.deleteUser('alice')).toBeNull()
+        // the name can be used again, from scratch
+        expect(await store.createUser({ username: 'alice', roles: ['user'], passwordHash: HASH }, T + 3))
+          .toMatchObject({ totpSecretEnc: null, totpEnrolled: false })
+      })
+    })
   })
 }

@@ -8,14 +8,15 @@ describe('audit event builder', () => {
   it('covers exactly the documented actions', () => {
     const spec = ['login', 'mfa-verify', 'mfa-enroll', 'logout', 'account-locked', 'account-unlocked', 'token-rejected',
       'totp-replay', 'access-denied', 'model-request', 'user-created', 'user-disabled', 'user-enabled', 'role-changed',
-      'mfa-reset', 'password-changed', 'key-created', 'key-revoked', 'config-loaded', 'audit-sink-error']
+      'mfa-reset', 'password-changed', 'key-created', 'key-revoked', 'config-loaded', 'audit-sink-error',
+      'intrusion-detected', 'audit-retention', 'user-deleted']
     expect([...AUDIT_ACTIONS].sort()).toEqual(spec.sort())
   })
 
   it.each(AUDIT_ACTIONS.map((a) => [a]))('%s has the common ECS fields', (action: AuditAction) => {
     const ev = buildEvent({ action, outcome: 'success', userName: 'alice', sourceIp: '192.0.2.1', requestId: 'r-1' }, ctx)
     expect(ev['@timestamp']).toBe('2026-11-26T13:14:15.016Z')
-    expect(ev.event.kind).toBe('event')
+    expect(ev.event.kind).toBe(action === 'intrusion-detected' ? 'alert' : 'event')
     expect(ev.event.action).toBe(action)
     expect(ev.event.outcome).toBe('success')
     expect(ev.event.category).toEqual(ACTIONS[action].category)
@@ -25,6 +26,23 @@ describe('audit event builder', () => {
     expect(ev.source?.ip).toBe('192.0.2.1')
     expect(ev.user?.name).toBe('alice')
     expect(ev.http?.request.id).toBe('r-1')
+  })
+
+  it('an intrusion-detected event is an ECS alert naming its rule and what it counted', () => {
+    const ev = buildEvent({ action: 'intrusion-detected', outcome: 'success', reason: 'password_spraying', sourceIp: '192.0.2.1',
+      detection: { count: 10, windowSeconds: 600 } }, ctx)
+    expect(ev.event).toMatchObject({ kind: 'alert', reason: 'password_spraying', category: ['intrusion_detection'] })
+    expect(ev.gatehouse.detection).toEqual({ count: 10, window_seconds: 600 })
+  })
+
+  it('an audit-retention event keeps only file names and a well-formed anchor', () => {
+    const hash = 'a'.repeat(64)
+    const ev = buildEvent({ action: 'audit-retention', outcome: 'success',
+      retention: { removed: ['audit.log.1', '../etc/passwd'], anchor: { replica: 'r1', seq: 7, hash } } }, ctx)
+    expect(ev.gatehouse.retention).toEqual({ removed: ['audit.log.1', 'other'], anchor: { replica: 'r1', seq: 7, hash } })
+    const bad = buildEvent({ action: 'audit-retention', outcome: 'success',
+      retention: { removed: [], anchor: { replica: 'r1', seq: 7, hash: 'not-a-hash' } } }, ctx)
+    expect(bad.gatehouse.retention).toEqual({ removed: [], anchor: null })
   })
 
   it('maps categories as ECS expects for the main kinds', () => {
