@@ -13,6 +13,7 @@ import Fastify, {
 import type { GatehouseConfig } from './config/schema.js'
 import { cidrContains, parseCidr, type Cidr } from './config/cidr.js'
 import { tlsServerOptions } from './tls/server-options.js'
+import { refusePlainHttp } from './tls/plain-http-guard.js'
 import { newRequestContext } from './pipeline/context.js'
 import { resolveSourceIp } from './pipeline/source-ip.js'
 import { isCanonicalPath, splitTarget } from './pipeline/path-gate.js'
@@ -83,7 +84,10 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
         keepAliveTimeout: 5_000
       }
       // an https.Server is an http.Server to Fastify; typed as one so the instance keeps default types
-      return (tls ? createHttpsServer({ ...tls, ...common }, handler) : createHttpServer(common, handler)) as Server
+      if (!tls) return createHttpServer(common, handler)
+      const server = createHttpsServer({ ...tls, ...common }, handler)
+      refusePlainHttp(server, HEADERS_TIMEOUT_MS)
+      return server as unknown as Server
     }
   })
 

@@ -35,9 +35,13 @@ export const errors = {
   WEAK_PASSWORD: define('GH_ERR_WEAK_PASSWORD', '%s', 400),
 
   // authorization
-  FORBIDDEN: define('GH_ERR_FORBIDDEN', 'forbidden', 403),
+  // the permission's name (from the route table, never the caller's roles)
+  FORBIDDEN: define('GH_ERR_FORBIDDEN', 'permission "%s" required', 403),
+  API_KEY_NOT_ALLOWED: define('GH_ERR_API_KEY_NOT_ALLOWED', 'API keys cannot use %s; sign in', 403),
+  MFA_REQUIRED: define('GH_ERR_MFA_REQUIRED', '%s needs a session signed in with a one-time code', 403),
   CROSS_SITE: define('GH_ERR_CROSS_SITE', 'cross-site request refused', 403),
-  MODEL_FORBIDDEN: define('GH_ERR_MODEL_FORBIDDEN', 'model not allowed for this role', 403),
+  // the model the caller named, in canonical form; the role's list stays out of the answer
+  MODEL_FORBIDDEN: define('GH_ERR_MODEL_FORBIDDEN', 'model "%s" is not allowed for your role', 403),
   NOT_FOUND: define('GH_ERR_NOT_FOUND', '%s not found', 404),
   CONFLICT: define('GH_ERR_CONFLICT', '%s', 409),
 

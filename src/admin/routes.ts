@@ -29,8 +29,8 @@ export function adminRoutes (o: AdminRoutesOptions): FastifyPluginAsync {
     app.addHook('onRequest', async (request) => {
       const id = request.gh.identity
       if (!id || id.credential !== 'session') throw new errors.AUTH_REQUIRED()
-      if (!o.policy.permits(id.roles, 'admin')) { request.gh.reason = 'permission:admin'; throw new errors.FORBIDDEN() }
-      if (!id.amr.includes('otp')) { request.gh.reason = 'mfa-required'; throw new errors.FORBIDDEN() }
+      if (!o.policy.permits(id.roles, 'admin')) { request.gh.reason = 'permission:admin'; throw new errors.FORBIDDEN('admin') }
+      if (!id.amr.includes('otp')) { request.gh.reason = 'mfa-required'; throw new errors.MFA_REQUIRED('the admin API') }
       request.gh.decision = 'allow'
     })
     app.addHook('onSend', async (_request, reply, payload) => { reply.header('cache-control', 'no-store'); return payload })

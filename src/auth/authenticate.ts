@@ -29,6 +29,14 @@ export function createAuthenticate (deps: AuthenticateDeps, options: ChainOption
       reply.header('retry-after', String(retryAfter))
       throw new errors.UNAUTHENTICATED_THROTTLED()
     }
+    if (r.kind === 'invalid' && r.reason === 'api_key_not_allowed') {
+      // a key that may be perfectly valid elsewhere: say so instead of a 401 that reads as a bad key
+      request.gh.reason = r.reason
+      const { sourceIp, id: requestId } = request.gh
+      deps.audit({ action: 'token-rejected', outcome: 'failure', sourceIp, requestId, reason: r.reason })
+      const where = request.url.startsWith('/admin') ? 'the admin API' : (request.routeOptions.url ?? 'this route')
+      throw new errors.API_KEY_NOT_ALLOWED(where)
+    }
     reply.header('www-authenticate', 'Bearer')
     if (r.kind === 'missing') {
       request.gh.reason = 'auth_required'

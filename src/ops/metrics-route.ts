@@ -20,7 +20,7 @@ export function requireMetricsRead (policy: Pick<Policy, 'permits'>) {
   return async function metricsRead (request: FastifyRequest): Promise<void> {
     if (policy.permits(request.gh.identity?.roles ?? [], 'metrics:read')) return
     request.gh.reason = 'permission:metrics:read'
-    throw new errors.FORBIDDEN()
+    throw new errors.FORBIDDEN('metrics:read')
   }
 }
 

@@ -208,8 +208,8 @@ function rebuild (
 /** The client-facing error for a denial, from src/errors.ts. */
 export function authzError (result: Deny): Error {
   switch (result.code) {
-    case 'GH_ERR_FORBIDDEN': return new errors.FORBIDDEN()
-    case 'GH_ERR_MODEL_FORBIDDEN': return new errors.MODEL_FORBIDDEN()
+    case 'GH_ERR_FORBIDDEN': return new errors.FORBIDDEN(result.reason.replace(/^permission:/, ''))
+    case 'GH_ERR_MODEL_FORBIDDEN': return new errors.MODEL_FORBIDDEN(result.models[0] ?? '')
     case 'GH_ERR_INVALID_JSON': return new errors.INVALID_JSON()
     case 'GH_ERR_BODY_NOT_OBJECT': return new errors.BODY_NOT_OBJECT()
     case 'GH_ERR_INVALID_MODEL': return new errors.INVALID_MODEL(result.message)

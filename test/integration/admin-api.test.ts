@@ -22,9 +22,9 @@ afterAll(async () => { await gw.close() })
 const asAdmin = (extra: Record<string, string> = {}) => ({ authorization: `Bearer ${admin}`, ...extra })
 
 describe('who may use /admin', () => {
-  it('an admin API key is refused (401) even with every permission', async () => {
+  it('an admin API key is refused (403, sign in) even with every permission', async () => {
     const res = await call(gw, 'GET', '/admin/users')
-    expect(res.status).toBe(401)
+    expect(res.status).toBe(403)
   })
   it('no credential is 401 with WWW-Authenticate', async () => {
     const res = await call(gw, 'GET', '/admin/users', { anonymous: true })

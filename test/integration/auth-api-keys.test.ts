@@ -101,8 +101,9 @@ describe('API keys', () => {
     const { key, record } = await newKey('admin')
     for (const headers of [bearer(key), basic('admin', key)]) {
       const r = await h.app.inject({ method: 'GET', url: '/admin/users', headers })
-      expect(r.statusCode).toBe(401)
-      expect(r.headers['www-authenticate']).toBe('Bearer')
+      expect(r.statusCode).toBe(403)
+      expect(r.json()).toEqual({ error: 'API keys cannot use the admin API; sign in' })
+      expect(r.headers['www-authenticate']).toBeUndefined()
     }
     expect(h.events.at(-1)).toMatchObject({ action: 'token-rejected', reason: 'api_key_not_allowed' })
     // refused before the lookup: the key's last use did not move
@@ -112,7 +113,9 @@ describe('API keys', () => {
   it('a key cannot log out; /auth/me answers for it', async () => {
     h = await createHarness()
     const { key } = await newKey('monitor', null)
-    expect((await h.app.inject({ method: 'POST', url: '/auth/logout', headers: bearer(key) })).statusCode).toBe(401)
+    const out = await h.app.inject({ method: 'POST', url: '/auth/logout', headers: bearer(key) })
+    expect(out.statusCode).toBe(403)
+    expect(out.json()).toEqual({ error: 'API keys cannot use /auth/logout; sign in' })
     const me = await h.app.inject({ method: 'GET', url: '/auth/me', headers: bearer(key) })
     expect(me.json()).toEqual({ username: 'ci-loader', roles: ['monitor'], amr: [], expires_at: null })
   })

@@ -72,9 +72,9 @@ describe('roles on the wire', () => {
   it('a model outside the role is 403: native shape on /api, OpenAI shape on /v1', async () => {
     const a = await call(gw, 'POST', '/api/chat', { anonymous: true, headers: as('analyst'), body: '{"model":"secret-model","messages":[]}' })
     expect(a.status).toBe(403)
-    expect(a.json).toEqual({ error: 'model not allowed for this role' })
+    expect(a.json).toEqual({ error: 'model "secret-model:latest" is not allowed for your role' })
     const err = await openaiClient(gw.url, gw.dispatcher, keys.analyst).chat.completions.create({ model: 'secret-model', messages: [] }).then(() => null, (e: unknown) => e)
-    expect(err).toMatchObject({ status: 403, message: '403 model not allowed for this role' })
+    expect(err).toMatchObject({ status: 403, message: '403 model "secret-model:latest" is not allowed for your role' })
   })
   it('case-variant and duplicate model keys are decided the way Ollama reads them', async () => {
     gw.fake.reset()

@@ -52,7 +52,7 @@ describe('GET /metrics', () => {
   it('is 403 for a role without metrics:read', async () => {
     const r = await fetch(`${base}/metrics`, { headers: { authorization: 'Bearer tok-user' } })
     expect(r.status).toBe(403)
-    expect(await r.json()).toEqual({ error: 'forbidden' })
+    expect(await r.json()).toEqual({ error: 'permission "metrics:read" required' })
   })
 
   it('serves Prometheus text to a monitor, counting the requests answered so far', async () => {

@@ -20,10 +20,11 @@ describe('refusals outside the proxy are audited', () => {
     const s = await loginWithMfa(gw, 'plain', 'violet-harbor-cinnamon-42')
     const before = denials().length
     expect((await call(gw, 'GET', '/admin/users', { anonymous: true })).status).toBe(401)
-    expect((await call(gw, 'GET', '/admin/users')).status).toBe(401) // the admin API key
+    expect((await call(gw, 'GET', '/admin/users')).status).toBe(403) // the admin API key
     expect((await call(gw, 'GET', '/admin/users', { anonymous: true, headers: { authorization: `Bearer ${s.token}` } })).status).toBe(403)
     const added = denials().slice(before)
-    expect(added.map((e) => [e.url?.path, e.http?.response?.status_code])).toEqual([['/admin/users', 401], ['/admin/users', 401], ['/admin/users', 403]])
+    expect(added.map((e) => [e.url?.path, e.http?.response?.status_code])).toEqual([['/admin/users', 401], ['/admin/users', 403], ['/admin/users', 403]])
+    expect(added[1]).toMatchObject({ gatehouse: { decision: 'deny', reason: 'api_key_not_allowed' } })
     expect(added[2]).toMatchObject({ user: { name: 'plain' }, gatehouse: { decision: 'deny', reason: 'permission:admin' } })
   })
   it('/metrics without metrics:read', async () => {

@@ -15,7 +15,7 @@ async function replyTo (err: Error, url = '/x') {
 
 describe('the one error handler', () => {
   it('an error of the table keeps its status and code', async () => {
-    expect(await replyTo(new errors.MODEL_FORBIDDEN())).toEqual({ status: 403, body: { error: 'model not allowed for this role' } })
+    expect(await replyTo(new errors.MODEL_FORBIDDEN('m:latest'))).toEqual({ status: 403, body: { error: 'model "m:latest" is not allowed for your role' } })
   })
 
   it('a look-alike code without a status is an internal error, never reply.code(undefined)', async () => {
