@@ -120,6 +120,13 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX state_revoked_until ON state_revoked (until_ms);
       CREATE TABLE state_once (key TEXT PRIMARY KEY, expires_at BIGINT NOT NULL);
       CREATE INDEX state_once_expires_at ON state_once (expires_at);`
+  },
+  {
+    version: 6,
+    name: 'one-time-passwords',
+    // set for a generated or temporary password; cleared when its owner chooses one
+    sqlite: 'ALTER TABLE users ADD COLUMN password_must_change INTEGER NOT NULL DEFAULT 0;',
+    postgres: 'ALTER TABLE users ADD COLUMN password_must_change BOOLEAN NOT NULL DEFAULT FALSE;'
   }
 ]
 
