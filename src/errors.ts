@@ -36,6 +36,8 @@ export const errors = {
 
   // authorization
   FORBIDDEN: define('GH_ERR_FORBIDDEN', 'forbidden', 403),
+  PASSWORD_CHANGE_REQUIRED: define('GH_ERR_PASSWORD_CHANGE_REQUIRED', 'password change required', 403),
+  REAUTH_FAILED: define('GH_ERR_REAUTH_FAILED', 'current password or code is wrong', 403),
   CROSS_SITE: define('GH_ERR_CROSS_SITE', 'cross-site request refused', 403),
   MODEL_FORBIDDEN: define('GH_ERR_MODEL_FORBIDDEN', 'model not allowed for this role', 403),
   NOT_FOUND: define('GH_ERR_NOT_FOUND', '%s not found', 404),

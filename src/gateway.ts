@@ -22,6 +22,9 @@ import { createAuthorizeGuard } from './rbac/guard.js'
 import { createRawOutputRule } from './rbac/raw-output.js'
 import { createMaskingEngine, type MaskingEngine } from './masking/index.js'
 import { adminRoutes } from './admin/routes.js'
+import { createAuditQuery } from './ops/audit-query.js'
+import { complianceReport } from './ops/compliance.js'
+import { collectComplianceInput } from './ops/compliance-input.js'
 import { createAuditGate, createPromptMaskingGuard, createReplyStages, createResponseAudit, proxyGuards } from './pipeline/index.js'
 import { createMetrics, type Metrics } from './ops/metrics.js'
 import { metricsRoute } from './ops/metrics-route.js'
@@ -151,7 +154,10 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
             userAdmin: auth.userAdmin,
             policy,
             authenticateSession: auth.authenticateSessionOnly,
-            upstreams: () => upstreamViews(fleet.hosts, clock.now())
+            upstreams: () => upstreamViews(fleet.hosts, clock.now()),
+            auditQuery: createAuditQuery(config,
+              () => ({ chainKey: secrets.auditChainKey, checkpointPublicKey: secrets.auditCheckpoint.publicKey })),
+            compliance: async () => complianceReport(await collectComplianceInput(config, store, { now: clock.now(), secrets }))
           }))
         }
       ],
