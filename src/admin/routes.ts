@@ -55,7 +55,8 @@ export function adminRoutes (o: AdminRoutesOptions): FastifyPluginAsync {
       ({ user: await o.userAdmin.setRole(request.params.name, request.body.role, actorOf(request)) }))
     app.post<P>('/admin/users/:name/reset-mfa', async (request) =>
       ({ user: await o.userAdmin.resetMfa(request.params.name, actorOf(request)) }))
-    app.post<P & { Body: SetPasswordBody }>('/admin/users/:name/password', { schema: { body: SetPasswordBody } }, async (request) =>
+    app.post<P & { Body: SetPasswordBody }>('/admin/users/:name/password', { schema: { body: SetPasswordBody } },
+      async (request) =>
       ({ user: await o.userAdmin.setPassword(request.params.name, request.body.password, actorOf(request),
         { temporary: request.body.temporary === true }) }))
     app.post<P>('/admin/users/:name/unlock', async (request) => ({ user: await o.userAdmin.unlock(request.params.name, actorOf(request)) }))

@@ -258,7 +258,9 @@ export function createAuthService (deps: AuthDeps): AuthService {
         await passwords.verify(user.passwordHash, body.current_password)
       if (lockRemainingMs(await store.failureState(user.username), clock.now()) > 0) return fail('locked', false)
       if (!passwordOk) return fail('bad_password', true)
-      if (user.totpEnrolled && !(await codeAccepted(user, body.code, req))) return fail(body.code === undefined ? 'code_missing' : 'bad_code', true)
+      if (user.totpEnrolled && !(await codeAccepted(user, body.code, req))) {
+        return fail(body.code === undefined ? 'code_missing' : 'bad_code', true)
+      }
       assertPasswordAllowed(body.new_password, deps.config.auth.password)
       if (body.new_password === body.current_password) throw new errors.WEAK_PASSWORD('the new password must differ from the current one')
 

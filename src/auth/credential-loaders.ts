@@ -46,7 +46,9 @@ async function validateSessionToken (deps: Deps, token: string): Promise<LoadRes
   if (user.sessionEpoch !== c.sep) return fail('session_epoch_changed')
   // a session issued before MFA became required for this role is not enough any more; a one-time
   // password's session is exempt: it can do nothing but choose a new password (then MFA follows)
-  if (!user.passwordMustChange && mfaRequired(user.roles, deps.config.auth.mfa.requiredForRoles) && !c.amr.includes('otp')) return fail('mfa_required')
+  if (!user.passwordMustChange && mfaRequired(user.roles, deps.config.auth.mfa.requiredForRoles) && !c.amr.includes('otp')) {
+    return fail('mfa_required')
+  }
   if (now - session.lastSeenAt >= TOUCH_INTERVAL_MS) await deps.store.touchSession(c.jti, now)
   return {
     kind: 'identity',

@@ -130,7 +130,8 @@ export function createUserAdmin (deps: Deps): UserAdmin {
       if (generated === null) assertPasswordAllowed(clear, policy)
       if (await store.getUser(username) !== null) throw new errors.CONFLICT(`user "${username}" already exists`)
       const u = await store.createUser({
-        username, roles: [role], passwordHash: await deps.passwords.hash(clear), passwordMustChange: generated !== null || options.temporary === true
+        username, roles: [role], passwordHash: await deps.passwords.hash(clear),
+        passwordMustChange: generated !== null || options.temporary === true
       }, clock.now())
       // a fresh account starts with a clean counter even if its name was tried before it existed
       await store.resetFailures(username)
@@ -181,7 +182,8 @@ export function createUserAdmin (deps: Deps): UserAdmin {
     async setPassword (name, password, actor = {}, options = {}) {
       assertPasswordAllowed(password, policy)
       await load(name)
-      const u = await change(name, { passwordHash: await deps.passwords.hash(password), passwordMustChange: options.temporary === true }, true)
+      const hash = await deps.passwords.hash(password)
+      const u = await change(name, { passwordHash: hash, passwordMustChange: options.temporary === true }, true)
       audit({ action: 'password-changed', outcome: 'success', ...actor, target: { userName: u.username } })
       return summary(u)
     },

@@ -4,7 +4,8 @@
 import { parseArgs } from 'node:util'
 
 export type FlagName =
-  'config' | 'json' | 'help' | 'version' | 'role' | 'name' | 'password-stdin' | 'expires-in' | 'days' | 'out' | 'force' | 'notify' | 'temporary'
+  'config' | 'json' | 'help' | 'version' | 'role' | 'name' | 'password-stdin' | 'expires-in' | 'days' | 'out' | 'force' | 'notify' |
+  'temporary'
 
 interface FlagSpec { type: 'string' | 'boolean', value?: string, short?: string, help: string }
 

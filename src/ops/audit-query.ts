@@ -75,7 +75,8 @@ export function createAuditQuery (config: Pick<GatehouseConfig, 'audit'>,
     let chain: AuditQueryResult['chain']
     try {
       const r = await verifyAuditFiles(auditFilesOf(sink.path), keys())
-      chain = { ok: r.ok, events: r.events, ...(r.firstBad ? { firstBad: { file: r.firstBad.file, line: r.firstBad.line, reason: r.firstBad.reason } } : {}) }
+      const bad = r.firstBad
+      chain = { ok: r.ok, events: r.events, ...(bad ? { firstBad: { file: bad.file, line: bad.line, reason: bad.reason } } : {}) }
     } catch (err) {
       chain = { ok: null, error: (err as NodeJS.ErrnoException).code ?? (err as Error).message }
     }

@@ -51,7 +51,12 @@ export interface SessionRecord {
   sourceIp: string
 }
 
-export interface NewUser { username: string, roles: string[], passwordHash: string, passwordMustChange?: boolean }
+export interface NewUser {
+  username: string
+  roles: string[]
+  passwordHash: string
+  passwordMustChange?: boolean
+}
 export interface NewApiKey { name: string, role: string, keyHash: string, prefix: string, expiresAt: number | null }
 
 export interface Store {
