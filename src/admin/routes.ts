@@ -70,7 +70,8 @@ export function adminRoutes (o: AdminRoutesOptions): FastifyPluginAsync {
     app.get<{ Querystring: AuditQuery }>('/admin/audit', { schema: { querystring: AuditQuery } }, async (request) => {
       if (o.auditQuery === undefined) throw new errors.NOT_FOUND('audit log')
       const q = request.query
-      return o.auditQuery({ action: q.action, user: q.user, outcome: q.outcome, limit: q.limit === undefined ? undefined : Number(q.limit) })
+      const limit = q.limit === undefined ? undefined : Number(q.limit)
+      return o.auditQuery({ action: q.action, user: q.user, outcome: q.outcome, limit })
     })
     app.get('/admin/compliance', async () => {
       if (o.compliance === undefined) throw new errors.NOT_FOUND('compliance report')

@@ -72,7 +72,8 @@ export interface Store {
   countUsers: () => Promise<number>
   updateUser: (username: string, patch: Partial<Pick<UserRecord,
     'roles' | 'status' | 'passwordHash' | 'totpSecretEnc' | 'totpEnrolled' | 'totpLastStep' |
-    'failedCount' | 'lockedUntil' | 'lastLoginAt' | 'passwordMustChange'>> & { bumpEpoch?: boolean }, now: number) => Promise<UserRecord | null>
+    'failedCount' | 'lockedUntil' | 'lastLoginAt' | 'passwordMustChange'>> & { bumpEpoch?: boolean }, now: number) =>
+    Promise<UserRecord | null>
   /**
    * Atomically record a failed attempt: increments failedCount, and when it reaches `max` sets
    * lockedUntil = now + lockMs and resets nothing else. Works for unknown usernames too (a shadow
