@@ -22,6 +22,7 @@ import { createAuthorizeGuard } from './rbac/guard.js'
 import { createRawOutputRule } from './rbac/raw-output.js'
 import { createMaskingEngine, type MaskingEngine } from './masking/index.js'
 import { adminRoutes } from './admin/routes.js'
+import { consoleRoutes } from './console/routes.js'
 import { createAuditQuery } from './ops/audit-query.js'
 import { complianceReport } from './ops/compliance.js'
 import { collectComplianceInput } from './ops/compliance-input.js'
@@ -146,6 +147,7 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
           policy,
           modelVisible: (request, model) => policy.modelAllowed(request.gh.identity?.roles ?? [], model)
         }),
+        consoleRoutes(),
         async (audited) => {
           audited.addHook('onRequest', auditGate)
           installControlSurface(audited, { bodyLimit: config.limits.controlBodyBytes, allowedOrigins: config.auth.allowedOrigins })
