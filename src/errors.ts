@@ -39,6 +39,8 @@ export const errors = {
   FORBIDDEN: define('GH_ERR_FORBIDDEN', 'permission "%s" required', 403),
   API_KEY_NOT_ALLOWED: define('GH_ERR_API_KEY_NOT_ALLOWED', 'API keys cannot use %s; sign in', 403),
   MFA_REQUIRED: define('GH_ERR_MFA_REQUIRED', '%s needs a session signed in with a one-time code', 403),
+  PASSWORD_CHANGE_REQUIRED: define('GH_ERR_PASSWORD_CHANGE_REQUIRED', 'password change required', 403),
+  REAUTH_FAILED: define('GH_ERR_REAUTH_FAILED', 'current password or code is wrong', 403),
   CROSS_SITE: define('GH_ERR_CROSS_SITE', 'cross-site request refused', 403),
   // the model the caller named, in canonical form; the role's list stays out of the answer
   MODEL_FORBIDDEN: define('GH_ERR_MODEL_FORBIDDEN', 'model "%s" is not allowed for your role', 403),

@@ -22,6 +22,10 @@ import { createAuthorizeGuard } from './rbac/guard.js'
 import { createRawOutputRule } from './rbac/raw-output.js'
 import { createMaskingEngine, type MaskingEngine } from './masking/index.js'
 import { adminRoutes } from './admin/routes.js'
+import { consoleRoutes } from './console/routes.js'
+import { createAuditQuery } from './ops/audit-query.js'
+import { complianceReport } from './ops/compliance.js'
+import { collectComplianceInput } from './ops/compliance-input.js'
 import { createAuditGate, createPromptMaskingGuard, createReplyStages, createResponseAudit, proxyGuards } from './pipeline/index.js'
 import { createMetrics, type Metrics } from './ops/metrics.js'
 import { metricsRoute } from './ops/metrics-route.js'
@@ -144,6 +148,7 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
           policy,
           modelVisible: (request, model) => policy.modelAllowed(request.gh.identity?.roles ?? [], model)
         }),
+        consoleRoutes(),
         async (audited) => {
           audited.addHook('onRequest', auditGate)
           installControlSurface(audited, { bodyLimit: config.limits.controlBodyBytes, allowedOrigins: config.auth.allowedOrigins })
@@ -152,7 +157,10 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
             userAdmin: auth.userAdmin,
             policy,
             authenticateSession: auth.authenticateSessionOnly,
-            upstreams: () => upstreamViews(fleet.hosts, clock.now())
+            upstreams: () => upstreamViews(fleet.hosts, clock.now()),
+            auditQuery: createAuditQuery(config,
+              () => ({ chainKey: secrets.auditChainKey, checkpointPublicKey: secrets.auditCheckpoint.publicKey })),
+            compliance: async () => complianceReport(await collectComplianceInput(config, store, { now: clock.now(), secrets }))
           }))
         }
       ],

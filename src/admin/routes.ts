@@ -7,7 +7,7 @@ import type { UserAdmin } from '../auth/user-admin.js'
 import type { Actor } from '../auth/deps.js'
 import type { Policy } from '../rbac/policy.js'
 import { strictRouteSchemas } from '../config/validation.js'
-import { AddUserBody, CreateKeyBody, SetRoleBody } from './schemas.js'
+import { AddUserBody, AuditQuery, CreateKeyBody, SetPasswordBody, SetRoleBody } from './schemas.js'
 
 export interface AdminRoutesOptions {
   userAdmin: UserAdmin
@@ -16,6 +16,10 @@ export interface AdminRoutesOptions {
   authenticateSession: onRequestAsyncHookHandler
   /** every Ollama host's state now (GET /admin/upstreams) */
   upstreams?: () => unknown[]
+  /** the latest audit events of the file sink, filtered, with the chain's state (GET /admin/audit) */
+  auditQuery?: (q: { action?: string, user?: string, outcome?: 'success' | 'failure', limit?: number }) => Promise<unknown>
+  /** the checks of `compliance check` (GET /admin/compliance) */
+  compliance?: () => Promise<unknown>
 }
 
 const actorOf = (request: FastifyRequest): Actor =>
@@ -39,7 +43,7 @@ export function adminRoutes (o: AdminRoutesOptions): FastifyPluginAsync {
     app.get('/admin/users', async () => ({ users: await o.userAdmin.listUsers() }))
     app.post<{ Body: AddUserBody }>('/admin/users', { schema: { body: AddUserBody } }, async (request, reply) => {
       const b = request.body
-      const r = await o.userAdmin.addUser(b.username, b.role, b.password, actorOf(request))
+      const r = await o.userAdmin.addUser(b.username, b.role, b.password, actorOf(request), { temporary: b.temporary === true })
       return reply.code(201).send({ user: r.user, ...(r.generatedPassword ? { one_time_password: r.generatedPassword } : {}) })
     })
     app.get<P>('/admin/users/:name', async (request) => ({ user: await o.userAdmin.getUser(request.params.name) }))
@@ -51,6 +55,10 @@ export function adminRoutes (o: AdminRoutesOptions): FastifyPluginAsync {
       ({ user: await o.userAdmin.setRole(request.params.name, request.body.role, actorOf(request)) }))
     app.post<P>('/admin/users/:name/reset-mfa', async (request) =>
       ({ user: await o.userAdmin.resetMfa(request.params.name, actorOf(request)) }))
+    app.post<P & { Body: SetPasswordBody }>('/admin/users/:name/password', { schema: { body: SetPasswordBody } },
+      async (request) =>
+      ({ user: await o.userAdmin.setPassword(request.params.name, request.body.password, actorOf(request),
+        { temporary: request.body.temporary === true }) }))
     app.post<P>('/admin/users/:name/unlock', async (request) => ({ user: await o.userAdmin.unlock(request.params.name, actorOf(request)) }))
     app.get<P>('/admin/users/:name/sessions', async (request) => ({ sessions: await o.userAdmin.listSessions(request.params.name) }))
     app.delete<{ Params: { id: string } }>('/admin/sessions/:id', async (request, reply) => {
@@ -59,6 +67,16 @@ export function adminRoutes (o: AdminRoutesOptions): FastifyPluginAsync {
     })
 
     app.get('/admin/upstreams', async () => ({ upstreams: o.upstreams?.() ?? [] }))
+    app.get<{ Querystring: AuditQuery }>('/admin/audit', { schema: { querystring: AuditQuery } }, async (request) => {
+      if (o.auditQuery === undefined) throw new errors.NOT_FOUND('audit log')
+      const q = request.query
+      const limit = q.limit === undefined ? undefined : Number(q.limit)
+      return o.auditQuery({ action: q.action, user: q.user, outcome: q.outcome, limit })
+    })
+    app.get('/admin/compliance', async () => {
+      if (o.compliance === undefined) throw new errors.NOT_FOUND('compliance report')
+      return o.compliance()
+    })
     app.get('/admin/keys', async () => ({ keys: await o.userAdmin.listKeys() }))
     app.post<{ Body: CreateKeyBody }>('/admin/keys', { schema: { body: CreateKeyBody } }, async (request, reply) => {
       const b = request.body

@@ -7,7 +7,9 @@ export const AddUserBody = Type.Object({
   username: name,
   role: name,
   /** absent: a one-time password is generated and returned once */
-  password: Type.Optional(name)
+  password: Type.Optional(name),
+  /** the given password is one-time: its owner must choose a new one at the next sign-in */
+  temporary: Type.Optional(Type.Boolean())
 }, { additionalProperties: false })
 export type AddUserBody = Static<typeof AddUserBody>
 
@@ -21,3 +23,20 @@ export const CreateKeyBody = Type.Object({
   expires_in: Type.Optional(name)
 }, { additionalProperties: false })
 export type CreateKeyBody = Static<typeof CreateKeyBody>
+
+export const SetPasswordBody = Type.Object({
+  password: name,
+  /** one-time: its owner must choose a new one at the next sign-in */
+  temporary: Type.Optional(Type.Boolean())
+}, { additionalProperties: false })
+export type SetPasswordBody = Static<typeof SetPasswordBody>
+
+/** GET /admin/audit's query string */
+export const AuditQuery = Type.Object({
+  action: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  user: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  outcome: Type.Optional(Type.Union([Type.Literal('success'), Type.Literal('failure')])),
+  /** 1 to 1000 (default 100); a query string carries it as digits */
+  limit: Type.Optional(Type.String({ pattern: '^(?:[1-9][0-9]{0,2}|1000)$' }))
+}, { additionalProperties: false })
+export type AuditQuery = Static<typeof AuditQuery>

@@ -11,15 +11,20 @@ import { retryAfterSeconds } from '../clock.js'
 import { generateTotpSecret, isWellFormedCode, matchTotpStep, otpauthUrl } from './totp.js'
 import { mfaRequired } from './mfa-policy.js'
 import { endSession } from './sessions.js'
-import type { LoginBody, MfaBody } from './schemas.js'
+import type { LoginBody, MfaBody, PasswordBody } from './schemas.js'
+import { assertPasswordAllowed } from './passwords.js'
 
-export type SessionResult = { status: 'ok', access_token: string, token_type: 'Bearer', expires_in: number }
+export type SessionResult = {
+  status: 'ok', access_token: string, token_type: 'Bearer', expires_in: number
+  /** the password is one-time: this session may only change it (POST /auth/password) */
+  password_change_required?: true
+}
 export type LoginResult =
   | SessionResult
   | { status: 'mfa_required', mfa_token: string }
   | { status: 'mfa_enrollment_required', mfa_token: string, otpauth_url: string }
 
-export interface MeResult { username: string, roles: string[], amr: string[], expires_at: string | null }
+export interface MeResult { username: string, roles: string[], amr: string[], expires_at: string | null, password_change_required: boolean }
 
 export interface RequestInfo { sourceIp: string, requestId: string }
 
@@ -32,6 +37,12 @@ export interface AuthService {
   verifyMfa: (body: MfaBody, req: RequestInfo) => Promise<SessionResult>
   logout: (identity: Identity, req: RequestInfo) => Promise<void>
   me: (identity: Identity) => MeResult
+  /**
+   * A session's owner chooses a new password (current password, and a TOTP code when enrolled). Every
+   * session of the user ends; the result is the next step as a login would give it: a fresh session,
+   * or the MFA enrollment a one-time password's holder has not done yet.
+   */
+  changePassword: (identity: Identity, body: PasswordBody, req: RequestInfo) => Promise<LoginResult>
 }
 
 // Longer input cannot be an account or a password anyone set; it is refused like any other miss.
@@ -84,7 +95,30 @@ export function createAuthService (deps: AuthDeps): AuthService {
     await store.updateUser(user.username, { lastLoginAt: now }, now)
     // only a completed login resets the counter: a right password alone must not refill TOTP guesses
     await store.resetFailures(user.username)
-    return { status: 'ok', access_token: token, token_type: 'Bearer', expires_in: exp - Math.floor(now / 1000) }
+    return { status: 'ok', access_token: token, token_type: 'Bearer', expires_in: exp - Math.floor(now / 1000),
+      ...(user.passwordMustChange ? { password_change_required: true as const } : {}) }
+  }
+
+  async function startEnrollment (user: UserRecord): Promise<LoginResult> {
+    const secret = generateTotpSecret()
+    const tse = secretBox.encrypt(secret, user.username)
+    const { token } = await tokens.issueMfa({ sub: user.username, pur: 'enroll', sep: user.sessionEpoch, tse })
+    return { status: 'mfa_enrollment_required', mfa_token: token, otpauth_url: otpauthUrl(user.username, secret) }
+  }
+
+  /** true when `code` is a fresh valid TOTP code of the user (claimed, so it is never accepted again) */
+  async function codeAccepted (user: UserRecord, code: string | undefined, req: RequestInfo): Promise<boolean> {
+    if (code === undefined || !isWellFormedCode(code) || user.totpSecretEnc === null) return false
+    let secret: string
+    try { secret = secretBox.decrypt(user.totpSecretEnc, user.username) } catch { return false }
+    const now = clock.now()
+    const step = await matchTotpStep(secret, code, now)
+    if (step === null) return false
+    if ((user.totpLastStep !== null && step <= user.totpLastStep) || !(await store.claimTotpStep(user.username, step, now))) {
+      audit({ action: 'totp-replay', outcome: 'failure', ...actor(req, user.username), reason: 'step_already_used' })
+      return false
+    }
+    return true
   }
 
   return {
@@ -116,17 +150,21 @@ export function createAuthService (deps: AuthDeps): AuthService {
       if (!passwordOk) return fail('bad_password', true)
       if (user.status !== 'active') return fail('disabled', true)
 
+      if (user.passwordMustChange && !user.totpEnrolled) {
+        // a one-time password opens a session that can only choose a new password; MFA enrollment follows it
+        const result = await startSession(user, ['pwd'], req)
+        audit({ action: 'login', outcome: 'success', ...actor(req, user.username), reason: 'password_change_required' })
+        return result
+      }
       if (user.totpEnrolled) {
         const { token } = await tokens.issueMfa({ sub: user.username, pur: 'verify', sep: user.sessionEpoch })
         audit({ action: 'login', outcome: 'success', ...actor(req, user.username), reason: 'mfa_required' })
         return { status: 'mfa_required', mfa_token: token }
       }
       if (mfaRequired(user.roles, deps.config.auth.mfa.requiredForRoles)) {
-        const secret = generateTotpSecret()
-        const tse = secretBox.encrypt(secret, user.username)
-        const { token } = await tokens.issueMfa({ sub: user.username, pur: 'enroll', sep: user.sessionEpoch, tse })
+        const enrollment = await startEnrollment(user)
         audit({ action: 'login', outcome: 'success', ...actor(req, user.username), reason: 'mfa_enrollment_required' })
-        return { status: 'mfa_enrollment_required', mfa_token: token, otpauth_url: otpauthUrl(user.username, secret) }
+        return enrollment
       }
       const result = await startSession(user, ['pwd'], req)
       audit({ action: 'login', outcome: 'success', ...actor(req, user.username) })
@@ -200,8 +238,43 @@ export function createAuthService (deps: AuthDeps): AuthService {
         username: identity.name,
         roles: [...identity.roles],
         amr: [...identity.amr],
-        expires_at: identity.expiresAt === null ? null : new Date(identity.expiresAt).toISOString()
+        expires_at: identity.expiresAt === null ? null : new Date(identity.expiresAt).toISOString(),
+        password_change_required: identity.passwordChangeRequired === true
       }
+    },
+
+    async changePassword (identity, body, req) {
+      if (identity.credential !== 'session') throw new errors.BAD_REQUEST('a password is changed from a session, not an API key')
+      await checkIpThrottle(req, 'login')
+      const user = await store.getUser(identity.name)
+      if (user === null) throw new errors.INVALID_TOKEN()
+      const fail = async (reason: string, count: boolean): Promise<never> => {
+        audit({ action: 'password-changed', outcome: 'failure', ...actor(req, user.username), target: { userName: user.username }, reason })
+        if (count) await countAccountFailure(user.username, req)
+        await countIpFailure(req)
+        throw new errors.REAUTH_FAILED()
+      }
+      const passwordOk = body.current_password.length <= MAX_PASSWORD_UTF16 &&
+        await passwords.verify(user.passwordHash, body.current_password)
+      if (lockRemainingMs(await store.failureState(user.username), clock.now()) > 0) return fail('locked', false)
+      if (!passwordOk) return fail('bad_password', true)
+      if (user.totpEnrolled && !(await codeAccepted(user, body.code, req))) {
+        return fail(body.code === undefined ? 'code_missing' : 'bad_code', true)
+      }
+      assertPasswordAllowed(body.new_password, deps.config.auth.password)
+      if (body.new_password === body.current_password) throw new errors.WEAK_PASSWORD('the new password must differ from the current one')
+
+      const now = clock.now()
+      const updated = await store.updateUser(user.username,
+        { passwordHash: await passwords.hash(body.new_password), passwordMustChange: false, bumpEpoch: true }, now)
+      if (updated === null) throw new errors.INVALID_TOKEN()
+      // the epoch bump kills every token (this one too, and pending MFA tokens); revokedAt marks the rows
+      await store.revokeUserSessions(user.username, now)
+      await store.resetFailures(user.username)
+      audit({ action: 'password-changed', outcome: 'success', ...actor(req, user.username), target: { userName: user.username } })
+      if (updated.totpEnrolled) return startSession(updated, ['pwd', 'otp'], req)
+      if (mfaRequired(updated.roles, deps.config.auth.mfa.requiredForRoles)) return startEnrollment(updated)
+      return startSession(updated, ['pwd'], req)
     }
   }
 }

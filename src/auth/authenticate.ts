@@ -13,6 +13,9 @@ export interface AuthenticateDeps {
   throttle?: UnauthenticatedThrottle
 }
 
+/** all a session opened with a one-time password may reach */
+export const PASSWORD_CHANGE_PATHS: ReadonlySet<string> = new Set(['/auth/password', '/auth/me', '/auth/logout'])
+
 const header = (v: string | string[] | undefined): string | undefined => Array.isArray(v) ? v.join(', ') : v
 
 export function createAuthenticate (deps: AuthenticateDeps, options: ChainOptions): preHandlerAsyncHookHandler {
@@ -20,6 +23,10 @@ export function createAuthenticate (deps: AuthenticateDeps, options: ChainOption
     const r = await deps.chain({ authorization: header(request.headers.authorization), cookie: header(request.headers.cookie) }, options)
     if (r.kind === 'identity') {
       request.gh.identity = r.identity
+      if (r.identity.passwordChangeRequired === true && !PASSWORD_CHANGE_PATHS.has(request.url.split('?')[0] ?? '')) {
+        request.gh.reason = 'password_change_required'
+        throw new errors.PASSWORD_CHANGE_REQUIRED()
+      }
       return
     }
     const retryAfter = deps.throttle ? await deps.throttle(request.gh.sourceIp) : null

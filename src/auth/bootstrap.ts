@@ -30,9 +30,9 @@ export async function ensureBootstrapAdmin (
   write('================================================================================')
   write(`Gatehouse bootstrap: created user "${BOOTSTRAP_USERNAME}" (role ${role}).`)
   write(`One-time password (shown only now, not stored in clear): ${password ?? ''}`)
-  write('Log in with it and enroll TOTP (POST /auth/login, then POST /auth/mfa);')
-  write(`the login reply piped into \`${cli} mfa qr\` shows its otpauth_url as a QR code to scan;`)
-  write(`change the password with: ${cli} user set-password ${BOOTSTRAP_USERNAME} --password-stdin`)
+  write('Sign in with it at https://<this gateway>/console/: choose a new password, then enroll TOTP.')
+  write('Without a browser: POST /auth/login, POST /auth/password, then POST /auth/mfa with the code;')
+  write(`the password change reply piped into \`${cli} mfa qr\` shows its otpauth_url as a QR code to scan.`)
   write('================================================================================')
   return { created: true }
 }

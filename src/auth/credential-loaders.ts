@@ -44,13 +44,16 @@ async function validateSessionToken (deps: Deps, token: string): Promise<LoadRes
   if (user === null) return fail('user_not_found')
   if (user.status !== 'active') return fail('user_disabled')
   if (user.sessionEpoch !== c.sep) return fail('session_epoch_changed')
-  // a session issued before MFA became required for this role is not enough any more
-  if (mfaRequired(user.roles, deps.config.auth.mfa.requiredForRoles) && !c.amr.includes('otp')) return fail('mfa_required')
+  // a session issued before MFA became required for this role is not enough any more; a one-time
+  // password's session is exempt: it can do nothing but choose a new password (then MFA follows)
+  if (!user.passwordMustChange && mfaRequired(user.roles, deps.config.auth.mfa.requiredForRoles) && !c.amr.includes('otp')) {
+    return fail('mfa_required')
+  }
   if (now - session.lastSeenAt >= TOUCH_INTERVAL_MS) await deps.store.touchSession(c.jti, now)
   return {
     kind: 'identity',
     identity: { credential: 'session', name: user.username, roles: [...user.roles], amr: [...c.amr], credentialId: c.jti,
-      expiresAt: session.expiresAt }
+      expiresAt: session.expiresAt, ...(user.passwordMustChange ? { passwordChangeRequired: true } : {}) }
   }
 }
 

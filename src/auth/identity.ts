@@ -11,4 +11,6 @@ export interface Identity {
   /** session id (JWT jti) or API key id */
   credentialId: string
   expiresAt: number | null
+  /** a session opened with a one-time password: it may only change the password, see who it is, and log out */
+  passwordChangeRequired?: boolean
 }

@@ -5,7 +5,7 @@ import { errors } from '../errors.js'
 import type { AuthService, RequestInfo } from './auth-service.js'
 import { clearedSessionCookie, sessionCookie } from './cookies.js'
 import { strictRouteSchemas } from '../config/validation.js'
-import { LoginBody, MfaBody } from './schemas.js'
+import { LoginBody, MfaBody, PasswordBody } from './schemas.js'
 
 export interface AuthRoutesOptions {
   service: AuthService
@@ -56,6 +56,16 @@ export function authRoutes (o: AuthRoutesOptions): FastifyPluginAsync {
       reply.header('set-cookie', clearedSessionCookie())
       return reply.code(204).send()
     })
+
+    app.post<{ Body: PasswordBody }>('/auth/password', { schema: { body: PasswordBody }, onRequest: o.authenticateSession },
+      async (request, reply) => {
+        const identity = request.gh.identity
+        if (identity === null) throw new errors.AUTH_REQUIRED()
+        const result = await withRetryAfter(reply, () => o.service.changePassword(identity, request.body, info(request)))
+        // every earlier session is over; the cookie carries the new one, or none until MFA enrollment
+        reply.header('set-cookie', result.status === 'ok' ? sessionCookie(result.access_token, result.expires_in) : clearedSessionCookie())
+        return result
+      })
 
     app.get('/auth/me', { onRequest: o.authenticateAny }, async (request) => {
       const identity = request.gh.identity

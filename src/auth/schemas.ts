@@ -12,3 +12,11 @@ export const MfaBody = Type.Object({
   code: Type.String()
 }, { additionalProperties: false })
 export type MfaBody = Static<typeof MfaBody>
+
+export const PasswordBody = Type.Object({
+  current_password: Type.String(),
+  new_password: Type.String(),
+  /** the TOTP code; required when the user has TOTP */
+  code: Type.Optional(Type.String())
+}, { additionalProperties: false })
+export type PasswordBody = Static<typeof PasswordBody>

@@ -17,6 +17,8 @@ export interface UserSummary {
   roles: string[]
   status: UserRecord['status']
   mfaEnrolled: boolean
+  /** the password is one-time: its owner must choose a new one at the next sign-in */
+  passwordMustChange: boolean
   lastLoginAt: number | null
   failedCount: number
   lockedUntil: number | null
@@ -38,8 +40,11 @@ export interface ApiKeySummary {
 }
 
 export interface UserAdmin {
-  /** without a password, one is generated and returned once (never stored in clear, never audited) */
-  addUser: (name: string, role: string, password?: string, actor?: Actor) =>
+  /**
+   * without a password, one is generated and returned once (never stored in clear, never audited);
+   * a generated or `temporary` password must be changed by its owner at the next sign-in
+   */
+  addUser: (name: string, role: string, password?: string, actor?: Actor, options?: { temporary?: boolean }) =>
     Promise<{ user: UserSummary, generatedPassword: string | null }>
   listUsers: () => Promise<UserSummary[]>
   getUser: (name: string) => Promise<UserSummary>
@@ -48,7 +53,7 @@ export interface UserAdmin {
   setRole: (name: string, role: string, actor?: Actor) => Promise<UserSummary>
   resetMfa: (name: string, actor?: Actor) => Promise<UserSummary>
   unlock: (name: string, actor?: Actor) => Promise<UserSummary>
-  setPassword: (name: string, password: string, actor?: Actor) => Promise<UserSummary>
+  setPassword: (name: string, password: string, actor?: Actor, options?: { temporary?: boolean }) => Promise<UserSummary>
   /** every session of the user, live or not, oldest first */
   listSessions: (name: string) => Promise<SessionSummary[]>
   /** ends one session at once (audited as `logout`, reason `revoked-by-admin`); false when there is no such session */
@@ -75,7 +80,8 @@ export function createUserAdmin (deps: Deps): UserAdmin {
   }
 
   const summary = (u: UserRecord): UserSummary => ({
-    username: u.username, roles: [...u.roles], status: u.status, mfaEnrolled: u.totpEnrolled, lastLoginAt: u.lastLoginAt,
+    username: u.username, roles: [...u.roles], status: u.status, mfaEnrolled: u.totpEnrolled,
+    passwordMustChange: u.passwordMustChange, lastLoginAt: u.lastLoginAt,
     failedCount: u.failedCount, lockedUntil: lockRemainingMs(u, clock.now()) > 0 ? u.lockedUntil : null, createdAt: u.createdAt
   })
   /** the record as it is right after resetFailures */
@@ -114,7 +120,7 @@ export function createUserAdmin (deps: Deps): UserAdmin {
   })
 
   return {
-    async addUser (name, role, password, actor = {}) {
+    async addUser (name, role, password, actor = {}, options = {}) {
       const username = canonicalUsername(name)
       const problem = usernameProblem(username)
       if (problem !== null) throw new errors.BAD_REQUEST(problem)
@@ -123,7 +129,10 @@ export function createUserAdmin (deps: Deps): UserAdmin {
       const clear = password ?? (generated as string)
       if (generated === null) assertPasswordAllowed(clear, policy)
       if (await store.getUser(username) !== null) throw new errors.CONFLICT(`user "${username}" already exists`)
-      const u = await store.createUser({ username, roles: [role], passwordHash: await deps.passwords.hash(clear) }, clock.now())
+      const u = await store.createUser({
+        username, roles: [role], passwordHash: await deps.passwords.hash(clear),
+        passwordMustChange: generated !== null || options.temporary === true
+      }, clock.now())
       // a fresh account starts with a clean counter even if its name was tried before it existed
       await store.resetFailures(username)
       audit({ action: 'user-created', outcome: 'success', ...actor, target: { userName: username, role } })
@@ -170,10 +179,11 @@ export function createUserAdmin (deps: Deps): UserAdmin {
       return summary(cleared(u))
     },
 
-    async setPassword (name, password, actor = {}) {
+    async setPassword (name, password, actor = {}, options = {}) {
       assertPasswordAllowed(password, policy)
       await load(name)
-      const u = await change(name, { passwordHash: await deps.passwords.hash(password) }, true)
+      const hash = await deps.passwords.hash(password)
+      const u = await change(name, { passwordHash: hash, passwordMustChange: options.temporary === true }, true)
       audit({ action: 'password-changed', outcome: 'success', ...actor, target: { userName: u.username } })
       return summary(u)
     },

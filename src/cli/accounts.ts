@@ -49,7 +49,7 @@ export const accountCommands: Record<string, CommandHandler> = {
     noExtra(args, 3)
     if (!args.role) throw new errors.USAGE('missing --role ROLE')
     const password = args.passwordStdin ? await stdinPassword(io) : undefined
-    const r = await admin.addUser(name, args.role, password)
+    const r = await admin.addUser(name, args.role, password, {}, { temporary: args.temporary === true })
     if (args.json) io.out(JSON.stringify({ user: r.user, ...(r.generatedPassword ? { one_time_password: r.generatedPassword } : {}) }))
     else {
       io.out(`created user ${r.user.username} (role ${r.user.roles.join(',')})`)
@@ -95,7 +95,7 @@ export const accountCommands: Record<string, CommandHandler> = {
   'user set-password': withAdmin(async (admin, _c, args, io) => {
     const name = positional(args, 2, 'NAME'); noExtra(args, 3)
     if (!args.passwordStdin) throw new errors.USAGE('set-password reads the new password from standard input: use --password-stdin')
-    const u = await admin.setPassword(name, await stdinPassword(io))
+    const u = await admin.setPassword(name, await stdinPassword(io), {}, { temporary: args.temporary === true })
     return printUser(io, args.json, u, `password of ${u.username} changed; its sessions are ended`)
   }),
   'key create': withAdmin(async (admin, _c, args, io) => {

@@ -4,7 +4,8 @@
 import { parseArgs } from 'node:util'
 
 export type FlagName =
-  'config' | 'json' | 'help' | 'version' | 'role' | 'name' | 'password-stdin' | 'expires-in' | 'days' | 'out' | 'force' | 'notify'
+  'config' | 'json' | 'help' | 'version' | 'role' | 'name' | 'password-stdin' | 'expires-in' | 'days' | 'out' | 'force' | 'notify' |
+  'temporary'
 
 interface FlagSpec { type: 'string' | 'boolean', value?: string, short?: string, help: string }
 
@@ -20,7 +21,8 @@ const FLAGS: Record<FlagName, FlagSpec> = {
   days: { type: 'string', value: 'N', help: 'the period covered: the last N days (1 to 3660)' },
   out: { type: 'string', value: 'FILE', help: 'where to write the bundle (mode 0600)' },
   force: { type: 'boolean', help: 'write inside a git working tree even where .gitignore does not cover FILE' },
-  notify: { type: 'string', value: 'URL', help: 'post the report to this webhook (Slack-compatible JSON); never printed' }
+  notify: { type: 'string', value: 'URL', help: 'post the report to this webhook (Slack-compatible JSON); never printed' },
+  temporary: { type: 'boolean', help: 'the password is one-time: its owner must choose a new one at the next sign-in' }
 }
 
 /** Flags every command takes. */
@@ -43,15 +45,16 @@ const cmd = (name: string, synopsis: string, summary: string, flags: FlagName[] 
 
 export const COMMANDS: CommandSpec[] = [
   cmd('serve', '', 'run the gateway'),
-  cmd('user add', 'NAME --role ROLE [--password-stdin]', 'create a user; without --password-stdin prints a generated one-time password',
-    ['role', 'password-stdin']),
+  cmd('user add', 'NAME --role ROLE [--password-stdin [--temporary]]',
+    'create a user; without --password-stdin prints a generated one-time password', ['role', 'password-stdin', 'temporary']),
   cmd('user list', '', 'list users: roles, status, MFA, last login, failed logins, lock'),
   cmd('user disable', 'NAME', 'disable a user and end its sessions'),
   cmd('user enable', 'NAME', 'enable a disabled user'),
   cmd('user set-role', 'NAME ROLE', 'give a user another role and end its sessions'),
   cmd('user reset-mfa', 'NAME', 'forget a user\'s TOTP; it enrolls again at its next login'),
   cmd('user unlock', 'NAME', 'lift a lockout'),
-  cmd('user set-password', 'NAME --password-stdin', 'set a user\'s password and end its sessions', ['password-stdin']),
+  cmd('user set-password', 'NAME --password-stdin [--temporary]', 'set a user\'s password and end its sessions',
+    ['password-stdin', 'temporary']),
   cmd('key create', '--name NAME --role ROLE [--expires-in DURATION]', 'create an API key; it is printed once, only its hash is stored',
     ['name', 'role', 'expires-in']),
   cmd('key list', '', 'list API keys'),
@@ -141,6 +144,7 @@ export interface ParsedArgs {
   role?: string
   name?: string
   passwordStdin: boolean
+  temporary?: boolean
   expiresIn?: string
   days?: string
   out?: string
@@ -230,6 +234,7 @@ export function parseCommandLine (argv: string[]): Parsed {
       role: value('role'),
       name: value('name'),
       passwordStdin: has('password-stdin'),
+      temporary: has('temporary'),
       expiresIn: value('expires-in'),
       days: value('days'),
       out: value('out'),

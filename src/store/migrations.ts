@@ -135,6 +135,13 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX sessions_revoked_at ON sessions (revoked_at);
       CREATE INDEX api_keys_expires_at ON api_keys (expires_at);
       CREATE INDEX api_keys_revoked_at ON api_keys (revoked_at);`
+  },
+  {
+    version: 6,
+    name: 'one-time-passwords',
+    // set for a generated or temporary password; cleared when its owner chooses one
+    sqlite: 'ALTER TABLE users ADD COLUMN password_must_change INTEGER NOT NULL DEFAULT 0;',
+    postgres: 'ALTER TABLE users ADD COLUMN password_must_change BOOLEAN NOT NULL DEFAULT FALSE;'
   }
 ]
 

@@ -16,7 +16,7 @@ function roles (v: unknown): string[] {
 /** Columns a user query selects: the user row joined with its failure counter. */
 export const USER_COLUMNS =
   'u.id, u.username, u.roles, u.status, u.password_hash, u.totp_secret_enc, u.totp_enrolled, u.totp_last_step, ' +
-  'u.session_epoch, u.last_login_at, u.created_at, u.updated_at, ' +
+  'u.session_epoch, u.last_login_at, u.created_at, u.updated_at, u.password_must_change, ' +
   'COALESCE(f.failed_count, 0) AS failed_count, f.locked_until AS locked_until'
 
 export const USER_FROM = 'users u LEFT JOIN login_failures f ON f.username = u.username'
@@ -31,6 +31,7 @@ export function toUser (r: Row): UserRecord {
     totpSecretEnc: strOrNull(r.totp_secret_enc),
     totpEnrolled: Boolean(r.totp_enrolled),
     totpLastStep: numOrNull(r.totp_last_step),
+    passwordMustChange: Boolean(r.password_must_change),
     sessionEpoch: num(r.session_epoch),
     failedCount: num(r.failed_count),
     lockedUntil: numOrNull(r.locked_until),
@@ -99,7 +100,8 @@ export const USER_PATCH_COLUMNS = {
   totpSecretEnc: 'totp_secret_enc',
   totpEnrolled: 'totp_enrolled',
   totpLastStep: 'totp_last_step',
-  lastLoginAt: 'last_login_at'
+  lastLoginAt: 'last_login_at',
+  passwordMustChange: 'password_must_change'
 } as const
 
 /**

@@ -16,6 +16,8 @@ export interface UserRecord {
   totpEnrolled: boolean
   /** the last TOTP time step accepted; a code at or before it is a replay */
   totpLastStep: number | null
+  /** a one-time password (generated, or set as temporary): its sessions may only change it */
+  passwordMustChange: boolean
   /** bumps on disable, role change, MFA reset, password change: older sessions die */
   sessionEpoch: number
   failedCount: number
@@ -49,7 +51,12 @@ export interface SessionRecord {
   sourceIp: string
 }
 
-export interface NewUser { username: string, roles: string[], passwordHash: string }
+export interface NewUser {
+  username: string
+  roles: string[]
+  passwordHash: string
+  passwordMustChange?: boolean
+}
 export interface NewApiKey { name: string, role: string, keyHash: string, prefix: string, expiresAt: number | null }
 
 export interface Store {
@@ -65,7 +72,8 @@ export interface Store {
   countUsers: () => Promise<number>
   updateUser: (username: string, patch: Partial<Pick<UserRecord,
     'roles' | 'status' | 'passwordHash' | 'totpSecretEnc' | 'totpEnrolled' | 'totpLastStep' |
-    'failedCount' | 'lockedUntil' | 'lastLoginAt'>> & { bumpEpoch?: boolean }, now: number) => Promise<UserRecord | null>
+    'failedCount' | 'lockedUntil' | 'lastLoginAt' | 'passwordMustChange'>> & { bumpEpoch?: boolean }, now: number) =>
+    Promise<UserRecord | null>
   /**
    * Atomically record a failed attempt: increments failedCount, and when it reaches `max` sets
    * lockedUntil = now + lockMs and resets nothing else. Works for unknown usernames too (a shadow

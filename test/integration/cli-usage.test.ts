@@ -27,7 +27,7 @@ describe('help', () => {
     expect(r.code).toBe(0)
     expect(r.err).toBe('')
     expect(lines(r.out)).toEqual([
-      'usage: gatehouse user add NAME --role ROLE [--password-stdin]',
+      'usage: gatehouse user add NAME --role ROLE [--password-stdin [--temporary]]',
       'create a user; without --password-stdin prints a generated one-time password',
       '',
       'flags:',
@@ -85,7 +85,7 @@ describe('help', () => {
 describe('flag problems: one line, the flag, the usage', () => {
   it('an unknown flag, with the close one it stands for', async () => {
     expect(await refused(['user', 'add', 'alice', '--rol', 'admin'])).toBe(
-      'gatehouse: unknown flag --rol for "user add" (did you mean --role?); usage: gatehouse user add NAME --role ROLE [--password-stdin]')
+      'gatehouse: unknown flag --rol for "user add" (did you mean --role?); usage: gatehouse user add NAME --role ROLE [--password-stdin [--temporary]]')
     expect(await refused(['--verison'])).toBe('gatehouse: unknown flag --verison (did you mean --version?); usage: gatehouse <command> [--config PATH] [--json]')
     expect(await refused(['evidence', 'export', '--days', '7', '--out', 'x.json', '--froce'])).toBe(
       'gatehouse: unknown flag --froce for "evidence export" (did you mean --force?); usage: gatehouse evidence export --days N --out FILE [--force]')

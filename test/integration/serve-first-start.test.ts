@@ -47,7 +47,8 @@ describe('first start', () => {
     expect(pw).toBeDefined()
     expect(served.stderr().split(pw as string).length - 1).toBe(1)
     const res = await request(served.url + '/auth/login', { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: pw }) })
-    expect(await res.body.json()).toMatchObject({ status: 'mfa_enrollment_required' })
+    // a one-time password opens a session that can only choose a new password
+    expect(await res.body.json()).toMatchObject({ status: 'ok', password_change_required: true })
     for (const f of readdirSync(join(dir, 'data'))) expect(readFileSync(join(dir, 'data', f)).includes(Buffer.from(pw as string)), f).toBe(false)
     expect(readFileSync(join(dir, 'logs', 'audit.log')).includes(Buffer.from(pw as string))).toBe(false)
   })

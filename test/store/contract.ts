@@ -67,6 +67,7 @@ export function storeContractTests (name: string, makeStore: () => Promise<Store
           totpSecretEnc: null,
           totpEnrolled: false,
           totpLastStep: null,
+          passwordMustChange: false,
           sessionEpoch: 0,
           failedCount: 0,
           lockedUntil: null,
@@ -76,6 +77,19 @@ export function storeContractTests (name: string, makeStore: () => Promise<Store
         })
         expect(u.id).toMatch(/.{8,}/)
         expect(await store.getUser('alice')).toEqual(u)
+      })
+
+      it('a one-time password is marked must-change at creation and cleared by a patch, in the same row', async () => {
+        const u = await store.createUser({ username: 'alice', roles: ['user'], passwordHash: HASH, passwordMustChange: true }, T)
+        expect(u.passwordMustChange).toBe(true)
+        expect((await store.getUser('alice'))?.passwordMustChange).toBe(true)
+        const s = { id: 'sess-otp', username: 'alice', createdAt: T, expiresAt: T + 60_000, lastSeenAt: T, sourceIp: '127.0.0.1' }
+        await store.createSession(s)
+        expect((await store.getSessionWithUser('sess-otp'))?.user?.passwordMustChange).toBe(true)
+        const after = await store.updateUser('alice', { passwordHash: 'new', passwordMustChange: false }, T + 1)
+        expect(after).toMatchObject({ passwordHash: 'new', passwordMustChange: false })
+        expect((await store.getUser('alice'))?.passwordMustChange).toBe(false)
+        expect((await store.updateUser('alice', { passwordMustChange: true }, T + 2))?.passwordMustChange).toBe(true)
       })
 
       it('a duplicate username is a GH_ERR_CONFLICT and changes nothing', async () => {
