@@ -120,6 +120,13 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX state_revoked_until ON state_revoked (until_ms);
       CREATE TABLE state_once (key TEXT PRIMARY KEY, expires_at BIGINT NOT NULL);
       CREATE INDEX state_once_expires_at ON state_once (expires_at);`
+  },
+  {
+    version: 4,
+    name: 'user-source',
+    // where an account comes from: `local` (password) or `oidc` (single sign-on, no local password)
+    sqlite: `ALTER TABLE users ADD COLUMN source TEXT NOT NULL DEFAULT 'local' CHECK (source IN ('local', 'oidc'));`,
+    postgres: `ALTER TABLE users ADD COLUMN source TEXT NOT NULL DEFAULT 'local' CHECK (source IN ('local', 'oidc'));`
   }
 ]
 
