@@ -79,6 +79,7 @@ export function buildEvent (input: AuditInput, ctx: BuildContext): Unchained {
     ...(repeat ? { end: repeat.end } : {}),
     kind: 'event',
     outcome,
+    ...(input.provider === 'oidc' ? { provider: 'oidc' as const } : {}),
     ...(reason !== undefined ? { reason } : {}),
     ...(repeat ? { start: repeat.start } : {}),
     type: [...info.type]
@@ -133,7 +134,7 @@ export function buildEvent (input: AuditInput, ctx: BuildContext): Unchained {
     if (prev !== undefined) gh.config.previous_hash = prev === null ? null : CONFIG_HASH.test(prev) ? prev : 'invalid'
   }
   if (req) {
-    gh.credential = req.credential === 'session' || req.credential === 'api_key' ? req.credential : null
+    gh.credential = req.credential === 'session' || req.credential === 'api_key' || req.credential === 'idp_token' ? req.credential : null
     gh.decision = req.decision === 'allow' ? 'allow' : 'deny'
   }
   if (keyTarget) {

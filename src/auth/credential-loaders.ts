@@ -4,7 +4,7 @@
 import type { Identity } from './identity.js'
 import type { AuthDeps } from './deps.js'
 import { apiKeyStatus, hashApiKey, isWellFormedApiKey, looksLikeApiKey } from './api-keys.js'
-import { mfaRequired } from './mfa-policy.js'
+import { mfaRequired, mfaSatisfied } from './mfa-policy.js'
 import { SESSION_COOKIE, readCookie } from './cookies.js'
 
 export interface CredentialInput { authorization: string | undefined, cookie: string | undefined }
@@ -45,7 +45,7 @@ async function validateSessionToken (deps: Deps, token: string): Promise<LoadRes
   if (user.status !== 'active') return fail('user_disabled')
   if (user.sessionEpoch !== c.sep) return fail('session_epoch_changed')
   // a session issued before MFA became required for this role is not enough any more
-  if (mfaRequired(user.roles, deps.config.auth.mfa.requiredForRoles) && !c.amr.includes('otp')) return fail('mfa_required')
+  if (mfaRequired(user.roles, deps.config.auth.mfa.requiredForRoles) && !mfaSatisfied(c.amr)) return fail('mfa_required')
   if (now - session.lastSeenAt >= TOUCH_INTERVAL_MS) await deps.store.touchSession(c.jti, now)
   return {
     kind: 'identity',
