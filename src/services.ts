@@ -61,7 +61,8 @@ export async function openCoreServices (config: GatehouseConfig, o: CoreOptions)
     ? (e: AuditInput) => { const seq = refusals.submit(e); observe(e); return seq }
     : (e: AuditInput) => refusals.submit(e)
   const auth = createAuth({
-    config, store, sharedState, signingKey: secrets.jwt, totpKey: secrets.totpKey, clock: o.clock, audit: emit, passwords: o.passwords
+    config, store, sharedState, signingKey: secrets.jwt, totpKey: secrets.totpKey, clock: o.clock, audit: emit, passwords: o.passwords,
+    oidcClientSecret: secrets.oidcClientSecret
   })
   return {
     secrets, store, sharedState, audit, emit, auth,

@@ -42,8 +42,8 @@ export interface ExternalSignIn {
   checkIpThrottle: (req: RequestInfo) => Promise<void>
   /** remaining lock of an account in ms (0: not locked) */
   lockRemaining: (username: string) => Promise<number>
-  /** one failed sign-in: counts against the address and, when known, the account; audits its reason */
-  fail: (req: RequestInfo, reason: string, username?: string) => Promise<void>
+  /** one failed sign-in: counts against the address and (unless countAccount is false) the named account; audits its reason */
+  fail: (req: RequestInfo, reason: string, username?: string, countAccount?: boolean) => Promise<void>
   /**
    * A user the IdP vouched for: the TOTP step (or enrollment) unless `mfaDone`, else a session whose
    * `amr` is `amr`. Audits the `login` success with its provider.
@@ -127,9 +127,9 @@ export function createAuthService (deps: AuthDeps): AuthService {
   const external: ExternalSignIn = {
     checkIpThrottle: (req) => checkIpThrottle(req, 'login'),
     lockRemaining: async (username) => lockRemainingMs(await store.failureState(username), clock.now()),
-    async fail (req, reason, username) {
+    async fail (req, reason, username, countAccount = true) {
       audit({ action: 'login', outcome: 'failure', ...actor(req, username), provider: 'oidc', reason })
-      if (username !== undefined) await countAccountFailure(username, req)
+      if (username !== undefined && countAccount) await countAccountFailure(username, req)
       await countIpFailure(req)
     },
     complete: (user, amr, mfaDone, req) => secondStep(user, amr, mfaDone, req, { provider: 'oidc' })

@@ -6,6 +6,7 @@ import type { AuthDeps } from './deps.js'
 import { apiKeyStatus, hashApiKey, isWellFormedApiKey, looksLikeApiKey } from './api-keys.js'
 import { mfaRequired, mfaSatisfied } from './mfa-policy.js'
 import { SESSION_COOKIE, readCookie } from './cookies.js'
+import type { IdpTokenLoader } from './oidc/access-tokens.js'
 
 export interface CredentialInput { authorization: string | undefined, cookie: string | undefined }
 export interface ChainOptions { allowApiKeys: boolean }
@@ -87,16 +88,23 @@ function basicApiKey (header: string): string | null | undefined {
 
 /**
  * Request credentials → identity, straight-line. With an Authorization header, it alone decides:
- * `Bearer <jwt>` is a session, `Bearer ghk_…` or `Basic base64(x:ghk_…)` an API key, anything else
+ * `Bearer <jwt>` is the IdP's access token when it names the IdP as issuer (and those are accepted), else a session, `Bearer ghk_…` or `Basic base64(x:ghk_…)` an API key, anything else
  * invalid. Without one, the `__Host-gatehouse` cookie is a session, and no cookie is "missing".
  */
-export function createCredentialChain (deps: Deps): (input: CredentialInput, options: ChainOptions) => Promise<LoadResult> {
+export function createCredentialChain (
+  deps: Deps, loaders: { idpTokens?: IdpTokenLoader } = {}
+): (input: CredentialInput, options: ChainOptions) => Promise<LoadResult> {
+  const idp = loaders.idpTokens
   return async (input, options) => {
     if (input.authorization === undefined) {
       const token = readCookie(input.cookie, SESSION_COOKIE)
       return token === null ? { kind: 'missing' } : validateSessionToken(deps, token)
     }
     const bearer = credentialsOf(input.authorization, 'bearer')
+    // a JWT from the single sign-on IdP (acceptAccessTokens): like an API key, never a session (e.g. /admin/*)
+    if (bearer !== null && idp !== undefined && idp.claims(bearer)) {
+      return options.allowApiKeys ? idp.load(bearer) : { kind: 'invalid', credential: 'idp_token', reason: 'idp_token_not_allowed' }
+    }
     if (bearer !== null && !looksLikeApiKey(bearer)) return validateSessionToken(deps, bearer)
     const key = bearer ?? basicApiKey(input.authorization)
     if (key === null) return { kind: 'invalid', credential: 'session', reason: 'unsupported_scheme' }
