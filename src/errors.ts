@@ -33,6 +33,10 @@ export const errors = {
   UNAUTHENTICATED_THROTTLED: define('GH_ERR_UNAUTHENTICATED_THROTTLED',
     'too many requests without valid credentials from this address', 429),
   WEAK_PASSWORD: define('GH_ERR_WEAK_PASSWORD', '%s', 400),
+  /** single sign-on: the callback was refused (state, code, ID token, account); the reason is in the audit event */
+  SSO_REFUSED: define('GH_ERR_SSO_REFUSED', 'single sign-on failed; start again from the sign-in page', 401),
+  SSO_NO_ROLE: define('GH_ERR_SSO_NO_ROLE', 'no role for this account', 403),
+  SSO_IDP_UNAVAILABLE: define('GH_ERR_SSO_IDP_UNAVAILABLE', 'the identity provider cannot be reached; try again later', 502),
 
   // authorization
   // the permission's name (from the route table, never the caller's roles)

@@ -68,7 +68,8 @@ export async function openCoreServices (config: GatehouseConfig, o: CoreOptions)
   // every event (refusals before they are folded into counts) is seen by the observer and the detector
   const emit = (e: AuditInput) => { const seq = refusals.submit(e); observe?.(e); detector?.observe(e); return seq }
   const auth = createAuth({
-    config, store, sharedState, signingKey: secrets.jwt, totpKey: secrets.totpKey, clock: o.clock, audit: emit, passwords: o.passwords
+    config, store, sharedState, signingKey: secrets.jwt, totpKey: secrets.totpKey, clock: o.clock, audit: emit, passwords: o.passwords,
+    oidcClientSecret: secrets.oidcClientSecret
   })
   return {
     secrets, store, sharedState, audit, emit, auth, detector,

@@ -5,6 +5,7 @@ import type { FastifyPluginAsync, FastifyRequest, onRequestAsyncHookHandler } fr
 import { errors } from '../errors.js'
 import type { UserAdmin } from '../auth/user-admin.js'
 import type { Actor } from '../auth/deps.js'
+import { mfaSatisfied } from '../auth/mfa-policy.js'
 import type { Policy } from '../rbac/policy.js'
 import { strictRouteSchemas } from '../config/validation.js'
 import { AddUserBody, AuditQuery, CreateKeyBody, SetPasswordBody, SetRoleBody } from './schemas.js'
@@ -34,7 +35,7 @@ export function adminRoutes (o: AdminRoutesOptions): FastifyPluginAsync {
       const id = request.gh.identity
       if (!id || id.credential !== 'session') throw new errors.AUTH_REQUIRED()
       if (!o.policy.permits(id.roles, 'admin')) { request.gh.reason = 'permission:admin'; throw new errors.FORBIDDEN('admin') }
-      if (!id.amr.includes('otp')) { request.gh.reason = 'mfa-required'; throw new errors.MFA_REQUIRED('the admin API') }
+      if (!mfaSatisfied(id.amr)) { request.gh.reason = 'mfa-required'; throw new errors.MFA_REQUIRED('the admin API') }
       request.gh.decision = 'allow'
     })
     app.addHook('onSend', async (_request, reply, payload) => { reply.header('cache-control', 'no-store'); return payload })

@@ -91,6 +91,7 @@ export function buildEvent (input: AuditInput, ctx: BuildContext): Unchained {
     ...(repeat ? { end: repeat.end } : {}),
     kind: ALERT_ACTIONS.has(input.action) ? 'alert' : 'event',
     outcome,
+    ...(input.provider === 'oidc' ? { provider: 'oidc' as const } : {}),
     ...(reason !== undefined ? { reason } : {}),
     ...(repeat ? { start: repeat.start } : {}),
     type: [...info.type]
@@ -145,7 +146,7 @@ export function buildEvent (input: AuditInput, ctx: BuildContext): Unchained {
     if (prev !== undefined) gh.config.previous_hash = prev === null ? null : CONFIG_HASH.test(prev) ? prev : 'invalid'
   }
   if (req) {
-    gh.credential = req.credential === 'session' || req.credential === 'api_key' ? req.credential : null
+    gh.credential = req.credential === 'session' || req.credential === 'api_key' || req.credential === 'idp_token' ? req.credential : null
     gh.decision = req.decision === 'allow' ? 'allow' : 'deny'
   }
   if (input.detection) {

@@ -16,7 +16,7 @@ export interface AuditRequestInput {
   outputTokens?: number | null
   decision: 'allow' | 'deny'
   reason?: string | null
-  credential?: 'session' | 'api_key' | null
+  credential?: 'session' | 'api_key' | 'idp_token' | null
   masked?: Record<string, number>
   /** the Ollama host(s) that served the request, once one was chosen */
   upstream?: string | null
@@ -33,6 +33,8 @@ export interface AuditInput {
   request?: AuditRequestInput
   /** the subject of an admin change */
   target?: { userName?: string, role?: string, keyId?: string, keyName?: string }
+  /** how a sign-in was vouched for when not by a local password: `oidc` (single sign-on) */
+  provider?: 'oidc'
   /** short machine reason: 'bad_password', 'unknown_user', 'locked', 'expired', … */
   reason?: string
   /** config-loaded; previousHash: the configuration loaded before this one (null: none known) */
@@ -67,6 +69,7 @@ export interface AuditEvent {
     outcome: 'success' | 'failure'
     duration?: number
     end?: string
+    provider?: 'oidc'
     reason?: string
     start?: string
   }
@@ -82,7 +85,7 @@ export interface AuditEvent {
     decision?: 'allow' | 'deny'
     detection?: { count: number, window_seconds: number }
     reason?: string | null
-    credential?: 'session' | 'api_key' | null
+    credential?: 'session' | 'api_key' | 'idp_token' | null
     masked?: Record<string, number>
     key?: { id?: string, name?: string, role?: string }
     config?: { hash: string, previous_hash?: string | null }

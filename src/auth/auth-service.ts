@@ -43,6 +43,23 @@ export interface AuthService {
    * or the MFA enrollment a one-time password's holder has not done yet.
    */
   changePassword: (identity: Identity, body: PasswordBody, req: RequestInfo) => Promise<LoginResult>
+  /** the steps a single sign-on reuses, so it follows the password login's throttles, lockout and MFA */
+  external: ExternalSignIn
+}
+
+/** What single sign-on borrows from the password login. */
+export interface ExternalSignIn {
+  /** 429 (LOGIN_THROTTLED with retryAfterSeconds) once this address has failed too often */
+  checkIpThrottle: (req: RequestInfo) => Promise<void>
+  /** remaining lock of an account in ms (0: not locked) */
+  lockRemaining: (username: string) => Promise<number>
+  /** one failed sign-in: counts against the address and (unless countAccount is false) the named account; audits its reason */
+  fail: (req: RequestInfo, reason: string, username?: string, countAccount?: boolean) => Promise<void>
+  /**
+   * A user the IdP vouched for: the TOTP step (or enrollment) unless `mfaDone`, else a session whose
+   * `amr` is `amr`. Audits the `login` success with its provider.
+   */
+  complete: (user: UserRecord, amr: string[], mfaDone: boolean, req: RequestInfo) => Promise<LoginResult>
 }
 
 // Longer input cannot be an account or a password anyone set; it is refused like any other miss.
@@ -121,14 +138,52 @@ export function createAuthService (deps: AuthDeps): AuthService {
     return true
   }
 
+  /** after the first factor: the TOTP step, an enrollment, or straight to a session */
+  async function secondStep (user: UserRecord, amr: string[], mfaDone: boolean, req: RequestInfo,
+    extra: { provider?: 'oidc' } = {}): Promise<LoginResult> {
+    if (user.passwordMustChange && !user.totpEnrolled) {
+      // a one-time password opens a session that can only choose a new password; MFA enrollment follows it
+      const result = await startSession(user, amr, req)
+      audit({ action: 'login', outcome: 'success', ...actor(req, user.username), ...extra, reason: 'password_change_required' })
+      return result
+    }
+    if (!mfaDone && user.totpEnrolled) {
+      const { token } = await tokens.issueMfa({ sub: user.username, pur: 'verify', sep: user.sessionEpoch })
+      audit({ action: 'login', outcome: 'success', ...actor(req, user.username), ...extra, reason: 'mfa_required' })
+      return { status: 'mfa_required', mfa_token: token }
+    }
+    if (!mfaDone && mfaRequired(user.roles, deps.config.auth.mfa.requiredForRoles)) {
+      const enrollment = await startEnrollment(user)
+      audit({ action: 'login', outcome: 'success', ...actor(req, user.username), ...extra, reason: 'mfa_enrollment_required' })
+      return enrollment
+    }
+    const result = await startSession(user, amr, req)
+    audit({ action: 'login', outcome: 'success', ...actor(req, user.username), ...extra })
+    return result
+  }
+
+  const external: ExternalSignIn = {
+    checkIpThrottle: (req) => checkIpThrottle(req, 'login'),
+    lockRemaining: async (username) => lockRemainingMs(await store.failureState(username), clock.now()),
+    async fail (req, reason, username, countAccount = true) {
+      audit({ action: 'login', outcome: 'failure', ...actor(req, username), provider: 'oidc', reason })
+      if (username !== undefined && countAccount) await countAccountFailure(username, req)
+      await countIpFailure(req)
+    },
+    complete: (user, amr, mfaDone, req) => secondStep(user, amr, mfaDone, req, { provider: 'oidc' })
+  }
+
   return {
+    external,
     async login (body, req) {
       const { username: rawName, password } = body
       await checkIpThrottle(req, 'login')
 
       const username = rawName.length <= 4 * MAX_USERNAME_LENGTH ? canonicalUsername(rawName) : ''
       const plausible = username.length > 0 && username.length <= MAX_USERNAME_LENGTH && password.length <= MAX_PASSWORD_UTF16
-      const user = plausible ? await store.getUser(username) : null
+      const found = plausible ? await store.getUser(username) : null
+      // an SSO account has no local password: it is refused exactly like an unknown name
+      const user = found?.source === 'oidc' ? null : found
       // the hash is always computed, so every failure below costs the same time
       const passwordOk = user !== null && plausible
         ? await passwords.verify(user.passwordHash, password)
@@ -150,25 +205,7 @@ export function createAuthService (deps: AuthDeps): AuthService {
       if (!passwordOk) return fail('bad_password', true)
       if (user.status !== 'active') return fail('disabled', true)
 
-      if (user.passwordMustChange && !user.totpEnrolled) {
-        // a one-time password opens a session that can only choose a new password; MFA enrollment follows it
-        const result = await startSession(user, ['pwd'], req)
-        audit({ action: 'login', outcome: 'success', ...actor(req, user.username), reason: 'password_change_required' })
-        return result
-      }
-      if (user.totpEnrolled) {
-        const { token } = await tokens.issueMfa({ sub: user.username, pur: 'verify', sep: user.sessionEpoch })
-        audit({ action: 'login', outcome: 'success', ...actor(req, user.username), reason: 'mfa_required' })
-        return { status: 'mfa_required', mfa_token: token }
-      }
-      if (mfaRequired(user.roles, deps.config.auth.mfa.requiredForRoles)) {
-        const enrollment = await startEnrollment(user)
-        audit({ action: 'login', outcome: 'success', ...actor(req, user.username), reason: 'mfa_enrollment_required' })
-        return enrollment
-      }
-      const result = await startSession(user, ['pwd'], req)
-      audit({ action: 'login', outcome: 'success', ...actor(req, user.username) })
-      return result
+      return secondStep(user, ['pwd'], false, req)
     },
 
     async verifyMfa (body, req) {
@@ -223,7 +260,8 @@ export function createAuthService (deps: AuthDeps): AuthService {
         await store.updateUser(user.username, { totpSecretEnc: sealed, totpEnrolled: true }, now)
         audit({ action: 'mfa-enroll', outcome: 'success', ...actor(req, user.username) })
       }
-      const result = await startSession(user, ['pwd', 'otp'], req)
+      // `fed`: the first factor was a federated sign-in (RFC 8176), not a local password
+      const result = await startSession(user, [user.source === 'oidc' ? 'fed' : 'pwd', 'otp'], req)
       audit({ action: 'mfa-verify', outcome: 'success', ...actor(req, user.username) })
       return result
     },

@@ -4,8 +4,9 @@
 import type { Identity } from './identity.js'
 import type { AuthDeps } from './deps.js'
 import { apiKeyStatus, hashApiKey, isWellFormedApiKey, looksLikeApiKey } from './api-keys.js'
-import { mfaRequired } from './mfa-policy.js'
+import { mfaRequired, mfaSatisfied } from './mfa-policy.js'
 import { SESSION_COOKIE, readCookie } from './cookies.js'
+import type { IdpTokenLoader } from './oidc/access-tokens.js'
 
 export interface CredentialInput { authorization: string | undefined, cookie: string | undefined }
 export interface ChainOptions { allowApiKeys: boolean }
@@ -46,7 +47,7 @@ async function validateSessionToken (deps: Deps, token: string): Promise<LoadRes
   if (user.sessionEpoch !== c.sep) return fail('session_epoch_changed')
   // a session issued before MFA became required for this role is not enough any more; a one-time
   // password's session is exempt: it can do nothing but choose a new password (then MFA follows)
-  if (!user.passwordMustChange && mfaRequired(user.roles, deps.config.auth.mfa.requiredForRoles) && !c.amr.includes('otp')) {
+  if (!user.passwordMustChange && mfaRequired(user.roles, deps.config.auth.mfa.requiredForRoles) && !mfaSatisfied(c.amr)) {
     return fail('mfa_required')
   }
   if (now - session.lastSeenAt >= TOUCH_INTERVAL_MS) await deps.store.touchSession(c.jti, now)
@@ -90,16 +91,23 @@ function basicApiKey (header: string): string | null | undefined {
 
 /**
  * Request credentials → identity, straight-line. With an Authorization header, it alone decides:
- * `Bearer <jwt>` is a session, `Bearer ghk_…` or `Basic base64(x:ghk_…)` an API key, anything else
+ * `Bearer <jwt>` is the IdP's access token when it names the IdP as issuer (and those are accepted), else a session, `Bearer ghk_…` or `Basic base64(x:ghk_…)` an API key, anything else
  * invalid. Without one, the `__Host-gatehouse` cookie is a session, and no cookie is "missing".
  */
-export function createCredentialChain (deps: Deps): (input: CredentialInput, options: ChainOptions) => Promise<LoadResult> {
+export function createCredentialChain (
+  deps: Deps, loaders: { idpTokens?: IdpTokenLoader } = {}
+): (input: CredentialInput, options: ChainOptions) => Promise<LoadResult> {
+  const idp = loaders.idpTokens
   return async (input, options) => {
     if (input.authorization === undefined) {
       const token = readCookie(input.cookie, SESSION_COOKIE)
       return token === null ? { kind: 'missing' } : validateSessionToken(deps, token)
     }
     const bearer = credentialsOf(input.authorization, 'bearer')
+    // a JWT from the single sign-on IdP (acceptAccessTokens): like an API key, never a session (e.g. /admin/*)
+    if (bearer !== null && idp !== undefined && idp.claims(bearer)) {
+      return options.allowApiKeys ? idp.load(bearer) : { kind: 'invalid', credential: 'idp_token', reason: 'idp_token_not_allowed' }
+    }
     if (bearer !== null && !looksLikeApiKey(bearer)) return validateSessionToken(deps, bearer)
     const key = bearer ?? basicApiKey(input.authorization)
     if (key === null) return { kind: 'invalid', credential: 'session', reason: 'unsupported_scheme' }

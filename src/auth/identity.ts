@@ -2,7 +2,8 @@
 // of the gateway (policy, rate limits, audit) reads it from the request context.
 
 export interface Identity {
-  credential: 'session' | 'api_key'
+  /** `idp_token`: an access token of the single sign-on IdP (acceptAccessTokens) */
+  credential: 'session' | 'api_key' | 'idp_token'
   /** user name for sessions, key name for API keys */
   name: string
   roles: string[]

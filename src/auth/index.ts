@@ -19,6 +19,10 @@ import { createAuthService, type AuthService } from './auth-service.js'
 import { authRoutes } from './routes.js'
 import { createUserAdmin, type UserAdmin } from './user-admin.js'
 import { ensureBootstrapAdmin } from './bootstrap.js'
+import { createOidcClient, type OidcClient } from './oidc/client.js'
+import { createSsoService } from './oidc/sso-service.js'
+import { oidcRoutes } from './oidc/routes.js'
+import { createIdpTokenLoader } from './oidc/access-tokens.js'
 
 export interface CreateAuthOptions {
   config: Pick<GatehouseConfig, 'auth' | 'rbac'>
@@ -31,6 +35,8 @@ export interface CreateAuthOptions {
   audit: AuthAudit
   /** defaults to argon2id with OWASP parameters */
   passwords?: PasswordHasher
+  /** Secrets.oidcClientSecret (null: a public client); read only when auth.oidc.enabled */
+  oidcClientSecret?: string | null
 }
 
 export interface Auth {
@@ -61,8 +67,19 @@ export function createAuth (o: CreateAuthOptions): Auth {
     store: o.store, sharedState: o.sharedState, tokens, passwords, secretBox: createSecretBox(o.totpKey),
     clock: o.clock, audit: o.audit, config: o.config
   }
-  const chain = createCredentialChain(deps)
+  const oidc = o.config.auth.oidc
+  const oidcClient: OidcClient | null = oidc.enabled
+    ? createOidcClient({ issuer: oidc.issuer as string, clientId: oidc.clientId as string, clientSecret: o.oidcClientSecret ?? null,
+      redirectUri: oidc.redirectUri as string, scopes: oidc.scopes, clock: o.clock })
+    : null
+  const idpTokens = oidcClient !== null && oidc.acceptAccessTokens.enabled
+    ? createIdpTokenLoader({ oidc, jwksUri: () => oidcClient.jwksUri(), store: o.store, clock: o.clock })
+    : undefined
+  const chain = createCredentialChain(deps, { idpTokens })
   const service = createAuthService(deps)
+  const sso = oidcClient === null
+    ? null
+    : createSsoService({ ...deps, oidc, client: oidcClient, external: service.external })
   const userAdmin = createUserAdmin(deps)
   const throttle = createUnauthenticatedThrottle({
     sharedState: o.sharedState, clock: o.clock, perIpMaxPerMinute: o.config.auth.unauthenticated.perIpMaxPerMinute
@@ -71,7 +88,8 @@ export function createAuth (o: CreateAuthOptions): Auth {
   const authenticateSessionOnly = createAuthenticate({ chain, audit: o.audit, throttle }, { allowApiKeys: false })
   return {
     service, tokens, userAdmin, chain, authenticate, authenticateSessionOnly,
-    routes: authRoutes({ service, authenticateSession: authenticateSessionOnly, authenticateAny: authenticate }),
+    routes: authRoutes({ service, authenticateSession: authenticateSessionOnly, authenticateAny: authenticate,
+      extra: sso === null ? [] : [oidcRoutes(sso)] }),
     ensureBootstrapAdmin: (write, cli) => ensureBootstrapAdmin(deps, userAdmin, write, {}, cli)
   }
 }

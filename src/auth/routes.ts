@@ -13,6 +13,8 @@ export interface AuthRoutesOptions {
   authenticateSession: onRequestAsyncHookHandler
   /** createAuthenticate(…, { allowApiKeys: true }): /auth/me also answers for API keys */
   authenticateAny: onRequestAsyncHookHandler
+  /** more /auth/* routes registered in the same context (single sign-on) */
+  extra?: FastifyPluginAsync[]
 }
 
 const info = (request: FastifyRequest): RequestInfo => ({ sourceIp: request.gh.sourceIp, requestId: request.gh.id })
@@ -72,5 +74,7 @@ export function authRoutes (o: AuthRoutesOptions): FastifyPluginAsync {
       if (identity === null) throw new errors.AUTH_REQUIRED()
       return o.service.me(identity)
     })
+
+    for (const plugin of o.extra ?? []) await app.register(plugin)
   }
 }

@@ -87,7 +87,45 @@ function crossCheck (c: GatehouseConfig, checks: readonly ConfigCheck[]): string
     if (names.has(h.name)) problems.push(`upstream.hosts.${i}.name: "${h.name}" is used twice`)
     names.add(h.name)
   })
+  problems.push(...oidcProblems(c, roles))
   for (const check of checks) problems.push(...check(c))
+  return problems
+}
+
+/** The IdP is reached over https (http only on loopback, for tests and local IdPs). */
+function secureUrl (url: string): boolean {
+  const u = new URL(url)
+  return u.protocol === 'https:' || (u.protocol === 'http:' && isLoopbackHost(u.hostname.replace(/^\[|\]$/g, '')))
+}
+
+function oidcProblems (c: GatehouseConfig, roles: ReadonlySet<string>): string[] {
+  const o = c.auth.oidc
+  const problems: string[] = []
+  Object.entries(o.roleMapping).forEach(([group, role]) => {
+    if (!roles.has(role)) problems.push(`auth.oidc.roleMapping.${group}: unknown role "${role}"`)
+  })
+  if (!o.enabled) return problems
+  if (o.issuer === null) problems.push('auth.oidc.issuer: required when auth.oidc.enabled is true')
+  if (o.clientId === null) problems.push('auth.oidc.clientId: required when auth.oidc.enabled is true')
+  if (o.redirectUri === null) problems.push('auth.oidc.redirectUri: required when auth.oidc.enabled is true')
+  if (Object.keys(o.roleMapping).length === 0) problems.push('auth.oidc.roleMapping: maps no group to a role, so nobody could sign in')
+  if (!o.scopes.includes('openid')) problems.push('auth.oidc.scopes: must include openid')
+  try {
+    if (o.issuer !== null) {
+      const u = new URL(o.issuer)
+      if (!secureUrl(o.issuer)) problems.push('auth.oidc.issuer: must be https (http only on a loopback address)')
+      if (u.search || u.hash || u.username) problems.push('auth.oidc.issuer: must have no query, fragment or credentials')
+    }
+  } catch { problems.push('auth.oidc.issuer: not a URL') }
+  try {
+    if (o.redirectUri !== null) {
+      const u = new URL(o.redirectUri)
+      if (!secureUrl(o.redirectUri)) problems.push('auth.oidc.redirectUri: must be https (http only on a loopback address)')
+      if (u.pathname !== '/auth/oidc/callback' || u.search || u.hash || u.username) {
+        problems.push('auth.oidc.redirectUri: must be the gateway\'s own origin followed by /auth/oidc/callback, nothing else')
+      }
+    }
+  } catch { problems.push('auth.oidc.redirectUri: not a URL') }
   return problems
 }
 
@@ -100,6 +138,7 @@ function resolvePaths (c: GatehouseConfig, base: string): void {
   c.compliance.scanDir = abs(c.compliance.scanDir)
   c.compliance.alertRulesFile = abs(c.compliance.alertRulesFile)
   if (c.auth.jwt.signingKeyFile) c.auth.jwt.signingKeyFile = abs(c.auth.jwt.signingKeyFile)
+  if (c.auth.oidc.clientSecretFile) c.auth.oidc.clientSecretFile = abs(c.auth.oidc.clientSecretFile)
   if (c.store.url.startsWith('sqlite:')) {
     const p = c.store.url.slice('sqlite:'.length)
     c.store.url = p === ':memory:' ? c.store.url : 'sqlite:' + abs(p)

@@ -132,6 +132,22 @@ export const ConfigSchema = section({
       audience: text('gatehouse'),
       signingKeyFile: nullableString()
     }),
+    /** single sign-on with an OpenID Provider; the client secret comes from the environment or clientSecretFile */
+    oidc: section({
+      enabled: Type.Boolean({ default: false }),
+      issuer: nullableString({ pattern: '^https?://' }),
+      clientId: nullableString(),
+      redirectUri: nullableString({ pattern: '^https?://' }),
+      scopes: list(Type.String({ pattern: '^[!#-\\[\\]-~]+$' }), ['openid', 'profile', 'email'], { uniqueItems: true, minItems: 1 }),
+      usernameClaim: text('preferred_username'),
+      groupsClaim: text('groups'),
+      /** IdP group → Gatehouse role */
+      roleMapping: Type.Record(Type.String({ minLength: 1 }), Type.String({ pattern: ROLE_NAME }), { default: {} }),
+      /** `amr` values of the ID token that count as MFA; without one, the local TOTP step follows */
+      mfaFromIdp: list(Type.String({ minLength: 1 }), ['mfa', 'otp', 'hwk'], { uniqueItems: true }),
+      acceptAccessTokens: section({ enabled: Type.Boolean({ default: false }), audience: text('gatehouse') }),
+      clientSecretFile: nullableString()
+    }),
     /** origins besides the gateway's own whose cookie-authenticated state-changing requests are accepted */
     allowedOrigins: list(Type.String({ pattern: '^https?://[^/\\s]+$' }), [], { uniqueItems: true })
   }),

@@ -20,6 +20,19 @@ export interface Secrets {
   auditCheckpoint: SigningKey
   /** Redis AUTH password, from GATEHOUSE_REDIS_PASSWORD (never from the YAML) */
   redisPassword: string | null
+  /** OpenID Connect client secret: GATEHOUSE_OIDC_CLIENT_SECRET, else auth.oidc.clientSecretFile; null for a public client */
+  oidcClientSecret: string | null
+}
+
+function oidcClientSecret (config: GatehouseConfig, env: NodeJS.ProcessEnv): string | null {
+  const fromEnv = env.GATEHOUSE_OIDC_CLIENT_SECRET
+  if (fromEnv) return fromEnv
+  const file = config.auth.oidc.clientSecretFile
+  if (file === null) return null
+  if (!existsSync(file)) throw new ConfigError([`auth.oidc.clientSecretFile: ${file} not found`])
+  const secret = readFileSync(file, 'utf8').trim()
+  if (secret.length === 0) throw new ConfigError([`auth.oidc.clientSecretFile: ${file} is empty`])
+  return secret
 }
 
 function ensureDataDir (dir: string): void {
@@ -70,7 +83,8 @@ export function loadSecrets (config: GatehouseConfig, env: NodeJS.ProcessEnv = p
     maskingKey: symmetricKey('masking-hmac', 'GATEHOUSE_MASKING_KEY', d, env),
     auditChainKey: symmetricKey('audit-chain-hmac', 'GATEHOUSE_AUDIT_KEY', d, env),
     auditCheckpoint: signingKey(join(d, 'audit-checkpoint-key.pem'), true),
-    redisPassword: env.GATEHOUSE_REDIS_PASSWORD ?? null
+    redisPassword: env.GATEHOUSE_REDIS_PASSWORD ?? null,
+    oidcClientSecret: config.auth.oidc.enabled ? oidcClientSecret(config, env) : null
   }
 }
 

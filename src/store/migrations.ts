@@ -122,6 +122,13 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX state_once_expires_at ON state_once (expires_at);`
   },
   {
+    version: 4,
+    name: 'user-source',
+    // where an account comes from: `local` (password) or `oidc` (single sign-on, no local password)
+    sqlite: `ALTER TABLE users ADD COLUMN source TEXT NOT NULL DEFAULT 'local' CHECK (source IN ('local', 'oidc'));`,
+    postgres: `ALTER TABLE users ADD COLUMN source TEXT NOT NULL DEFAULT 'local' CHECK (source IN ('local', 'oidc'));`
+  },
+  {
     // purgeEnded finds ended sessions and retired keys by time without a full scan
     version: 5,
     name: 'retention',

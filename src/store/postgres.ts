@@ -157,11 +157,11 @@ export function createPostgresStore (opts: PostgresStoreOptions): StoreBackend {
 
     createUser: async (u, now) => {
       try {
-        await run(`INSERT INTO users (id, username, roles, status, password_hash, totp_enrolled, session_epoch, created_at, updated_at,
-                   password_must_change)
-                   VALUES (:id, :username, :roles, 'active', :hash, FALSE, 0, :now, :now, :mustChange)`,
-        { id: randomUUID(), username: u.username, roles: JSON.stringify(u.roles), hash: u.passwordHash, now,
-          mustChange: u.passwordMustChange === true })
+        await run(`INSERT INTO users (id, username, roles, status, source, password_hash, totp_enrolled, session_epoch, created_at,
+                   updated_at, password_must_change)
+                   VALUES (:id, :username, :roles, 'active', :source, :hash, FALSE, 0, :now, :now, :mustChange)`,
+        { id: randomUUID(), username: u.username, roles: JSON.stringify(u.roles), source: u.source ?? 'local', hash: u.passwordHash,
+          now, mustChange: u.passwordMustChange === true })
       } catch (err) {
         if (isUniqueViolation(err)) throw new errors.CONFLICT('a user with this name already exists')
         throw err

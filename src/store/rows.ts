@@ -1,6 +1,6 @@
 // Database rows → records, shared by both backends. SQLite gives integers and JSON text, PostgreSQL
 // gives booleans and parsed JSONB; both are normalized here so the records are identical.
-import type { ApiKeyRecord, SessionRecord, UserRecord, UserStatus } from './types.js'
+import type { ApiKeyRecord, SessionRecord, UserRecord, UserSource, UserStatus } from './types.js'
 
 type Row = Record<string, unknown>
 
@@ -15,7 +15,7 @@ function roles (v: unknown): string[] {
 
 /** Columns a user query selects: the user row joined with its failure counter. */
 export const USER_COLUMNS =
-  'u.id, u.username, u.roles, u.status, u.password_hash, u.totp_secret_enc, u.totp_enrolled, u.totp_last_step, ' +
+  'u.id, u.username, u.roles, u.status, u.source, u.password_hash, u.totp_secret_enc, u.totp_enrolled, u.totp_last_step, ' +
   'u.session_epoch, u.last_login_at, u.created_at, u.updated_at, u.password_must_change, ' +
   'COALESCE(f.failed_count, 0) AS failed_count, f.locked_until AS locked_until'
 
@@ -27,6 +27,7 @@ export function toUser (r: Row): UserRecord {
     username: String(r.username),
     roles: roles(r.roles),
     status: String(r.status) as UserStatus,
+    source: r.source === 'oidc' ? 'oidc' : 'local',
     passwordHash: String(r.password_hash),
     totpSecretEnc: strOrNull(r.totp_secret_enc),
     totpEnrolled: Boolean(r.totp_enrolled),

@@ -125,11 +125,11 @@ export function createSqliteStore (opts: SqliteStoreOptions): StoreBackend {
 
     createUser: async (u, now) => {
       try {
-        run(`INSERT INTO users (id, username, roles, status, password_hash, totp_enrolled, session_epoch, created_at, updated_at,
-                   password_must_change)
-             VALUES (:id, :username, :roles, 'active', :hash, 0, 0, :now, :now, :mustChange)`,
-        { id: randomUUID(), username: u.username, roles: JSON.stringify(u.roles), hash: u.passwordHash, now,
-          mustChange: u.passwordMustChange === true ? 1 : 0 })
+        run(`INSERT INTO users (id, username, roles, status, source, password_hash, totp_enrolled, session_epoch, created_at,
+                   updated_at, password_must_change)
+             VALUES (:id, :username, :roles, 'active', :source, :hash, 0, 0, :now, :now, :mustChange)`,
+        { id: randomUUID(), username: u.username, roles: JSON.stringify(u.roles), source: u.source ?? 'local', hash: u.passwordHash,
+          now, mustChange: u.passwordMustChange === true ? 1 : 0 })
       } catch (err) {
         if (isUniqueViolation(err)) throw new errors.CONFLICT('a user with this name already exists')
         throw err

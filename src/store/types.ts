@@ -4,12 +4,16 @@
 import type { StatePrimitives } from '../shared-state/types.js'
 
 export type UserStatus = 'active' | 'disabled'
+/** `local`: a password account; `oidc`: created by single sign-on, with no local password */
+export type UserSource = 'local' | 'oidc'
 
 export interface UserRecord {
   id: string
   username: string
   roles: string[]
   status: UserStatus
+  source: UserSource
+  /** empty for `oidc` users: no password ever matches it */
   passwordHash: string
   /** AES-256-GCM ciphertext of the TOTP secret (base64 of iv|tag|ct), null when not enrolled */
   totpSecretEnc: string | null
@@ -56,6 +60,7 @@ export interface NewUser {
   roles: string[]
   passwordHash: string
   passwordMustChange?: boolean
+  source?: UserSource
 }
 export interface NewApiKey { name: string, role: string, keyHash: string, prefix: string, expiresAt: number | null }
 

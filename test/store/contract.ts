@@ -114,6 +114,18 @@ export function storeContractTests (name: string, makeStore: () => Promise<Store
         expect(await store.countUsers()).toBe(2)
       })
 
+      it('a user is `local` unless created as `oidc`, and the source survives reads, lists and updates', async () => {
+        await store.createUser({ username: 'alice', roles: ['user'], passwordHash: HASH }, T)
+        await store.createUser({ username: 'sso-bob', roles: ['user'], passwordHash: '', source: 'oidc' }, T)
+        expect((await store.getUser('alice'))?.source).toBe('local')
+        expect((await store.getUser('sso-bob'))?.source).toBe('oidc')
+        expect((await store.getUser('sso-bob'))?.passwordHash).toBe('')
+        await store.updateUser('sso-bob', { roles: ['admin'], bumpEpoch: true }, T + 1)
+        expect((await store.listUsers()).map((u) => [u.username, u.source, u.roles])).toEqual([
+          ['alice', 'local', ['user']], ['sso-bob', 'oidc', ['admin']]
+        ])
+      })
+
       it('listUsers is sorted by name and countUsers counts', async () => {
         for (const n of ['carol', 'alice', 'bob']) await store.createUser({ username: n, roles: ['user'], passwordHash: HASH }, T)
         expect((await store.listUsers()).map((u) => u.username)).toEqual(['alice', 'bob', 'carol'])

@@ -29,7 +29,7 @@ export function productionConfig (mutate: (raw: Raw) => void = () => {}, base = 
 
 export function user (over: Partial<UserRecord> = {}): UserRecord {
   return {
-    id: `u-${over.username ?? 'alice'}`, username: 'alice', roles: ['user'], status: 'active', passwordHash: '$argon2id$x',
+    id: `u-${over.username ?? 'alice'}`, username: 'alice', roles: ['user'], status: 'active', source: 'local', passwordHash: '$argon2id$x',
     totpSecretEnc: 'enc', totpEnrolled: true, totpLastStep: 1, passwordMustChange: false, sessionEpoch: 0, failedCount: 0, lockedUntil: null,
     lastLoginAt: NOW - 2 * DAY, createdAt: NOW - 200 * DAY, updatedAt: NOW - 2 * DAY, ...over
   }
