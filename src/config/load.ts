@@ -87,6 +87,14 @@ function crossCheck (c: GatehouseConfig, checks: readonly ConfigCheck[]): string
     if (names.has(h.name)) problems.push(`upstream.hosts.${i}.name: "${h.name}" is used twice`)
     names.add(h.name)
   })
+  c.quotas.rules.forEach((r, i) => {
+    const subjects = (['role', 'user', 'key'] as const).filter((k) => r[k] !== undefined)
+    if (subjects.length !== 1) problems.push(`quotas.rules.${i}: must have exactly one of role, user, key`)
+    if (r.tokensPerDay === undefined && r.tokensPerMonth === undefined) {
+      problems.push(`quotas.rules.${i}: must have tokensPerDay or tokensPerMonth`)
+    }
+    if (r.role !== undefined && !roles.has(r.role)) problems.push(`quotas.rules.${i}.role: unknown role "${r.role}"`)
+  })
   for (const check of checks) problems.push(...check(c))
   return problems
 }
