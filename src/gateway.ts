@@ -30,8 +30,9 @@ import { readLastConfigHash, writeLastConfigHash } from './ops/config-history.js
 import { certificateNotAfterSeconds } from './tls/server-options.js'
 import { readFileSync } from 'node:fs'
 import { installControlSurface } from './pipeline/control-surface.js'
+import { errors } from './errors.js'
 import { createSharedState } from './shared-state/index.js'
-import { createQuotaGuard, createUsageMeter, createUsageRetention, createUsageWriter } from './quotas/index.js'
+import { createQuotaGuard, createUsageMeter, createUsageRetention, createUsageWriter, parseSince, usageReport } from './quotas/index.js'
 
 export interface GatewayOptions {
   clock?: Clock
@@ -184,7 +185,12 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
             userAdmin: auth.userAdmin,
             policy,
             authenticateSession: auth.authenticateSessionOnly,
-            upstreams: () => upstreamViews(fleet.hosts, clock.now())
+            upstreams: () => upstreamViews(fleet.hosts, clock.now()),
+            usage: async (since, by) => {
+              const ms = parseSince(since)
+              if (ms === null) throw new errors.BAD_REQUEST('since: must be a period such as 30d, 12h or 2w (at most 3660d)')
+              return await usageReport(store, by, ms, clock.now())
+            }
           }))
         }
       ],

@@ -5,3 +5,6 @@ export { createUsageMeter, usageRecordOf } from './meter.js'
 export { createUsageWriter, type UsageWriter } from './writer.js'
 export { createUsageRetention, type UsageRetention } from './retention.js'
 export * from './rules.js'
+export {
+  DEFAULT_SINCE, USAGE_BY, isUsageBy, parseSince, quotaStatus, usageCsv, usageReport, type QuotaStatus, type UsageReport
+} from './report.js'
