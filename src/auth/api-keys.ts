@@ -47,7 +47,9 @@ export function parseDuration (s: string): number | null {
 export type ApiKeyStatus = 'active' | 'expired' | 'revoked'
 
 /** A key's state at `now`, as the admin lists, the evidence bundle and the credential loader see it. */
-export function apiKeyStatus (k: { revokedAt: number | null, expiresAt: number | null, graceUntil?: number | null }, now: number): ApiKeyStatus {
+export function apiKeyStatus (
+  k: { revokedAt: number | null, expiresAt: number | null, graceUntil?: number | null }, now: number
+): ApiKeyStatus {
   // a rotated key whose grace has ended is refused like a revoked one
   if (k.revokedAt !== null || (k.graceUntil != null && k.graceUntil <= now)) return 'revoked'
   return k.expiresAt !== null && k.expiresAt <= now ? 'expired' : 'active'
