@@ -54,6 +54,8 @@ export const errors = {
   // limits
   RATE_LIMITED: define('GH_ERR_RATE_LIMITED', 'rate limit exceeded', 429),
   TOO_MANY_STREAMS: define('GH_ERR_TOO_MANY_STREAMS', 'too many concurrent streams', 429),
+  QUOTA_EXCEEDED: define('GH_ERR_QUOTA_EXCEEDED', '%s', 429),
+  QUOTA_UNAVAILABLE: define('GH_ERR_QUOTA_UNAVAILABLE', 'token quotas cannot be checked; request refused', 503),
   SOURCE_BODY_BYTES: define('GH_ERR_SOURCE_BODY_BYTES', 'too many request bytes in flight from this address', 429),
 
   // upstream and dependencies

@@ -34,6 +34,9 @@ import { readLastConfigHash, writeLastConfigHash } from './ops/config-history.js
 import { certificateNotAfterSeconds } from './tls/server-options.js'
 import { readFileSync } from 'node:fs'
 import { installControlSurface } from './pipeline/control-surface.js'
+import { errors } from './errors.js'
+import { createSharedState } from './shared-state/index.js'
+import { createQuotaGuard, createUsageMeter, createUsageRetention, createUsageWriter, parseSince, usageReport } from './quotas/index.js'
 
 export interface GatewayOptions {
   clock?: Clock
@@ -44,6 +47,8 @@ export interface GatewayOptions {
   env?: NodeJS.ProcessEnv
   /** how passwords are hashed; argon2id with OWASP parameters by default */
   passwords?: PasswordHasher
+  /** how often buffered usage records are written (default 1000 ms) */
+  usageFlushMs?: number
 }
 
 export interface Gateway {
@@ -61,6 +66,10 @@ export interface Gateway {
   masking: MaskingEngine | null
   metrics: Metrics
   secrets: Secrets
+  /** writes the buffered usage records now */
+  flushUsage: () => Promise<void>
+  /** the token counters the quotas read (Redis, or the store) */
+  quotaCounters: SharedState
   /** stop accepting, let open requests finish up to the drain deadline, then flush and close everything */
   shutdown: () => Promise<void>
   /** app.close(): once the last request has ended, the app's onClose hook releases the upstream pool and the core services */
@@ -119,6 +128,30 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
     return answers.includes(true)
   }
 
+  // token counts must outlive a restart: without Redis they live in the store, even a single SQLite replica's
+  const quotaCounters = sharedState.kind === 'memory'
+    ? createSharedState({ store, backend: 'store', prefix: config.redis.keyPrefix, clock })
+    : sharedState
+  const usageWriter = createUsageWriter({
+    store,
+    clock,
+    flushMs: options.usageFlushMs,
+    onError: (err, dropped) => { appRef?.log.error({ err, dropped }, 'usage: writing usage records failed; kept for the next flush') }
+  })
+  const usageRetention = createUsageRetention({
+    store,
+    clock,
+    retentionDays: config.usage.retentionDays,
+    onError: (err) => { appRef?.log.error({ err }, 'usage: retention sweep failed') }
+  })
+  const meter = createUsageMeter({
+    counters: quotaCounters,
+    writer: usageWriter,
+    clock,
+    onError: (err) => { appRef?.log.error({ err }, 'usage: adding to the token counters failed') }
+  })
+  let appRef: FastifyInstance | null = null
+
   // no audit, no access: proxied requests, logins and admin calls get 503 while no sink can write
   const auditGate = createAuditGate(config.audit.failClosed, () => audit.writable())
   const { headerGuards, guards } = proxyGuards({
@@ -126,6 +159,7 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
     authenticate: auth.authenticate,
     authorize: createAuthorizeGuard(policy),
     rateLimit: createRateLimitGuard({ sharedState, config: config.rateLimit, clock, observe: metrics }),
+    quota: createQuotaGuard({ counters: quotaCounters, rules: config.quotas.rules, clock, observe: metrics, meter }),
     promptMasking: masking !== null && config.masking.direction === 'both' ? createPromptMaskingGuard(masking, seesRawOutput) : null
   })
 
@@ -160,19 +194,29 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
             upstreams: () => upstreamViews(fleet.hosts, clock.now()),
             auditQuery: createAuditQuery(config,
               () => ({ chainKey: secrets.auditChainKey, checkpointPublicKey: secrets.auditCheckpoint.publicKey })),
-            compliance: async () => complianceReport(await collectComplianceInput(config, store, { now: clock.now(), secrets }))
+            compliance: async () => complianceReport(await collectComplianceInput(config, store, { now: clock.now(), secrets })),
+            usage: async (since, by) => {
+              const ms = parseSince(since)
+              if (ms === null) throw new errors.BAD_REQUEST('since: must be a period such as 30d, 12h or 2w (at most 3660d)')
+              return await usageReport(store, by, ms, clock.now())
+            }
           }))
         }
       ],
       onResponse: [createResponseAudit(emit), metrics.onResponse],
-      release: [() => fleet.close(), () => core.close()],
+      // usage records still buffered are written before the store closes
+      release: [async () => { usageRetention.stop() }, () => usageWriter.close(), () => fleet.close(),
+        async () => { if (quotaCounters !== sharedState) await quotaCounters.close() }, () => core.close()],
       logger: options.logger ?? false
     })
   } catch (err) {
+    await usageWriter.close().catch(() => {})
     await fleet.close()
     await core.close()
     throw err
   }
+  appRef = app
+  usageRetention.start()
 
   if (historyError !== null) {
     app.log.warn({ err: historyError },
@@ -182,6 +226,8 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
   const close = async () => { await app.close() }
   return {
     app, config, upstream, fleet, store, sharedState, audit, auth, policy, masking, metrics, secrets,
+    flushUsage: () => usageWriter.flush(),
+    quotaCounters,
     close,
     async shutdown () {
       const deadline = setTimeout(() => { app.server.closeAllConnections() }, options.drainDeadlineMs ?? 30_000)

@@ -8,7 +8,7 @@ import type { Actor } from '../auth/deps.js'
 import { mfaSatisfied } from '../auth/mfa-policy.js'
 import type { Policy } from '../rbac/policy.js'
 import { strictRouteSchemas } from '../config/validation.js'
-import { AddUserBody, AuditQuery, CreateKeyBody, SetPasswordBody, SetRoleBody } from './schemas.js'
+import { AddUserBody, AuditQuery, CreateKeyBody, RotateKeyBody, SetPasswordBody, SetRoleBody, UsageQuery } from './schemas.js'
 
 export interface AdminRoutesOptions {
   userAdmin: UserAdmin
@@ -21,6 +21,8 @@ export interface AdminRoutesOptions {
   auditQuery?: (q: { action?: string, user?: string, outcome?: 'success' | 'failure', limit?: number }) => Promise<unknown>
   /** the checks of `compliance check` (GET /admin/compliance) */
   compliance?: () => Promise<unknown>
+  /** the usage records summed (GET /admin/usage); `since` is a period such as 30d */
+  usage?: (since: string, by: NonNullable<UsageQuery['by']>) => Promise<unknown>
 }
 
 const actorOf = (request: FastifyRequest): Actor =>
@@ -86,5 +88,14 @@ export function adminRoutes (o: AdminRoutesOptions): FastifyPluginAsync {
     })
     app.post<{ Params: { id: string } }>('/admin/keys/:id/revoke',
       async (request) => ({ key: await o.userAdmin.revokeKey(request.params.id, actorOf(request)) }))
+    app.post<{ Params: { id: string }, Body: RotateKeyBody }>('/admin/keys/:id/rotate', { schema: { body: RotateKeyBody } },
+      async (request, reply) => {
+        const r = await o.userAdmin.rotateKey(request.params.id, request.body.grace ?? null, actorOf(request))
+        return reply.code(201).send({ key: r.key, record: r.record, previous: r.previous })
+      })
+    app.get<{ Querystring: UsageQuery }>('/admin/usage', { schema: { querystring: UsageQuery } }, async (request) => {
+      if (o.usage === undefined) throw new errors.NOT_FOUND('usage')
+      return await o.usage(request.query.since ?? '30d', request.query.by ?? 'user')
+    })
   }
 }

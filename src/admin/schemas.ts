@@ -40,3 +40,17 @@ export const AuditQuery = Type.Object({
   limit: Type.Optional(Type.String({ pattern: '^(?:[1-9][0-9]{0,2}|1000)$' }))
 }, { additionalProperties: false })
 export type AuditQuery = Static<typeof AuditQuery>
+
+export const RotateKeyBody = Type.Object({
+  /** how long the old key keeps working: a duration such as 24h or 30m, or 0; absent: 24h */
+  grace: Type.Optional(name)
+}, { additionalProperties: false })
+export type RotateKeyBody = Static<typeof RotateKeyBody>
+
+export const UsageQuery = Type.Object({
+  /** the period summed, such as 30d, 12h or 2w (default 30d) */
+  since: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,5}[mhdw]$' })),
+  by: Type.Optional(Type.Union([Type.Literal('user'), Type.Literal('key'), Type.Literal('model'), Type.Literal('upstream'),
+    Type.Literal('day')]))
+}, { additionalProperties: false })
+export type UsageQuery = Static<typeof UsageQuery>

@@ -22,6 +22,7 @@ export const ACTIONS: Readonly<Record<AuditAction, ActionInfo>> = Object.freeze(
   'password-changed': { category: ['iam'], type: ['user', 'change'] },
   'key-created': { category: ['iam'], type: ['creation'] },
   'key-revoked': { category: ['iam'], type: ['deletion'] },
+  'key-rotated': { category: ['iam'], type: ['creation', 'change'] },
   'config-loaded': { category: ['configuration'], type: ['change'] },
   'audit-sink-error': { category: ['process'], type: ['error'] },
   'intrusion-detected': { category: ['intrusion_detection'], type: ['indicator'] },

@@ -4,6 +4,7 @@
 export type AuditAction = 'login' | 'mfa-verify' | 'mfa-enroll' | 'logout' | 'account-locked' | 'account-unlocked' |
   'token-rejected' | 'totp-replay' | 'access-denied' | 'model-request' | 'user-created' | 'user-disabled' |
   'user-enabled' | 'role-changed' | 'mfa-reset' | 'password-changed' | 'key-created' | 'key-revoked' |
+  'key-rotated' |
   'config-loaded' | 'audit-sink-error' | 'intrusion-detected' | 'audit-retention' | 'user-deleted'
 
 export interface AuditRequestInput {

@@ -32,6 +32,11 @@ export function isWellFormedApiKey (s: string): boolean {
 
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 }
 
+/** A rotation's grace: a duration, or `0` (the old key stops at once); null for anything else. */
+export function parseGrace (s: string): number | null {
+  return /^0[smhdwy]?$/.test(s.trim()) ? 0 : parseDuration(s)
+}
+
 /** `90d`, `12h`, `30m`, `2w`, `1y` → milliseconds; null for anything else. */
 export function parseDuration (s: string): number | null {
   const m = /^([1-9][0-9]{0,5})([smhdwy])$/.exec(s.trim())
@@ -42,7 +47,10 @@ export function parseDuration (s: string): number | null {
 export type ApiKeyStatus = 'active' | 'expired' | 'revoked'
 
 /** A key's state at `now`, as the admin lists, the evidence bundle and the credential loader see it. */
-export function apiKeyStatus (k: { revokedAt: number | null, expiresAt: number | null }, now: number): ApiKeyStatus {
-  if (k.revokedAt !== null) return 'revoked'
+export function apiKeyStatus (
+  k: { revokedAt: number | null, expiresAt: number | null, graceUntil?: number | null }, now: number
+): ApiKeyStatus {
+  // a rotated key whose grace has ended is refused like a revoked one
+  if (k.revokedAt !== null || (k.graceUntil != null && k.graceUntil <= now)) return 'revoked'
   return k.expiresAt !== null && k.expiresAt <= now ? 'expired' : 'active'
 }

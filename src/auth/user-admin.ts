@@ -8,7 +8,7 @@ import type { ApiKeyRecord, SessionRecord, UserRecord } from '../store/types.js'
 import type { Actor, AuthDeps } from './deps.js'
 import { canonicalUsername, usernameProblem } from './usernames.js'
 import { assertPasswordAllowed, generatePassword } from './passwords.js'
-import { apiKeyStatus, generateApiKey, parseDuration, type ApiKeyStatus } from './api-keys.js'
+import { apiKeyStatus, generateApiKey, parseDuration, parseGrace, type ApiKeyStatus } from './api-keys.js'
 import { lockRemainingMs } from './lockout.js'
 import { endSession } from './sessions.js'
 
@@ -36,6 +36,10 @@ export interface ApiKeySummary {
   expiresAt: number | null
   lastUsedAt: number | null
   revokedAt: number | null
+  /** a rotated key works until then */
+  graceUntil: number | null
+  /** the key that replaced this one */
+  replacedBy: string | null
   status: ApiKeyStatus
 }
 
@@ -63,11 +67,18 @@ export interface UserAdmin {
     Promise<{ key: string, record: ApiKeySummary }>
   listKeys: () => Promise<ApiKeySummary[]>
   revokeKey: (id: string, actor?: Actor) => Promise<ApiKeySummary>
+  /**
+   * A new key with the same name, role and expiry policy (returned once); the old one keeps working
+   * for `grace` (a duration, default 24h; `0` ends it at once), then is refused like a revoked key.
+   */
+  rotateKey: (id: string, grace: string | null, actor?: Actor) =>
+    Promise<{ key: string, record: ApiKeySummary, previous: ApiKeySummary }>
 }
 
 type Deps = Pick<AuthDeps, 'store' | 'passwords' | 'clock' | 'audit' | 'config'>
 
 const KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
+const DEFAULT_GRACE = '24h'
 
 export function createUserAdmin (deps: Deps): UserAdmin {
   const { store, clock, audit } = deps
@@ -115,7 +126,7 @@ export function createUserAdmin (deps: Deps): UserAdmin {
 
   const keySummary = (k: ApiKeyRecord): ApiKeySummary => ({
     id: k.id, name: k.name, role: k.role, prefix: k.prefix, createdAt: k.createdAt, expiresAt: k.expiresAt, lastUsedAt: k.lastUsedAt,
-    revokedAt: k.revokedAt,
+    revokedAt: k.revokedAt, graceUntil: k.graceUntil, replacedBy: k.replacedBy,
     status: apiKeyStatus(k, clock.now())
   })
 
@@ -221,6 +232,30 @@ export function createUserAdmin (deps: Deps): UserAdmin {
       audit({ action: 'key-revoked', outcome: 'success', ...actor, target: { keyId: rec.id, keyName: rec.name, role: rec.role } })
       const after = await store.getApiKey(id)
       return keySummary(after ?? rec)
+    },
+
+    async rotateKey (id, grace, actor = {}) {
+      const graceMs = parseGrace(grace ?? DEFAULT_GRACE)
+      if (graceMs === null) throw new errors.BAD_REQUEST(`grace "${grace}" is not a duration such as 24h, 30m or 0`)
+      const rec = await store.getApiKey(id)
+      if (rec === null) throw new errors.NOT_FOUND('key')
+      const now = clock.now()
+      if (apiKeyStatus(rec, now) !== 'active' || rec.replacedBy !== null) {
+        throw new errors.CONFLICT('only an active key that was not rotated before can be rotated')
+      }
+      // the same expiry policy: a key that lived N days gets N days from now
+      const expiresAt = rec.expiresAt === null ? null : now + (rec.expiresAt - rec.createdAt)
+      const { key, keyHash, prefix } = generateApiKey()
+      const next = await store.createApiKey({ name: rec.name, role: rec.role, keyHash, prefix, expiresAt }, now)
+      const graceUntil = Math.min(now + graceMs, rec.expiresAt ?? Number.MAX_SAFE_INTEGER)
+      if (!await store.setApiKeyGrace(rec.id, graceUntil, next.id)) {
+        // another rotation or a revocation won the race: the new key must not outlive it
+        await store.revokeApiKey(next.id, now)
+        throw new errors.CONFLICT('only an active key that was not rotated before can be rotated')
+      }
+      audit({ action: 'key-rotated', outcome: 'success', ...actor, target: { keyId: rec.id, keyName: rec.name, role: rec.role } })
+      const previous = await store.getApiKey(rec.id) ?? rec
+      return { key, record: keySummary(next), previous: keySummary(previous) }
     }
   }
 }

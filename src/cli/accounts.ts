@@ -116,14 +116,25 @@ export const accountCommands: Record<string, CommandHandler> = {
     if (args.json) { io.out(JSON.stringify({ keys })); return 0 }
     io.out(table(keys.map((k) => ({
       id: k.id, name: k.name, role: k.role, prefix: `ghk_${k.prefix}…`, status: k.status,
-      created: iso(k.createdAt), expires: iso(k.expiresAt), last_used: iso(k.lastUsedAt)
-    })), ['id', 'name', 'role', 'prefix', 'status', 'created', 'expires', 'last_used']))
+      created: iso(k.createdAt), expires: iso(k.expiresAt), grace_until: iso(k.graceUntil), last_used: iso(k.lastUsedAt)
+    })), ['id', 'name', 'role', 'prefix', 'status', 'created', 'expires', 'grace_until', 'last_used']))
     return 0
   }),
   'key revoke': withAdmin(async (admin, _c, args, io) => {
     const id = positional(args, 2, 'ID'); noExtra(args, 3)
     const k = await admin.revokeKey(id)
     io.out(args.json ? JSON.stringify({ key: k }) : `revoked key ${k.id} (${k.name})`)
+    return 0
+  }),
+  'key rotate': withAdmin(async (admin, _c, args, io) => {
+    const id = positional(args, 2, 'ID'); noExtra(args, 3)
+    const r = await admin.rotateKey(id, args.grace ?? null)
+    if (args.json) io.out(JSON.stringify({ key: r.key, record: r.record, previous: r.previous }))
+    else {
+      io.out(`rotated key ${r.previous.id} (${r.record.name}): it works until ${iso(r.previous.graceUntil) ?? 'now'}\n` +
+        `new key ${r.record.id} (role ${r.record.role}, expires ${iso(r.record.expiresAt) ?? 'never'})\n` +
+        `${r.key}\nthis key is shown once; only its hash is stored`)
+    }
     return 0
   })
 }

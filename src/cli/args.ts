@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util'
 
 export type FlagName =
   'config' | 'json' | 'help' | 'version' | 'role' | 'name' | 'password-stdin' | 'expires-in' | 'days' | 'out' | 'force' | 'notify' |
-  'temporary'
+  'temporary' | 'grace' | 'since' | 'by' | 'csv'
 
 interface FlagSpec { type: 'string' | 'boolean', value?: string, short?: string, help: string }
 
@@ -22,7 +22,11 @@ const FLAGS: Record<FlagName, FlagSpec> = {
   out: { type: 'string', value: 'FILE', help: 'where to write the bundle (mode 0600)' },
   force: { type: 'boolean', help: 'write inside a git working tree even where .gitignore does not cover FILE' },
   notify: { type: 'string', value: 'URL', help: 'post the report to this webhook (Slack-compatible JSON); never printed' },
-  temporary: { type: 'boolean', help: 'the password is one-time: its owner must choose a new one at the next sign-in' }
+  temporary: { type: 'boolean', help: 'the password is one-time: its owner must choose a new one at the next sign-in' },
+  grace: { type: 'string', value: 'DURATION', help: 'how long the old key keeps working, such as 24h, 30m or 0 (default 24h)' },
+  since: { type: 'string', value: 'DURATION', help: 'the period summed: the last 30d, 12h, 2w … (default 30d)' },
+  by: { type: 'string', value: 'user|key|model|upstream|day', help: 'what the sums are grouped by (default user)' },
+  csv: { type: 'boolean', help: 'print CSV (a header line, then one line per group)' }
 }
 
 /** Flags every command takes. */
@@ -59,6 +63,11 @@ export const COMMANDS: CommandSpec[] = [
     ['name', 'role', 'expires-in']),
   cmd('key list', '', 'list API keys'),
   cmd('key revoke', 'ID', 'revoke an API key'),
+  cmd('key rotate', 'ID [--grace DURATION]',
+    'a new key with the same name, role and expiry policy, printed once; the old one works until the grace ends', ['grace']),
+  cmd('usage report', '[--since 30d] [--by user|key|model|upstream|day] [--csv]', 'sum the token usage of proxied requests',
+    ['since', 'by', 'csv']),
+  cmd('usage quota', 'NAME', 'a user\'s or key\'s token use against each of its quotas (today and this month, UTC)'),
   cmd('audit verify', 'FILE...', 'check the audit hash chain and checkpoints (oldest file first)'),
   cmd('compliance check', '[--notify URL]', 'SOC 2 control checks of the configuration and the store (exit 3: not delivered to --notify)',
     ['notify']),
@@ -151,6 +160,10 @@ export interface ParsedArgs {
   force?: boolean
   /** compliance check: the webhook URL to post the report to */
   notify?: string
+  grace?: string
+  since?: string
+  by?: string
+  csv?: boolean
   config?: string
 }
 
@@ -240,6 +253,10 @@ export function parseCommandLine (argv: string[]): Parsed {
       out: value('out'),
       force: has('force'),
       notify: value('notify'),
+      grace: value('grace'),
+      since: value('since'),
+      by: value('by'),
+      csv: has('csv'),
       config: value('config')
     }
   }

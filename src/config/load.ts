@@ -88,6 +88,14 @@ function crossCheck (c: GatehouseConfig, checks: readonly ConfigCheck[]): string
     names.add(h.name)
   })
   problems.push(...oidcProblems(c, roles))
+  c.quotas.rules.forEach((r, i) => {
+    const subjects = (['role', 'user', 'key'] as const).filter((k) => r[k] !== undefined)
+    if (subjects.length !== 1) problems.push(`quotas.rules.${i}: must have exactly one of role, user, key`)
+    if (r.tokensPerDay === undefined && r.tokensPerMonth === undefined) {
+      problems.push(`quotas.rules.${i}: must have tokensPerDay or tokensPerMonth`)
+    }
+    if (r.role !== undefined && !roles.has(r.role)) problems.push(`quotas.rules.${i}.role: unknown role "${r.role}"`)
+  })
   for (const check of checks) problems.push(...check(c))
   return problems
 }

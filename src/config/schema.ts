@@ -76,6 +76,15 @@ const UpstreamHostSchema = Type.Object({
 }, { additionalProperties: false })
 export type UpstreamHostConfig = Static<typeof UpstreamHostSchema>
 
+const QuotaRuleSchema = Type.Object({
+  role: Type.Optional(Type.String({ pattern: ROLE_NAME })),
+  user: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+  key: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' })),
+  tokensPerDay: Type.Optional(Type.Integer({ minimum: 1 })),
+  tokensPerMonth: Type.Optional(Type.Integer({ minimum: 1 }))
+}, { additionalProperties: false })
+export type QuotaRuleConfig = Static<typeof QuotaRuleSchema>
+
 export const ConfigSchema = section({
   listen: section({ host: text('127.0.0.1'), port: int(0, 8443, 65535) }),
   tls: section({
@@ -189,6 +198,10 @@ export const ConfigSchema = section({
     newSource: section({ enabled: Type.Boolean({ default: false }), rememberDays: int(1, 90, 3650) })
   }),
   rateLimit: section({ requestsPerMinute: int(1, 600), concurrentStreams: int(1, 8) }),
+  /** token quotas: every rule that matches an identity applies (load.ts checks one of role/user/key and a limit) */
+  quotas: section({ rules: list(QuotaRuleSchema, []) }),
+  /** per-request usage records older than retentionDays are deleted by a daily sweep */
+  usage: section({ retentionDays: int(1, 400, 36500) }),
   /** scanDir: recorded dependency and image scans; alertRulesFile: the deployed alert rules (for evidence);
    * notifyUrlEnv: the variable holding the compliance webhook URL */
   compliance: section({

@@ -41,7 +41,9 @@ export interface Metrics {
   readonly registry: Registry
   observeRequest: (o: RequestObservation) => void
   observeTtft: (route: string, model: string | null, seconds: number) => void
-  tokens: (model: string | null, input: number | null, output: number | null, role?: string | null) => void
+  tokens: (model: string | null, input: number | null, output: number | null, role?: string | null, upstream?: string | null) => void
+  /** a request refused because a token quota was reached */
+  quotaRejected: (period: 'day' | 'month') => void
   streamOpened: () => void
   streamClosed: () => void
   authFailure: (reason: string) => void
@@ -119,8 +121,14 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
   })
   const tokenCounter = new Counter({
     name: 'gatehouse_tokens_total',
-    help: 'Model tokens as Ollama reports them, by model, direction (input|output) and the caller\'s first role',
-    labelNames: ['model', 'direction', 'role'] as const,
+    help: 'Model tokens as Ollama reports them, by model, direction (input|output), the caller\'s first role and the Ollama host',
+    labelNames: ['model', 'direction', 'role', 'upstream'] as const,
+    registers
+  })
+  const quotaRejections = new Counter({
+    name: 'gatehouse_quota_rejections_total',
+    help: 'Requests refused because a token quota was reached, by period (day|month)',
+    labelNames: ['period'] as const,
     registers
   })
   const activeStreams = new Gauge({ name: 'gatehouse_active_streams', help: 'Streamed replies in progress on this replica', registers })
@@ -225,8 +233,9 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
     collect () { this.set(auditStats?.().queueDepth ?? 0) }
   })
 
-  const addTokens = (m: string | null, input: number | null, output: number | null, role: string | null = null) => {
-    const labels = { model: model(m), role: safe(role ?? NONE) }
+  const addTokens = (m: string | null, input: number | null, output: number | null, role: string | null = null,
+    upstream: string | null = null) => {
+    const labels = { model: model(m), role: safe(role ?? NONE), upstream: safe(upstream ?? NONE) }
     if (typeof input === 'number' && input > 0) tokenCounter.inc({ ...labels, direction: 'input' }, input)
     if (typeof output === 'number' && output > 0) tokenCounter.inc({ ...labels, direction: 'output' }, output)
   }
@@ -253,6 +262,7 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
     upstreamError: (kind, upstream) => { upstreamErrors.inc({ kind: safe(kind), upstream: safe(upstream ?? NONE) }) },
     rateLimited: (limit) => { rateLimitedCounter.inc({ limit }) },
     detected: (rule) => { detections.inc({ rule: (DETECTION_RULES as readonly string[]).includes(rule) ? rule : OTHER }) },
+    quotaRejected: (period) => { quotaRejections.inc({ period }) },
     onResponse (request, reply) {
       const gh = request.gh
       // only a model the policy allowed becomes a label: denied requests may name anything
@@ -273,7 +283,7 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
       })
       if (gh?.reason === 'audit-unavailable' && reply.statusCode === 503) failClosedRefusals.inc()
       if (gh) {
-        addTokens(allowedModel, gh.usage.input, gh.usage.output, role)
+        addTokens(allowedModel, gh.usage.input, gh.usage.output, role, gh.upstream)
         addMasked(gh.masked)
       }
     },

@@ -20,6 +20,8 @@ export interface RequestContext {
    * (null when absent); undefined until the guard has run.
    */
   stream?: JsonKind | null
+  /** the forwarded body asks for a usage chunk the client did not ask for: the reply stages remove it */
+  usageAdded?: boolean
   decision: 'allow' | 'deny' | null
   reason: string | null
   usage: { input: number | null, output: number | null }

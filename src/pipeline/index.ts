@@ -5,19 +5,20 @@
 //   3. authenticate    auth/authenticate.ts       session token or API key -> identity, else 401
 //   4. authorize       rbac/guard.ts              permission and model rules; fixes the body to forward
 //   5. rate limit      ops/rate-limit.ts          requests per minute and concurrent streams, else 429
-//   6. prompt masking  pipeline/prompt-masking.ts masks prompts (masking.direction "both")
-//   7. forward         proxy/forward.ts           the handler: the checked body goes to Ollama
-//   8. reply stages    pipeline/reply-stages.ts   list filtering, masking, usage, on the way back
-//   9. audit event     pipeline/request-audit.ts  one event per decision, at the latest onResponse
+//   6. quota           quotas/guard.ts            token quotas per day and month, else 429; meters what passes
+//   7. prompt masking  pipeline/prompt-masking.ts masks prompts (masking.direction "both")
+//   8. forward         proxy/forward.ts           the handler: the checked body goes to Ollama
+//   9. reply stages    pipeline/reply-stages.ts   list filtering, masking, usage, on the way back
+//  10. audit event     pipeline/request-audit.ts  one event per decision, at the latest onResponse
 //
 // Stages 2 and 3 run as the route's onRequest hooks, from the headers alone, so a caller without a
-// credential never makes the gateway read a byte of its body; stages 4 to 6 are its preHandlers,
-// once the body is read. proxyGuards below builds both lists; app.ts wires 1, 7 and 9.
-// The rate limit runs before prompt masking so that a refused request costs no masking work.
+// credential never makes the gateway read a byte of its body; stages 4 to 7 are its preHandlers,
+// once the body is read. proxyGuards below builds both lists; app.ts wires 1, 8 and 10.
+// The rate limit and the quota run before prompt masking so that a refused request costs no masking work.
 import type { onRequestAsyncHookHandler, preHandlerAsyncHookHandler } from 'fastify'
 
 export const PIPELINE_STAGES = [
-  'path gate', 'audit gate', 'authenticate', 'authorize', 'rate limit', 'prompt masking', 'forward', 'reply stages', 'audit event'
+  'path gate', 'audit gate', 'authenticate', 'authorize', 'rate limit', 'quota', 'prompt masking', 'forward', 'reply stages', 'audit event'
 ] as const
 
 export type HeaderGuard = onRequestAsyncHookHandler
@@ -28,15 +29,16 @@ export interface GuardStages {
   authenticate: HeaderGuard
   authorize: Guard
   rateLimit: Guard
+  quota: Guard
   /** null when prompts are not masked (masking off, or replies only) */
   promptMasking: Guard | null
 }
 
-/** A proxied route's guards in pipeline order: stages 2–3 from the headers, 4–6 with the body. */
+/** A proxied route's guards in pipeline order: stages 2–3 from the headers, 4–7 with the body. */
 export function proxyGuards (s: GuardStages): { headerGuards: HeaderGuard[], guards: Guard[] } {
   return {
     headerGuards: [s.auditGate, s.authenticate],
-    guards: [s.authorize, s.rateLimit, ...(s.promptMasking ? [s.promptMasking] : [])]
+    guards: [s.authorize, s.rateLimit, s.quota, ...(s.promptMasking ? [s.promptMasking] : [])]
   }
 }
 

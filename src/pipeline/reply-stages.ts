@@ -8,7 +8,8 @@ import type { MaskingEngine } from '../masking/index.js'
 import type { Policy } from '../rbac/policy.js'
 import type { SeesRawOutput } from '../rbac/raw-output.js'
 import type { ReplyStages } from '../proxy/forward.js'
-import { createReplyObserver, observeDocument, TEXT_OR_USAGE_KINDS } from '../ollama/usage.js'
+import { createReplyObserver, extractUsage, observeDocument, recordUsage, TEXT_OR_USAGE_KINDS } from '../ollama/usage.js'
+import { createUsageChunkRemover } from '../ollama/stream-usage.js'
 import { filterOpenAiModels, filterTags } from '../rbac/list-filter.js'
 import { requestAuditInput } from './request-audit.js'
 
@@ -41,7 +42,11 @@ export function createReplyStages ({ config, policy, masking, audit, emit, metri
     stream (request, route, framing) {
       streamed.add(request)
       const obs = { masked: request.gh.masked, usage: request.gh.usage }
-      return [masksReply(request) ? (masking as MaskingEngine).replyTransform(route.reply, framing, obs)
+      // the usage chunk Gatehouse asked for is counted here and never reaches the client
+      const remover = request.gh.usageAdded === true && framing === 'sse'
+        ? [createUsageChunkRemover((data) => { recordUsage(obs.usage, extractUsage(route.reply, JSON.parse(data))) })]
+        : []
+      return [...remover, masksReply(request) ? (masking as MaskingEngine).replyTransform(route.reply, framing, obs)
         : createReplyObserver(route.reply, framing, obs)]
     },
     async json (request, route, body, status) {

@@ -6,6 +6,7 @@ import type { ProxiedRoute } from '../ollama/routes.js'
 import type { Policy } from './policy.js'
 import { goKeyMatches, looksLikeKey, decodeString, scanBody, type JsonKind, type JsonMember } from '../ollama/go-json.js'
 import { parseModelName } from '../ollama/model-name.js'
+import { ADDED_STREAM_OPTIONS, clientIncludesUsage, isStreamOptions } from '../ollama/stream-usage.js'
 
 export type AuthzDenyCode =
   | 'GH_ERR_FORBIDDEN' | 'GH_ERR_MODEL_FORBIDDEN'
@@ -26,6 +27,8 @@ export type AuthzResult =
      * to `stream`; the forwarded body carries only that one); null when absent or not a JSON route.
      */
     stream: JsonKind | null
+    /** the forwarded body asks Ollama for a usage chunk the client did not ask for (remove it from the reply) */
+    usageAdded: boolean
   }
   | Deny
 
@@ -85,6 +88,7 @@ export function authorize (
   let forwardBody: Buffer | null = null
   let stream: JsonKind | null = null
   let uploads = false
+  let usageAdded = false
   if (route.body === 'json') {
     const read = readModelFields(route, rawBody ?? EMPTY)
     if (!read.ok) return read
@@ -92,6 +96,7 @@ export function authorize (
     forwardBody = read.forwardBody
     stream = read.stream
     uploads = read.uploads
+    usageAdded = read.usageAdded
   } else if (route.body === 'binary') {
     forwardBody = rawBody ?? EMPTY
   }
@@ -104,7 +109,7 @@ export function authorize (
   if (uploads && !policy.allows(roles, 'models:upload', models)) {
     return deny(403, 'GH_ERR_FORBIDDEN', 'permission:models:upload', 'forbidden', models)
   }
-  return { ok: true, forwardBody, models, stream }
+  return { ok: true, forwardBody, models, stream, usageAdded }
 }
 
 /** The models with the first one no role allows on its own moved to the front (unchanged when each is allowed by some role). */
@@ -113,7 +118,10 @@ function refusedFirst (policy: Policy, roles: readonly string[], route: ProxiedR
   return i <= 0 ? models : [models[i] as string, ...models.slice(0, i), ...models.slice(i + 1)]
 }
 
-type FieldsRead = { ok: true, models: string[], forwardBody: Buffer, stream: JsonKind | null, uploads: boolean } | Deny
+type FieldsRead = { ok: true, models: string[], forwardBody: Buffer, stream: JsonKind | null, uploads: boolean, usageAdded: boolean } | Deny
+
+/** Streamed replies of these routes carry token counts only when the request asks for them. */
+const USAGE_ON_REQUEST = new Set(['POST /v1/chat/completions', 'POST /v1/completions'])
 
 function readModelFields (route: ProxiedRoute, body: Buffer): FieldsRead {
   const scan = scanBody(body)
@@ -165,7 +173,10 @@ function readModelFields (route: ProxiedRoute, body: Buffer): FieldsRead {
     models.push(canonical)
     chosen.push([field.primary, value])
   }
-  return { ok: true, models, forwardBody: rebuild(body, members, modelKeys, chosen, stream), stream: stream?.kind ?? null, uploads }
+  // a stream Ollama will not count unless asked: ask, replacing what the client sent (which did not ask)
+  const usageAdded = USAGE_ON_REQUEST.has(route.id) && stream?.kind === 'true' && clientIncludesUsage(body, members) === false
+  const forwardBody = rebuild(body, members, modelKeys, chosen, stream, usageAdded)
+  return { ok: true, models, forwardBody, stream: stream?.kind ?? null, uploads, usageAdded }
 }
 
 /** The value Go would decode into `field` (last matching member), null when absent, a Deny when not a string. */
@@ -184,11 +195,12 @@ function lastValue (body: Buffer, members: readonly JsonMember[], field: string)
  * The body with every spelling of the model fields removed and the checked values set once, under
  * their canonical keys; of the members Go reads as `stream` only the last (the one Ollama uses, and
  * the one `stream` reports) is kept, so a later re-serialization cannot change which one wins.
- * Every other member is copied byte for byte.
+ * Every other member is copied byte for byte. With `addUsage`, every `stream_options` member is
+ * replaced by one that asks for the usage chunk.
  */
 function rebuild (
   body: Buffer, members: readonly JsonMember[], modelKeys: readonly string[], chosen: ReadonlyArray<[string, string]>,
-    stream: JsonMember | null
+    stream: JsonMember | null, addUsage = false
 ): Buffer {
   const parts: Buffer[] = [OPEN]
   for (const [key, value] of chosen) {
@@ -198,8 +210,13 @@ function rebuild (
   for (const m of members) {
     if (modelKeys.some((k) => goKeyMatches(m.key, k))) continue
     if (m !== stream && stream !== null && goKeyMatches(m.key, STREAM)) continue
+    if (addUsage && isStreamOptions(m)) continue
     if (parts.length > 1) parts.push(COMMA)
     parts.push(body.subarray(m.keyStart, m.keyEnd), COLON, body.subarray(m.valueStart, m.valueEnd))
+  }
+  if (addUsage) {
+    if (parts.length > 1) parts.push(COMMA)
+    parts.push(Buffer.from(ADDED_STREAM_OPTIONS))
   }
   parts.push(CLOSE)
   return Buffer.concat(parts)

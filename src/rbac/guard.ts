@@ -24,5 +24,6 @@ export function createAuthorizeGuard (policy: Policy): preHandlerAsyncHookHandle
     ctx.decision = 'allow'
     ctx.forwardBody = result.forwardBody
     ctx.stream = result.stream
+    ctx.usageAdded = result.usageAdded
   }
 }

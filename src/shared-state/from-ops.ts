@@ -47,6 +47,11 @@ export function sharedStateFromOps (kind: SharedState['kind'], ops: StatePrimiti
         renew: async (at) => !released && await ops.renew(slotKey, holder, at + ttlMs, at)
       }
     },
+    add: async (key, amount, expiresAt, now) => {
+      const total = await ops.add(k('sum', key), amount, expiresAt, now)
+      if (amount > 0) await wrote(now)
+      return total
+    },
     revoke: async (id, untilMs, now = opts.clock.now()) => {
       await ops.revoke(k('rev', id), untilMs, now)
       await wrote(now)

@@ -6,6 +6,7 @@ export function createMemoryOps (): StatePrimitives {
   const counters = new Map<string, { count: number, resetAt: number }>()
   const slots = new Map<string, Map<string, number>>()
   const revoked = new Map<string, number>()
+  const sums = new Map<string, { total: number, expiresAt: number }>()
 
   const liveSlots = (key: string, now: number): Map<string, number> => {
     const held = slots.get(key) ?? new Map<string, number>()
@@ -27,6 +28,14 @@ export function createMemoryOps (): StatePrimitives {
       held.set(holder, expiresAt)
       return true
     },
+    add: async (key, amount, expiresAt, now) => {
+      const cur = sums.get(key)
+      const next = cur && cur.expiresAt > now
+        ? { total: cur.total + amount, expiresAt: Math.max(cur.expiresAt, expiresAt) }
+        : { total: amount, expiresAt }
+      sums.set(key, next)
+      return next.total
+    },
     renew: async (key, holder, expiresAt, now) => {
       const held = slots.get(key)
       if ((held?.get(holder) ?? -Infinity) <= now) return false
@@ -44,6 +53,7 @@ export function createMemoryOps (): StatePrimitives {
       for (const [key, c] of counters) if (c.resetAt <= now) counters.delete(key)
       for (const key of slots.keys()) if (liveSlots(key, now).size === 0) slots.delete(key)
       for (const [id, until] of revoked) if (until <= now) revoked.delete(id)
+      for (const [key, v] of sums) if (v.expiresAt <= now) sums.delete(key)
     }
   }
 }

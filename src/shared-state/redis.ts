@@ -39,6 +39,19 @@ const SCRIPTS = {
     local ttl = math.max(tonumber(ARGV[2]) - tonumber(ARGV[3]), 0) + tonumber(ARGV[4])
     if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
     return 1`,
+  // KEYS[1] hash {t, e}; ARGV now, amount, expiresAt, margin
+  ghAdd: `
+    local now, amount, exp, gc = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+    local r = redis.call('HMGET', KEYS[1], 't', 'e')
+    local t, e = tonumber(r[1]), tonumber(r[2])
+    if (not e) or e <= now then
+      t, e = amount, exp
+    else
+      t, e = t + amount, math.max(e, exp)
+    end
+    redis.call('HSET', KEYS[1], 't', string.format('%d', t), 'e', string.format('%d', e))
+    redis.call('PEXPIRE', KEYS[1], math.max(e - now, 0) + gc)
+    return string.format('%d', t)`,
   // KEYS[1] string until; ARGV until, now, margin
   ghRevoke: `
     local untilMs, now, gc = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -67,6 +80,7 @@ function failClosed (ops: StatePrimitives): StatePrimitives {
   return {
     hit: async (...a) => await ops.hit(...a).catch(refuse),
     acquire: async (...a) => await ops.acquire(...a).catch(refuse),
+    add: async (...a) => await ops.add(...a).catch(refuse),
     renew: async (...a) => await ops.renew(...a).catch(refuse),
     release: async (...a) => { await ops.release(...a).catch(refuse) },
     revoke: async (...a) => { await ops.revoke(...a).catch(refuse) },
@@ -84,6 +98,7 @@ export function createRedisOps (redis: Redis): StatePrimitives {
       return { count: Number(count), resetAt: Number(resetAt) }
     },
     acquire: async (key, holder, limit, expiresAt, now) => Number(await run.ghAcquire(key, now, limit, expiresAt, holder, m)) === 1,
+    add: async (key, amount, expiresAt, now) => Number(await run.ghAdd(key, now, amount, expiresAt, m)),
     renew: async (key, holder, expiresAt, now) => Number(await run.ghRenew(key, holder, expiresAt, now, m)) === 1,
     release: async (key, holder) => { await redis.zrem(key, holder) },
     revoke: async (id, untilMs, now) => { await run.ghRevoke(id, untilMs, now, m) },

@@ -27,6 +27,11 @@ export interface SharedState {
   hit: (key: string, windowMs: number, now: number) => Promise<HitResult>
   /** takes one of `limit` concurrency slots; a slot not released expires at now + ttlMs (a crashed replica's slots come back) */
   acquire: (key: string, limit: number, ttlMs: number, now: number) => Promise<SlotLease>
+  /**
+   * Adds `amount` (>= 0; 0 reads) to a running total that lasts until `expiresAt` (epoch ms) and
+   * returns the new total; a total whose time has passed starts again from `amount`.
+   */
+  add: (key: string, amount: number, expiresAt: number, now: number) => Promise<number>
   /** marks a token id revoked until `untilMs` (its expiry); `now` defaults to the clock */
   revoke: (id: string, untilMs: number, now?: number) => Promise<void>
   isRevoked: (id: string, now: number) => Promise<boolean>
@@ -46,6 +51,8 @@ export interface StatePrimitives {
   hit: (key: string, windowMs: number, now: number) => Promise<{ count: number, resetAt: number }>
   /** takes a slot for `holder` when fewer than `limit` unexpired slots exist; true on success */
   acquire: (key: string, holder: string, limit: number, expiresAt: number, now: number) => Promise<boolean>
+  /** adds to a total that lasts until expiresAt (restarting from `amount` once expired); returns the new total */
+  add: (key: string, amount: number, expiresAt: number, now: number) => Promise<number>
   /** pushes a live slot's expiry; false when the slot expired or was released */
   renew: (key: string, holder: string, expiresAt: number, now: number) => Promise<boolean>
   release: (key: string, holder: string) => Promise<void>

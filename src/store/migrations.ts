@@ -122,6 +122,52 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX state_once_expires_at ON state_once (expires_at);`
   },
   {
+    version: 3,
+    name: 'usage',
+    sqlite: `
+      CREATE TABLE usage_records (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        identity TEXT NOT NULL,
+        credential TEXT NOT NULL,
+        role TEXT NOT NULL,
+        model TEXT,
+        upstream TEXT,
+        input_tokens INTEGER NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        status INTEGER NOT NULL,
+        incomplete INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX usage_records_at ON usage_records (at);
+      CREATE INDEX usage_records_identity ON usage_records (credential, identity, at);
+      CREATE TABLE state_sums (key TEXT PRIMARY KEY, total INTEGER NOT NULL, expires_at INTEGER NOT NULL);
+      CREATE INDEX state_sums_expires_at ON state_sums (expires_at);
+      ALTER TABLE api_keys ADD COLUMN grace_until INTEGER;
+      ALTER TABLE api_keys ADD COLUMN replaced_by TEXT;`,
+    postgres: `
+      CREATE TABLE usage_records (
+        id BIGSERIAL PRIMARY KEY,
+        at BIGINT NOT NULL,
+        identity TEXT NOT NULL,
+        credential TEXT NOT NULL,
+        role TEXT NOT NULL,
+        model TEXT,
+        upstream TEXT,
+        input_tokens BIGINT NOT NULL,
+        output_tokens BIGINT NOT NULL,
+        duration_ms BIGINT NOT NULL,
+        status INTEGER NOT NULL,
+        incomplete BOOLEAN NOT NULL DEFAULT FALSE
+      );
+      CREATE INDEX usage_records_at ON usage_records (at);
+      CREATE INDEX usage_records_identity ON usage_records (credential, identity, at);
+      CREATE TABLE state_sums (key TEXT PRIMARY KEY, total BIGINT NOT NULL, expires_at BIGINT NOT NULL);
+      CREATE INDEX state_sums_expires_at ON state_sums (expires_at);
+      ALTER TABLE api_keys ADD COLUMN grace_until BIGINT;
+      ALTER TABLE api_keys ADD COLUMN replaced_by TEXT;`
+  },
+  {
     version: 4,
     name: 'user-source',
     // where an account comes from: `local` (password) or `oidc` (single sign-on, no local password)

@@ -8,8 +8,9 @@ import { errors } from '../errors.js'
 import { MIGRATIONS_TABLE_DDL, pendingMigrations } from './migrations.js'
 import { bindNamed } from './named-params.js'
 import { USER_COLUMNS, USER_FROM, toApiKey, toFailureState, toSession, toSessionWithUser, toUser, SESSION_WITH_USER,
-  userPatchUpdate } from './rows.js'
-import { CLAIM_TOTP_STEP, RECORD_FAILURE, STATE_HIT, STATE_REVOKE, STATE_SWEEP } from './sql.js'
+  toUsageGroup, userPatchUpdate } from './rows.js'
+import { CLAIM_TOTP_STEP, RECORD_FAILURE, STATE_ADD, STATE_HIT, STATE_REVOKE, STATE_SWEEP, USAGE_INSERT, USAGE_OF,
+  usageSummarySql } from './sql.js'
 import type { StatePrimitives } from '../shared-state/types.js'
 import type { ApiKeyRecord, StoreBackend, UserRecord } from './types.js'
 
@@ -123,6 +124,7 @@ export function createPostgresStore (opts: PostgresStoreOptions): StoreBackend {
       await query('INSERT INTO state_slots (key, holder, expires_at) VALUES (:key, :holder, :expiresAt)', { key, holder, expiresAt }, c)
       return true
     }),
+    add: async (key, amount, expiresAt, now) => Number((await one(STATE_ADD, { key, amount, expiresAt, now }))?.total),
     renew: async (key, holder, expiresAt, now) =>
       await run('UPDATE state_slots SET expires_at = :expiresAt WHERE key = :key AND holder = :holder AND expires_at > :now',
         { key, holder, expiresAt, now }) === 1,
@@ -239,7 +241,17 @@ export function createPostgresStore (opts: PostgresStoreOptions): StoreBackend {
     revokeApiKey: async (id, now) =>
       await run('UPDATE api_keys SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL', { id, now }) === 1,
     touchApiKey: async (id, now) => { await run('UPDATE api_keys SET last_used_at = :now WHERE id = :id', { id, now }) },
+    setApiKeyGrace: async (id, graceUntil, replacedBy) =>
+      await run(`UPDATE api_keys SET grace_until = :graceUntil, replaced_by = :replacedBy
+                 WHERE id = :id AND revoked_at IS NULL AND replaced_by IS NULL`, { id, graceUntil, replacedBy }) === 1,
 
+    insertUsage: async (records) => {
+      if (records.length === 0) return
+      await tx(async (c) => { for (const r of records) await query(USAGE_INSERT, { ...r }, c) })
+    },
+    usageSummary: async (since, by) => (await all(usageSummarySql(by), { since })).map(toUsageGroup),
+    usageOf: async (credential, identity, since) => toUsageGroup((await one(USAGE_OF, { credential, identity, since })) ?? {}),
+    deleteUsageBefore: async (before) => await run('DELETE FROM usage_records WHERE at < :before', { before }),
     purgeEnded: async (before) => await tx(async (c) => ({
       sessions: await run('DELETE FROM sessions WHERE expires_at < :before OR revoked_at < :before', { before }, c),
       apiKeys: await run('DELETE FROM api_keys WHERE revoked_at < :before OR expires_at < :before', { before }, c)

@@ -1,6 +1,6 @@
 // Database rows → records, shared by both backends. SQLite gives integers and JSON text, PostgreSQL
 // gives booleans and parsed JSONB; both are normalized here so the records are identical.
-import type { ApiKeyRecord, SessionRecord, UserRecord, UserSource, UserStatus } from './types.js'
+import type { ApiKeyRecord, SessionRecord, UsageGroup, UserRecord, UserSource, UserStatus } from './types.js'
 
 type Row = Record<string, unknown>
 
@@ -85,8 +85,16 @@ export function toApiKey (r: Row): ApiKeyRecord {
     createdAt: num(r.created_at),
     expiresAt: numOrNull(r.expires_at),
     lastUsedAt: numOrNull(r.last_used_at),
-    revokedAt: numOrNull(r.revoked_at)
+    revokedAt: numOrNull(r.revoked_at),
+    graceUntil: numOrNull(r.grace_until),
+    replacedBy: r.replaced_by === null || r.replaced_by === undefined ? null : String(r.replaced_by)
   }
+}
+
+/** Maps a `usageSummary` row (group, requests, input, output). */
+export function toUsageGroup (r: Row): UsageGroup {
+  return { group: r.grp === null || r.grp === undefined ? null : String(r.grp), requests: num(r.requests),
+    inputTokens: num(r.input_tokens), outputTokens: num(r.output_tokens) }
 }
 
 export function toFailureState (r: Row | undefined): { failedCount: number, lockedUntil: number | null } {

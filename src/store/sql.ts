@@ -35,7 +35,40 @@ export const STATE_REVOKE = `
   INSERT INTO state_revoked (id, until_ms) VALUES (:id, :until)
   ON CONFLICT (id) DO UPDATE SET until_ms = CASE WHEN state_revoked.until_ms > :until THEN state_revoked.until_ms ELSE :until END`
 
+/** adds to a running total; an expired total restarts from the amount */
+export const STATE_ADD = `
+  INSERT INTO state_sums (key, total, expires_at) VALUES (:key, :amount, :expiresAt)
+  ON CONFLICT (key) DO UPDATE SET
+    total = CASE WHEN state_sums.expires_at <= :now THEN :amount ELSE state_sums.total + :amount END,
+    expires_at = CASE WHEN state_sums.expires_at <= :now OR state_sums.expires_at < :expiresAt THEN :expiresAt
+      ELSE state_sums.expires_at END
+  RETURNING total`
+
+export const USAGE_INSERT = `
+  INSERT INTO usage_records (at, identity, credential, role, model, upstream, input_tokens, output_tokens, duration_ms, status, incomplete)
+  VALUES (:at, :identity, :credential, :role, :model, :upstream, :inputTokens, :outputTokens, :durationMs, :status, :incomplete)`
+
+const DAY_MS = 86_400_000
+/** the column each `by` groups on; `day` is the UTC day number (days since the epoch) */
+export const USAGE_GROUP_COLUMN = {
+  user: 'identity', key: 'identity', model: 'model', upstream: 'upstream', day: `CAST(at / ${DAY_MS} AS BIGINT)`
+} as const
+
+/** sums per group since a time; `user` and `key` keep only that kind of credential */
+export function usageSummarySql (by: keyof typeof USAGE_GROUP_COLUMN): string {
+  const col = USAGE_GROUP_COLUMN[by]
+  const only = by === 'user' ? " AND credential = 'session'" : by === 'key' ? " AND credential = 'api_key'" : ''
+  return `SELECT ${col} AS grp, count(*) AS requests, COALESCE(sum(input_tokens), 0) AS input_tokens,
+    COALESCE(sum(output_tokens), 0) AS output_tokens
+    FROM usage_records WHERE at >= :since${only} GROUP BY ${col} ORDER BY ${col}`
+}
+
+export const USAGE_OF = `SELECT NULL AS grp, count(*) AS requests, COALESCE(sum(input_tokens), 0) AS input_tokens,
+  COALESCE(sum(output_tokens), 0) AS output_tokens
+  FROM usage_records WHERE credential = :credential AND identity = :identity AND at >= :since`
+
 export const STATE_SWEEP = [
+  'DELETE FROM state_sums WHERE expires_at <= :now',
   'DELETE FROM state_counters WHERE reset_at <= :now',
   'DELETE FROM state_slots WHERE expires_at <= :now',
   'DELETE FROM state_revoked WHERE until_ms <= :now'

@@ -8,10 +8,11 @@ import Database from 'better-sqlite3'
 import { errors } from '../errors.js'
 import { MIGRATIONS_TABLE_DDL, pendingMigrations } from './migrations.js'
 import { USER_COLUMNS, USER_FROM, toApiKey, toFailureState, toSession, toSessionWithUser, toUser, SESSION_WITH_USER,
-  userPatchUpdate } from './rows.js'
-import { CLAIM_TOTP_STEP, RECORD_FAILURE, STATE_HIT, STATE_REVOKE, STATE_SWEEP } from './sql.js'
+  toUsageGroup, userPatchUpdate } from './rows.js'
+import { CLAIM_TOTP_STEP, RECORD_FAILURE, STATE_ADD, STATE_HIT, STATE_REVOKE, STATE_SWEEP, USAGE_INSERT, USAGE_OF,
+  usageSummarySql } from './sql.js'
 import type { StatePrimitives } from '../shared-state/types.js'
-import type { ApiKeyRecord, StoreBackend, UserRecord } from './types.js'
+import type { ApiKeyRecord, StoreBackend, UsageRecord, UserRecord } from './types.js'
 
 export interface SqliteStoreOptions {
   /** absolute file path, or ':memory:' */
@@ -90,12 +91,17 @@ export function createSqliteStore (opts: SqliteStoreOptions): StoreBackend {
     return true
   })
 
+  const insertUsage = db.transaction((records: readonly UsageRecord[]) => {
+    for (const r of records) run(USAGE_INSERT, { ...r, incomplete: r.incomplete ? 1 : 0 })
+  })
+
   const state: StatePrimitives = {
     hit: async (key, windowMs, now) => {
       const r = one(STATE_HIT, { key, now, resetAt: now + windowMs })
       return { count: Number(r?.count), resetAt: Number(r?.reset_at) }
     },
     acquire: async (key, holder, limit, expiresAt, now) => acquire.immediate(key, holder, limit, expiresAt, now),
+    add: async (key, amount, expiresAt, now) => Number(one(STATE_ADD, { key, amount, expiresAt, now })?.total),
     renew: async (key, holder, expiresAt, now) =>
       run('UPDATE state_slots SET expires_at = :expiresAt WHERE key = :key AND holder = :holder AND expires_at > :now',
         { key, holder, expiresAt, now }) === 1,
@@ -192,7 +198,16 @@ export function createSqliteStore (opts: SqliteStoreOptions): StoreBackend {
     listApiKeys: async () => all('SELECT * FROM api_keys ORDER BY created_at, id').map(toApiKey),
     revokeApiKey: async (id, now) => run('UPDATE api_keys SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL', { id, now }) === 1,
     touchApiKey: async (id, now) => { run('UPDATE api_keys SET last_used_at = :now WHERE id = :id', { id, now }) },
+    setApiKeyGrace: async (id, graceUntil, replacedBy) =>
+      run(`UPDATE api_keys SET grace_until = :graceUntil, replaced_by = :replacedBy
+           WHERE id = :id AND revoked_at IS NULL AND replaced_by IS NULL`, { id, graceUntil, replacedBy }) === 1,
 
+    insertUsage: async (records) => {
+      insertUsage.immediate(records)
+    },
+    usageSummary: async (since, by) => all(usageSummarySql(by), { since }).map(toUsageGroup),
+    usageOf: async (credential, identity, since) => toUsageGroup(one(USAGE_OF, { credential, identity, since }) ?? {}),
+    deleteUsageBefore: async (before) => run('DELETE FROM usage_records WHERE at < :before', { before }),
     purgeEnded: async (before) => db.transaction(() => ({
       sessions: run('DELETE FROM sessions WHERE expires_at < :before OR revoked_at < :before', { before }),
       apiKeys: run('DELETE FROM api_keys WHERE revoked_at < :before OR expires_at < :before', { before })

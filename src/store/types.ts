@@ -43,6 +43,36 @@ export interface ApiKeyRecord {
   expiresAt: number | null
   lastUsedAt: number | null
   revokedAt: number | null
+  /** set when the key was rotated: it works until then, and is refused like a revoked key after */
+  graceUntil: number | null
+  /** the id of the key that replaced this one */
+  replacedBy: string | null
+}
+
+/** One proxied request that reached Ollama. `identity` is the user name or the key name. */
+export interface UsageRecord {
+  at: number
+  identity: string
+  credential: 'session' | 'api_key'
+  role: string
+  model: string | null
+  upstream: string | null
+  inputTokens: number
+  outputTokens: number
+  durationMs: number
+  status: number
+  /** the reply ended without final counts (cut short): the tokens are the last seen, else 0 */
+  incomplete: boolean
+}
+
+export type UsageGroupBy = 'user' | 'key' | 'model' | 'upstream' | 'day'
+
+export interface UsageGroup {
+  /** the user, key, model or upstream name; for `day` the UTC day number (days since the epoch) */
+  group: string | null
+  requests: number
+  inputTokens: number
+  outputTokens: number
 }
 
 export interface SessionRecord {
@@ -116,6 +146,20 @@ export interface Store {
   listApiKeys: () => Promise<ApiKeyRecord[]>
   revokeApiKey: (id: string, now: number) => Promise<boolean>
   touchApiKey: (id: string, now: number) => Promise<void>
+  /**
+   * Marks a live key as replaced by `replacedBy`, valid until `graceUntil`; false when the key is
+   * revoked or already replaced (a key is rotated once).
+   */
+  setApiKeyGrace: (id: string, graceUntil: number, replacedBy: string) => Promise<boolean>
+
+  // usage records
+  insertUsage: (records: readonly UsageRecord[]) => Promise<void>
+  /** sums of the records at or after `since`, one row per group */
+  usageSummary: (since: number, by: UsageGroupBy) => Promise<UsageGroup[]>
+  /** the sums of one identity's records at or after `since` (`group` is null) */
+  usageOf: (credential: UsageRecord['credential'], identity: string, since: number) => Promise<UsageGroup>
+  /** deletes records older than `before`; returns how many */
+  deleteUsageBefore: (before: number) => Promise<number>
 
   // retention
   /**

@@ -87,7 +87,7 @@ function ndjsonLines (path: string, model: string, s: Script): string[] {
   return lines.map((l) => l + '\n')
 }
 
-function sseEvents (path: string, model: string, s: Script): string[] {
+function sseEvents (path: string, model: string, s: Script, includeUsage = false): string[] {
   const id = 'chatcmpl-42'
   const chat = path === '/v1/chat/completions'
   const events = s.tokens.map((t, i) => JSON.stringify(chat
@@ -96,6 +96,12 @@ function sseEvents (path: string, model: string, s: Script): string[] {
   events.push(JSON.stringify(chat
     ? { id, object: 'chat.completion.chunk', created: 1764151200, model, system_fingerprint: 'fp_ollama', choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: 'stop' }] }
     : { id: 'cmpl-42', object: 'text_completion', created: 1764151200, model, system_fingerprint: 'fp_ollama', choices: [{ index: 0, text: '', finish_reason: 'stop' }] }))
+  // stream_options.include_usage: one more chunk with no choices and the counts, as Ollama sends it
+  if (includeUsage) {
+    events.push(JSON.stringify({ id: chat ? id : 'cmpl-42', object: chat ? 'chat.completion.chunk' : 'text_completion', created: 1764151200, model,
+      system_fingerprint: 'fp_ollama', choices: [],
+      usage: { prompt_tokens: s.promptTokens, completion_tokens: s.tokens.length, total_tokens: s.promptTokens + s.tokens.length } }))
+  }
   return [...events.map((e) => `data: ${e}\n\n`), 'data: [DONE]\n\n']
 }
 
@@ -224,7 +230,8 @@ export async function startFakeOllama (opts: { port?: number } = {}): Promise<Fa
         return stream(req, res, 'application/x-ndjson', ndjsonLines(path, model, s))
       case 'POST /v1/chat/completions': case 'POST /v1/completions':
         if (!streamed) return send(res, 200, wholeReply(path, model, s))
-        return stream(req, res, 'text/event-stream', sseEvents(path, model, s))
+        return stream(req, res, 'text/event-stream', sseEvents(path, model, s,
+          (json?.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true))
       case 'POST /api/pull': case 'POST /api/push': case 'POST /api/create':
         if (json?.stream === false) return send(res, 200, { status: 'success' })
         return stream(req, res, 'application/x-ndjson', ['{"status":"pulling manifest"}\n', '{"status":"verifying sha256 digest"}\n', '{"status":"success"}\n'])

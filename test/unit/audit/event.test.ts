@@ -8,7 +8,7 @@ describe('audit event builder', () => {
   it('covers exactly the documented actions', () => {
     const spec = ['login', 'mfa-verify', 'mfa-enroll', 'logout', 'account-locked', 'account-unlocked', 'token-rejected',
       'totp-replay', 'access-denied', 'model-request', 'user-created', 'user-disabled', 'user-enabled', 'role-changed',
-      'mfa-reset', 'password-changed', 'key-created', 'key-revoked', 'config-loaded', 'audit-sink-error',
+      'mfa-reset', 'password-changed', 'key-created', 'key-revoked', 'key-rotated', 'config-loaded', 'audit-sink-error',
       'intrusion-detected', 'audit-retention', 'user-deleted']
     expect([...AUDIT_ACTIONS].sort()).toEqual(spec.sort())
   })

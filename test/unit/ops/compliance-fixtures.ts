@@ -38,7 +38,7 @@ export function user (over: Partial<UserRecord> = {}): UserRecord {
 export function apiKey (over: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
   return {
     id: 'key-1', name: 'app-server', role: 'user', keyHash: 'h', prefix: 'abcd', createdAt: NOW - 10 * DAY,
-    expiresAt: NOW + 80 * DAY, lastUsedAt: NOW - DAY, revokedAt: null, ...over
+    expiresAt: NOW + 80 * DAY, lastUsedAt: NOW - DAY, revokedAt: null, graceUntil: null, replacedBy: null, ...over
   }
 }
 
