@@ -10,7 +10,7 @@
 //   npm run soak -- --minutes 1 --streams 200                  # short (also SOAK_MINUTES, SOAK_STREAMS)
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
-import { cpus, tmpdir } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -118,12 +118,14 @@ const samples = []
 const t0 = Date.now()
 async function sample () {
   let lagP99 = NaN
+  let heap = NaN
   try {
     const r = await request(base + '/metrics', { dispatcher: agent, headers: { authorization: `Bearer ${adminKey}` } })
     const text = await r.body.text()
     lagP99 = Number(/^nodejs_eventloop_lag_p99_seconds (\S+)/m.exec(text)?.[1] ?? NaN) * 1000
+    heap = Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1] ?? NaN) / 1048576
   } catch { /* counted as a missing sample */ }
-  samples.push({ t: Math.round((Date.now() - t0) / 1000), rssMiB: Math.round(proc('rss') * 10) / 10, fds: proc('fds'), eventLoopP99Ms: Math.round(lagP99 * 10) / 10 })
+  samples.push({ t: Math.round((Date.now() - t0) / 1000), rssMiB: Math.round(proc('rss') * 10) / 10, heapUsedMiB: Math.round(heap * 10) / 10, fds: proc('fds'), eventLoopP99Ms: Math.round(lagP99 * 10) / 10 })
 }
 await sample()
 const fdsBefore = proc('fds')
@@ -296,7 +298,8 @@ const lags = samples.slice(1).map((s) => s.eventLoopP99Ms).filter(Number.isFinit
 const lostAuditEvents = Math.max(0, withoutEvent - counted)
 const result = {
   label: minutes === 10 && streams === 1000 ? 'full run (defaults)' : `SHORT RUN: ${minutes} min, ${streams} streams — not the full figures (npm run soak with defaults)`,
-  parameters: { minutes, streams, smallClients: small, hosts: hosts.length, cpus: cpus().length, node: process.version },
+  parameters: { minutes, streams, smallClients: small, hosts: hosts.length, cpus: cpus().length, node: process.version,
+    loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100) },
   finishedAt: new Date().toISOString(),
   sent: tally.sent,
   replies: tally.replies,
@@ -341,7 +344,10 @@ const md = `# Soak result — ${result.verdict}
 ${result.label}
 
 Parameters: ${minutes} min, ${streams} concurrent streams, ${small} small-request clients, 3 fake Ollama hosts, ` +
-`${cpus().length} CPUs, Node ${process.version}; finished ${result.finishedAt}.
+`${cpus().length} CPUs, Node ${process.version}; finished ${result.finishedAt}; load average at the end ` +
+`${result.parameters.loadAverageAtEnd.join(' / ')} (1 / 5 / 15 min).
+The RSS slope and event-loop figures are meant for the full run on an otherwise idle machine: a
+run of a minute or two is mostly warm-up, and on a shared machine the event loop waits for CPU.
 Produced by \`npm run soak -- --minutes ${minutes} --streams ${streams}\`. The full figures come from \`npm run soak\` (10 min, 1,000 streams).
 
 | figure | value |
@@ -381,7 +387,11 @@ Checks:
 
 ${checks.map(([name, ok]) => `- ${ok ? 'pass' : 'FAIL'}: ${name}`).join('\n')}
 
-Samples (every 10 s): ${samples.map((s) => `t+${s.t}s ${s.rssMiB} MiB ${s.fds} fds ${s.eventLoopP99Ms} ms`).join('; ')}
+Samples (every 10 s; RSS, V8 heap used, open fds, event-loop delay p99 over the last 10 s):
+
+| t (s) | RSS (MiB) | heap used (MiB) | fds | event-loop p99 (ms) |
+|---:|---:|---:|---:|---:|
+${samples.map((s) => `| ${s.t} | ${s.rssMiB} | ${s.heapUsedMiB} | ${s.fds} | ${s.eventLoopP99Ms} |`).join('\n')}
 `
 mkdirSync(outDir, { recursive: true })
 writeFileSync(join(outDir, 'latest.json'), JSON.stringify(result, null, 2) + '\n')
