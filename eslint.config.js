@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint'
 import stylistic from '@stylistic/eslint-plugin'
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'logs/**', 'certs/**', 'bench/results/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'logs/**', 'certs/**', 'bench/results/**', 'soak/results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -22,7 +22,7 @@ export default tseslint.config(
     rules: { '@stylistic/max-len': ['error', { code: 140, ignoreUrls: true, ignoreRegExpLiterals: true }] }
   },
   {
-    files: ['src/config/**', 'test/**', 'bench/**', 'bin/**', 'vitest.config.ts'],
+    files: ['src/config/**', 'test/**', 'bench/**', 'soak/**', 'bin/**', 'vitest.config.ts'],
     rules: { 'no-restricted-properties': 'off' }
   }
 )
