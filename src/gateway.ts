@@ -30,6 +30,7 @@ import { readLastConfigHash, writeLastConfigHash } from './ops/config-history.js
 import { certificateNotAfterSeconds } from './tls/server-options.js'
 import { readFileSync } from 'node:fs'
 import { installControlSurface } from './pipeline/control-surface.js'
+import { createRetentionSweep, type RetentionSweep } from './ops/retention-sweep.js'
 
 export interface GatewayOptions {
   clock?: Clock
@@ -57,6 +58,8 @@ export interface Gateway {
   masking: MaskingEngine | null
   metrics: Metrics
   secrets: Secrets
+  /** the daily disposal sweep (audit retention, store purge); run() sweeps at once */
+  retention: RetentionSweep
   /** stop accepting, let open requests finish up to the drain deadline, then flush and close everything */
   shutdown: () => Promise<void>
   /** app.close(): once the last request has ended, the app's onClose hook releases the upstream pool and the core services */
@@ -84,6 +87,11 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
   let historyError: unknown = null
   try { writeLastConfigHash(config.dataDir, hash) } catch (err) { historyError = err }
 
+  let sweepFailed = (_err: unknown): void => {}
+  const retention = createRetentionSweep({
+    config, store, emit, clock, onError: (err) => { sweepFailed(err) },
+    keys: { chainKey: secrets.auditChainKey, checkpointPublicKey: secrets.auditCheckpoint.publicKey }
+  })
   const policy = createPolicy(config.rbac.roles)
   const masking = config.masking.enabled
     ? createMaskingEngine({ entities: config.masking.entities, custom: config.masking.custom, key: secrets.maskingKey })
@@ -157,11 +165,12 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
         }
       ],
       onResponse: [createResponseAudit(emit), metrics.onResponse],
-      release: [() => fleet.close(), () => core.close()],
+      release: [() => fleet.close(), () => retention.close(), () => core.close()],
       logger: options.logger ?? false
     })
   } catch (err) {
     await fleet.close()
+    await retention.close()
     await core.close()
     throw err
   }
@@ -171,9 +180,12 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
       'cannot keep the configuration hash in dataDir: the next config-loaded event will not name this configuration as the previous one')
   }
 
+  // a gateway restarted more often than daily still sweeps: once at start, then on the timer
+  sweepFailed = (err) => { app.log.error({ err }, 'retention sweep failed') }
+  retention.run().catch(sweepFailed)
   const close = async () => { await app.close() }
   return {
-    app, config, upstream, fleet, store, sharedState, audit, auth, policy, masking, metrics, secrets,
+    app, config, upstream, fleet, store, sharedState, audit, auth, policy, masking, metrics, secrets, retention,
     close,
     async shutdown () {
       const deadline = setTimeout(() => { app.server.closeAllConnections() }, options.drainDeadlineMs ?? 30_000)
