@@ -37,6 +37,7 @@ import { installControlSurface } from './pipeline/control-surface.js'
 import { errors } from './errors.js'
 import { createSharedState } from './shared-state/index.js'
 import { createQuotaGuard, createUsageMeter, createUsageRetention, createUsageWriter, parseSince, usageReport } from './quotas/index.js'
+import { createRetentionSweep, type RetentionSweep } from './ops/retention-sweep.js'
 
 export interface GatewayOptions {
   clock?: Clock
@@ -70,6 +71,8 @@ export interface Gateway {
   flushUsage: () => Promise<void>
   /** the token counters the quotas read (Redis, or the store) */
   quotaCounters: SharedState
+  /** the daily disposal sweep (audit retention, store purge); run() sweeps at once */
+  retention: RetentionSweep
   /** stop accepting, let open requests finish up to the drain deadline, then flush and close everything */
   shutdown: () => Promise<void>
   /** app.close(): once the last request has ended, the app's onClose hook releases the upstream pool and the core services */
@@ -97,6 +100,11 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
   let historyError: unknown = null
   try { writeLastConfigHash(config.dataDir, hash) } catch (err) { historyError = err }
 
+  let sweepFailed = (_err: unknown): void => {}
+  const retention = createRetentionSweep({
+    config, store, emit, clock, onError: (err) => { sweepFailed(err) },
+    keys: { chainKey: secrets.auditChainKey, checkpointPublicKey: secrets.auditCheckpoint.publicKey }
+  })
   const policy = createPolicy(config.rbac.roles)
   const masking = config.masking.enabled
     ? createMaskingEngine({ entities: config.masking.entities, custom: config.masking.custom, key: secrets.maskingKey })
@@ -205,13 +213,14 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
       ],
       onResponse: [createResponseAudit(emit), metrics.onResponse],
       // usage records still buffered are written before the store closes
-      release: [async () => { usageRetention.stop() }, () => usageWriter.close(), () => fleet.close(),
+      release: [async () => { usageRetention.stop() }, () => usageWriter.close(), () => fleet.close(), () => retention.close(),
         async () => { if (quotaCounters !== sharedState) await quotaCounters.close() }, () => core.close()],
       logger: options.logger ?? false
     })
   } catch (err) {
     await usageWriter.close().catch(() => {})
     await fleet.close()
+    await retention.close()
     await core.close()
     throw err
   }
@@ -223,9 +232,12 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
       'cannot keep the configuration hash in dataDir: the next config-loaded event will not name this configuration as the previous one')
   }
 
+  // a gateway restarted more often than daily still sweeps: once at start, then on the timer
+  sweepFailed = (err) => { app.log.error({ err }, 'retention sweep failed') }
+  retention.run().catch(sweepFailed)
   const close = async () => { await app.close() }
   return {
-    app, config, upstream, fleet, store, sharedState, audit, auth, policy, masking, metrics, secrets,
+    app, config, upstream, fleet, store, sharedState, audit, auth, policy, masking, metrics, secrets, retention,
     flushUsage: () => usageWriter.flush(),
     quotaCounters,
     close,

@@ -5,3 +5,4 @@ export { createAuditLog, type AuditLog, type AuditLogDeps } from './audit-log.js
 export { verifyAuditFiles, type VerifyResult, type VerifyCode } from './verify.js'
 export { checkpointPathOf } from './files.js'
 export { createRefusalAggregator, type RefusalAggregator } from './refusal-aggregator.js'
+export { applyAuditRetention, rotatedAt, type RetentionResult, type RetentionAnchor } from './retention.js'

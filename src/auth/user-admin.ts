@@ -58,6 +58,11 @@ export interface UserAdmin {
   resetMfa: (name: string, actor?: Actor) => Promise<UserSummary>
   unlock: (name: string, actor?: Actor) => Promise<UserSummary>
   setPassword: (name: string, password: string, actor?: Actor, options?: { temporary?: boolean }) => Promise<UserSummary>
+  /**
+   * Removes the person's account data: the user (password hash, TOTP secret), every session and the
+   * failure counter. Audit events naming them stay. Audited as `user-deleted`.
+   */
+  deleteUser: (name: string, actor?: Actor) => Promise<{ username: string, sessions: number }>
   /** every session of the user, live or not, oldest first */
   listSessions: (name: string) => Promise<SessionSummary[]>
   /** ends one session at once (audited as `logout`, reason `revoked-by-admin`); false when there is no such session */
@@ -162,6 +167,14 @@ export function createUserAdmin (deps: Deps): UserAdmin {
       const u = await change(name, { status: 'disabled' }, true)
       audit({ action: 'user-disabled', outcome: 'success', ...actor, target: { userName: u.username } })
       return summary(u)
+    },
+
+    async deleteUser (name, actor = {}) {
+      const u = await load(name)
+      const r = await store.deleteUser(u.username)
+      if (r === null) throw new errors.NOT_FOUND('user')
+      audit({ action: 'user-deleted', outcome: 'success', ...actor, target: { userName: u.username } })
+      return { username: u.username, sessions: r.sessions }
     },
 
     async enableUser (name, actor = {}) {

@@ -72,6 +72,14 @@ export const accountCommands: Record<string, CommandHandler> = {
     const u = await admin.disableUser(name)
     return printUser(io, args.json, u, `disabled ${u.username}; its sessions are ended`)
   }),
+  'user delete': withAdmin(async (admin, _c, args, io) => {
+    const name = positional(args, 2, 'NAME'); noExtra(args, 3)
+    const r = await admin.deleteUser(name)
+    if (args.json) { io.out(JSON.stringify({ deleted: r })); return 0 }
+    io.out(`deleted ${r.username}: account, password hash, TOTP secret and ${r.sessions} session(s) removed; ` +
+      'audit events naming it are kept')
+    return 0
+  }),
   'user enable': withAdmin(async (admin, _c, args, io) => {
     const name = positional(args, 2, 'NAME'); noExtra(args, 3)
     const u = await admin.enableUser(name)

@@ -54,6 +54,7 @@ export const COMMANDS: CommandSpec[] = [
   cmd('user list', '', 'list users: roles, status, MFA, last login, failed logins, lock'),
   cmd('user disable', 'NAME', 'disable a user and end its sessions'),
   cmd('user enable', 'NAME', 'enable a disabled user'),
+  cmd('user delete', 'NAME', 'remove a person\'s account data (account, TOTP secret, sessions); audit events stay'),
   cmd('user set-role', 'NAME ROLE', 'give a user another role and end its sessions'),
   cmd('user reset-mfa', 'NAME', 'forget a user\'s TOTP; it enrolls again at its next login'),
   cmd('user unlock', 'NAME', 'lift a lockout'),

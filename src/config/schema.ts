@@ -118,7 +118,11 @@ export const ConfigSchema = section({
     connectionsPerSource: int(1, 256)
   }),
   dataDir: text('../data'),
-  store: section({ url: Type.String({ pattern: '^(sqlite:|postgres://|postgresql://)', default: 'sqlite:../data/gatehouse.db' }) }),
+  store: section({
+    url: Type.String({ pattern: '^(sqlite:|postgres://|postgresql://)', default: 'sqlite:../data/gatehouse.db' }),
+    /** ended sessions and revoked or expired API keys are deleted this many days after they ended */
+    purgeAfterDays: int(1, 30)
+  }),
   redis: section({
     url: Type.Unsafe<string | null>({ type: ['string', 'null'], pattern: '^rediss?://', default: null }),
     keyPrefix: Type.String({ pattern: '^[A-Za-z0-9:_.-]{1,64}$', default: 'gatehouse:' })
@@ -179,7 +183,9 @@ export const ConfigSchema = section({
     failClosed: Type.Boolean({ default: true }),
     sinks: list(SinkSchema, [{ type: 'file', path: '../logs/audit.log' }]),
     checkpoint: section({ everyEvents: int(1, 1000), everySeconds: int(1, 60) }),
-    replicaId: nullableString()
+    replicaId: nullableString(),
+    /** rotated audit files older than this many days are deleted (once the rest verifies without them); null keeps them all */
+    retentionDays: Type.Unsafe<number | null>({ type: ['integer', 'null'], minimum: 1, default: null })
   }),
   /** intrusion detection over the audit events: each rule counts in its window and raises one alert per subject and window */
   detection: section({

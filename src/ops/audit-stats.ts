@@ -10,6 +10,8 @@ export interface AuditStatistics {
   /** events with @timestamp in [from, to) */
   events: number
   byAction: Record<string, { success: number, failure: number }>
+  /** intrusion-detection alerts (event.kind = alert) in the period, by rule (event.reason) */
+  detections: Record<string, number>
   /** requests refused by the gateway (gatehouse.decision = deny) in the period, by reason */
   denials: Record<string, number>
   firstEventAt: string | null
@@ -29,14 +31,15 @@ export function auditFilesOf (path: string): string[] {
 
 interface EventView {
   '@timestamp'?: unknown
-  event?: { action?: unknown, outcome?: unknown }
+  event?: { action?: unknown, outcome?: unknown, kind?: unknown, reason?: unknown }
   gatehouse?: { decision?: unknown, reason?: unknown, config?: { hash?: unknown, previous_hash?: unknown } }
 }
 
 export async function readAuditStatistics (files: string[], period: { from: number, to: number }): Promise<AuditStatistics> {
   // null-prototype maps: action and reason names come from the file
   const s: AuditStatistics = { files, events: 0, byAction: Object.create(null) as AuditStatistics['byAction'],
-    denials: Object.create(null) as AuditStatistics['denials'], firstEventAt: null, lastEventAt: null, unreadable: 0, configHashes: [],
+    denials: Object.create(null) as AuditStatistics['denials'], detections: Object.create(null) as AuditStatistics['detections'],
+    firstEventAt: null, lastEventAt: null, unreadable: 0, configHashes: [],
     configChain: [] }
   for (const file of files) {
     const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity })
@@ -60,6 +63,10 @@ export async function readAuditStatistics (files: string[], period: { from: numb
       s.byAction[action] = bucket
       if (ev.event?.outcome === 'failure') bucket.failure++
       else bucket.success++
+      if (ev.event?.kind === 'alert') {
+        const rule = typeof ev.event.reason === 'string' ? ev.event.reason : 'unspecified'
+        s.detections[rule] = (s.detections[rule] ?? 0) + 1
+      }
       if (ev.gatehouse?.decision === 'deny') {
         const reason = typeof ev.gatehouse.reason === 'string' ? ev.gatehouse.reason : 'unspecified'
         s.denials[reason] = (s.denials[reason] ?? 0) + 1

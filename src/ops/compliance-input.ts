@@ -15,6 +15,8 @@ import type { Store } from '../store/types.js'
 import type { CertificateFacts, ChainVerification, ComplianceInput, SecretFacts, SinkProbe } from './compliance.js'
 import { auditFilesOf, readAuditStatistics } from './audit-stats.js'
 import { readScanFacts } from './scan-files.js'
+import { parse as parseYaml } from 'yaml'
+import type { AlertRulesFacts } from './compliance.js'
 
 export interface CollectOptions {
   now: number
@@ -85,6 +87,30 @@ export function certificateFacts (path: string): CertificateFacts {
   }
 }
 
+/** The alert names of a Prometheus rules file (groups[].rules[].alert); an error when it cannot be read or parsed. */
+export function alertRulesFacts (file: string): AlertRulesFacts {
+  let text: string
+  try { text = readFileSync(file, 'utf8') } catch (err) {
+    return { file, error: (err as NodeJS.ErrnoException).code ?? 'unreadable', alerts: [] }
+  }
+  let doc: unknown
+  try { doc = parseYaml(text) } catch (err) {
+    return { file, error: `not YAML: ${(err as Error).message.split('\n')[0] ?? ''}`, alerts: [] }
+  }
+  const groups = (doc as { groups?: unknown } | null)?.groups
+  if (!Array.isArray(groups)) return { file, error: 'not a Prometheus rules file (no groups list)', alerts: [] }
+  const alerts: string[] = []
+  for (const g of groups) {
+    const rules = (g as { rules?: unknown } | null)?.rules
+    if (!Array.isArray(rules)) return { file, error: 'a group has no rules list', alerts: [] }
+    for (const r of rules) {
+      const name = (r as { alert?: unknown } | null)?.alert
+      if (typeof name === 'string') alerts.push(name)
+    }
+  }
+  return { file, error: null, alerts }
+}
+
 export async function verifyChains (config: GatehouseConfig, keys: { chainKey: Buffer, checkpointPublicKey: KeyObject } | null,
   keyError: string | null): Promise<ChainVerification | null> {
   const fileSinks = config.audit.sinks.filter((s): s is Extract<SinkConfig, { type: 'file' }> => s.type === 'file')
@@ -139,6 +165,7 @@ export async function collectComplianceInput (config: GatehouseConfig, store: Pi
     recordedConfigHashes: stats?.configHashes ?? null,
     configHash: configHash(config),
     certificate: config.tls.enabled ? certificateFacts(config.tls.cert) : null,
-    dependencyScans: readScanFacts(config.compliance.scanDir)
+    dependencyScans: readScanFacts(config.compliance.scanDir),
+    alertRules: alertRulesFacts(config.compliance.alertRulesFile)
   }
 }

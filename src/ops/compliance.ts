@@ -50,6 +50,13 @@ export interface CertificateFacts {
   development?: boolean
 }
 
+/** The deployed alert rules file (compliance.alertRulesFile) as read: the alert names it defines */
+export interface AlertRulesFacts { file: string, error: string | null, alerts: string[] }
+
+/** The alert on intrusion-detection alerts; without it detections reach the audit trail but page no one */
+export const DETECTION_ALERT = 'GatehouseIntrusionDetected'
+export const RECOMMENDED_RETENTION_DAYS = 365
+
 export interface ComplianceInput {
   config: GatehouseConfig
   users: UserRecord[]
@@ -65,6 +72,8 @@ export interface ComplianceInput {
   certificate?: CertificateFacts | null
   /** the scans in compliance.scanDir; absent counts as none recorded */
   dependencyScans?: ScanFacts
+  /** compliance.alertRulesFile as read; absent: not looked at (the alert-rules check is left out) */
+  alertRules?: AlertRulesFacts
 }
 
 const DAY = 86_400_000
@@ -293,6 +302,33 @@ function monitoringChecks (i: ComplianceInput): CheckResult[] {
   return out
 }
 
+function retentionCheck (c: GatehouseConfig): CheckResult {
+  const days = c.audit.retentionDays
+  const enough = days !== null && days >= RECOMMENDED_RETENTION_DAYS
+  const expectation = `SOC 2 auditors expect a defined retention period for audit logs — commonly at least ` +
+    `${RECOMMENDED_RETENTION_DAYS} days, covering the whole audit period — and disposal once it is over`
+  return check('audit-retention', 'CC7.2', `Audit files are kept for a defined period of at least ${RECOMMENDED_RETENTION_DAYS} days`,
+    enough ? 'pass' : 'warn',
+    days === null ? `audit.retentionDays is not set: audit files are kept forever and never disposed of. ${expectation}`
+      : enough ? `rotated audit files are deleted after ${days} days, once the rest verifies without them`
+        : `audit.retentionDays is ${days}: shorter than ${RECOMMENDED_RETENTION_DAYS} days. ${expectation}`,
+    { 'audit.retentionDays': days, 'store.purgeAfterDays': c.store.purgeAfterDays, recommendedDays: RECOMMENDED_RETENTION_DAYS })
+}
+
+function alertRulesCheck (r: AlertRulesFacts): CheckResult {
+  const detection = r.alerts.includes(DETECTION_ALERT)
+  // a file that is absent may live with Prometheus only: the evidence lacks it (warn); one that is there must be valid
+  const absent = r.error === 'ENOENT'
+  const verdict: Verdict = absent ? 'warn' : r.error !== null || r.alerts.length === 0 ? 'fail' : detection ? 'pass' : 'warn'
+  return check('alert-rules', 'CC7.2', 'Alert rules for the gateway\'s metrics are deployed', verdict,
+    absent ? `compliance.alertRulesFile ${r.file} does not exist: point it at the rules Prometheus loads, so evidence carries them`
+      : r.error !== null ? `compliance.alertRulesFile ${r.file}: ${r.error}`
+      : r.alerts.length === 0 ? `${r.file} defines no alert`
+        : detection ? `${r.alerts.length} alert(s) in ${r.file}, ${DETECTION_ALERT} among them`
+          : `${r.alerts.length} alert(s) in ${r.file}, but not ${DETECTION_ALERT}: intrusion detections page no one`,
+    { file: r.file, error: r.error, alerts: r.alerts })
+}
+
 function changeChecks (i: ComplianceInput): CheckResult[] {
   const rec = i.recordedConfigHashes
   const recorded = rec?.includes(i.configHash) ?? false
@@ -309,6 +345,8 @@ export function runComplianceChecks (input: ComplianceInput): CheckResult[] {
     ...boundaryChecks(input.config),
     ...accessChecks(input),
     ...monitoringChecks(input),
+    retentionCheck(input.config),
+    ...(input.alertRules !== undefined ? [alertRulesCheck(input.alertRules)] : []),
     dependencyScanCheck(input.dependencyScans, input.now),
     ...changeChecks(input)
   ]
@@ -317,7 +355,8 @@ export function runComplianceChecks (input: ComplianceInput): CheckResult[] {
 /** The checks decided by the configuration alone (no store, files, network or keys involved). */
 export const CONFIG_ONLY_CHECKS: readonly string[] = [
   'tls-enabled', 'tls-min-version', 'tls-aead-ciphers', 'mtls', 'listen-boundary', 'trust-proxies', 'mfa-admin',
-  'mfa-all-roles', 'lockout', 'password-length', 'session-lifetime', 'masking', 'audit-sinks-durable', 'audit-fail-closed'
+  'mfa-all-roles', 'lockout', 'password-length', 'session-lifetime', 'masking', 'audit-sinks-durable', 'audit-fail-closed',
+  'audit-retention'
 ]
 
 /** What `config diff` compares: the config-only checks, run with every other fact neutral. */

@@ -44,9 +44,15 @@ export interface EvidenceBundle {
     latest: Array<{ summary: ScanSummary, document: unknown }>
     sbom: { facts: SbomFacts, document: unknown } | null
   }
-  monitoring: { alertRules: { file: string, sha256: string, content: string } | { file: string, error: string } }
+  monitoring: {
+    alertRules: { file: string, sha256: string, content: string } | { file: string, error: string }
+    /** intrusion-detection alerts in the audit files for the period, by rule (null: no file sink) */
+    detections: { total: number, byRule: Record<string, number> } | null
+  }
   retention: {
-    /** what Gatehouse enforces itself; deleting old audit files is left to the operator */
+    /** disposal: rotated audit files past auditRetentionDays (null: kept forever); ended sessions, retired keys past the purge window */
+    settings: { auditRetentionDays: number | null, storePurgeAfterDays: number }
+    /** the audit files on disk at export time */
     auditFiles: Array<{ path: string, maxBytes: number, files: number, bytes: number, oldest: string | null }>
     sessions: { sessionTtlSeconds: number, idleTimeoutSeconds: number }
   }
@@ -85,7 +91,8 @@ function retention (config: GatehouseConfig): EvidenceBundle['retention'] {
     const bytes = files.reduce((n, f) => { try { return n + statSync(f).size } catch { return n } }, 0)
     return { path: s.path, maxBytes: s.maxBytes, files: files.length, bytes, oldest: files[0] ?? null }
   })
-  return { auditFiles, sessions: { sessionTtlSeconds: config.auth.sessionTtlSeconds, idleTimeoutSeconds: config.auth.idleTimeoutSeconds } }
+  return { settings: { auditRetentionDays: config.audit.retentionDays, storePurgeAfterDays: config.store.purgeAfterDays },
+    auditFiles, sessions: { sessionTtlSeconds: config.auth.sessionTtlSeconds, idleTimeoutSeconds: config.auth.idleTimeoutSeconds } }
 }
 const days = (from: number, to: number) => Math.floor((to - from) / DAY)
 
@@ -131,7 +138,11 @@ export async function buildEvidence (config: GatehouseConfig, store: Pick<Store,
     },
     audit: { statistics, chain: report.checks.find((c) => c.id === 'audit-chain') ?? null },
     vulnerabilityManagement: vulnerabilityManagement(config, from),
-    monitoring: { alertRules: alertRules(config.compliance.alertRulesFile) },
+    monitoring: {
+      alertRules: alertRules(config.compliance.alertRulesFile),
+      detections: statistics === null ? null
+        : { total: Object.values(statistics.detections).reduce((a, b) => a + b, 0), byRule: { ...statistics.detections } }
+    },
     retention: retention(config),
     compliance: report
   }

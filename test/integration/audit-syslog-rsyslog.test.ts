@@ -129,7 +129,7 @@ async function sendAndReceive (url: string, ca: string | null, out: string, labe
       { type: 'syslog', url, ca, queueSize: 1000, appName: 'gatehouse' }
     ],
     checkpoint: { everyEvents: 1000, everySeconds: 60 },
-    replicaId: null
+    replicaId: null, retentionDays: null
   }
   const log: AuditLog = await createAuditLog({
     config, chainKey: keys.chainKey, checkpointKey: keys.checkpointKey, replicaId: `gw-${label}`,
@@ -215,7 +215,7 @@ describe.runIf(available)('audit events through a real rsyslog', () => {
         failClosed: true,
         sinks: [{ type: 'syslog', url: `tls://127.0.0.1:${port}`, ca: join(dir, 'other-ca.pem'), queueSize: 10, appName: 'gatehouse' }],
         checkpoint: { everyEvents: 1000, everySeconds: 60 },
-        replicaId: null
+        replicaId: null, retentionDays: null
       },
       chainKey: keys.chainKey, checkpointKey: keys.checkpointKey, replicaId: 'gw-x', clock: manualClock(),
       tuning: { syslogFlushTimeoutMs: 200 }

@@ -19,7 +19,7 @@ export function tempDir (): { dir: string, cleanup: () => void } {
 }
 
 export function auditConfig (sinks: SinkConfig[], over: Partial<GatehouseConfig['audit']> = {}): GatehouseConfig['audit'] {
-  return { failClosed: true, sinks, checkpoint: { everyEvents: 1000, everySeconds: 60 }, replicaId: null, ...over }
+  return { failClosed: true, sinks, checkpoint: { everyEvents: 1000, everySeconds: 60 }, replicaId: null, retentionDays: null, ...over }
 }
 
 export const fileSink = (path: string, maxBytes = 104857600): SinkConfig => ({ type: 'file', path, maxBytes, flushIntervalMs: 100 })
