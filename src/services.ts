@@ -55,7 +55,8 @@ export async function openCoreServices (config: GatehouseConfig, o: CoreOptions)
     chainKey: secrets.auditChainKey,
     checkpointKey: secrets.auditCheckpoint.privateKey,
     replicaId: replicaIdOf(config, o.replicaSuffix),
-    clock: o.clock
+    clock: o.clock,
+    hostName: hostname()
   })
   // a flood of refused, unauthenticated requests is written as counts, not line by line
   const refusals = createRefusalAggregator({

@@ -60,7 +60,7 @@ export async function main (argv: string[], io: Io = processIo, deps: CliDeps = 
   }
 
   try {
-    if (spec.name === 'serve') return await serve(config, io)
+    if (spec.name === 'serve') return await serve(config, io, () => loadConfig(where.path, [roleModelProblems]))
     if (spec.name === 'certs dev') return certsDev(config, io, args.json)
     const handler = commandHandlers[spec.name]
     if (!handler) throw new Error(`no handler for "${spec.name}"`)

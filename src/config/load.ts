@@ -3,17 +3,19 @@
 import { readFileSync } from 'node:fs'
 import { createHash } from 'node:crypto'
 import { dirname, isAbsolute, resolve } from 'node:path'
-import { parseDocument } from 'yaml'
+import { parseDocument, type YAMLError } from 'yaml'
 import { ConfigSchema, BUILTIN_ENTITIES, DEFAULT_UPSTREAM_NAME, DEFAULT_UPSTREAM_URL, type GatehouseConfig } from './schema.js'
 import { isLoopbackHost, parseCidr } from './cidr.js'
 import { schemaProblems, strictAjv } from './validation.js'
 import { canonicalJson } from '../canonical-json.js'
 import { ConfigError } from '../errors.js'
+import { closest } from './did-you-mean.js'
 
 const DEFAULT_CONFIG_PATH = 'config/gatehouse.yaml'
 
 // compiled once: stateless apart from `errors`, which is read right after each synchronous call
-const validate = strictAjv({ allErrors: true, strict: false }).compile(ConfigSchema)
+// verbose: each error carries its schema and value, which the "did you mean" guesses read
+const validate = strictAjv({ allErrors: true, strict: false, verbose: true }).compile(ConfigSchema)
 
 /**
  * A check that needs knowledge living above config/ (model-glob syntax is rbac's): it returns
@@ -30,48 +32,65 @@ function customPatternProblem (pattern: string, flags: string): string | null {
   }
 }
 
-/** Checks that span several keys; run only once the shape is valid. */
+/**
+ * Checks that span several keys. They also run when the shape is invalid, each step on its own: a
+ * step that trips over a section of the wrong type is skipped (that section has its schema problem).
+ */
 function crossCheck (c: GatehouseConfig, checks: readonly ConfigCheck[]): string[] {
   const problems: string[] = []
-  if (!c.tls.enabled && !isLoopbackHost(c.listen.host)) {
-    problems.push('tls.enabled: false is allowed only when listen.host is a loopback address')
+  const step = (f: () => void): void => {
+    const before = problems.length
+    try { f() } catch { problems.length = before }
   }
-  const roles = new Set(Object.keys(c.rbac.roles))
-  c.auth.mfa.requiredForRoles.forEach((r, i) => {
-    if (r !== '*' && !roles.has(r)) problems.push(`auth.mfa.requiredForRoles.${i}: unknown role "${r}"`)
-  })
-  c.masking.exemptRoles.forEach((r, i) => {
-    if (!roles.has(r)) problems.push(`masking.exemptRoles.${i}: unknown role "${r}"`)
-  })
-  if (c.auth.password.maxLength < c.auth.password.minLength) {
-    problems.push('auth.password.maxLength: must be >= auth.password.minLength')
-  }
-  const custom = new Set(c.masking.custom.map((x) => x.name))
-  c.masking.entities.forEach((e, i) => {
-    if (!(BUILTIN_ENTITIES as readonly string[]).includes(e) && !custom.has(e)) {
-      problems.push(`masking.entities.${i}: unknown entity "${e}" (built in: ${BUILTIN_ENTITIES.join(', ')}, or a masking.custom name)`)
+  step(() => {
+    if (!c.tls.enabled && !isLoopbackHost(c.listen.host)) {
+      problems.push('tls.enabled: false is allowed only when listen.host is a loopback address')
     }
   })
-  c.masking.custom.forEach((x, i) => {
+  const roles = new Set(Object.keys(c.rbac?.roles ?? {}))
+  step(() => c.auth.mfa.requiredForRoles.forEach((r, i) => {
+    if (r !== '*' && !roles.has(r)) problems.push(`auth.mfa.requiredForRoles.${i}: unknown role "${r}"`)
+  }))
+  step(() => c.masking.exemptRoles.forEach((r, i) => {
+    if (!roles.has(r)) problems.push(`masking.exemptRoles.${i}: unknown role "${r}"`)
+  }))
+  step(() => {
+    if (c.auth.password.maxLength < c.auth.password.minLength) {
+      problems.push('auth.password.maxLength: must be >= auth.password.minLength')
+    }
+  })
+  step(() => {
+    const custom = new Set(c.masking.custom.map((x) => x.name))
+    c.masking.entities.forEach((e, i) => {
+      if (!(BUILTIN_ENTITIES as readonly string[]).includes(e) && !custom.has(e)) {
+        const guess = closest(e, [...BUILTIN_ENTITIES, ...custom])
+        problems.push(`masking.entities.${i}: unknown entity "${e}"${guess === null ? '' : ` (did you mean ${guess}?)`} ` +
+          `(built in: ${BUILTIN_ENTITIES.join(', ')}, or a masking.custom name)`)
+      }
+    })
+  })
+  step(() => c.masking.custom.forEach((x, i) => {
     if ((BUILTIN_ENTITIES as readonly string[]).includes(x.name)) {
       problems.push(`masking.custom.${i}.name: "${x.name}" is a built-in entity`)
     }
     const bad = customPatternProblem(x.pattern, x.flags)
     if (bad !== null) problems.push(`masking.custom.${i}.pattern: ${bad}`)
-  })
-  c.trustProxies.forEach((p, i) => {
+  }))
+  step(() => c.trustProxies.forEach((p, i) => {
     if (parseCidr(p) === null) problems.push(`trustProxies.${i}: not an IP address or CIDR`)
-  })
+  }))
   // secrets never live in the YAML: a database or Redis password comes from the environment
-  for (const [key, url, env] of [
-    ['store.url', c.store.url, 'PGPASSWORD (or ~/.pgpass)'],
-    ['redis.url', c.redis.url, 'GATEHOUSE_REDIS_PASSWORD']
-  ] as const) {
-    if (url === null || !/^(postgres|postgresql|redis|rediss):/.test(url)) continue
-    try {
-      if (new URL(url).password !== '') problems.push(`${key}: must not contain a password; set it in ${env}`)
-    } catch { problems.push(`${key}: not a URL`) }
-  }
+  step(() => {
+    for (const [key, url, env] of [
+      ['store.url', c.store.url, 'PGPASSWORD (or ~/.pgpass)'],
+      ['redis.url', c.redis.url, 'GATEHOUSE_REDIS_PASSWORD']
+    ] as const) {
+      if (typeof url !== 'string' || !/^(postgres|postgresql|redis|rediss):/.test(url)) continue
+      try {
+        if (new URL(url).password !== '') problems.push(`${key}: must not contain a password; set it in ${env}`)
+      } catch { problems.push(`${key}: not a URL`) }
+    }
+  })
   const origin = (key: string, url: string) => {
     try {
       const u = new URL(url)
@@ -80,23 +99,25 @@ function crossCheck (c: GatehouseConfig, checks: readonly ConfigCheck[]): string
       }
     } catch { problems.push(`${key}: not a URL`) }
   }
-  if (c.upstream.url !== null) origin('upstream.url', c.upstream.url)
-  const names = new Set<string>()
-  c.upstream.hosts.forEach((h, i) => {
-    if (c.upstream.url === null) origin(`upstream.hosts.${i}.url`, h.url)
-    if (names.has(h.name)) problems.push(`upstream.hosts.${i}.name: "${h.name}" is used twice`)
-    names.add(h.name)
+  step(() => {
+    if (c.upstream.url !== null) origin('upstream.url', c.upstream.url)
+    const names = new Set<string>()
+    c.upstream.hosts.forEach((h, i) => {
+      if (c.upstream.url === null) origin(`upstream.hosts.${i}.url`, h.url)
+      if (names.has(h.name)) problems.push(`upstream.hosts.${i}.name: "${h.name}" is used twice`)
+      names.add(h.name)
+    })
   })
-  problems.push(...oidcProblems(c, roles))
-  c.quotas.rules.forEach((r, i) => {
+  step(() => problems.push(...oidcProblems(c, roles)))
+  step(() => c.quotas.rules.forEach((r, i) => {
     const subjects = (['role', 'user', 'key'] as const).filter((k) => r[k] !== undefined)
     if (subjects.length !== 1) problems.push(`quotas.rules.${i}: must have exactly one of role, user, key`)
     if (r.tokensPerDay === undefined && r.tokensPerMonth === undefined) {
       problems.push(`quotas.rules.${i}: must have tokensPerDay or tokensPerMonth`)
     }
     if (r.role !== undefined && !roles.has(r.role)) problems.push(`quotas.rules.${i}.role: unknown role "${r.role}"`)
-  })
-  for (const check of checks) problems.push(...check(c))
+  }))
+  for (const check of checks) step(() => problems.push(...check(c)))
   return problems
 }
 
@@ -174,19 +195,22 @@ export function buildConfig (
   const both = typeof givenUpstream === 'object' && givenUpstream !== null && 'url' in givenUpstream && 'hosts' in givenUpstream
     ? ['upstream.hosts: cannot be set together with upstream.url; list every host under upstream.hosts']
     : []
-  if (!validate(doc)) throw new ConfigError([...both, ...schemaProblems(validate.errors, 'key', '(root)')])
-  if (both.length > 0) throw new ConfigError(both)
+  const shape = validate(doc) ? [] : schemaProblems(validate.errors, 'key', '(root)')
   const config = doc as unknown as GatehouseConfig
-  const given = config.upstream as Partial<GatehouseConfig['upstream']>
+  const given = (typeof config.upstream === 'object' && config.upstream !== null ? config.upstream : null) as
+    Partial<GatehouseConfig['upstream']> | null
   // `url` alone is one host named `default`; `hosts` leaves url null
-  if (given.hosts === undefined) {
-    config.upstream.url = given.url ?? DEFAULT_UPSTREAM_URL
-    config.upstream.hosts = [{ name: DEFAULT_UPSTREAM_NAME, url: config.upstream.url, maxConcurrent: null }]
-  } else {
-    config.upstream.url = null
+  if (given !== null && both.length === 0) {
+    if (given.hosts === undefined) {
+      config.upstream.url = given.url ?? DEFAULT_UPSTREAM_URL
+      config.upstream.hosts = [{ name: DEFAULT_UPSTREAM_NAME, url: config.upstream.url, maxConcurrent: null }]
+    } else {
+      config.upstream.url = null
+    }
   }
-  const problems = crossCheck(config, checks)
-  if (problems.length > 0) throw new ConfigError(problems)
+  // shape and cross-key problems in one report, so a file is fixed in one pass
+  const problems = [...both, ...shape, ...(both.length === 0 ? crossCheck(config, checks) : [])]
+  if (problems.length > 0) throw new ConfigError([...new Set(problems)])
   resolvePaths(config, base)
   config.configFile = configFile
   return deepFreeze(config)
@@ -197,6 +221,18 @@ export function configPathFrom (flag: string | undefined, env: NodeJS.ProcessEnv
   return resolve(flag ?? env.GATEHOUSE_CONFIG ?? DEFAULT_CONFIG_PATH)
 }
 
+/** A YAML syntax error: its line and column, then the line itself with a caret under the column. */
+function yamlProblem (e: YAMLError, text: string): string {
+  const message = e.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? 'invalid YAML'
+  const pos = e.linePos?.[0]
+  if (pos === undefined) return `(yaml) ${message}`
+  const line = text.split(/\r?\n/)[pos.line - 1]
+  const head = `(yaml) line ${pos.line}, column ${pos.col}: ${message}`
+  if (line === undefined || line.trim() === '') return head
+  const gutter = `    ${pos.line} | `
+  return `${head}\n${gutter}${line}\n${' '.repeat(gutter.length - 2)}| ${' '.repeat(Math.max(0, pos.col - 1))}^`
+}
+
 export function loadConfig (file: string, checks: readonly ConfigCheck[] = []): GatehouseConfig {
   let text: string
   try {
@@ -205,9 +241,7 @@ export function loadConfig (file: string, checks: readonly ConfigCheck[] = []): 
     throw new ConfigError([`(file): cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`])
   }
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true })
-  if (doc.errors.length > 0) {
-    throw new ConfigError(doc.errors.map((e) => `(yaml): ${e.message.split('\n')[0]}`))
-  }
+  if (doc.errors.length > 0) throw new ConfigError(doc.errors.map((e) => yamlProblem(e, text)))
   return buildConfig(doc.toJS(), dirname(resolve(file)), resolve(file), checks)
 }
 

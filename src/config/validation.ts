@@ -3,6 +3,7 @@
 import { Ajv, type ErrorObject, type Options } from 'ajv'
 import type { FastifyInstance } from 'fastify'
 import { errors } from '../errors.js'
+import { closest } from './did-you-mean.js'
 
 /** What an unknown member is called where the document comes from ("key" in config, "field" in a body). */
 export type MemberWord = 'key' | 'field'
@@ -21,8 +22,13 @@ function schemaProblem (e: ErrorObject, member: MemberWord, root: string): strin
   // inside `propertyNames` ajv names the offending key beside the error, and wraps it in one more
   if (e.propertyName !== undefined) return `${join(path, e.propertyName)}: name ${e.message ?? 'is invalid'}`
   switch (e.keyword) {
-    case 'additionalProperties':
-      return `${join(path, String((e.params as { additionalProperty: string }).additionalProperty))}: unknown ${member}`
+    case 'additionalProperties': {
+      const key = String((e.params as { additionalProperty: string }).additionalProperty)
+      // parentSchema is there when the ajv instance is verbose (the config's): then a typo gets a guess
+      const known = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {})
+      const guess = closest(key, known)
+      return `${join(path, key)}: unknown ${member}${guess === null ? '' : ` (did you mean ${guess}?)`}`
+    }
     case 'required':
       return `${join(path, String((e.params as { missingProperty: string }).missingProperty))}: is required`
     case 'if':
@@ -30,7 +36,11 @@ function schemaProblem (e: ErrorObject, member: MemberWord, root: string): strin
       return null
     case 'enum': {
       const allowed = (e.params as { allowedValues: unknown[] }).allowedValues
-      return `${path || root}: must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}`
+      const guess = e.parentSchema !== undefined && typeof e.data === 'string'
+        ? closest(e.data, allowed.filter((v): v is string => typeof v === 'string'))
+        : null
+      return `${path || root}: must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}` +
+        (guess === null ? '' : ` (did you mean ${JSON.stringify(guess)}?)`)
     }
     default:
       return `${path || root}: ${e.message ?? 'is invalid'}`

@@ -18,6 +18,35 @@ describe('gatehouse with a bad config', () => {
     expect(r.stderr).toContain('foo: unknown key')
     expect(r.stdout).toBe('')
   })
+  it('schema and cross-key problems come in one report, with guesses for typos (exact lines)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gh-bad-'))
+    const file = join(dir, 'bad.yaml')
+    writeFileSync(file, 'auth:\n  lockuot:\n    maxFailedAttempts: 3\nlog:\n  level: infp\nmasking:\n  entities: [email, creditcard]\n')
+    const r = spawnSync(process.execPath, [BIN, 'serve', '--config', file], { encoding: 'utf8', timeout: 20_000 })
+    expect(r.status).toBe(2)
+    expect(r.stderr.split('\n')).toEqual([
+      `gatehouse: invalid configuration (${file}):`,
+      '  auth.lockuot: unknown key (did you mean lockout?)',
+      '  log.level: must be one of "fatal", "error", "warn", "info", "debug", "trace", "silent" (did you mean "info"?)',
+      '  masking.entities.1: unknown entity "creditcard" (did you mean credit_card?) ' +
+        '(built in: ssn, email, phone, credit_card, iban, secret, ipv4, or a masking.custom name)',
+      ''
+    ])
+  })
+  it('a YAML syntax error shows its line, column and the line itself (exact lines)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gh-bad-'))
+    const file = join(dir, 'bad.yaml')
+    writeFileSync(file, 'listen:\n  port: 8443\nauth: lockout: 3\n')
+    const r = spawnSync(process.execPath, [BIN, 'serve', '--config', file], { encoding: 'utf8', timeout: 20_000 })
+    expect(r.status).toBe(2)
+    expect(r.stderr.split('\n')).toEqual([
+      `gatehouse: invalid configuration (${file}):`,
+      '  (yaml) line 3, column 7: Nested mappings are not allowed in compact mappings',
+      '    3 | auth: lockout: 3',
+      '      |       ^',
+      ''
+    ])
+  })
   it('GATEHOUSE_CONFIG names the file when --config is absent; a missing file is exit 2', () => {
     const r = spawnSync(process.execPath, [BIN, 'user', 'list'], { encoding: 'utf8', env: { ...process.env, GATEHOUSE_CONFIG: '/nonexistent/g.yaml' }, timeout: 20_000 })
     expect(r.status).toBe(2)

@@ -45,7 +45,7 @@ describe('configuration', () => {
     expect(problems.length).toBeGreaterThanOrEqual(5)
   })
   it('unknown top-level keys are errors', () => {
-    expect(problemsOf({ listn: {} })).toEqual(['listn: unknown key'])
+    expect(problemsOf({ listn: {} })).toEqual(['listn: unknown key (did you mean listen?)'])
   })
   it('tls.enabled false is refused on a non-loopback address', () => {
     expect(problemsOf({ listen: { host: '0.0.0.0' }, tls: { enabled: false } })).toEqual(['tls.enabled: false is allowed only when listen.host is a loopback address'])
