@@ -114,7 +114,7 @@ describe('API keys', () => {
     const { key } = await newKey('monitor', null)
     expect((await h.app.inject({ method: 'POST', url: '/auth/logout', headers: bearer(key) })).statusCode).toBe(401)
     const me = await h.app.inject({ method: 'GET', url: '/auth/me', headers: bearer(key) })
-    expect(me.json()).toEqual({ username: 'ci-loader', roles: ['monitor'], amr: [], expires_at: null })
+    expect(me.json()).toEqual({ username: 'ci-loader', roles: ['monitor'], amr: [], expires_at: null, password_change_required: false })
   })
 
   it('Basic with a password instead of a key is rejected (passwords only go to /auth/login)', async () => {
