@@ -192,8 +192,11 @@ describe.skipIf(!available && process.env.CI !== 'true')('the web console in a b
     await bob.getByRole('heading', { name: 'My account' }).waitFor()
     expect(await bob.evaluate(PAGE_WIDTH)).toBeLessThanOrEqual(390)
     await shot(bob, 'phone-account-non-admin')
-    await bob.getByRole('button', { name: 'Sign out', exact: true }).click()
+    // the session ends elsewhere (an admin ends it): the next load lands on the sign-in page with a message
+    for (const s of await gw.gateway.auth.userAdmin.listSessions('bob')) await gw.gateway.auth.userAdmin.revokeSession(s.id)
+    await bob.reload()
     await bob.getByRole('button', { name: 'Sign in' }).waitFor()
+    expect(await bob.getByRole('status').textContent()).toContain('Your session has ended')
   })
 
   it('every admin page fits a phone width', async () => {
@@ -204,6 +207,10 @@ describe.skipIf(!available && process.env.CI !== 'true')('the web console in a b
       expect(await admin.evaluate(PAGE_WIDTH), p).toBeLessThanOrEqual(390)
       await shot(admin, `phone-${p}`)
     }
+    // signing out ends the session and clears the cookie
+    await admin.getByRole('button', { name: 'Sign out', exact: true }).click()
+    await admin.getByRole('button', { name: 'Sign in' }).waitFor()
+    expect((await contexts[0]!.cookies()).some((c) => c.name === '__Host-gatehouse')).toBe(false)
   })
 
   it('no page logged a console error or a CSP violation', () => {
