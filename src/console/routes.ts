@@ -50,9 +50,9 @@ export function consoleRoutes (options: { assetsDir?: string | null } = {}): Fas
       return reply.type(TYPES[extname(name)] as string).header('cache-control', 'no-cache').send(body)
     }
     app.get('/console', async (_request, reply) => reply.redirect('/console/', 308))
-    app.get('/console/', async (_request, reply) => send(reply, 'index.html'))
     app.get<{ Params: { '*': string } }>('/console/*', async (request, reply) => {
       const name = request.params['*']
+      if (name === '') return send(reply, 'index.html')
       return send(reply, /^[A-Za-z0-9._-]+$/.test(name) && !name.startsWith('.') ? name : '')
     })
   }

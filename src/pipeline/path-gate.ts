@@ -12,7 +12,8 @@ export function splitTarget (rawUrl: string): { path: string, query: string } {
 /** True when the path part of the raw target is a canonical path we are willing to route on. */
 export function isCanonicalPath (rawUrl: string): boolean {
   const { path } = splitTarget(rawUrl)
-  if (path === '/') return true
+  // the console's entry page is the one directory-style path (its assets are named relative to it)
+  if (path === '/' || path === '/console/') return true
   if (!SAFE_PATH.test(path)) return false
   return !path.split('/').some((seg) => seg === '.' || seg === '..')
 }

@@ -117,7 +117,7 @@ describe('API keys', () => {
     expect(out.statusCode).toBe(403)
     expect(out.json()).toEqual({ error: 'API keys cannot use /auth/logout; sign in' })
     const me = await h.app.inject({ method: 'GET', url: '/auth/me', headers: bearer(key) })
-    expect(me.json()).toEqual({ username: 'ci-loader', roles: ['monitor'], amr: [], expires_at: null })
+    expect(me.json()).toEqual({ username: 'ci-loader', roles: ['monitor'], amr: [], expires_at: null, password_change_required: false })
   })
 
   it('Basic with a password instead of a key is rejected (passwords only go to /auth/login)', async () => {

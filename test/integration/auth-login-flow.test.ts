@@ -40,7 +40,8 @@ describe('login flow', () => {
     expect(me.statusCode).toBe(200)
     expect(me.json()).toEqual({
       username: 'alice', roles: ['user'], amr: ['pwd', 'otp'],
-      expires_at: new Date(h.clock.now() + h.config.auth.sessionTtlSeconds * 1000).toISOString()
+      expires_at: new Date(h.clock.now() + h.config.auth.sessionTtlSeconds * 1000).toISOString(),
+      password_change_required: false
     })
   })
 

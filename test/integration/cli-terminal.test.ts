@@ -46,7 +46,7 @@ describe('--password-stdin at a terminal', () => {
     await cli(['user', 'add', 'tess', '--role', 'user', '--config', file])
     const r = await atTerminal(['user', 'set-password', 'tess', '--password-stdin', '--config', file], ['quiet-lantern-orchard-7', 'quiet-lantern-orchard-8'])
     expect(r.code).toBe(2)
-    expect(lines(r.err)).toEqual(['gatehouse: the two passwords differ; nothing was changed; usage: gatehouse user set-password NAME --password-stdin'])
+    expect(lines(r.err)).toEqual(['gatehouse: the two passwords differ; nothing was changed; usage: gatehouse user set-password NAME --password-stdin [--temporary]'])
   })
 })
 

@@ -33,6 +33,7 @@ describe('help', () => {
       'flags:',
       '  --role ROLE       a role of rbac.roles',
       '  --password-stdin  read the password from standard input (on a terminal: asked twice, not echoed)',
+      '  --temporary       the password is one-time: its owner must choose a new one at the next sign-in',
       '  --config PATH     configuration file (else $GATEHOUSE_CONFIG, else config/gatehouse.yaml)',
       '  --json            print one JSON document on stdout',
       '  -h, --help        show this help'

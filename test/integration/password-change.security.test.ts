@@ -127,3 +127,18 @@ describe('POST /auth/password from an enrolled session', () => {
     expect(k.status).toBe(401)
   })
 })
+
+describe('a cookie session changing its password from another origin', () => {
+  it('is refused by the CSRF guard before anything is checked', async () => {
+    await gw.gateway.auth.userAdmin.addUser('erin', 'user', PASSWORD)
+    const s = await loginWithMfa(gw, 'erin', PASSWORD)
+    const r = await call(gw, 'POST', '/auth/password', {
+      anonymous: true,
+      headers: { ...json, cookie: `__Host-gatehouse=${s.token}`, origin: 'https://evil.example' },
+      body: JSON.stringify({ current_password: PASSWORD, new_password: NEW_PASSWORD })
+    })
+    expect(r.status).toBe(403)
+    expect((await post('/auth/login', { username: 'erin', password: PASSWORD })).status).toBe(200)
+  })
+})
+
