@@ -16,6 +16,8 @@ export interface UserSummary {
   username: string
   roles: string[]
   status: UserRecord['status']
+  /** `oidc`: created by single sign-on, roles follow the IdP's groups at every sign-in */
+  source: UserRecord['source']
   mfaEnrolled: boolean
   lastLoginAt: number | null
   failedCount: number
@@ -75,7 +77,7 @@ export function createUserAdmin (deps: Deps): UserAdmin {
   }
 
   const summary = (u: UserRecord): UserSummary => ({
-    username: u.username, roles: [...u.roles], status: u.status, mfaEnrolled: u.totpEnrolled, lastLoginAt: u.lastLoginAt,
+    username: u.username, roles: [...u.roles], status: u.status, source: u.source, mfaEnrolled: u.totpEnrolled, lastLoginAt: u.lastLoginAt,
     failedCount: u.failedCount, lockedUntil: lockRemainingMs(u, clock.now()) > 0 ? u.lockedUntil : null, createdAt: u.createdAt
   })
   /** the record as it is right after resetFailures */
