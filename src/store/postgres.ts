@@ -136,7 +136,8 @@ export function createPostgresStore (opts: PostgresStoreOptions): StoreBackend {
 
     createUser: async (u, now) => {
       try {
-        await run(`INSERT INTO users (id, username, roles, status, source, password_hash, totp_enrolled, session_epoch, created_at, updated_at)
+        await run(`INSERT INTO users (id, username, roles, status, source, password_hash, totp_enrolled, session_epoch,
+                     created_at, updated_at)
                    VALUES (:id, :username, :roles, 'active', :source, :hash, FALSE, 0, :now, :now)`,
         { id: randomUUID(), username: u.username, roles: JSON.stringify(u.roles), source: u.source ?? 'local', hash: u.passwordHash,
           now })
