@@ -75,6 +75,14 @@ describe('single sign-on: accounts and roles', () => {
     expect(ev.event.provider).toBe('oidc')
   })
 
+  it('sign-ins are counted in gatehouse_sso_logins_total by outcome', async () => {
+    await signIn(gw, 'alice')
+    await signIn(gw, 'eve')
+    const metrics = await call(gw, 'GET', '/metrics')
+    expect(metrics.text).toMatch(/^gatehouse_sso_logins_total\{outcome="success"\} [1-9]/m)
+    expect(metrics.text).toMatch(/^gatehouse_sso_logins_total\{outcome="failure"\} [1-9]/m)
+  })
+
   it('the user name claim is canonicalized like local names', async () => {
     const res = await signIn(gw, 'mixed')
     expect(res.status, res.text).toBe(303)
