@@ -91,7 +91,8 @@ function basicApiKey (header: string): string | null | undefined {
 
 /**
  * Request credentials → identity, straight-line. With an Authorization header, it alone decides:
- * `Bearer <jwt>` is the IdP's access token when it names the IdP as issuer (and those are accepted), else a session, `Bearer ghk_…` or `Basic base64(x:ghk_…)` an API key, anything else
+ * `Bearer <jwt>` is the IdP's access token when it names the IdP as issuer (and those are accepted),
+ * else a session; `Bearer ghk_…` or `Basic base64(x:ghk_…)` an API key; anything else
  * invalid. Without one, the `__Host-gatehouse` cookie is a session, and no cookie is "missing".
  */
 export function createCredentialChain (

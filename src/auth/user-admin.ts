@@ -16,6 +16,8 @@ export interface UserSummary {
   username: string
   roles: string[]
   status: UserRecord['status']
+  /** `oidc`: created by single sign-on, roles follow the IdP's groups at every sign-in */
+  source: UserRecord['source']
   mfaEnrolled: boolean
   /** the password is one-time: its owner must choose a new one at the next sign-in */
   passwordMustChange: boolean
@@ -96,7 +98,7 @@ export function createUserAdmin (deps: Deps): UserAdmin {
   }
 
   const summary = (u: UserRecord): UserSummary => ({
-    username: u.username, roles: [...u.roles], status: u.status, mfaEnrolled: u.totpEnrolled,
+    username: u.username, roles: [...u.roles], status: u.status, source: u.source, mfaEnrolled: u.totpEnrolled,
     passwordMustChange: u.passwordMustChange, lastLoginAt: u.lastLoginAt,
     failedCount: u.failedCount, lockedUntil: lockRemainingMs(u, clock.now()) > 0 ? u.lockedUntil : null, createdAt: u.createdAt
   })

@@ -62,9 +62,9 @@ export const accountCommands: Record<string, CommandHandler> = {
     const users = await admin.listUsers()
     if (args.json) { io.out(JSON.stringify({ users })); return 0 }
     io.out(table(users.map((u) => ({
-      name: u.username, roles: u.roles, status: u.status, mfa: u.mfaEnrolled ? 'enrolled' : 'no',
+      name: u.username, roles: u.roles, status: u.status, source: u.source, mfa: u.mfaEnrolled ? 'enrolled' : 'no',
       last_login: iso(u.lastLoginAt), failed: u.failedCount, locked_until: iso(u.lockedUntil)
-    })), ['name', 'roles', 'status', 'mfa', 'last_login', 'failed', 'locked_until']))
+    })), ['name', 'roles', 'status', 'source', 'mfa', 'last_login', 'failed', 'locked_until']))
     return 0
   }),
   'user disable': withAdmin(async (admin, _c, args, io) => {

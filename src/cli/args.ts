@@ -51,7 +51,7 @@ export const COMMANDS: CommandSpec[] = [
   cmd('serve', '', 'run the gateway'),
   cmd('user add', 'NAME --role ROLE [--password-stdin [--temporary]]',
     'create a user; without --password-stdin prints a generated one-time password', ['role', 'password-stdin', 'temporary']),
-  cmd('user list', '', 'list users: roles, status, MFA, last login, failed logins, lock'),
+  cmd('user list', '', 'list users: roles, status, source (local or oidc), MFA, last login, failed logins, lock'),
   cmd('user disable', 'NAME', 'disable a user and end its sessions'),
   cmd('user enable', 'NAME', 'enable a disabled user'),
   cmd('user delete', 'NAME', 'remove a person\'s account data (account, TOTP secret, sessions); audit events stay'),

@@ -175,10 +175,17 @@ function accessChecks (i: ComplianceInput): CheckResult[] {
   const policy = createPolicy(c.rbac.roles)
   const adminRoles = roles.map(([n]) => n).filter((n) => policy.permits([n], 'admin'))
   const adminWithout = adminRoles.filter((r) => !mfaRequired([r], required))
+  // single sign-on: a required second factor is local TOTP, or the IdP's MFA only for the amr values of mfaFromIdp
+  const oidc = c.auth.oidc
+  const idpMfa = oidc.enabled && oidc.mfaFromIdp.length > 0
+  const ssoAdminRoles = oidc.enabled ? [...new Set(Object.values(oidc.roleMapping))].filter((r) => adminRoles.includes(r)) : []
+  const how = !oidc.enabled ? 'TOTP'
+    : idpMfa ? `TOTP, or the IdP's MFA when its amr has one of ${oidc.mfaFromIdp.join(', ')}` : 'TOTP, also after single sign-on'
   out.push(check('mfa-admin', 'CC6.1', 'MFA is required for administrative roles', adminWithout.length === 0 ? 'pass' : 'fail',
-    adminWithout.length === 0 ? 'every role with admin permissions requires TOTP'
+    adminWithout.length === 0 ? `every role with admin permissions requires MFA (${how})`
       : `roles with admin permissions without MFA: ${adminWithout.join(', ')}`,
-    { 'auth.mfa.requiredForRoles': [...required], adminRoles, adminRolesWithoutMfa: adminWithout }))
+    { 'auth.mfa.requiredForRoles': [...required], adminRoles, adminRolesWithoutMfa: adminWithout,
+      sso: { enabled: oidc.enabled, adminRolesFromIdp: ssoAdminRoles, mfaFromIdp: idpMfa ? [...oidc.mfaFromIdp] : [] } }))
   const without = roles.map(([n]) => n).filter((r) => !mfaRequired([r], required))
   out.push(check('mfa-all-roles', 'CC6.1', 'MFA is required for every role', without.length === 0 ? 'pass' : 'warn',
     without.length === 0 ? 'MFA is required for all roles' : `roles without MFA: ${without.join(', ')}`,

@@ -62,7 +62,7 @@ export interface Metrics {
    * Feeds auth failures and lockouts from the audit events that already describe them: wrap the
    * audit emitter with it (`(e) => { log.emit(e); metrics.observeAudit(e) }`).
    */
-  observeAudit: (input: Pick<AuditInput, 'action' | 'outcome' | 'reason'>) => void
+  observeAudit: (input: Pick<AuditInput, 'action' | 'outcome' | 'reason' | 'provider'>) => void
   /**
    * A model name Ollama has shown it has (a /api/tags or /api/ps entry, a 2xx reply for it): it may
    * become a label. Canonical names only.
@@ -147,6 +147,12 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
   // every rule's series exists from the start, so increase() sees the first alert
   for (const rule of DETECTION_RULES) detections.inc({ rule }, 0)
   const lockouts = new Counter({ name: 'gatehouse_lockouts_total', help: 'Accounts locked after repeated failures', registers })
+  const ssoLogins = new Counter({
+    name: 'gatehouse_sso_logins_total',
+    help: 'Single sign-on callbacks, by outcome (a success may still be followed by the local TOTP step)',
+    labelNames: ['outcome'] as const,
+    registers
+  })
   const maskedCounter = new Counter({
     name: 'gatehouse_masked_entities_total',
     help: 'PII entities masked in model output, by type',
@@ -288,6 +294,9 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
       }
     },
     observeAudit (input) {
+      if (input.action === 'login' && input.provider === 'oidc') {
+        ssoLogins.inc({ outcome: input.outcome === 'success' ? 'success' : 'failure' })
+      }
       if (input.action === 'account-locked') lockouts.inc()
       else if (input.outcome === 'failure' && AUTH_ACTIONS.has(input.action)) {
         authFailures.inc({ reason: safe(input.reason ?? input.action) })

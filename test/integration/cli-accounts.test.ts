@@ -31,15 +31,17 @@ describe('gatehouse user', () => {
     expect((await run(['user', 'add', 'dave', '--role', 'wizard'])).code).toBe(2)
     expect((await run(['user', 'add', 'ALICE', '--role', 'user'])).code).toBe(2)
   })
-  it('user list --json shows name, roles, status, MFA, last login, failed count, lock', async () => {
+  it('user list --json shows name, roles, status, source, MFA, last login, failed count, lock', async () => {
     const r = await run(['user', 'list', '--json'])
     const users = (r.json() as { users: Array<Record<string, unknown>> }).users
     expect(users.map((u) => u.username)).toEqual(expect.arrayContaining(['alice', 'bob']))
-    expect(Object.keys(users[0] ?? {})).toEqual(expect.arrayContaining(['username', 'roles', 'status', 'mfaEnrolled', 'lastLoginAt', 'failedCount', 'lockedUntil']))
+    expect(Object.keys(users[0] ?? {})).toEqual(expect.arrayContaining(['username', 'roles', 'status', 'source', 'mfaEnrolled', 'lastLoginAt', 'failedCount',
+      'lockedUntil']))
+    expect(users.find((u) => u.username === 'alice')?.source).toBe('local')
   })
   it('user list prints a table for people', async () => {
     const r = await run(['user', 'list'])
-    expect(r.out.split('\n')[0]).toMatch(/^NAME\s+ROLES\s+STATUS\s+MFA\s+LAST_LOGIN\s+FAILED\s+LOCKED_UNTIL/)
+    expect(r.out.split('\n')[0]).toMatch(/^NAME\s+ROLES\s+STATUS\s+SOURCE\s+MFA\s+LAST_LOGIN\s+FAILED\s+LOCKED_UNTIL/)
   })
   it('extra arguments are refused (exit 2) before anything changes', async () => {
     const users = async () => ((await run(['user', 'list', '--json'])).json() as { users: Array<{ username: string, status: string, roles: string[] }> }).users

@@ -6,7 +6,7 @@ import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type J
 import type { Clock } from '../../clock.js'
 import type { GatehouseConfig } from '../../config/schema.js'
 import type { Store } from '../../store/types.js'
-import type { LoadResult } from '../credential-loaders.js'
+import type { Identity } from '../identity.js'
 import { groupsFromClaims, rolesFromGroups, usernameFromClaims } from './claims.js'
 
 /** Never HS* (a public key used as an HMAC secret) and never `none`. */
@@ -17,10 +17,15 @@ export const JWKS_COOLDOWN_MS = 10_000
 /** A JWKS is refetched at the latest after this long. */
 export const JWKS_MAX_AGE_MS = 10 * 60_000
 
+/** What the credential chain gets back: an identity, or why the token is not one. */
+export type IdpLoadResult =
+  | { kind: 'identity', identity: Identity }
+  | { kind: 'invalid', credential: 'idp_token', reason: string }
+
 export interface IdpTokenLoader {
   /** true when the bearer token says it is from the IdP (its unverified `iss`): only then does `load` decide */
   claims: (token: string) => boolean
-  load: (token: string) => Promise<LoadResult>
+  load: (token: string) => Promise<IdpLoadResult>
 }
 
 export interface IdpTokenOptions {
@@ -35,13 +40,14 @@ export function createIdpTokenLoader (o: IdpTokenOptions): IdpTokenLoader {
   let jwks: Promise<ReturnType<typeof createRemoteJWKSet>> | null = null
   const keySet = (): Promise<ReturnType<typeof createRemoteJWKSet>> => {
     if (jwks === null) {
-      const p = o.jwksUri().then((uri) => createRemoteJWKSet(new URL(uri), { cooldownDuration: JWKS_COOLDOWN_MS, cacheMaxAge: JWKS_MAX_AGE_MS }))
+      const p = o.jwksUri().then((uri) =>
+        createRemoteJWKSet(new URL(uri), { cooldownDuration: JWKS_COOLDOWN_MS, cacheMaxAge: JWKS_MAX_AGE_MS }))
       jwks = p
       p.catch(() => { if (jwks === p) jwks = null })
     }
     return jwks
   }
-  const fail = (reason: string): LoadResult => ({ kind: 'invalid', credential: 'idp_token', reason })
+  const fail = (reason: string): IdpLoadResult => ({ kind: 'invalid', credential: 'idp_token', reason })
 
   return {
     claims (token) {
