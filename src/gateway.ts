@@ -64,6 +64,8 @@ export interface Gateway {
   secrets: Secrets
   /** writes the buffered usage records now */
   flushUsage: () => Promise<void>
+  /** deletes usage records older than usage.retentionDays now (a daily timer does it too); returns how many */
+  sweepUsage: () => Promise<number>
   /** the token counters the quotas read (Redis, or the store) */
   quotaCounters: SharedState
   /** stop accepting, let open requests finish up to the drain deadline, then flush and close everything */
@@ -218,6 +220,7 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
   return {
     app, config, upstream, fleet, store, sharedState, audit, auth, policy, masking, metrics, secrets,
     flushUsage: () => usageWriter.flush(),
+    sweepUsage: () => usageRetention.sweep(),
     quotaCounters,
     close,
     async shutdown () {
