@@ -47,7 +47,7 @@ export async function startTestGateway (overrides: Record<string, unknown> = {},
     },
     tls: { cert: certs.cert, key: certs.key, ...(overrides.tls as object | undefined) },
     dataDir: join(dir, 'data'),
-    store: { url: `sqlite:${join(dir, 'data', 'gatehouse.db')}` },
+    store: (overrides.store as object | undefined) ?? { url: `sqlite:${join(dir, 'data', 'gatehouse.db')}` },
     audit: { sinks: [{ type: 'file', path: join(dir, 'logs', 'audit.log') }], ...(overrides.audit as object | undefined) }
   }
   const config = buildConfig(raw, dir)
