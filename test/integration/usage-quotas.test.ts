@@ -157,6 +157,12 @@ describe('quota edges', () => {
     expect((await generate(keys.racer as string)).status).toBe(429)
   })
 
+  it('refusals are counted by period in the metrics, and tokens carry the upstream label', async () => {
+    const text = await gw.gateway.metrics.render()
+    expect(text).toMatch(/^gatehouse_quota_rejections_total\{period="day"\} [1-9]\d*$/m)
+    expect(text).toMatch(/^gatehouse_tokens_total\{model="llama3.2:latest",role="user",upstream="default",direction="input"\} [1-9]\d*$/m)
+  })
+
   it('counters that cannot be read refuse the request with 503 (never unmetered)', async () => {
     const counters = gw.gateway.quotaCounters
     const real = counters.add
