@@ -69,6 +69,8 @@ export interface Gateway {
   secrets: Secrets
   /** writes the buffered usage records now */
   flushUsage: () => Promise<void>
+  /** deletes usage records older than usage.retentionDays now (a daily timer does it too); returns how many */
+  sweepUsage: () => Promise<number>
   /** the token counters the quotas read (Redis, or the store) */
   quotaCounters: SharedState
   /** the daily disposal sweep (audit retention, store purge); run() sweeps at once */
@@ -239,6 +241,7 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
   return {
     app, config, upstream, fleet, store, sharedState, audit, auth, policy, masking, metrics, secrets, retention,
     flushUsage: () => usageWriter.flush(),
+    sweepUsage: () => usageRetention.sweep(),
     quotaCounters,
     close,
     async shutdown () {

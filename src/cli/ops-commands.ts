@@ -11,7 +11,7 @@ import type { Store } from '../store/types.js'
 import { systemClock, type Clock } from '../clock.js'
 import { complianceReport, type ComplianceReport } from '../ops/compliance.js'
 import { collectComplianceInput } from '../ops/compliance-input.js'
-import { exportEvidence } from '../ops/evidence.js'
+import { exportEvidence, type EvidenceStore } from '../ops/evidence.js'
 import { recordFromNpmAudit } from '../ops/dependency-scan.js'
 import { deliverWebhook, isWebhookUrl, webhookMessage } from '../ops/compliance-notify.js'
 import { complianceWebhookFromEnv } from '../config/notify-env.js'
@@ -22,7 +22,7 @@ import { repositoryExposure } from './git-guard.js'
 
 export interface OpsCommandDeps {
   /** opens the configured store; closed by the command when done */
-  openStore: (config: GatehouseConfig) => Promise<Pick<Store, 'listUsers' | 'listApiKeys' | 'close'>>
+  openStore: (config: GatehouseConfig) => Promise<EvidenceStore & Pick<Store, 'close'>>
   clock: Clock
   /** where compliance.notifyUrlEnv is looked up (the process environment by default) */
   env?: NodeJS.ProcessEnv
@@ -52,7 +52,7 @@ function shownStoreUrl (url: string): string {
 }
 
 async function withStore<T> (deps: OpsCommandDeps, config: GatehouseConfig,
-  fn: (store: Pick<Store, 'listUsers' | 'listApiKeys'>) => Promise<T>): Promise<T> {
+  fn: (store: EvidenceStore) => Promise<T>): Promise<T> {
   let store: Awaited<ReturnType<OpsCommandDeps['openStore']>>
   try {
     store = await deps.openStore(config)

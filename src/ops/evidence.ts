@@ -1,6 +1,6 @@
 // `gatehouse evidence export`: one JSON bundle an auditor can keep — access review (users, roles,
 // last login), API keys and their ages, the configuration (secrets redacted) and its hash, audit
-// statistics for the period, the chain verification and the compliance check results.
+// statistics for the period, tokens used by user and key, the chain verification and the compliance check results.
 import { createHash } from 'node:crypto'
 import { writeFileSync, chmodSync, readFileSync, renameSync, statSync } from 'node:fs'
 import { mfaRequired } from '../auth/mfa-policy.js'
@@ -13,6 +13,7 @@ import { collectComplianceInput, type CollectOptions } from './compliance-input.
 import { auditFilesOf, readAuditStatistics, type AuditStatistics } from './audit-stats.js'
 import { latestPerTarget, type SbomFacts, type ScanSummary } from './dependency-scan.js'
 import { readScanFacts, readSbom } from './scan-files.js'
+import { usageReport, type UsageReport } from '../quotas/report.js'
 
 const DAY = 86_400_000
 
@@ -56,8 +57,13 @@ export interface EvidenceBundle {
     auditFiles: Array<{ path: string, maxBytes: number, files: number, bytes: number, oldest: string | null }>
     sessions: { sessionTtlSeconds: number, idleTimeoutSeconds: number }
   }
+  /** tokens used in the period by user and by key (the store's usage records); null when the store cannot say */
+  usage: { byUser: UsageReport, byKey: UsageReport, quotas: GatehouseConfig['quotas']['rules'], retentionDays: number } | null
   compliance: ComplianceReport
 }
+
+/** The store the bundle reads: the usage sums are optional so a store without usage records still exports. */
+export type EvidenceStore = Pick<Store, 'listUsers' | 'listApiKeys'> & Partial<Pick<Store, 'usageSummary'>>
 
 const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString())
 const code = (err: unknown) => (err as NodeJS.ErrnoException).code ?? (err as Error).message
@@ -96,7 +102,7 @@ function retention (config: GatehouseConfig): EvidenceBundle['retention'] {
 }
 const days = (from: number, to: number) => Math.floor((to - from) / DAY)
 
-export async function buildEvidence (config: GatehouseConfig, store: Pick<Store, 'listUsers' | 'listApiKeys'>,
+export async function buildEvidence (config: GatehouseConfig, store: EvidenceStore,
   options: CollectOptions & { days: number }): Promise<EvidenceBundle> {
   const { now } = options
   const from = now - options.days * DAY
@@ -104,6 +110,14 @@ export async function buildEvidence (config: GatehouseConfig, store: Pick<Store,
   const report = complianceReport(input)
   const fileSink = config.audit.sinks.find((s): s is Extract<SinkConfig, { type: 'file' }> => s.type === 'file')
   const statistics = fileSink ? await readAuditStatistics(auditFilesOf(fileSink.path), { from, to: now }) : null
+
+  const summary = store.usageSummary?.bind(store)
+  const usage = summary === undefined ? null : {
+    byUser: await usageReport({ usageSummary: summary }, 'user', options.days * DAY, now),
+    byKey: await usageReport({ usageSummary: summary }, 'key', options.days * DAY, now),
+    quotas: config.quotas.rules,
+    retentionDays: config.usage.retentionDays
+  }
 
   const roles: EvidenceBundle['accessReview']['roles'] = {}
   for (const [name, r] of Object.entries(config.rbac.roles)) {
@@ -144,6 +158,7 @@ export async function buildEvidence (config: GatehouseConfig, store: Pick<Store,
         : { total: Object.values(statistics.detections).reduce((a, b) => a + b, 0), byRule: { ...statistics.detections } }
     },
     retention: retention(config),
+    usage,
     compliance: report
   }
 }
@@ -156,7 +171,7 @@ export function writeEvidence (file: string, bundle: EvidenceBundle): void {
   renameSync(tmp, file)
 }
 
-export async function exportEvidence (config: GatehouseConfig, store: Pick<Store, 'listUsers' | 'listApiKeys'>,
+export async function exportEvidence (config: GatehouseConfig, store: EvidenceStore,
   options: CollectOptions & { days: number, out: string }): Promise<EvidenceBundle> {
   const bundle = await buildEvidence(config, store, options)
   writeEvidence(options.out, bundle)

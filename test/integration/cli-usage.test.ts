@@ -57,16 +57,19 @@ describe('help', () => {
   it('a group\'s help lists its commands; `help` alone and `--help` print the global usage', async () => {
     const group = await cli(['key', '--help'])
     expect(lines(group.out)).toEqual([
-      'usage: gatehouse key <create|list|revoke> ...',
+      'usage: gatehouse key <create|list|revoke|rotate> ...',
       '  gatehouse key create --name NAME --role ROLE [--expires-in DURATION]  create an API key; it is printed once, only its hash is stored',
       '  gatehouse key list                                                    list API keys',
       '  gatehouse key revoke ID                                               revoke an API key',
+      '  gatehouse key rotate ID [--grace DURATION]                            a new key with the same name, role and expiry policy, ' +
+        'printed once; the old one works until the grace ends',
       '`gatehouse key <command> --help` shows its flags.'
     ])
     const global = await cli(['--help'])
     expect(global.code).toBe(0)
     expect(lines(global.out)[0]).toBe('usage: gatehouse <command> [--config PATH] [--json]')
-    expect(lines(global.out)).toContain('  mfa qr                                                      draw the otpauth URL read from standard input (or a login reply holding one) as a QR code')
+    expect(lines(global.out)).toContainEqual(
+      expect.stringMatching(/^ {2}mfa qr {2,}draw the otpauth URL read from standard input \(or a login reply holding one\) as a QR code$/))
     expect((await cli(['help'])).out).toBe(global.out)
   })
 

@@ -62,7 +62,7 @@ function exposed (name: string): boolean {
 
 describe('metric names used by deploy/monitoring', () => {
   it('the requests above were counted (the exposition is the live one)', () => {
-    expect(exposition).toMatch(/^gatehouse_tokens_total\{model="llama3.2:latest",role="user",direction="output"\} 3$/m)
+    expect(exposition).toMatch(/^gatehouse_tokens_total\{model="llama3.2:latest",role="user",upstream="default",direction="output"\} 3$/m)
     expect(exposition).toMatch(/^gatehouse_masked_entities_total\{type="email"\} 1$/m)
     expect(exposition).toMatch(/^gatehouse_auth_failures_total\{reason="[^"]+"\} 1$/m)
     expect(exposition).toMatch(/^gatehouse_time_to_first_token_seconds_count\{route="\/api\/chat",model="llama3.2:latest"\} 1$/m)

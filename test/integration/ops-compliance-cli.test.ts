@@ -40,7 +40,9 @@ const shared = sharedTestCerts()
 const ca = { certPem: readFileSync(shared.caCert, 'utf8'), keyPem: readFileSync(shared.caKey, 'utf8') }
 const commands = createOpsCommands({
   // the shipped config names PostgreSQL; the test store is SQLite in the temp folder (never closed by the command)
-  openStore: async () => ({ listUsers: () => store.listUsers(), listApiKeys: () => store.listApiKeys(), close: async () => {} }),
+  openStore: async () => ({
+    listUsers: () => store.listUsers(), listApiKeys: () => store.listApiKeys(), usageSummary: (s, by) => store.usageSummary(s, by), close: async () => {}
+  }),
   clock: systemClock
 })
 
@@ -246,13 +248,17 @@ describe('gatehouse evidence export', () => {
     expect(b.retention.auditFiles).toEqual([expect.objectContaining({ path: join(dir, 'logs', 'audit.log'), files: 1 })])
     // the one config-loaded event written at set-up, which named no earlier configuration
     expect(b.configuration.history).toEqual([{ at: expect.any(String), hash: b.audit.statistics?.configHashes[0], previousHash: null }])
+    // token usage of the period by user and by key (none recorded here), with the quotas in force
+    expect(b.usage).toMatchObject({ byUser: { by: 'user', rows: [] }, byKey: { by: 'key', rows: [] }, quotas: [], retentionDays: 400 })
   })
 
   it('counts only events inside the period', async () => {
     const out = join(dir, 'evidence-future.json')
     // a period that ended before any of these events: a clock 400 days ahead with --days 1
     const later = createOpsCommands({
-      openStore: async () => ({ listUsers: () => store.listUsers(), listApiKeys: () => store.listApiKeys(), close: async () => {} }),
+      openStore: async () => ({
+    listUsers: () => store.listUsers(), listApiKeys: () => store.listApiKeys(), usageSummary: (s, by) => store.usageSummary(s, by), close: async () => {}
+  }),
       clock: { now: () => Date.now() + 400 * 86_400_000 }
     })
     const code = await later['evidence export']?.(writeConfig(), { command: ['evidence', 'export'], json: true, passwordStdin: false, days: '1', out }, { out: () => {}, err: () => {}, readStdin: async () => '' })

@@ -15,18 +15,22 @@ afterAll(async () => { await gw.close() })
 
 const auditLines = () => readFileSync(join(gw.dir, 'logs', 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AuditLine)
 
-/** Lock step: the fake sends chunk i only after the test has seen chunk i-1 at the client. */
-function lockStep () {
+/**
+ * Lock step: the fake sends chunk i only after the test has seen chunk i-1 at the client. `hidden`
+ * are the chunks the gateway keeps from the client (the usage chunk it asked for itself).
+ */
+function lockStep (hidden: readonly number[] = []) {
   let seen = 0
   const waiters = new Map<number, () => void>()
+  const needs = (i: number) => i - hidden.filter((h) => h < i).length
   return {
-    beforeChunk: (i: number) => (i <= seen ? Promise.resolve() : new Promise<void>((resolve) => waiters.set(i, resolve))),
+    beforeChunk: (i: number) => (needs(i) <= seen ? Promise.resolve() : new Promise<void>((resolve) => waiters.set(needs(i), resolve))),
     sawChunk: () => { seen++; waiters.get(seen)?.() }
   }
 }
 
-async function streamThrough (path: string, body: Record<string, unknown>, expectChunks: number) {
-  const ls = lockStep()
+async function streamThrough (path: string, body: Record<string, unknown>, expectChunks: number, hidden: number[] = []) {
+  const ls = lockStep(hidden)
   gw.fake.script = { ...defaultScript(), tokens: ['one ', 'two ', 'three'], beforeChunk: ls.beforeChunk }
   const res = await request(gw.url + path, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...gw.auth }, dispatcher: gw.dispatcher })
   const received: string[] = []
@@ -49,7 +53,8 @@ describe('streaming passes chunk by chunk', () => {
   })
 
   it('SSE /v1/chat/completions: every event reaches the client before the next is sent, ending with [DONE]', async () => {
-    const { res, text } = await streamThrough('/v1/chat/completions', { model: 'llama3.2', stream: true, messages: [{ role: 'user', content: 'hi' }] }, 5)
+    // three tokens, the closing chunk, then the usage chunk Gatehouse asked for (index 4, never shown), then [DONE]
+    const { res, text } = await streamThrough('/v1/chat/completions', { model: 'llama3.2', stream: true, messages: [{ role: 'user', content: 'hi' }] }, 5, [4])
     expect(res.headers['content-type']).toContain('text/event-stream')
     expect(text.endsWith('data: [DONE]\n\n')).toBe(true)
     const content = text.split('\n\n').filter((e) => e.startsWith('data: {')).map((e) => (JSON.parse(e.slice(6)) as { choices: Array<{ delta: { content: string } }> }).choices[0]?.delta.content).join('')

@@ -2,7 +2,7 @@
 // The concurrency cases fire many calls at once (Promise.all); on PostgreSQL they spread over
 // several pool connections, so they exercise the database's row locking, not JavaScript's turn-taking.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { StoreBackend } from '../../src/store/types.js'
+import type { StoreBackend, UsageGroup, UsageRecord } from '../../src/store/types.js'
 
 export interface ContractOptions {
   /** a second, independent handle (its own connections) on the same database as `store` */
@@ -12,6 +12,7 @@ export interface ContractOptions {
 const T = Date.UTC(2026, 0, 1)
 const HASH = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g'
 const MIN = 60_000
+const HOUR = 60 * MIN
 
 async function codeOf (p: Promise<unknown>): Promise<unknown> {
   try {
@@ -395,6 +396,62 @@ export function storeContractTests (name: string, makeStore: () => Promise<Store
         expect(await store.revokeApiKey(a.id, T + 3)).toBe(false)
         expect(await store.getApiKeyByHash('a'.repeat(64))).toMatchObject({ lastUsedAt: T + 1, revokedAt: T + 2 })
         expect(await store.revokeApiKey('nope', T)).toBe(false)
+      })
+
+      it('setApiKeyGrace marks a live key replaced once; a revoked or already replaced key is refused', async () => {
+        const a = await store.createApiKey(k('a'.repeat(64)), T)
+        const b = await store.createApiKey(k('b'.repeat(64)), T + 1)
+        const c = await store.createApiKey(k('c'.repeat(64)), T + 2)
+        expect(a).toMatchObject({ graceUntil: null, replacedBy: null })
+        expect(await store.setApiKeyGrace(a.id, T + HOUR, b.id)).toBe(true)
+        expect(await store.getApiKey(a.id)).toMatchObject({ graceUntil: T + HOUR, replacedBy: b.id, revokedAt: null })
+        expect(await store.setApiKeyGrace(a.id, T + 2 * HOUR, c.id)).toBe(false)
+        expect(await store.getApiKey(a.id)).toMatchObject({ graceUntil: T + HOUR, replacedBy: b.id })
+        await store.revokeApiKey(c.id, T + 3)
+        expect(await store.setApiKeyGrace(c.id, T + HOUR, b.id)).toBe(false)
+        expect(await store.setApiKeyGrace('nope', T, b.id)).toBe(false)
+      })
+    })
+
+    describe('usage records', () => {
+      const DAY = 86_400_000
+      const rec = (over: Partial<UsageRecord> = {}): UsageRecord => ({
+        at: T, identity: 'alice', credential: 'session', role: 'user', model: 'llama3.2:latest', upstream: 'gpu-a',
+        inputTokens: 7, outputTokens: 4, durationMs: 12, status: 200, incomplete: false, ...over
+      })
+
+      it('records sum by user, key, model, upstream and UTC day from a time on', async () => {
+        await store.insertUsage([
+          rec(),
+          rec({ at: T + 1, inputTokens: 1, outputTokens: 2, model: 'qwen2.5:7b', upstream: 'gpu-b' }),
+          rec({ at: T + DAY, identity: 'ci-bot', credential: 'api_key', inputTokens: 100, outputTokens: 0, model: null, upstream: null }),
+          rec({ at: T - 1, inputTokens: 1000, outputTokens: 1000 })
+        ])
+        const sums = (g: UsageGroup) => [g.group, g.requests, g.inputTokens, g.outputTokens]
+        expect((await store.usageSummary(T, 'user')).map(sums)).toEqual([['alice', 2, 8, 6]])
+        expect((await store.usageSummary(T, 'key')).map(sums)).toEqual([['ci-bot', 1, 100, 0]])
+        const models = (await store.usageSummary(T, 'model')).map(sums)
+        expect(models).toHaveLength(3)
+        expect(models).toEqual(expect.arrayContaining([['llama3.2:latest', 1, 7, 4], ['qwen2.5:7b', 1, 1, 2], [null, 1, 100, 0]]))
+        expect((await store.usageSummary(T, 'upstream')).map(sums)).toEqual(expect.arrayContaining([['gpu-a', 1, 7, 4], ['gpu-b', 1, 1, 2]]))
+        expect((await store.usageSummary(T, 'day')).map(sums))
+          .toEqual([[String(Math.floor(T / DAY)), 2, 8, 6], [String(Math.floor(T / DAY) + 1), 1, 100, 0]])
+        expect(await store.usageSummary(T + 2 * DAY, 'user')).toEqual([])
+      })
+
+      it('usageOf sums one identity of one kind; a user and a key of one name stay apart', async () => {
+        await store.insertUsage([rec(), rec({ credential: 'api_key', inputTokens: 50 }), rec({ at: T - 1 })])
+        expect(await store.usageOf('session', 'alice', T)).toEqual({ group: null, requests: 1, inputTokens: 7, outputTokens: 4 })
+        expect(await store.usageOf('api_key', 'alice', T)).toEqual({ group: null, requests: 1, inputTokens: 50, outputTokens: 4 })
+        expect(await store.usageOf('session', 'nobody', T)).toEqual({ group: null, requests: 0, inputTokens: 0, outputTokens: 0 })
+      })
+
+      it('deleteUsageBefore removes only older records; an empty batch is a no-op', async () => {
+        await store.insertUsage([])
+        await store.insertUsage([rec({ at: T - DAY }), rec({ at: T }), rec({ at: T + 1, incomplete: true })])
+        expect(await store.deleteUsageBefore(T)).toBe(1)
+        expect(await store.deleteUsageBefore(T)).toBe(0)
+        expect((await store.usageSummary(0, 'user')).map((g) => g.requests)).toEqual([2])
       })
     })
 

@@ -56,14 +56,15 @@ describe('tokens by role', () => {
     gh.decision = 'allow'
     gh.models = ['llama3.2:latest']
     gh.usage = { input: 7, output: 3 }
+    gh.upstream = 'gpu-a'
     gh.identity = { credential: 'api_key', name: 'app', roles: ['user', 'monitor'], amr: [], credentialId: 'k', expiresAt: null }
     m.onResponse({ gh, method: 'POST', routeOptions: { url: '/api/chat' } } as unknown as FastifyRequest, { statusCode: 200, elapsedTime: 5 } as FastifyReply)
     m.tokens('llama3.2:latest', 1, null)
     const text = await m.render()
     expect(line(text, 'gatehouse_tokens_total{')).toEqual([
-      'gatehouse_tokens_total{model="llama3.2:latest",role="user",direction="input"} 7',
-      'gatehouse_tokens_total{model="llama3.2:latest",role="user",direction="output"} 3',
-      'gatehouse_tokens_total{model="llama3.2:latest",role="",direction="input"} 1'
+      'gatehouse_tokens_total{model="llama3.2:latest",role="user",upstream="gpu-a",direction="input"} 7',
+      'gatehouse_tokens_total{model="llama3.2:latest",role="user",upstream="gpu-a",direction="output"} 3',
+      'gatehouse_tokens_total{model="llama3.2:latest",role="",upstream="",direction="input"} 1'
     ])
   })
 })

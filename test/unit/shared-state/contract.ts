@@ -139,6 +139,41 @@ export function sharedStateContractTests (
       })
     })
 
+    describe('add (running totals)', () => {
+      it('adds amounts to a total until it expires, then starts again from the amount; 0 reads', async () => {
+        expect(await s.add('q', 0, T + 1000, T)).toBe(0)
+        expect(await s.add('q', 7, T + 1000, T)).toBe(7)
+        expect(await s.add('q', 4, T + 1000, T + 999)).toBe(11)
+        expect(await s.add('q', 0, T + 1000, T + 999)).toBe(11)
+        expect(await s.add('q', 5, T + 2000, T + 1000)).toBe(5)
+        expect(await s.add('other', 0, T + 1000, T)).toBe(0)
+      })
+
+      it('N parallel additions all count', async () => {
+        await Promise.all(Array.from({ length: N }, () => s.add('p', 3, T + 60_000, T)))
+        expect(await s.add('p', 0, T + 60_000, T)).toBe(3 * N)
+      })
+
+      it('totals beyond 2^31 stay exact', async () => {
+        await s.add('big', 2 ** 31, T + 1000, T)
+        expect(await s.add('big', 2 ** 31, T + 1000, T)).toBe(2 ** 32)
+      })
+
+      itShared('an addition by one instance is seen by another at once', async () => {
+        const b = await open()
+        await s.add('shared', 9, T + 60_000, T)
+        expect(await b.add('shared', 1, T + 60_000, T + 1)).toBe(10)
+      })
+
+      it('sweep drops expired totals only', async () => {
+        await s.add('t-old', 5, T + 10, T)
+        await s.add('t-live', 5, T + 10_000, T)
+        await s.sweep(T + 100)
+        expect(await s.add('t-live', 0, T + 10_000, T + 100)).toBe(5)
+        expect(await s.add('t-old', 0, T + 10_000, T + 100)).toBe(0)
+      })
+    })
+
     describe('prefixes and housekeeping', () => {
       it('instances with different prefixes never see each other\'s keys', async () => {
         const other = await open(`${prefix}other:`)
