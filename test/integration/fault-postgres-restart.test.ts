@@ -9,6 +9,8 @@ import { eventually } from '../helpers/eventually.js'
 import { privatePostgresMissing, startPrivatePostgres, type PrivatePostgres } from '../helpers/private-servers.js'
 
 const missing = privatePostgresMissing()
+// in CI a missing server binary is a failure, as for the other server-backed suites
+if (missing && process.env.CI === 'true') throw new Error(`a private PostgreSQL is required in CI: ${missing}`)
 if (missing) console.warn(`[skip] private PostgreSQL: ${missing}`)
 
 describe.skipIf(missing !== null)('PostgreSQL restarted under a running gateway', () => {

@@ -9,6 +9,8 @@ import { eventually } from '../helpers/eventually.js'
 import { privateRedisMissing, startPrivateRedis, type PrivateRedis } from '../helpers/private-servers.js'
 
 const missing = privateRedisMissing()
+// in CI a missing server binary is a failure, as for the other server-backed suites
+if (missing && process.env.CI === 'true') throw new Error(`a private Redis is required in CI: ${missing}`)
 if (missing) console.warn(`[skip] private Redis: ${missing}`)
 
 describe.skipIf(missing !== null)('Redis restarted under a running gateway', () => {
