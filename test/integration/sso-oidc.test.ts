@@ -8,6 +8,7 @@ import { call, startTestGateway, type TestGateway } from '../helpers/gateway.js'
 import { startTestIdp, type TestIdp } from '../helpers/oidc-idp.js'
 import { authorizeAtIdp, callback, signIn, startSignIn } from '../helpers/oidc-flow.js'
 import { eventually } from '../helpers/eventually.js'
+import { totpCodeAt } from '../helpers/totp.js'
 
 const REDIRECT = 'https://127.0.0.1:8443/auth/oidc/callback'
 
@@ -47,6 +48,7 @@ beforeAll(async () => {
       alice: { groups: ['ollama-users', 'unrelated'], amr: ['pwd'] },
       root: { groups: ['ollama-admins'], amr: ['pwd', 'mfa'] },
       bob: { groups: ['ollama-admins'], amr: ['pwd'] },
+      gina: { groups: ['ollama-admins'], amr: ['pwd'] },
       dave: { groups: ['ollama-admins', 'ollama-users'], amr: ['pwd', 'otp'] },
       eve: { groups: ['marketing'], amr: ['pwd'] },
       frank: { groups: ['ollama-users'], amr: ['pwd'] },
@@ -129,6 +131,22 @@ describe('single sign-on: accounts and roles', () => {
     expect(fragment.get('status')).toBe('mfa_enrollment_required')
     expect(fragment.get('mfa_token')).toMatch(/^ey/)
     expect(fragment.get('otpauth_url')).toMatch(/^otpauth:\/\/totp\/Gatehouse:bob\?/)
+  })
+
+  it('the local TOTP step after single sign-on completes with POST /auth/mfa: session amr fed+otp, admin allowed', async () => {
+    const res = await signIn(gw, 'gina')
+    const fragment = new URLSearchParams((res.location as string).split('#')[1])
+    const secret = new URL(fragment.get('otpauth_url') as string).searchParams.get('secret') as string
+    const mfa = await call(gw, 'POST', '/auth/mfa', { anonymous: true, headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ mfa_token: fragment.get('mfa_token'), code: await totpCodeAt(secret, Date.now()) }) })
+    expect(mfa.status, mfa.text).toBe(200)
+    const token = (mfa.json as { access_token: string }).access_token
+    const me = await call(gw, 'GET', '/auth/me', { anonymous: true, headers: { authorization: `Bearer ${token}` } })
+    expect(me.json).toMatchObject({ username: 'gina', roles: ['admin'], amr: ['fed', 'otp'] })
+    expect((await call(gw, 'GET', '/admin/users', { anonymous: true, headers: { authorization: `Bearer ${token}` } })).status).toBe(200)
+    // enrolled now: the next sign-in asks for a code (mfa_required)
+    const again = await signIn(gw, 'gina')
+    expect(new URLSearchParams((again.location as string).split('#')[1]).get('status')).toBe('mfa_required')
   })
 
   it('a group removed at the IdP removes the role at the next sign-in, and older sessions end', async () => {
