@@ -33,6 +33,8 @@ function ssoConfig (issuer: string, extra: Record<string, unknown> = {}) {
   return {
     auth: {
       mfa: { requiredForRoles: ['admin'] },
+      // refusals below all come from 127.0.0.1: the per-address throttle has its own test (sso-oidc.security)
+      lockout: { perIpMaxFailures: 200 },
       oidc: {
         enabled: true, issuer, clientId: 'gatehouse', redirectUri: REDIRECT,
         roleMapping: { 'ollama-admins': 'admin', 'ollama-users': 'user' }, ...extra
@@ -49,6 +51,7 @@ beforeAll(async () => {
       root: { groups: ['ollama-admins'], amr: ['pwd', 'mfa'] },
       bob: { groups: ['ollama-admins'], amr: ['pwd'] },
       gina: { groups: ['ollama-admins'], amr: ['pwd'] },
+      hank: { groups: ['ollama-users'], amr: ['pwd'] },
       dave: { groups: ['ollama-admins', 'ollama-users'], amr: ['pwd', 'otp'] },
       eve: { groups: ['marketing'], amr: ['pwd'] },
       frank: { groups: ['ollama-users'], amr: ['pwd'] },
@@ -199,6 +202,19 @@ describe('single sign-on: accounts and roles', () => {
     expect(res.sessionCookie).toBeNull()
     expect(await gw.gateway.store.getUser('carol')).toMatchObject({ source: 'local', roles: ['user'] })
     await auditedEvent(gw, (e) => e.event.action === 'login' && e.user?.name === 'carol' && e.event.reason === 'local_account_exists')
+  })
+})
+
+describe('single sign-on: lockout', () => {
+  it('a locked account is refused even after a good sign-in at the IdP, and the lock is not extended', async () => {
+    const now = Date.now()
+    for (let i = 0; i < 3; i++) await gw.gateway.store.recordFailure('hank', 3, 900_000, now)
+    const before = await gw.gateway.store.failureState('hank')
+    const res = await signIn(gw, 'hank')
+    expect(res.status).toBe(401)
+    expect(res.sessionCookie).toBeNull()
+    await auditedEvent(gw, (e) => e.event.action === 'login' && e.user?.name === 'hank' && e.event.reason === 'locked')
+    expect(await gw.gateway.store.failureState('hank')).toEqual(before)
   })
 })
 
