@@ -117,6 +117,15 @@ describe('the callback: state, code and browser binding', () => {
     await audited('code_rejected')
   })
 
+  it('an error sent back by the IdP (the person cancelled) is a refused sign-in, not a crash', async () => {
+    const started = await startSignIn(gw)
+    const state = new URL(started.authUrl).searchParams.get('state') as string
+    const back = new URL(`${REDIRECT}?error=access_denied&state=${state}`)
+    const res = await callback(gw, back, started.stateCookie)
+    expect(res.status).toBe(401)
+    await audited('idp_error')
+  })
+
   it('the authorization request always carries PKCE S256, a state and a nonce', async () => {
     const { authUrl } = await startSignIn(gw)
     const q = new URL(authUrl).searchParams

@@ -8,6 +8,7 @@ import { call, startTestGateway, type TestGateway } from '../helpers/gateway.js'
 import { startTestIdp, type TestIdp } from '../helpers/oidc-idp.js'
 import { authorizeAtIdp, callback, signIn, startSignIn } from '../helpers/oidc-flow.js'
 import { eventually } from '../helpers/eventually.js'
+import { totpCodeAt } from '../helpers/totp.js'
 
 const REDIRECT = 'https://127.0.0.1:8443/auth/oidc/callback'
 
@@ -32,6 +33,8 @@ function ssoConfig (issuer: string, extra: Record<string, unknown> = {}) {
   return {
     auth: {
       mfa: { requiredForRoles: ['admin'] },
+      // refusals below all come from 127.0.0.1: the per-address throttle has its own test (sso-oidc.security)
+      lockout: { perIpMaxFailures: 200 },
       oidc: {
         enabled: true, issuer, clientId: 'gatehouse', redirectUri: REDIRECT,
         roleMapping: { 'ollama-admins': 'admin', 'ollama-users': 'user' }, ...extra
@@ -47,6 +50,8 @@ beforeAll(async () => {
       alice: { groups: ['ollama-users', 'unrelated'], amr: ['pwd'] },
       root: { groups: ['ollama-admins'], amr: ['pwd', 'mfa'] },
       bob: { groups: ['ollama-admins'], amr: ['pwd'] },
+      gina: { groups: ['ollama-admins'], amr: ['pwd'] },
+      hank: { groups: ['ollama-users'], amr: ['pwd'] },
       dave: { groups: ['ollama-admins', 'ollama-users'], amr: ['pwd', 'otp'] },
       eve: { groups: ['marketing'], amr: ['pwd'] },
       frank: { groups: ['ollama-users'], amr: ['pwd'] },
@@ -131,6 +136,22 @@ describe('single sign-on: accounts and roles', () => {
     expect(fragment.get('otpauth_url')).toMatch(/^otpauth:\/\/totp\/Gatehouse:bob\?/)
   })
 
+  it('the local TOTP step after single sign-on completes with POST /auth/mfa: session amr fed+otp, admin allowed', async () => {
+    const res = await signIn(gw, 'gina')
+    const fragment = new URLSearchParams((res.location as string).split('#')[1])
+    const secret = new URL(fragment.get('otpauth_url') as string).searchParams.get('secret') as string
+    const mfa = await call(gw, 'POST', '/auth/mfa', { anonymous: true, headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ mfa_token: fragment.get('mfa_token'), code: await totpCodeAt(secret, Date.now()) }) })
+    expect(mfa.status, mfa.text).toBe(200)
+    const token = (mfa.json as { access_token: string }).access_token
+    const me = await call(gw, 'GET', '/auth/me', { anonymous: true, headers: { authorization: `Bearer ${token}` } })
+    expect(me.json).toMatchObject({ username: 'gina', roles: ['admin'], amr: ['fed', 'otp'] })
+    expect((await call(gw, 'GET', '/admin/users', { anonymous: true, headers: { authorization: `Bearer ${token}` } })).status).toBe(200)
+    // enrolled now: the next sign-in asks for a code (mfa_required)
+    const again = await signIn(gw, 'gina')
+    expect(new URLSearchParams((again.location as string).split('#')[1]).get('status')).toBe('mfa_required')
+  })
+
   it('a group removed at the IdP removes the role at the next sign-in, and older sessions end', async () => {
     const first = await signIn(gw, 'dave')
     expect(first.status, first.text).toBe(303)
@@ -181,6 +202,19 @@ describe('single sign-on: accounts and roles', () => {
     expect(res.sessionCookie).toBeNull()
     expect(await gw.gateway.store.getUser('carol')).toMatchObject({ source: 'local', roles: ['user'] })
     await auditedEvent(gw, (e) => e.event.action === 'login' && e.user?.name === 'carol' && e.event.reason === 'local_account_exists')
+  })
+})
+
+describe('single sign-on: lockout', () => {
+  it('a locked account is refused even after a good sign-in at the IdP, and the lock is not extended', async () => {
+    const now = Date.now()
+    for (let i = 0; i < 3; i++) await gw.gateway.store.recordFailure('hank', 3, 900_000, now)
+    const before = await gw.gateway.store.failureState('hank')
+    const res = await signIn(gw, 'hank')
+    expect(res.status).toBe(401)
+    expect(res.sessionCookie).toBeNull()
+    await auditedEvent(gw, (e) => e.event.action === 'login' && e.user?.name === 'hank' && e.event.reason === 'locked')
+    expect(await gw.gateway.store.failureState('hank')).toEqual(before)
   })
 })
 
