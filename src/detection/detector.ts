@@ -47,8 +47,8 @@ export function createDetector (deps: DetectorDeps): Detector {
   /** counts `subject` once per window: true the first time only */
   const first = async (k: string, windowMs: number, now: number) => (await state.hit(k, windowMs, now)).count === 1
 
-  async function alert (rule: DetectionRule, windowSeconds: number, count: number, subject: Pick<AuditInput, 'userName' | 'sourceIp'>,
-    now: number): Promise<void> {
+  async function alert (rule: DetectionRule, windowSeconds: number, count: number,
+    subject: Pick<AuditInput, 'userName' | 'sourceIp' | 'target'>, now: number): Promise<void> {
     // one alert per rule, subject and window, across replicas
     const who = `${subject.userName ?? ''}@${subject.sourceIp ?? ''}`
     if (!(await first(key('alert', rule, who), windowSeconds * 1000, now))) return
@@ -95,7 +95,9 @@ export function createDetector (deps: DetectorDeps): Detector {
       (e.request?.status === 403 || e.request?.status === 404)) {
       await count('refusal_burst', user, c.refusalBurst.refusals, c.refusalBurst.windowSeconds, { userName: user }, now)
     } else if (e.action === 'token-rejected' && c.revokedKey.enabled && KEY_FAILURES.has(e.reason ?? '')) {
-      await alert('revoked_key', c.revokedKey.windowSeconds, 1, ip !== undefined ? { sourceIp: ip } : {}, now)
+      // the key (when the event names it) is part of what the alert says, not of its subject
+      await alert('revoked_key', c.revokedKey.windowSeconds, 1,
+        { ...(ip !== undefined ? { sourceIp: ip } : {}), ...(e.target !== undefined ? { target: e.target } : {}) }, now)
     } else if (e.action === 'login' && e.outcome === 'success' && c.newSource.enabled && ip !== undefined && user !== undefined) {
       // a user's first login ever (within memory) has no usual source to differ from
       const known = await seenBefore('user', user, '', now)
