@@ -52,7 +52,7 @@ export function createAuthenticate (deps: AuthenticateDeps, options: ChainOption
     request.gh.reason = r.reason
     deps.audit({
       action: 'token-rejected', outcome: 'failure', sourceIp: request.gh.sourceIp, requestId: request.gh.id,
-      reason: r.reason
+      reason: r.reason, ...(r.key !== undefined ? { target: { keyId: r.key.id, keyName: r.key.name } } : {})
     })
     throw new errors.INVALID_TOKEN()
   }

@@ -14,7 +14,7 @@ export interface ChainOptions { allowApiKeys: boolean }
 export type LoadResult =
   | { kind: 'identity', identity: Identity }
   | { kind: 'missing' }
-  | { kind: 'invalid', credential: Identity['credential'], reason: string }
+  | { kind: 'invalid', credential: Identity['credential'], reason: string, key?: { id: string, name: string } }
 
 /** touches (lastSeenAt / lastUsedAt) are written at most this often per credential */
 const TOUCH_INTERVAL_MS = 5_000
@@ -65,7 +65,8 @@ async function validateApiKey (deps: Deps, key: string): Promise<LoadResult> {
   if (rec === null) return fail('unknown_key')
   const now = deps.clock.now()
   const status = apiKeyStatus(rec, now)
-  if (status !== 'active') return fail(`key_${status}`)
+  // a key found but retired: its id and name go into the audit event (someone still holds it)
+  if (status !== 'active') return { kind: 'invalid', credential: 'api_key', reason: `key_${status}`, key: { id: rec.id, name: rec.name } }
   if (rec.lastUsedAt === null || now - rec.lastUsedAt >= TOUCH_INTERVAL_MS) await deps.store.touchApiKey(rec.id, now)
   return {
     kind: 'identity',

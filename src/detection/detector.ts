@@ -47,28 +47,33 @@ export function createDetector (deps: DetectorDeps): Detector {
   /** counts `subject` once per window: true the first time only */
   const first = async (k: string, windowMs: number, now: number) => (await state.hit(k, windowMs, now)).count === 1
 
-  async function alert (rule: DetectionRule, windowSeconds: number, count: number, subject: Pick<AuditInput, 'userName' | 'sourceIp'>,
-    now: number): Promise<void> {
+  async function alert (rule: DetectionRule, windowSeconds: number, count: number,
+    subject: Pick<AuditInput, 'userName' | 'sourceIp' | 'target'>, e: AuditInput, now: number): Promise<void> {
     // one alert per rule, subject and window, across replicas
     const who = `${subject.userName ?? ''}@${subject.sourceIp ?? ''}`
     if (!(await first(key('alert', rule, who), windowSeconds * 1000, now))) return
-    deps.emit({ action: 'intrusion-detected', outcome: 'success', reason: rule, ...subject, detection: { count, windowSeconds } })
+    // the request and source of the event that raised it, for the investigation; the subject says who
+    const from = {
+      ...(e.sourceIp !== undefined ? { sourceIp: e.sourceIp } : {}),
+      ...(e.requestId !== undefined ? { requestId: e.requestId } : {})
+    }
+    deps.emit({ action: 'intrusion-detected', outcome: 'success', reason: rule, ...from, ...subject, detection: { count, windowSeconds } })
     deps.onDetection?.(rule)
   }
 
   /** counts distinct `member`s of `group` in the window; alerts when they reach `threshold` */
   async function distinct (rule: DetectionRule, group: string, member: string, threshold: number, windowSeconds: number,
-    subject: Pick<AuditInput, 'userName' | 'sourceIp'>, now: number): Promise<void> {
+    subject: Pick<AuditInput, 'userName' | 'sourceIp'>, e: AuditInput, now: number): Promise<void> {
     const ms = windowSeconds * 1000
     if (!(await first(key(rule, 'm', group, member), ms, now))) return
     const n = (await state.hit(key(rule, group), ms, now)).count
-    if (n >= threshold) await alert(rule, windowSeconds, n, subject, now)
+    if (n >= threshold) await alert(rule, windowSeconds, n, subject, e, now)
   }
 
   async function count (rule: DetectionRule, subjectKey: string, threshold: number, windowSeconds: number,
-    subject: Pick<AuditInput, 'userName' | 'sourceIp'>, now: number): Promise<void> {
+    subject: Pick<AuditInput, 'userName' | 'sourceIp'>, e: AuditInput, now: number): Promise<void> {
     const n = (await state.hit(key(rule, subjectKey), windowSeconds * 1000, now)).count
-    if (n >= threshold) await alert(rule, windowSeconds, n, subject, now)
+    if (n >= threshold) await alert(rule, windowSeconds, n, subject, e, now)
   }
 
   /** seen within the current or the previous period: a source used at least once a period is never forgotten */
@@ -86,21 +91,23 @@ export function createDetector (deps: DetectorDeps): Detector {
     if (e.action === 'login' && e.outcome === 'failure' && LOGIN_FAILURES.has(e.reason ?? '') && ip !== undefined && user !== undefined) {
       const ps = c.passwordSpraying
       const cs = c.credentialStuffing
-      await distinct('password_spraying', ip, user, ps.distinctUsers, ps.windowSeconds, { sourceIp: ip }, now)
-      await distinct('credential_stuffing', user, ip, cs.distinctSources, cs.windowSeconds, { userName: user }, now)
+      await distinct('password_spraying', ip, user, ps.distinctUsers, ps.windowSeconds, { sourceIp: ip }, e, now)
+      await distinct('credential_stuffing', user, ip, cs.distinctSources, cs.windowSeconds, { userName: user }, e, now)
     } else if ((e.action === 'mfa-verify' || e.action === 'mfa-enroll') && e.outcome === 'failure' &&
       CODE_FAILURES.has(e.reason ?? '') && user !== undefined) {
-      await count('totp_guessing', user, c.totpGuessing.failures, c.totpGuessing.windowSeconds, { userName: user }, now)
+      await count('totp_guessing', user, c.totpGuessing.failures, c.totpGuessing.windowSeconds, { userName: user }, e, now)
     } else if ((e.action === 'access-denied' || e.action === 'model-request') && user !== undefined &&
       (e.request?.status === 403 || e.request?.status === 404)) {
-      await count('refusal_burst', user, c.refusalBurst.refusals, c.refusalBurst.windowSeconds, { userName: user }, now)
+      await count('refusal_burst', user, c.refusalBurst.refusals, c.refusalBurst.windowSeconds, { userName: user }, e, now)
     } else if (e.action === 'token-rejected' && c.revokedKey.enabled && KEY_FAILURES.has(e.reason ?? '')) {
-      await alert('revoked_key', c.revokedKey.windowSeconds, 1, ip !== undefined ? { sourceIp: ip } : {}, now)
+      // the key (when the event names it) is part of what the alert says, not of its subject
+      await alert('revoked_key', c.revokedKey.windowSeconds, 1,
+        { ...(ip !== undefined ? { sourceIp: ip } : {}), ...(e.target !== undefined ? { target: e.target } : {}) }, e, now)
     } else if (e.action === 'login' && e.outcome === 'success' && c.newSource.enabled && ip !== undefined && user !== undefined) {
       // a user's first login ever (within memory) has no usual source to differ from
       const known = await seenBefore('user', user, '', now)
       const seen = await seenBefore('source', user, ip, now)
-      if (known && !seen) await alert('new_source', c.newSource.rememberDays * 86_400, 1, { userName: user, sourceIp: ip }, now)
+      if (known && !seen) await alert('new_source', c.newSource.rememberDays * 86_400, 1, { userName: user, sourceIp: ip }, e, now)
     }
   }
 

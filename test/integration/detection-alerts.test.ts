@@ -16,7 +16,7 @@ beforeAll(async () => {
 afterAll(async () => { await gw?.close() })
 
 interface Line { event: { kind: string, action: string, reason?: string }, source?: { ip: string }, user?: { name?: string },
-  gatehouse: { detection?: { count: number, window_seconds: number } } }
+  gatehouse: { detection?: { count: number, window_seconds: number }, key?: { id?: string, name?: string } } }
 const alerts = () => readFileSync(join(gw.dir, 'logs', 'audit.log'), 'utf8').trim().split('\n')
   .map((l) => JSON.parse(l) as Line).filter((e) => e.event.kind === 'alert')
 const metric = async (rule: string) => {
@@ -52,11 +52,16 @@ describe('intrusion detection through the gateway', () => {
     expect(await metric('refusal_burst')).toBe(1)
   })
 
-  it('a revoked key presented again is an alert at once', async () => {
+  it('a revoked key presented again is an alert at once, naming the key', async () => {
     const created = await gw.gateway.auth.userAdmin.createKey({ name: 'old-ci', role: 'user', expiresIn: null })
     await gw.gateway.auth.userAdmin.revokeKey(created.record.id)
     expect((await call(gw, 'GET', '/api/tags', { anonymous: true, headers: { authorization: `Bearer ${created.key}` } })).status).toBe(401)
-    await eventually(() => expect(alerts().filter((e) => e.event.reason === 'revoked_key')).toHaveLength(1))
+    const alert = await eventually(() => {
+      const a = alerts().filter((e) => e.event.reason === 'revoked_key')
+      expect(a).toHaveLength(1)
+      return a[0]
+    })
+    expect(alert).toMatchObject({ source: { ip: '127.0.0.1' }, gatehouse: { key: { id: created.record.id, name: 'old-ci' } } })
     expect(await metric('revoked_key')).toBe(1)
   })
 })

@@ -267,7 +267,7 @@ describe('every event has the documented fields', () => {
     for (const e of events) {
       const where = `seq ${String(e.gatehouse?.chain?.seq)} ${String(e.event?.action)}`
       expect(e['@timestamp'], where).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
-      expect(e.event.kind, where).toBe('event')
+      expect(e.event.kind, where).toBe(e.event.action === 'intrusion-detected' ? 'alert' : 'event')
       expect(Array.isArray(e.event.category) && e.event.category.length > 0, where).toBe(true)
       expect(Array.isArray(e.event.type) && e.event.type.length > 0, where).toBe(true)
       expect(['success', 'failure'], where).toContain(e.event.outcome)

@@ -246,6 +246,9 @@ describe('gatehouse evidence export', () => {
     const rules = readFileSync(rulesFile)
     expect(b.monitoring.alertRules).toEqual({ file: rulesFile, sha256: createHash('sha256').update(rules).digest('hex'), content: rules.toString('utf8') })
     expect(b.retention.auditFiles).toEqual([expect.objectContaining({ path: join(dir, 'logs', 'audit.log'), files: 1 })])
+    // the disposal settings, and the intrusion-detection alerts of the period (none here)
+    expect(b.retention.settings).toEqual({ auditRetentionDays: config.audit.retentionDays, storePurgeAfterDays: config.store.purgeAfterDays })
+    expect(b.monitoring.detections).toEqual({ total: 0, byRule: {} })
     // the one config-loaded event written at set-up, which named no earlier configuration
     expect(b.configuration.history).toEqual([{ at: expect.any(String), hash: b.audit.statistics?.configHashes[0], previousHash: null }])
     // token usage of the period by user and by key (none recorded here), with the quotas in force
