@@ -440,7 +440,7 @@ function CompliancePage () {
 
 // ---------------------------------------------------------------- my account
 
-function AccountPage ({ me, isAdmin, signedOut }: { me: Me, isAdmin: boolean, signedOut: (m: string | null) => void }) {
+function AccountPage ({ me, signedOut }: { me: Me, signedOut: (m: string | null) => void }) {
   const [current, setCurrent] = useState('')
   const [next, setNext] = useState('')
   const [repeat, setRepeat] = useState('')
@@ -474,21 +474,26 @@ function AccountPage ({ me, isAdmin, signedOut }: { me: Me, isAdmin: boolean, si
         {ok !== null && <p class="ok" role="status">{ok}</p>}
       </form>
     </section>
-    {isAdmin && <section class="card"><h2>My sessions</h2><Sessions username={me.username} self /></section>}
+    <section class="card"><h2>My sessions</h2><OwnSessions /></section>
     <section class="card">
       <h2>Sign out</h2>
       <p class="actions">
         <Action label="Sign out" run={async () => { await api('POST', '/auth/logout') }} after={() => signedOut(null)} />{' '}
-        <Action label="Sign out everywhere" danger confirm="End every session of yours, on every device?"
-          run={async () => {
-            if (isAdmin) {
-              const s = await api<{ sessions: Session[] }>('GET', `/admin/users/${encodeURIComponent(me.username)}/sessions`)
-              for (const x of s.sessions) if (x.revokedAt === null) await api('DELETE', `/admin/sessions/${encodeURIComponent(x.id)}`, undefined, { quiet401: true }).catch(() => {})
-            }
-            await api('POST', '/auth/logout', undefined, { quiet401: true }).catch(() => {})
-          }} after={() => signedOut(isAdmin ? 'Every session of yours has ended.' : 'Signed out.')} />
+        <Action label="Sign out everywhere" danger confirm="End every session of yours, on every device, this one too?"
+          run={() => api('POST', '/auth/logout-everywhere')} after={() => signedOut('Every session of yours has ended.')} />
       </p>
     </section>
+  </>
+}
+
+function OwnSessions () {
+  const { data, error } = useLoad(() => api<{ sessions: Array<Session & { current: boolean }> }>('GET', '/auth/sessions'))
+  return <>
+    <ErrorLine error={error} />
+    {data !== null && data.sessions.length === 0 && <p class="empty">No live sessions.</p>}
+    {data !== null && data.sessions.length > 0 && <table><thead><tr><th>Started</th><th>Last seen</th><th>From</th><th>Expires</th></tr></thead>
+      <tbody>{data.sessions.map((x) => <tr key={x.id}><td>{when(x.createdAt)}{x.current && <strong> (this one)</strong>}</td>
+        <td>{when(x.lastSeenAt)}</td><td>{x.sourceIp}</td><td>{when(x.expiresAt)}</td></tr>)}</tbody></table>}
   </>
 }
 
@@ -516,7 +521,7 @@ function Shell ({ me, isAdmin, signedOut }: { me: Me, isAdmin: boolean, signedOu
     case 'usage': body = <UsagePage />; break
     case 'audit': body = <AuditPage />; break
     case 'compliance': body = <CompliancePage />; break
-    default: body = <AccountPage me={me} isAdmin={isAdmin} signedOut={signedOut} />
+    default: body = <AccountPage me={me} signedOut={signedOut} />
   }
   return <>
     <header><strong>Gatehouse</strong><span class="who">{me.username}</span></header>

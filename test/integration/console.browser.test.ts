@@ -69,6 +69,7 @@ async function firstSignIn (page: Page, username: string, oneTime: string, chose
   expect(secret).toMatch(/^[A-Z2-7]{16,}$/)
   await expect.poll(() => page.locator('canvas.qr').evaluate((c) => (c as unknown as { width: number }).width)).toBeGreaterThan(100)
   if (name !== '') await shot(page, `${name}-enroll`)
+  if (username === 'bob') bobSecret = secret
   await page.getByLabel('6-digit code').fill(await totpCodeAt(secret, Date.now()))
   await page.getByRole('button', { name: 'Verify' }).click()
 }
@@ -191,12 +192,20 @@ describe.skipIf(!available && process.env.CI !== 'true')('the web console in a b
     await bob.goto(`${gw.url}/console/#/users`)
     await bob.getByRole('heading', { name: 'My account' }).waitFor()
     expect(await bob.evaluate(PAGE_WIDTH)).toBeLessThanOrEqual(390)
+    await bob.getByText('(this one)').waitFor()
     await shot(bob, 'phone-account-non-admin')
     // the session ends elsewhere (an admin ends it): the next load lands on the sign-in page with a message
     for (const s of await gw.gateway.auth.userAdmin.listSessions('bob')) await gw.gateway.auth.userAdmin.revokeSession(s.id)
     await bob.reload()
     await bob.getByRole('button', { name: 'Sign in' }).waitFor()
     expect(await bob.getByRole('status').textContent()).toContain('Your session has ended')
+    // signing in again, then out everywhere
+    await signIn(bob, 'bob', BOB_PASSWORD)
+    await bob.getByLabel('6-digit code').fill(await totpCodeAt(bobSecret, Date.now() + 30_000))
+    await bob.getByRole('button', { name: 'Verify' }).click()
+    await bob.getByRole('button', { name: 'Sign out everywhere' }).click()
+    await bob.getByRole('button', { name: 'Sign in' }).waitFor()
+    expect(await gw.gateway.auth.userAdmin.listSessions('bob').then((l) => l.filter((x) => x.revokedAt === null).length)).toBe(0)
   })
 
   it('every admin page fits a phone width', async () => {
@@ -219,3 +228,4 @@ describe.skipIf(!available && process.env.CI !== 'true')('the web console in a b
 })
 
 let bobOneTime = ''
+let bobSecret = ''
