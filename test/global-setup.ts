@@ -1,6 +1,7 @@
 // Once per test run, before any test file:
-// - dist/ must match src/ (and the console's assets console/) for the tests that run the real `gatehouse` binary or a browser: it is rebuilt here,
-//   and only when some source file is newer than the build (`npm ci` has built it already);
+// - dist/ must match src/ (and dist/console/assets console/) for the tests that run the real
+//   `gatehouse` binary or a browser: it is rebuilt here, and only when some source file is newer
+//   than the build (`npm ci` has built it already);
 // - one development CA and server certificate for every test file (RSA key generation is the slow
 //   part of starting a test gateway), handed to the files through `inject('testCerts')`.
 import { execFileSync } from 'node:child_process'
