@@ -85,6 +85,8 @@ function SignIn ({ message, done }: { message: string | null, done: () => void }
   const [otpauth, setOtpauth] = useState('')
   const [error, setError] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
+  // an enrolled user's password change needs a (fresh) code too
+  const [enrolled, setEnrolled] = useState(false)
 
   async function next (r: LoginReply) {
     setCode('')
@@ -93,7 +95,7 @@ function SignIn ({ message, done }: { message: string | null, done: () => void }
       sessionStorage.setItem(SIGNED_IN, '1'); done(); return
     }
     setMfaToken(r.mfa_token)
-    if (r.status === 'mfa_required') setStep('code')
+    if (r.status === 'mfa_required') { setEnrolled(true); setStep('code') }
     else { setOtpauth(r.otpauth_url); setStep('enroll') }
   }
   async function submit (e: Event, run: () => Promise<void>) {
@@ -119,7 +121,8 @@ function SignIn ({ message, done }: { message: string | null, done: () => void }
         {step === 'change' && (
           <form class="stack" aria-label="Choose a new password" onSubmit={(e) => submit(e, async () => {
             if (newPassword !== repeat) throw new Error('the two new passwords differ')
-            const r = await api<LoginReply>('POST', '/auth/password', { current_password: password, new_password: newPassword }, { quiet401: true })
+            const r = await api<LoginReply>('POST', '/auth/password',
+              { current_password: password, new_password: newPassword, ...(enrolled ? { code } : {}) }, { quiet401: true })
             setPassword(newPassword)
             await next(r)
           })}>
@@ -127,6 +130,8 @@ function SignIn ({ message, done }: { message: string | null, done: () => void }
             <p>Your password is a one-time password. Choose your own before you go on.</p>
             <Field label="New password" name="new_password" type="password" value={newPassword} onInput={setNewPassword} autocomplete="new-password" />
             <Field label="New password again" name="new_password_repeat" type="password" value={repeat} onInput={setRepeat} autocomplete="new-password" />
+            {enrolled && <Field label="A new authenticator code (not the one just used)" name="code" value={code} onInput={setCode}
+              autocomplete="one-time-code" inputmode="numeric" pattern="[0-9]{6}" />}
             <button type="submit" disabled={busy}>Set password</button>
             <ErrorLine error={error} />
           </form>
