@@ -1,6 +1,7 @@
 // Once per test run, before any test file:
-// - dist/ must match src/ for the tests that run the real `gatehouse` binary: it is rebuilt here,
-//   and only when some source file is newer than the build (`npm ci` has built it already);
+// - dist/ must match src/ (and dist/console/assets console/) for the tests that run the real
+//   `gatehouse` binary or a browser: it is rebuilt here, and only when some source file is newer
+//   than the build (`npm ci` has built it already);
 // - one development CA and server certificate for every test file (RSA key generation is the slow
 //   part of starting a test gateway), handed to the files through `inject('testCerts')`.
 import { execFileSync } from 'node:child_process'
@@ -35,8 +36,17 @@ export function buildIfStale (root: string): boolean {
   return true
 }
 
+/** Builds the web console's assets (dist/console/assets) when missing or older than a file of console/. */
+export function buildConsoleIfStale (root: string): boolean {
+  const built = join(root, 'dist', 'console', 'assets', 'app.js')
+  if (existsSync(built) && statSync(built).mtimeMs >= newestMtime(join(root, 'console'))) return false
+  execFileSync(process.execPath, [join(root, 'console', 'build.mjs')], { cwd: root, stdio: 'inherit' })
+  return true
+}
+
 export default function setup (project: TestProject): () => void {
   buildIfStale(join(import.meta.dirname, '..'))
+  buildConsoleIfStale(join(import.meta.dirname, '..'))
   const dir = mkdtempSync(join(tmpdir(), 'gh-certs-'))
   const paths = writeDevCerts(join(dir, 'server.crt'), join(dir, 'server.key'))
   project.provide('testCerts', { dir, ...paths })

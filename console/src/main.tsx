@@ -85,6 +85,8 @@ function SignIn ({ message, done }: { message: string | null, done: () => void }
   const [otpauth, setOtpauth] = useState('')
   const [error, setError] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
+  // an enrolled user's password change needs a (fresh) code too
+  const [enrolled, setEnrolled] = useState(false)
 
   async function next (r: LoginReply) {
     setCode('')
@@ -93,7 +95,7 @@ function SignIn ({ message, done }: { message: string | null, done: () => void }
       sessionStorage.setItem(SIGNED_IN, '1'); done(); return
     }
     setMfaToken(r.mfa_token)
-    if (r.status === 'mfa_required') setStep('code')
+    if (r.status === 'mfa_required') { setEnrolled(true); setStep('code') }
     else { setOtpauth(r.otpauth_url); setStep('enroll') }
   }
   async function submit (e: Event, run: () => Promise<void>) {
@@ -119,7 +121,8 @@ function SignIn ({ message, done }: { message: string | null, done: () => void }
         {step === 'change' && (
           <form class="stack" aria-label="Choose a new password" onSubmit={(e) => submit(e, async () => {
             if (newPassword !== repeat) throw new Error('the two new passwords differ')
-            const r = await api<LoginReply>('POST', '/auth/password', { current_password: password, new_password: newPassword }, { quiet401: true })
+            const r = await api<LoginReply>('POST', '/auth/password',
+              { current_password: password, new_password: newPassword, ...(enrolled ? { code } : {}) }, { quiet401: true })
             setPassword(newPassword)
             await next(r)
           })}>
@@ -127,6 +130,8 @@ function SignIn ({ message, done }: { message: string | null, done: () => void }
             <p>Your password is a one-time password. Choose your own before you go on.</p>
             <Field label="New password" name="new_password" type="password" value={newPassword} onInput={setNewPassword} autocomplete="new-password" />
             <Field label="New password again" name="new_password_repeat" type="password" value={repeat} onInput={setRepeat} autocomplete="new-password" />
+            {enrolled && <Field label="A new authenticator code (not the one just used)" name="code" value={code} onInput={setCode}
+              autocomplete="one-time-code" inputmode="numeric" pattern="[0-9]{6}" />}
             <button type="submit" disabled={busy}>Set password</button>
             <ErrorLine error={error} />
           </form>
@@ -440,7 +445,7 @@ function CompliancePage () {
 
 // ---------------------------------------------------------------- my account
 
-function AccountPage ({ me, isAdmin, signedOut }: { me: Me, isAdmin: boolean, signedOut: (m: string | null) => void }) {
+function AccountPage ({ me, signedOut }: { me: Me, signedOut: (m: string | null) => void }) {
   const [current, setCurrent] = useState('')
   const [next, setNext] = useState('')
   const [repeat, setRepeat] = useState('')
@@ -474,21 +479,26 @@ function AccountPage ({ me, isAdmin, signedOut }: { me: Me, isAdmin: boolean, si
         {ok !== null && <p class="ok" role="status">{ok}</p>}
       </form>
     </section>
-    {isAdmin && <section class="card"><h2>My sessions</h2><Sessions username={me.username} self /></section>}
+    <section class="card"><h2>My sessions</h2><OwnSessions /></section>
     <section class="card">
       <h2>Sign out</h2>
       <p class="actions">
         <Action label="Sign out" run={async () => { await api('POST', '/auth/logout') }} after={() => signedOut(null)} />{' '}
-        <Action label="Sign out everywhere" danger confirm="End every session of yours, on every device?"
-          run={async () => {
-            if (isAdmin) {
-              const s = await api<{ sessions: Session[] }>('GET', `/admin/users/${encodeURIComponent(me.username)}/sessions`)
-              for (const x of s.sessions) if (x.revokedAt === null) await api('DELETE', `/admin/sessions/${encodeURIComponent(x.id)}`, undefined, { quiet401: true }).catch(() => {})
-            }
-            await api('POST', '/auth/logout', undefined, { quiet401: true }).catch(() => {})
-          }} after={() => signedOut(isAdmin ? 'Every session of yours has ended.' : 'Signed out.')} />
+        <Action label="Sign out everywhere" danger confirm="End every session of yours, on every device, this one too?"
+          run={() => api('POST', '/auth/logout-everywhere')} after={() => signedOut('Every session of yours has ended.')} />
       </p>
     </section>
+  </>
+}
+
+function OwnSessions () {
+  const { data, error } = useLoad(() => api<{ sessions: Array<Session & { current: boolean }> }>('GET', '/auth/sessions'))
+  return <>
+    <ErrorLine error={error} />
+    {data !== null && data.sessions.length === 0 && <p class="empty">No live sessions.</p>}
+    {data !== null && data.sessions.length > 0 && <table><thead><tr><th>Started</th><th>Last seen</th><th>From</th><th>Expires</th></tr></thead>
+      <tbody>{data.sessions.map((x) => <tr key={x.id}><td>{when(x.createdAt)}{x.current && <strong> (this one)</strong>}</td>
+        <td>{when(x.lastSeenAt)}</td><td>{x.sourceIp}</td><td>{when(x.expiresAt)}</td></tr>)}</tbody></table>}
   </>
 }
 
@@ -516,7 +526,7 @@ function Shell ({ me, isAdmin, signedOut }: { me: Me, isAdmin: boolean, signedOu
     case 'usage': body = <UsagePage />; break
     case 'audit': body = <AuditPage />; break
     case 'compliance': body = <CompliancePage />; break
-    default: body = <AccountPage me={me} isAdmin={isAdmin} signedOut={signedOut} />
+    default: body = <AccountPage me={me} signedOut={signedOut} />
   }
   return <>
     <header><strong>Gatehouse</strong><span class="who">{me.username}</span></header>

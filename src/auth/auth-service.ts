@@ -45,6 +45,10 @@ export interface AuthService {
   changePassword: (identity: Identity, body: PasswordBody, req: RequestInfo) => Promise<LoginResult>
   /** the steps a single sign-on reuses, so it follows the password login's throttles, lockout and MFA */
   external: ExternalSignIn
+  /** the caller's own live sessions, oldest first, the current one marked */
+  ownSessions: (identity: Identity) => Promise<OwnSession[]>
+  /** "sign out everywhere": every session of the caller ends, this one too */
+  logoutEverywhere: (identity: Identity, req: RequestInfo) => Promise<void>
 }
 
 /** What single sign-on borrows from the password login. */
@@ -61,6 +65,8 @@ export interface ExternalSignIn {
    */
   complete: (user: UserRecord, amr: string[], mfaDone: boolean, req: RequestInfo) => Promise<LoginResult>
 }
+
+export interface OwnSession { id: string, createdAt: number, expiresAt: number, lastSeenAt: number, sourceIp: string, current: boolean }
 
 // Longer input cannot be an account or a password anyone set; it is refused like any other miss.
 const MAX_PASSWORD_UTF16 = 4096
@@ -279,6 +285,24 @@ export function createAuthService (deps: AuthDeps): AuthService {
         expires_at: identity.expiresAt === null ? null : new Date(identity.expiresAt).toISOString(),
         password_change_required: identity.passwordChangeRequired === true
       }
+    },
+
+    async ownSessions (identity) {
+      if (identity.credential !== 'session') throw new errors.BAD_REQUEST('sessions belong to people, not API keys')
+      const now = clock.now()
+      return (await store.listSessions(identity.name))
+        .filter((x) => x.revokedAt === null && x.expiresAt > now)
+        .map((x) => ({ id: x.id, createdAt: x.createdAt, expiresAt: x.expiresAt, lastSeenAt: x.lastSeenAt, sourceIp: x.sourceIp,
+          current: x.id === identity.credentialId }))
+    },
+
+    async logoutEverywhere (identity, req) {
+      if (identity.credential !== 'session') throw new errors.BAD_REQUEST('logout applies to sessions, not API keys')
+      const now = clock.now()
+      // the epoch bump kills every token of the user at once; revokedAt marks the rows
+      await store.updateUser(identity.name, { bumpEpoch: true }, now)
+      await store.revokeUserSessions(identity.name, now)
+      audit({ action: 'logout', outcome: 'success', ...actor(req, identity.name), reason: 'all-sessions' })
     },
 
     async changePassword (identity, body, req) {

@@ -69,6 +69,20 @@ export function authRoutes (o: AuthRoutesOptions): FastifyPluginAsync {
         return result
       })
 
+    app.get('/auth/sessions', { onRequest: o.authenticateSession }, async (request) => {
+      const identity = request.gh.identity
+      if (identity === null) throw new errors.AUTH_REQUIRED()
+      return { sessions: await o.service.ownSessions(identity) }
+    })
+
+    app.post('/auth/logout-everywhere', { onRequest: o.authenticateSession }, async (request, reply) => {
+      const identity = request.gh.identity
+      if (identity === null) throw new errors.AUTH_REQUIRED()
+      await o.service.logoutEverywhere(identity, info(request))
+      reply.header('set-cookie', clearedSessionCookie())
+      return reply.code(204).send()
+    })
+
     app.get('/auth/me', { onRequest: o.authenticateAny }, async (request) => {
       const identity = request.gh.identity
       if (identity === null) throw new errors.AUTH_REQUIRED()

@@ -142,3 +142,21 @@ describe('a cookie session changing its password from another origin', () => {
   })
 })
 
+describe('own sessions and signing out everywhere', () => {
+  it('GET /auth/sessions lists the caller\'s live sessions; POST /auth/logout-everywhere ends them all', async () => {
+    await gw.gateway.auth.userAdmin.addUser('fay', 'user', PASSWORD)
+    const a = await loginWithMfa(gw, 'fay', PASSWORD, undefined, -1)
+    const b = await loginWithMfa(gw, 'fay', PASSWORD, a.secret, 0)
+    const list = await call(gw, 'GET', '/auth/sessions', { anonymous: true, headers: bearer(a.token) })
+    expect(list.status).toBe(200)
+    const sessions = (list.json as { sessions: Array<{ current: boolean }> }).sessions
+    expect(sessions).toHaveLength(2)
+    expect(sessions.filter((x) => x.current)).toHaveLength(1)
+    expect((await call(gw, 'GET', '/auth/sessions', { anonymous: true })).status).toBe(401)
+    expect((await call(gw, 'GET', '/auth/sessions')).status).toBe(401) // API keys have no sessions
+    const out = await post('/auth/logout-everywhere', {}, bearer(a.token))
+    expect(out.status).toBe(204)
+    for (const t of [a.token, b.token]) expect((await call(gw, 'GET', '/auth/me', { anonymous: true, headers: bearer(t) })).status).toBe(401)
+  })
+})
+
