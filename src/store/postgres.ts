@@ -9,7 +9,7 @@ import { MIGRATIONS_TABLE_DDL, pendingMigrations } from './migrations.js'
 import { bindNamed } from './named-params.js'
 import { USER_COLUMNS, USER_FROM, toApiKey, toFailureState, toSession, toSessionWithUser, toUser, SESSION_WITH_USER,
   toUsageGroup, userPatchUpdate } from './rows.js'
-import { CLAIM_TOTP_STEP, RECORD_FAILURE, STATE_ADD, STATE_HIT, STATE_REVOKE, STATE_SWEEP, USAGE_INSERT, USAGE_OF,
+import { CLAIM_TOTP_STEP, RECORD_FAILURE, STATE_ADD, STATE_HIT, STATE_SUM, STATE_REVOKE, STATE_SWEEP, USAGE_INSERT, USAGE_OF,
   usageSummarySql } from './sql.js'
 import type { StatePrimitives } from '../shared-state/types.js'
 import type { ApiKeyRecord, StoreBackend, UserRecord } from './types.js'
@@ -124,7 +124,10 @@ export function createPostgresStore (opts: PostgresStoreOptions): StoreBackend {
       await query('INSERT INTO state_slots (key, holder, expires_at) VALUES (:key, :holder, :expiresAt)', { key, holder, expiresAt }, c)
       return true
     }),
-    add: async (key, amount, expiresAt, now) => Number((await one(STATE_ADD, { key, amount, expiresAt, now }))?.total),
+    // adding 0 is a read: no row written on the request's path
+    add: async (key, amount, expiresAt, now) => amount === 0
+      ? Number((await one(STATE_SUM, { key, now }))?.total ?? 0)
+      : Number((await one(STATE_ADD, { key, amount, expiresAt, now }))?.total),
     renew: async (key, holder, expiresAt, now) =>
       await run('UPDATE state_slots SET expires_at = :expiresAt WHERE key = :key AND holder = :holder AND expires_at > :now',
         { key, holder, expiresAt, now }) === 1,

@@ -44,6 +44,9 @@ export const STATE_ADD = `
       ELSE state_sums.expires_at END
   RETURNING total`
 
+/** a running total that has not expired (none: no row) */
+export const STATE_SUM = 'SELECT total FROM state_sums WHERE key = :key AND expires_at > :now'
+
 export const USAGE_INSERT = `
   INSERT INTO usage_records (at, identity, credential, role, model, upstream, input_tokens, output_tokens, duration_ms, status, incomplete)
   VALUES (:at, :identity, :credential, :role, :model, :upstream, :inputTokens, :outputTokens, :durationMs, :status, :incomplete)`

@@ -9,7 +9,7 @@ import { errors } from '../errors.js'
 import { MIGRATIONS_TABLE_DDL, pendingMigrations } from './migrations.js'
 import { USER_COLUMNS, USER_FROM, toApiKey, toFailureState, toSession, toSessionWithUser, toUser, SESSION_WITH_USER,
   toUsageGroup, userPatchUpdate } from './rows.js'
-import { CLAIM_TOTP_STEP, RECORD_FAILURE, STATE_ADD, STATE_HIT, STATE_REVOKE, STATE_SWEEP, USAGE_INSERT, USAGE_OF,
+import { CLAIM_TOTP_STEP, RECORD_FAILURE, STATE_ADD, STATE_HIT, STATE_SUM, STATE_REVOKE, STATE_SWEEP, USAGE_INSERT, USAGE_OF,
   usageSummarySql } from './sql.js'
 import type { StatePrimitives } from '../shared-state/types.js'
 import type { ApiKeyRecord, StoreBackend, UsageRecord, UserRecord } from './types.js'
@@ -101,7 +101,10 @@ export function createSqliteStore (opts: SqliteStoreOptions): StoreBackend {
       return { count: Number(r?.count), resetAt: Number(r?.reset_at) }
     },
     acquire: async (key, holder, limit, expiresAt, now) => acquire.immediate(key, holder, limit, expiresAt, now),
-    add: async (key, amount, expiresAt, now) => Number(one(STATE_ADD, { key, amount, expiresAt, now })?.total),
+    // adding 0 is a read: no write (and no fsync) on the request's path
+    add: async (key, amount, expiresAt, now) => amount === 0
+      ? Number(one(STATE_SUM, { key, now })?.total ?? 0)
+      : Number(one(STATE_ADD, { key, amount, expiresAt, now })?.total),
     renew: async (key, holder, expiresAt, now) =>
       run('UPDATE state_slots SET expires_at = :expiresAt WHERE key = :key AND holder = :holder AND expires_at > :now',
         { key, holder, expiresAt, now }) === 1,
