@@ -4,7 +4,8 @@
 import { parseArgs } from 'node:util'
 
 export type FlagName =
-  'config' | 'json' | 'help' | 'version' | 'role' | 'name' | 'password-stdin' | 'expires-in' | 'days' | 'out' | 'force' | 'notify'
+  'config' | 'json' | 'help' | 'version' | 'role' | 'name' | 'password-stdin' | 'expires-in' | 'days' | 'out' | 'force' | 'notify' |
+  'url' | 'ca' | 'export'
 
 interface FlagSpec { type: 'string' | 'boolean', value?: string, short?: string, help: string }
 
@@ -20,7 +21,10 @@ const FLAGS: Record<FlagName, FlagSpec> = {
   days: { type: 'string', value: 'N', help: 'the period covered: the last N days (1 to 3660)' },
   out: { type: 'string', value: 'FILE', help: 'where to write the bundle (mode 0600)' },
   force: { type: 'boolean', help: 'write inside a git working tree even where .gitignore does not cover FILE' },
-  notify: { type: 'string', value: 'URL', help: 'post the report to this webhook (Slack-compatible JSON); never printed' }
+  notify: { type: 'string', value: 'URL', help: 'post the report to this webhook (Slack-compatible JSON); never printed' },
+  url: { type: 'string', value: 'URL', help: 'the gateway, e.g. https://gatehouse.example:8443 (default: the configuration\'s listener)' },
+  ca: { type: 'string', value: 'FILE', help: 'a CA certificate to trust (default: ca.crt beside tls.cert, if there)' },
+  export: { type: 'boolean', help: 'print `export GATEHOUSE_TOKEN=…` for a shell to eval' }
 }
 
 /** Flags every command takes. */
@@ -64,6 +68,9 @@ export const COMMANDS: CommandSpec[] = [
   cmd('evidence export', '--days N --out FILE [--force]', 'write the evidence bundle for auditors', ['days', 'out', 'force']),
   cmd('upstreams check', '', 'probe each configured Ollama host once: answers, version, model count (exit 1 when one does not)'),
   cmd('certs dev', '', 'write a development CA and server certificate where tls.cert and tls.key point'),
+  cmd('login', '[--url URL] [--ca FILE] [--export]',
+    'sign in (username, password, one-time code; asked on a terminal, else read from stdin) and print the access token',
+    ['url', 'ca', 'export', 'config', 'json'], false),
   cmd('mfa qr', '', 'draw the otpauth URL read from standard input (or a login reply holding one) as a QR code', [], false),
   cmd('help', '[COMMAND]', 'show the help of a command', [], false)
 ]
@@ -148,6 +155,10 @@ export interface ParsedArgs {
   /** compliance check: the webhook URL to post the report to */
   notify?: string
   config?: string
+  /** login: the gateway's URL, a CA file to trust, print as a shell export */
+  url?: string
+  ca?: string
+  export?: boolean
 }
 
 export type Parsed =
@@ -235,7 +246,10 @@ export function parseCommandLine (argv: string[]): Parsed {
       out: value('out'),
       force: has('force'),
       notify: value('notify'),
-      config: value('config')
+      config: value('config'),
+      url: value('url'),
+      ca: value('ca'),
+      export: has('export')
     }
   }
 }
