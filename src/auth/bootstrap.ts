@@ -32,7 +32,8 @@ export async function ensureBootstrapAdmin (
   write(`One-time password (shown only now, not stored in clear): ${password ?? ''}`)
   write('Log in with it and enroll TOTP (POST /auth/login, then POST /auth/mfa);')
   write(`the login reply piped into \`${cli} mfa qr\` shows its otpauth_url as a QR code to scan;`)
-  write(`change the password with: ${cli} user set-password ${BOOTSTRAP_USERNAME} --password-stdin`)
+  write('then, in that session, set your own password: POST /auth/password {current_password, new_password, code};')
+  write(`from this shell instead (ends every session of the account): ${cli} user set-password ${BOOTSTRAP_USERNAME} --password-stdin`)
   write('================================================================================')
   return { created: true }
 }

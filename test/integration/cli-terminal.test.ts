@@ -108,7 +108,8 @@ describe('the first-start banner', () => {
       const banner: string[] = []
       await h.auth.ensureBootstrapAdmin((l) => banner.push(l), 'npx gatehouse')
       expect(banner).toContain('the login reply piped into `npx gatehouse mfa qr` shows its otpauth_url as a QR code to scan;')
-      expect(banner).toContain('change the password with: npx gatehouse user set-password admin --password-stdin')
+      expect(banner).toContain('then, in that session, set your own password: POST /auth/password {current_password, new_password, code};')
+      expect(banner).toContain('from this shell instead (ends every session of the account): npx gatehouse user set-password admin --password-stdin')
     } finally { await h.close() }
   })
 })
