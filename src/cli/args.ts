@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util'
 
 export type FlagName =
   'config' | 'json' | 'help' | 'version' | 'role' | 'name' | 'password-stdin' | 'expires-in' | 'days' | 'out' | 'force' | 'notify' |
-  'temporary' | 'grace' | 'since' | 'by' | 'csv'
+  'temporary' | 'grace' | 'since' | 'by' | 'csv' | 'url' | 'ca' | 'export'
 
 interface FlagSpec { type: 'string' | 'boolean', value?: string, short?: string, help: string }
 
@@ -26,7 +26,10 @@ const FLAGS: Record<FlagName, FlagSpec> = {
   grace: { type: 'string', value: 'DURATION', help: 'how long the old key keeps working, such as 24h, 30m or 0 (default 24h)' },
   since: { type: 'string', value: 'DURATION', help: 'the period summed: the last 30d, 12h, 2w … (default 30d)' },
   by: { type: 'string', value: 'user|key|model|upstream|day', help: 'what the sums are grouped by (default user)' },
-  csv: { type: 'boolean', help: 'print CSV (a header line, then one line per group)' }
+  csv: { type: 'boolean', help: 'print CSV (a header line, then one line per group)' },
+  url: { type: 'string', value: 'URL', help: 'the gateway, e.g. https://gatehouse.example:8443 (default: the configuration\'s listener)' },
+  ca: { type: 'string', value: 'FILE', help: 'a CA certificate to trust (default: ca.crt beside tls.cert, if there)' },
+  export: { type: 'boolean', help: 'print `export GATEHOUSE_TOKEN=…` for a shell to eval' }
 }
 
 /** Flags every command takes. */
@@ -77,6 +80,9 @@ export const COMMANDS: CommandSpec[] = [
   cmd('evidence export', '--days N --out FILE [--force]', 'write the evidence bundle for auditors', ['days', 'out', 'force']),
   cmd('upstreams check', '', 'probe each configured Ollama host once: answers, version, model count (exit 1 when one does not)'),
   cmd('certs dev', '', 'write a development CA and server certificate where tls.cert and tls.key point'),
+  cmd('login', '[--url URL] [--ca FILE] [--export]',
+    'sign in (username, password, one-time code; asked on a terminal, else read from stdin) and print the access token',
+    ['url', 'ca', 'export', 'config', 'json'], false),
   cmd('mfa qr', '', 'draw the otpauth URL read from standard input (or a login reply holding one) as a QR code', [], false),
   cmd('help', '[COMMAND]', 'show the help of a command', [], false)
 ]
@@ -166,6 +172,10 @@ export interface ParsedArgs {
   by?: string
   csv?: boolean
   config?: string
+  /** login: the gateway's URL, a CA file to trust, print as a shell export */
+  url?: string
+  ca?: string
+  export?: boolean
 }
 
 export type Parsed =
@@ -258,7 +268,10 @@ export function parseCommandLine (argv: string[]): Parsed {
       since: value('since'),
       by: value('by'),
       csv: has('csv'),
-      config: value('config')
+      config: value('config'),
+      url: value('url'),
+      ca: value('ca'),
+      export: has('export')
     }
   }
 }

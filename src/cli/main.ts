@@ -12,6 +12,7 @@ import { configDiff } from './config-diff.js'
 import { serve } from './serve.js'
 import { commandHandlers } from './commands.js'
 import { mfaQr } from './mfa-qr.js'
+import { login } from './login.js'
 import { parseCommandLine, usageOf, globalUsage } from './args.js'
 import type { CliDeps } from './types.js'
 
@@ -38,6 +39,8 @@ export async function main (argv: string[], io: Io = processIo, deps: CliDeps = 
 
   try {
     if (spec.name === 'mfa qr') return await mfaQr(args, io)
+    // talks to a gateway over HTTP: the config, when there is one, only gives its address
+    if (spec.name === 'login') return await login(args, io)
     // compares two named files: the --config one is not loaded
     if (spec.name === 'config diff') return configDiff(args, io)
   } catch (err) {
