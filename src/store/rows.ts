@@ -1,6 +1,6 @@
 // Database rows → records, shared by both backends. SQLite gives integers and JSON text, PostgreSQL
 // gives booleans and parsed JSONB; both are normalized here so the records are identical.
-import type { ApiKeyRecord, SessionRecord, UsageGroup, UserRecord, UserSource, UserStatus } from './types.js'
+import type { ApiKeyRecord, SessionRecord, UsageGroup, UserRecord, UserStatus } from './types.js'
 
 type Row = Record<string, unknown>
 
