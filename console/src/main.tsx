@@ -74,6 +74,20 @@ function QrCanvas ({ url }: { url: string }) {
   return <canvas ref={ref} class="qr" aria-label="QR code to scan with an authenticator app" role="img" />
 }
 
+/** The TOTP step the single sign-on callback put in the fragment (`#status=…&mfa_token=…`), if any. */
+function ssoStep (hash: string): LoginReply | null {
+  const f = new URLSearchParams(hash.replace(/^#/, ''))
+  const status = f.get('status')
+  const token = f.get('mfa_token')
+  if (token === null || token === '') return null
+  if (status === 'mfa_required') return { status, mfa_token: token }
+  const url = f.get('otpauth_url')
+  if (status === 'mfa_enrollment_required' && url !== null && url.startsWith('otpauth://')) {
+    return { status, mfa_token: token, otpauth_url: url }
+  }
+  return null
+}
+
 function SignIn ({ message, done }: { message: string | null, done: () => void }) {
   const [step, setStep] = useState<'password' | 'change' | 'code' | 'enroll'>('password')
   const [username, setUsername] = useState('')
@@ -103,6 +117,17 @@ function SignIn ({ message, done }: { message: string | null, done: () => void }
     try { await run() } catch (err) { setError(errorText(err)) } finally { setBusy(false) }
   }
   const secret = otpauth === '' ? '' : new URL(otpauth).searchParams.get('secret') ?? ''
+  // single sign-on: the button when it is on, and the TOTP step the IdP's callback hands over in the
+  // URL fragment (a fragment never reaches a server), taken once and cleared from the address bar
+  const [sso, setSso] = useState(false)
+  useEffect(() => {
+    api<{ sso: boolean }>('GET', '/auth/methods', undefined, { quiet401: true }).then((m) => setSso(m.sso), () => setSso(false))
+    const handed = ssoStep(location.hash)
+    if (handed !== null) {
+      history.replaceState(null, '', location.pathname)
+      void next(handed)
+    }
+  }, [])
 
   return (
     <main class="signin">
@@ -117,6 +142,9 @@ function SignIn ({ message, done }: { message: string | null, done: () => void }
             <button type="submit" disabled={busy}>Sign in</button>
             <ErrorLine error={error} />
           </form>
+        )}
+        {step === 'password' && sso && (
+          <p class="sso"><a class="button secondary" href="/auth/oidc/login">Sign in with single sign-on</a></p>
         )}
         {step === 'change' && (
           <form class="stack" aria-label="Choose a new password" onSubmit={(e) => submit(e, async () => {

@@ -89,7 +89,7 @@ export function createAuth (o: CreateAuthOptions): Auth {
   return {
     service, tokens, userAdmin, chain, authenticate, authenticateSessionOnly,
     routes: authRoutes({ service, authenticateSession: authenticateSessionOnly, authenticateAny: authenticate,
-      extra: sso === null ? [] : [oidcRoutes(sso)] }),
+      extra: sso === null ? [] : [oidcRoutes(sso)], sso: sso !== null }),
     ensureBootstrapAdmin: (write, cli) => ensureBootstrapAdmin(deps, userAdmin, write, {}, cli)
   }
 }

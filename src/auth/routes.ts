@@ -15,6 +15,8 @@ export interface AuthRoutesOptions {
   authenticateAny: onRequestAsyncHookHandler
   /** more /auth/* routes registered in the same context (single sign-on) */
   extra?: FastifyPluginAsync[]
+  /** whether single sign-on is on (GET /auth/methods tells a sign-in page which buttons to show) */
+  sso?: boolean
 }
 
 const info = (request: FastifyRequest): RequestInfo => ({ sourceIp: request.gh.sourceIp, requestId: request.gh.id })
@@ -88,6 +90,9 @@ export function authRoutes (o: AuthRoutesOptions): FastifyPluginAsync {
       if (identity === null) throw new errors.AUTH_REQUIRED()
       return o.service.me(identity)
     })
+
+    // public: how one may sign in here (the console shows its single sign-on button from it)
+    app.get('/auth/methods', async () => ({ password: true, sso: o.sso === true }))
 
     for (const plugin of o.extra ?? []) await app.register(plugin)
   }
