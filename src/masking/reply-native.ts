@@ -64,16 +64,7 @@ export function nativeStreamRewriter (kind: Kind, mask: MaskFn, newStream: () =>
     if (s === undefined) streams.set(f, s = newStream())
     return s
   }
-  // per line: did the masker hold all of the text Ollama sent in it (and send none)?
-  let held = false
-  let sent = false
-  const rules = lineRules(kind, mask, (f) => (v) => {
-    if (!isText(v, f)) return v
-    const masked = stream(f).push(v)
-    if (v !== '' && masked === '') held = true
-    if (masked !== '') sent = true
-    return masked
-  })
+  const rules = lineRules(kind, mask, (f) => (v) => isText(v, f) ? stream(f).push(v) : v)
   const flushAll = (): Map<string, string> => {
     const rest = new Map<string, string>()
     for (const [f, s] of streams) {
@@ -103,8 +94,6 @@ export function nativeStreamRewriter (kind: Kind, mask: MaskFn, newStream: () =>
         const rest = flushAll()
         return rest.size > 0 ? [synthetic(rest), error] : [error]
       }
-      held = false
-      sent = false
       const out = reshape(obj, rules, mask)
       if ('model' in out) model = out.model
       if ('created_at' in out) createdAt = out.created_at
@@ -112,9 +101,6 @@ export function nativeStreamRewriter (kind: Kind, mask: MaskFn, newStream: () =>
         const rest = flushAll()
         if (rest.size > 0) appendRest(target(out), rest)
       }
-      // a line whose only content the masker holds back is dropped rather than sent hollow: the
-      // held text goes out in a later line, and the closing line (with the counts) always goes out
-      if (out.done !== true && held && !sent && !carriesMore(out)) return []
       return [out]
     },
     end () {
@@ -122,13 +108,6 @@ export function nativeStreamRewriter (kind: Kind, mask: MaskFn, newStream: () =>
       return rest.size > 0 ? [synthetic(rest)] : []
     }
   }
-}
-
-/** Content beside the text fields: tool calls or images of a chat message. */
-function carriesMore (line: Obj): boolean {
-  const m = line.message
-  if (!isObj(m)) return false
-  return (Array.isArray(m.tool_calls) && m.tool_calls.length > 0) || (Array.isArray(m.images) && m.images.length > 0)
 }
 
 export function maskNativeDocument (kind: Kind, obj: Obj, mask: MaskFn): Obj {

@@ -136,18 +136,7 @@ export function openAiStreamRewriter (kind: Kind, mask: MaskFn, newStream: () =>
     return choices.length > 0 ? [{ ...head, choices }] : []
   }
   const r = fieldRules(mask)
-  // per chunk: did the masker hold all of the text Ollama sent in it (and send none)?
-  let held = false
-  let sent = false
-  const textAt = (idx: number, f: string): FieldRule => (v) => {
-    if (!isText(v, f)) return v
-    const masked = stream(idx, f).push(v)
-    if (v !== '' && masked === '') held = true
-    if (masked !== '') sent = true
-    return masked
-  }
-  // the role of a dropped chunk, given to the next chunk of its choice that has none
-  const pendingRole = new Map<number, unknown>()
+  const textAt = (idx: number, f: string): FieldRule => (v) => isText(v, f) ? stream(idx, f).push(v) : v
   const maskChoice = (c: Obj, position: number): Obj => {
     const idx = indexOf(c, position)
     const rules: Record<string, FieldRule> = { index: r.num, finish_reason: r.text, logprobs: r.drop }
@@ -178,34 +167,12 @@ export function openAiStreamRewriter (kind: Kind, mask: MaskFn, newStream: () =>
     next (obj) {
       const error = errorOnly(obj, mask)
       if (error !== null) return [...syntheticChunks(), error]
-      held = false
-      sent = false
       const out = reshape(obj, rules, mask)
       for (const k of ['id', 'object', 'created', 'model', 'system_fingerprint']) if (k in out) head[k] = out[k]
-      const choices = Array.isArray(out.choices) ? out.choices.filter(isObj) : []
-      // a chunk whose only content the masker holds back is dropped rather than sent hollow (the held
-      // text goes out in a later chunk; the finishing chunk and the usage chunk always go out)
-      if (held && !sent && choices.length > 0 && choices.every((c) => isHollow(c))) {
-        choices.forEach((c, k) => { const d = c.delta; if (isObj(d) && d.role !== undefined) pendingRole.set(indexOf(c, k), d.role) })
-        return []
-      }
-      choices.forEach((c, k) => {
-        const role = pendingRole.get(indexOf(c, k))
-        if (role === undefined) return
-        pendingRole.delete(indexOf(c, k))
-        if (isObj(c.delta) && c.delta.role === undefined) c.delta = { role, ...c.delta }
-      })
       return [out]
     },
     end: syntheticChunks
   }
-}
-
-/** A streamed choice that neither finishes nor carries tool calls (so only text, possibly held back). */
-function isHollow (c: Obj): boolean {
-  if (c.finish_reason !== null && c.finish_reason !== undefined) return false
-  const d = c.delta
-  return !(isObj(d) && Array.isArray(d.tool_calls) && d.tool_calls.length > 0)
 }
 
 /** message.content of a non-streamed reply: text, null, or a list of text parts (each masked) */

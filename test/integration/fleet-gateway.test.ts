@@ -408,7 +408,7 @@ describe('the operator\'s view', () => {
     expect(typeof a?.lastSeen).toBe('string')
     expect(b).toMatchObject({ name: 'gpu-b', maxConcurrent: null, models: ['m:latest'] })
     expect(Object.keys(b ?? {}).sort()).toEqual(['cooldownUntil', 'healthy', 'inFlight', 'lastError', 'lastSeen', 'loaded', 'maxConcurrent', 'models', 'name', 'url'])
-    expect((await call(gw, 'GET', '/admin/upstreams')).status).toBe(401)
+    expect((await call(gw, 'GET', '/admin/upstreams')).status).toBe(403)
   })
 
   it('gatehouse upstreams check probes each host: version and model count, exit 1 when one does not answer', async () => {
