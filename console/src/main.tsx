@@ -354,31 +354,21 @@ function UpstreamsPage () {
 }
 
 /** the rows of a usage reply, whatever the grouping: the first array in it */
-function usageRows (d: unknown): Array<Record<string, unknown>> {
-  if (Array.isArray(d)) return d as Array<Record<string, unknown>>
-  if (d !== null && typeof d === 'object') {
-    for (const v of Object.values(d)) if (Array.isArray(v)) return v as Array<Record<string, unknown>>
-  }
-  return []
-}
-const tokensOf = (r: Record<string, unknown>): number => {
-  for (const k of ['tokens', 'total_tokens', 'totalTokens']) if (typeof r[k] === 'number') return r[k] as number
-  const i = r.input_tokens ?? r.inputTokens; const o = r.output_tokens ?? r.outputTokens
-  return (typeof i === 'number' ? i : 0) + (typeof o === 'number' ? o : 0)
-}
-const labelOf = (r: Record<string, unknown>): string => String(r.day ?? r.date ?? r.key ?? r.group ?? r.name ?? r.user ?? r.model ?? '')
+/** GET /admin/usage: one row per group (`name` is the user, key, model, host, or the UTC date with by=day) */
+interface UsageRow { name: string | null, requests: number, inputTokens: number, outputTokens: number, totalTokens: number }
+interface UsageReply { since: string, until: string, by: string, rows: UsageRow[], total: Omit<UsageRow, 'name'> }
 
-function UsageChart ({ rows }: { rows: Array<Record<string, unknown>> }) {
+function UsageChart ({ rows }: { rows: UsageRow[] }) {
   const ref = useRef<HTMLDivElement>(null)
   useEffect(() => {
     const el = ref.current
     if (el === null || rows.length === 0) return
-    const xs = rows.map((r) => Math.floor(Date.parse(labelOf(r)) / 1000))
+    const xs = rows.map((r) => Math.floor(Date.parse(r.name ?? '') / 1000))
     const plot = new uPlot({
       width: Math.max(280, el.clientWidth), height: 240,
       series: [{}, { label: 'tokens', stroke: '#1f4e79', fill: 'rgba(31,78,121,0.15)' }],
       axes: [{}, { size: 70 }]
-    }, [xs, rows.map(tokensOf)], el)
+    }, [xs, rows.map((r) => r.totalTokens)], el)
     return () => plot.destroy()
   }, [rows])
   return <div ref={ref} class="chart" role="img" aria-label="Tokens per day" />
@@ -386,10 +376,10 @@ function UsageChart ({ rows }: { rows: Array<Record<string, unknown>> }) {
 
 function UsagePage () {
   const [since, setSince] = useState('30d')
-  const days = useLoad(() => api<unknown>('GET', `/admin/usage?since=${encodeURIComponent(since)}&by=day`), [since])
+  const days = useLoad(() => api<UsageReply>('GET', `/admin/usage?since=${encodeURIComponent(since)}&by=day`), [since])
   const [by, setBy] = useState('user')
-  const table = useLoad(() => api<unknown>('GET', `/admin/usage?since=${encodeURIComponent(since)}&by=${by}`), [since, by])
-  const dayRows = usageRows(days.data).filter((r) => !Number.isNaN(Date.parse(labelOf(r))))
+  const table = useLoad(() => api<UsageReply>('GET', `/admin/usage?since=${encodeURIComponent(since)}&by=${by}`), [since, by])
+  const dayRows = (days.data?.rows ?? []).filter((r) => r.name !== null && !Number.isNaN(Date.parse(r.name)))
   return <>
     <h1>Usage</h1>
     <section class="card">
@@ -404,7 +394,9 @@ function UsagePage () {
       {days.data !== null && dayRows.length === 0 && <p class="empty">No usage recorded in this period.</p>}
       {dayRows.length > 0 && <UsageChart rows={dayRows} />}</section>
     <section class="card"><h2>By {by}</h2><ErrorLine error={table.error} />
-      {table.data !== null && <ObjectTable rows={usageRows(table.data)} empty="No usage recorded in this period." />}</section>
+      {table.data !== null && <ObjectTable rows={table.data.rows.map((r) => ({ [by]: r.name ?? '—', requests: r.requests,
+        'input tokens': r.inputTokens, 'output tokens': r.outputTokens, 'total tokens': r.totalTokens }))}
+      empty="No usage recorded in this period." />}</section>
   </>
 }
 
