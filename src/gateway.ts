@@ -34,6 +34,7 @@ import { readLastConfigHash, writeLastConfigHash } from './ops/config-history.js
 import { certificateNotAfterSeconds } from './tls/server-options.js'
 import { readFileSync } from 'node:fs'
 import { installControlSurface } from './pipeline/control-surface.js'
+import { createProxyCsrfGuard } from './auth/csrf.js'
 import { errors } from './errors.js'
 import { createSharedState } from './shared-state/index.js'
 import { createQuotaGuard, createUsageMeter, createUsageRetention, createUsageWriter, parseSince, usageReport } from './quotas/index.js'
@@ -166,6 +167,7 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
   const auditGate = createAuditGate(config.audit.failClosed, () => audit.writable())
   const { headerGuards, guards } = proxyGuards({
     auditGate,
+    cookieOrigin: createProxyCsrfGuard(config.auth.allowedOrigins),
     authenticate: auth.authenticate,
     authorize: createAuthorizeGuard(policy),
     rateLimit: createRateLimitGuard({ sharedState, config: config.rateLimit, clock, observe: metrics }),

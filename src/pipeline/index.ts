@@ -2,7 +2,8 @@
 //
 //   1. path gate       pipeline/path-gate.ts      onRequest: only canonical paths reach the router
 //   2. audit gate      pipeline/audit-gate.ts     503 while no audit sink can write (fail-closed)
-//   3. authenticate    auth/authenticate.ts       session token or API key -> identity, else 401
+//   3. authenticate    auth/authenticate.ts       session token or API key -> identity, else 401 (a cookie
+//                      auth/csrf.ts               from another origin on a state-changing request: 403)
 //   4. authorize       rbac/guard.ts              permission and model rules; fixes the body to forward
 //   5. rate limit      ops/rate-limit.ts          requests per minute and concurrent streams, else 429
 //   6. quota           quotas/guard.ts            token quotas per day and month, else 429; meters what passes
@@ -26,6 +27,8 @@ export type Guard = preHandlerAsyncHookHandler
 
 export interface GuardStages {
   auditGate: HeaderGuard
+  /** a state-changing request riding on the session cookie must come from the gateway's own origin */
+  cookieOrigin: HeaderGuard
   authenticate: HeaderGuard
   authorize: Guard
   rateLimit: Guard
@@ -37,7 +40,7 @@ export interface GuardStages {
 /** A proxied route's guards in pipeline order: stages 2–3 from the headers, 4–7 with the body. */
 export function proxyGuards (s: GuardStages): { headerGuards: HeaderGuard[], guards: Guard[] } {
   return {
-    headerGuards: [s.auditGate, s.authenticate],
+    headerGuards: [s.auditGate, s.cookieOrigin, s.authenticate],
     guards: [s.authorize, s.rateLimit, s.quota, ...(s.promptMasking ? [s.promptMasking] : [])]
   }
 }
