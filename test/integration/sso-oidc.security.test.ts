@@ -31,8 +31,10 @@ async function audited (reason: string): Promise<Ev> {
 /** An access token as the IdP would issue it for `user`, signed with `key` (the IdP's by default). */
 async function accessToken (claims: Record<string, unknown> = {}, key = idp.key): Promise<string> {
   const now = Math.floor(Date.now() / 1000)
+  // amr mfa: every role here needs MFA (auth.mfa.requiredForRoles defaults to all), and a Bearer
+  // token can have no local TOTP step, so only the IdP's MFA lets it in
   return signJwt({ iss: idp.issuer, aud: 'gatehouse', sub: 'api-user', preferred_username: 'api-user', groups: ['ollama-users'],
-    iat: now, exp: now + 300, ...claims }, key)
+    amr: ['pwd', 'mfa'], iat: now, exp: now + 300, ...claims }, key)
 }
 
 const bearer = (token: string) => ({ anonymous: true, headers: { authorization: `Bearer ${token}` } })
@@ -187,6 +189,15 @@ describe('IdP access tokens as API credentials', () => {
   it('a valid IdP access token reaches the proxied API with the mapped role', async () => {
     const res = await call(gw, 'GET', '/api/tags', bearer(await accessToken()))
     expect(res.status, res.text).toBe(200)
+  })
+
+  it('a token without the IdP\'s MFA, for a role that needs MFA, is refused (no TOTP step can follow a Bearer token)', async () => {
+    for (const amr of [['pwd'], undefined]) {
+      const res = await call(gw, 'GET', '/api/tags', bearer(await accessToken({ amr })))
+      expect(res.status).toBe(401)
+    }
+    const otp = await call(gw, 'GET', '/api/tags', bearer(await accessToken({ amr: ['pwd', 'otp'] })))
+    expect(otp.status).toBe(200)
   })
 
   it('never on /admin/*', async () => {

@@ -7,6 +7,7 @@ import type { Clock } from '../../clock.js'
 import type { GatehouseConfig } from '../../config/schema.js'
 import type { Store } from '../../store/types.js'
 import type { Identity } from '../identity.js'
+import { mfaRequired } from '../mfa-policy.js'
 import { groupsFromClaims, rolesFromGroups, usernameFromClaims } from './claims.js'
 
 /** Never HS* (a public key used as an HMAC secret) and never `none`. */
@@ -30,6 +31,8 @@ export interface IdpTokenLoader {
 
 export interface IdpTokenOptions {
   oidc: GatehouseConfig['auth']['oidc']
+  /** auth.mfa.requiredForRoles: a token for such a role must carry the IdP's MFA (`amr` in mfaFromIdp) */
+  mfaRequiredForRoles: readonly string[]
   jwksUri: () => Promise<string>
   store: Pick<Store, 'getUser'>
   clock: Clock
@@ -96,6 +99,10 @@ export function createIdpTokenLoader (o: IdpTokenOptions): IdpTokenLoader {
       // a local account's name is never borrowed by an IdP token
       if (user !== null && user.source === 'local') return fail('local_account_exists')
       const amr = Array.isArray(claims.amr) ? claims.amr.filter((m): m is string => typeof m === 'string') : []
+      // no local TOTP step can follow a Bearer token: a role that needs MFA needs the IdP's
+      const idpMfa = amr.some((m) => o.oidc.mfaFromIdp.includes(m))
+      if (mfaRequired(roles, o.mfaRequiredForRoles) && !idpMfa) return fail('mfa_required')
+      if (user !== null && user.lockedUntil !== null && user.lockedUntil > o.clock.now()) return fail('locked')
       return {
         kind: 'identity',
         identity: { credential: 'idp_token', name, roles, amr, credentialId: typeof payload.jti === 'string' ? payload.jti : '',
