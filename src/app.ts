@@ -86,7 +86,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
       // an https.Server is an http.Server to Fastify; typed as one so the instance keeps default types
       if (!tls) return createHttpServer(common, handler)
       const server = createHttpsServer({ ...tls, ...common }, handler)
-      refusePlainHttp(server, HEADERS_TIMEOUT_MS)
+      refusePlainHttp(server)
       return server as unknown as Server
     }
   })

@@ -40,7 +40,9 @@ const defaultDeps: OpsCommandDeps = {
 
 /** Why a connection failed, in one line: Node's AggregateError (every address of a name refused) has an empty message. */
 function reasonOf (err: unknown): string {
-  const e = err as { message?: string, code?: string, errors?: unknown[] }
+  const e = err as { message?: string, code?: string, errors?: unknown[], cause?: unknown }
+  // a lost server is raised as the 503 the gateway answers with; its cause says why
+  if (e.code === 'GH_ERR_STORE_UNAVAILABLE' && e.cause !== undefined) return reasonOf(e.cause)
   if (Array.isArray(e.errors) && e.errors.length > 0) return [...new Set(e.errors.map(reasonOf))].join(', ')
   const message = (e.message ?? String(err)).split('\n')[0] as string
   return message || e.code || 'unknown error'

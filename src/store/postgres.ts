@@ -54,7 +54,8 @@ export function isUnreachable (err: unknown): boolean {
 
 /** Re-raises a lost server as the 503 the pipeline answers with; a statement's own error passes unchanged. */
 function unavailable (err: unknown): never {
-  if (isUnreachable(err)) throw new errors.STORE_UNAVAILABLE()
+  // the client sees only the 503; the cause stays for the log and for the CLI's one-line reason
+  if (isUnreachable(err)) throw Object.assign(new errors.STORE_UNAVAILABLE(), { cause: err })
   throw err
 }
 

@@ -73,7 +73,7 @@ describe('GET /admin/audit', () => {
   })
 
   it('API keys and non-admins are refused', async () => {
-    expect((await call(gw, 'GET', '/admin/audit')).status).toBe(401)
+    expect((await call(gw, 'GET', '/admin/audit')).status).toBe(403) // an API key: 'sign in'
     await gw.gateway.auth.userAdmin.addUser('plain', 'user', PASSWORD)
     const s = await loginWithMfa(gw, 'plain', PASSWORD)
     expect((await get('/admin/audit', { authorization: `Bearer ${s.token}` })).status).toBe(403)

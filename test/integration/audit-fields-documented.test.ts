@@ -64,8 +64,12 @@ beforeAll(async () => {
   await call(gw, 'POST', '/admin/users', { anonymous: true, headers: { ...admin, ...json }, body: JSON.stringify({ username: 'paul', role: 'analyst' }) })
   await call(gw, 'POST', '/admin/users/paul/role', { anonymous: true, headers: { ...admin, ...json }, body: JSON.stringify({ role: 'admin' }) })
   await call(gw, 'POST', '/admin/keys', { anonymous: true, headers: { ...admin, ...json }, body: JSON.stringify({ name: 'ci', role: 'analyst' }) })
-  // the two events a healthy run does not produce, through the same emitter
+  // the events a short healthy run does not produce, through the same emitter
   gw.gateway.audit.emit({ action: 'audit-sink-error', outcome: 'failure', sink: { type: 'syslog', error: 'ECONNREFUSED', dropped: 3 } })
+  gw.gateway.audit.emit({ action: 'intrusion-detected', outcome: 'success', reason: 'password_spraying', sourceIp: '192.0.2.9',
+    detection: { count: 20, windowSeconds: 600 } })
+  gw.gateway.audit.emit({ action: 'audit-retention', outcome: 'success',
+    retention: { removed: ['audit.log.1'], anchor: { replica: 'gw-1', seq: 120, hash: 'a'.repeat(64) } } })
   gw.gateway.audit.emit({ action: 'access-denied', outcome: 'failure', sourceIp: '192.0.2.1', reason: 'auth_required',
     request: { method: 'GET', path: '/api/tags', status: 401, durationNs: 1, decision: 'deny', reason: 'auth_required' },
     repeat: { count: 41, start: Date.now() - 1000, end: Date.now() } })

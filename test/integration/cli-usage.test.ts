@@ -117,7 +117,7 @@ describe('flag problems: one line, the flag, the usage', () => {
   it('unknown commands, with the close one they stand for', async () => {
     expect(await refused(['usr', 'list'])).toBe('gatehouse: unknown command "usr"; did you mean "user"? (see gatehouse --help)')
     expect(await refused(['user', 'lst'])).toBe('gatehouse: unknown command "user lst"; did you mean "user list"? (see gatehouse user --help)')
-    expect(await refused(['user'])).toBe('gatehouse: "user" needs a command: add, list, disable, enable, set-role, reset-mfa, unlock, set-password (see gatehouse user --help)')
+    expect(await refused(['user'])).toBe('gatehouse: "user" needs a command: add, list, disable, enable, delete, set-role, reset-mfa, unlock, set-password (see gatehouse user --help)')
   })
 
   it('a usage error of a command names its usage too', async () => {

@@ -124,7 +124,8 @@ describe('POST /auth/password from an enrolled session', () => {
     expect(r.status).toBe(400)
     expect(r.text).toContain('extra')
     const k = await post('/auth/password', { current_password: PASSWORD, new_password: NEW_PASSWORD }, gw.auth)
-    expect(k.status).toBe(401)
+    expect(k.status).toBe(403)
+    expect(k.json).toMatchObject({ error: expect.stringContaining('sign in') })
   })
 })
 
@@ -153,7 +154,7 @@ describe('own sessions and signing out everywhere', () => {
     expect(sessions).toHaveLength(2)
     expect(sessions.filter((x) => x.current)).toHaveLength(1)
     expect((await call(gw, 'GET', '/auth/sessions', { anonymous: true })).status).toBe(401)
-    expect((await call(gw, 'GET', '/auth/sessions')).status).toBe(401) // API keys have no sessions
+    expect((await call(gw, 'GET', '/auth/sessions')).status).toBe(403) // API keys have no sessions: 'sign in'
     const out = await post('/auth/logout-everywhere', {}, bearer(a.token))
     expect(out.status).toBe(204)
     for (const t of [a.token, b.token]) expect((await call(gw, 'GET', '/auth/me', { anonymous: true, headers: bearer(t) })).status).toBe(401)
