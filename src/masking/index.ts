@@ -4,7 +4,7 @@
 // for direction: both.
 import type { Transform } from 'node:stream'
 import { errors } from '../errors.js'
-import { createReplyObserver, observeDocument } from '../ollama/usage.js'
+import { createReplyObserver, observeDocument, type TokenUsage } from '../ollama/usage.js'
 import type { ReplyKind } from '../ollama/routes.js'
 import { buildDetectors } from './detectors/index.js'
 import type { CustomEntity } from './detectors/custom.js'
@@ -20,7 +20,7 @@ import { createStreamMasker, type StreamMasker } from './stream-masker.js'
 import { createTokenizer } from './token.js'
 
 export interface MaskingOptions { entities: string[], custom: CustomEntity[], key: Buffer }
-export interface ReplyObservation { masked: Record<string, number>, usage: { input: number | null, output: number | null } }
+export interface ReplyObservation { masked: Record<string, number>, usage: TokenUsage }
 
 export interface MaskingEngine {
   maskText(text: string, counts?: Record<string, number>): string

@@ -8,7 +8,7 @@ import { Transform } from 'node:stream'
 import { errors } from '../errors.js'
 import { streamErrorChunk } from '../ollama/error-shape.js'
 import { createNdjsonSplitter, createSseSplitter, formatSseEvent, isDoneData, type SseEvent } from '../ollama/framing.js'
-import { extractUsage, recordUsage, type TokenUsage } from '../ollama/usage.js'
+import { countFrame, extractUsage, recordUsage, type TokenUsage } from '../ollama/usage.js'
 import type { ReplyKind } from '../ollama/routes.js'
 import { BadReply, parseObject, type Obj } from './fields.js'
 import type { ReplyRewriter } from './reply-rewriter.js'
@@ -50,7 +50,10 @@ export interface MaskingTransformDeps {
 
 export function createMaskingTransform (deps: MaskingTransformDeps): Transform {
   const { kind, framing, usage } = deps
-  const see = (obj: Obj): void => recordUsage(usage, extractUsage(kind, obj))
+  const see = (obj: Obj): void => {
+    countFrame(usage)
+    recordUsage(usage, extractUsage(kind, obj))
+  }
   let failed = false
   let sawDone = false
 

@@ -7,7 +7,20 @@ import { isObj } from './json-object.js'
 import type { ReplyKind } from './routes.js'
 import { createNdjsonSplitter, createSseSplitter, DEFAULT_MAX_FRAME_BYTES, isDoneData } from './framing.js'
 
-export interface TokenUsage { input: number | null, output: number | null }
+export interface TokenUsage {
+  input: number | null
+  output: number | null
+  /**
+   * Content frames of a stream seen so far. Ollama streams one token a frame, so this is what a
+   * stream cut short before its closing line (no counts) has generated; it is metered instead of 0.
+   */
+  frames?: number
+}
+
+/** One more streamed content frame (not the SSE `[DONE]` marker). */
+export function countFrame (usage: TokenUsage): void {
+  usage.frames = (usage.frames ?? 0) + 1
+}
 
 /** Reply kinds that carry text to mask or token counts: the ones worth framing and reading. */
 export const TEXT_OR_USAGE_KINDS: ReadonlySet<ReplyKind> = new Set<ReplyKind>(['generate', 'chat', 'embed', 'openai-chat',
@@ -67,7 +80,10 @@ export function observeDocument (kind: ReplyKind, body: Buffer, usage: TokenUsag
  */
 export function createReplyObserver (kind: ReplyKind, framing: 'ndjson' | 'sse', obs: { usage: TokenUsage }): Transform {
   let observing = TEXT_OR_USAGE_KINDS.has(kind)
-  const see = (text: string | null): void => recordFrom(kind, obs.usage, text)
+  const see = (text: string | null): void => {
+    if (text !== null && text !== '[DONE]') countFrame(obs.usage)
+    recordFrom(kind, obs.usage, text)
+  }
   const ndjson = framing === 'ndjson' ? createNdjsonSplitter() : null
   const sse = framing === 'sse' ? createSseSplitter() : null
 

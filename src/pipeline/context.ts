@@ -3,6 +3,7 @@
 import type {} from 'fastify'
 import type { JsonKind } from '../ollama/go-json.js'
 import type { ProxiedRoute } from '../ollama/routes.js'
+import type { TokenUsage } from '../ollama/usage.js'
 import type { Identity } from '../auth/identity.js'
 
 export interface RequestContext {
@@ -24,7 +25,7 @@ export interface RequestContext {
   usageAdded?: boolean
   decision: 'allow' | 'deny' | null
   reason: string | null
-  usage: { input: number | null, output: number | null }
+  usage: TokenUsage
   masked: Record<string, number>
   /** the Ollama host(s) that served the request (names joined by "," for a fan-out); null before one is chosen */
   upstream: string | null

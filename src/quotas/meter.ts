@@ -29,7 +29,8 @@ export function usageRecordOf (request: FastifyRequest, status: number, finished
     model: ctx.models[0] ?? null,
     upstream: ctx.upstream,
     inputTokens: input ?? 0,
-    outputTokens: output ?? 0,
+    // cut short before its closing counts: the frames it streamed (a token each), so leaving early is never free
+    outputTokens: output ?? (incomplete ? ctx.usage.frames ?? 0 : 0),
     durationMs: Math.round(Number(process.hrtime.bigint() - ctx.startedAt) / 1e6),
     status,
     incomplete
