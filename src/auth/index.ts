@@ -73,7 +73,8 @@ export function createAuth (o: CreateAuthOptions): Auth {
       redirectUri: oidc.redirectUri as string, scopes: oidc.scopes, clock: o.clock })
     : null
   const idpTokens = oidcClient !== null && oidc.acceptAccessTokens.enabled
-    ? createIdpTokenLoader({ oidc, mfaRequiredForRoles: o.config.auth.mfa.requiredForRoles, jwksUri: () => oidcClient.jwksUri(), store: o.store, clock: o.clock })
+    ? createIdpTokenLoader({
+      oidc, mfaRequiredForRoles: o.config.auth.mfa.requiredForRoles, jwksUri: () => oidcClient.jwksUri(), store: o.store, clock: o.clock })
     : undefined
   const chain = createCredentialChain(deps, { idpTokens })
   const service = createAuthService(deps)
