@@ -310,6 +310,7 @@ export function createAuthService (deps: AuthDeps): AuthService {
       await checkIpThrottle(req, 'login')
       const user = await store.getUser(identity.name)
       if (user === null) throw new errors.INVALID_TOKEN()
+      if (user.source === 'oidc') throw new errors.CONFLICT('this account signs in with single sign-on and has no local password')
       const fail = async (reason: string, count: boolean): Promise<never> => {
         audit({ action: 'password-changed', outcome: 'failure', ...actor(req, user.username), target: { userName: user.username }, reason })
         if (count) await countAccountFailure(user.username, req)

@@ -207,7 +207,9 @@ export function createUserAdmin (deps: Deps): UserAdmin {
 
     async setPassword (name, password, actor = {}, options = {}) {
       assertPasswordAllowed(password, policy)
-      await load(name)
+      const current = await load(name)
+      // a single sign-on account has no local password, and must not be given one (a one-time one included)
+      if (current.source === 'oidc') throw new errors.CONFLICT(`${current.username} signs in with single sign-on and has no local password`)
       const hash = await deps.passwords.hash(password)
       const u = await change(name, { passwordHash: hash, passwordMustChange: options.temporary === true }, true)
       audit({ action: 'password-changed', outcome: 'success', ...actor, target: { userName: u.username } })

@@ -133,8 +133,16 @@ function oidcProblems (c: GatehouseConfig, roles: ReadonlySet<string>): string[]
   Object.entries(o.roleMapping).forEach(([group, role]) => {
     if (!roles.has(role)) problems.push(`auth.oidc.roleMapping.${group}: unknown role "${role}"`)
   })
-  if (!o.enabled) return problems
+  if (!o.enabled) {
+    if (o.acceptAccessTokens.enabled) {
+      problems.push('auth.oidc.acceptAccessTokens.enabled: needs auth.oidc.enabled (the IdP is not configured)')
+    }
+    return problems
+  }
   if (o.issuer === null) problems.push('auth.oidc.issuer: required when auth.oidc.enabled is true')
+  // Gatehouse's own session tokens are told apart from the IdP's by their issuer
+  if (o.issuer !== null && o.issuer === c.auth.jwt.issuer) problems.push('auth.oidc.issuer: must differ from auth.jwt.issuer')
+
   if (o.clientId === null) problems.push('auth.oidc.clientId: required when auth.oidc.enabled is true')
   if (o.redirectUri === null) problems.push('auth.oidc.redirectUri: required when auth.oidc.enabled is true')
   if (Object.keys(o.roleMapping).length === 0) problems.push('auth.oidc.roleMapping: maps no group to a role, so nobody could sign in')

@@ -258,7 +258,9 @@ export function createPostgresStore (opts: PostgresStoreOptions): StoreBackend {
     deleteUsageBefore: async (before) => await run('DELETE FROM usage_records WHERE at < :before', { before }),
     purgeEnded: async (before) => await tx(async (c) => ({
       sessions: await run('DELETE FROM sessions WHERE expires_at < :before OR revoked_at < :before', { before }, c),
-      apiKeys: await run('DELETE FROM api_keys WHERE revoked_at < :before OR expires_at < :before', { before }, c)
+      // a rotated-out key ends when its grace does
+      apiKeys: await run('DELETE FROM api_keys WHERE revoked_at < :before OR expires_at < :before OR grace_until < :before',
+        { before }, c)
     })),
     deleteUser: async (username) => await tx(async (c) => {
       if (await run('DELETE FROM users WHERE username = :username', { username }, c) === 0) return null

@@ -213,7 +213,8 @@ export function createSqliteStore (opts: SqliteStoreOptions): StoreBackend {
     deleteUsageBefore: async (before) => run('DELETE FROM usage_records WHERE at < :before', { before }),
     purgeEnded: async (before) => db.transaction(() => ({
       sessions: run('DELETE FROM sessions WHERE expires_at < :before OR revoked_at < :before', { before }),
-      apiKeys: run('DELETE FROM api_keys WHERE revoked_at < :before OR expires_at < :before', { before })
+      // a rotated-out key ends when its grace does
+      apiKeys: run('DELETE FROM api_keys WHERE revoked_at < :before OR expires_at < :before OR grace_until < :before', { before })
     })).immediate(),
     deleteUser: async (username) => db.transaction(() => {
       if (run('DELETE FROM users WHERE username = :username', { username }) === 0) return null

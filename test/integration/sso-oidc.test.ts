@@ -114,6 +114,15 @@ describe('single sign-on: accounts and roles', () => {
     expect(users.find((u) => u.username === 'alice')?.source).toBe('oidc')
   })
 
+  it('an SSO account is never given a local password, not even a one-time one', async () => {
+    await signIn(gw, 'alice')
+    for (const temporary of [true, false]) {
+      await expect(gw.gateway.auth.userAdmin.setPassword('alice', 'emerald-canyon-thistle-77', {}, { temporary }))
+        .rejects.toMatchObject({ code: 'GH_ERR_CONFLICT' })
+    }
+    expect(await gw.gateway.store.getUser('alice')).toMatchObject({ source: 'oidc', passwordHash: '', passwordMustChange: false })
+  })
+
   it('MFA done at the IdP (amr in mfaFromIdp) satisfies an MFA-required role: admin session at once', async () => {
     const res = await signIn(gw, 'root')
     expect(res.status, res.text).toBe(303)

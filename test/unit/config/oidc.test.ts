@@ -35,6 +35,17 @@ describe('auth.oidc configuration', () => {
     expect(problemsOf(GOOD)).toEqual([])
   })
 
+  it('IdP access tokens need single sign-on on, and the IdP\'s issuer must not be Gatehouse\'s own', () => {
+    expect(problemsOf({ acceptAccessTokens: { enabled: true } }))
+      .toEqual(['auth.oidc.acceptAccessTokens.enabled: needs auth.oidc.enabled (the IdP is not configured)'])
+    const clash = (() => {
+      try { buildConfig({ auth: { jwt: { issuer: 'https://idp.example.com/realms/main' }, oidc: GOOD } }, '/tmp'); return [] } catch (err) {
+        return (err as ConfigError).problems
+      }
+    })()
+    expect(clash).toEqual(['auth.oidc.issuer: must differ from auth.jwt.issuer'])
+  })
+
   it('the issuer is https, except on a loopback address', () => {
     expect(problemsOf({ ...GOOD, issuer: 'http://idp.example.com' })).toEqual(['auth.oidc.issuer: must be https (http only on a loopback address)'])
     expect(problemsOf({ ...GOOD, issuer: 'http://127.0.0.1:8080/realms/test' })).toEqual([])
