@@ -321,8 +321,13 @@ export function createAuthService (deps: AuthDeps): AuthService {
         await passwords.verify(user.passwordHash, body.current_password)
       if (lockRemainingMs(await store.failureState(user.username), clock.now()) > 0) return fail('locked', false)
       if (!passwordOk) return fail('bad_password', true)
-      if (user.totpEnrolled && !(await codeAccepted(user, body.code, req))) {
-        return fail(body.code === undefined ? 'code_missing' : 'bad_code', true)
+      if (user.totpEnrolled) {
+        // as at POST /auth/mfa: the attempt is counted before the code is looked at, atomically, so
+        // parallel guesses evaluate at most maxFailedAttempts codes; the change resets the count
+        const counted = await recordAccountFailure(user.username)
+        if (counted.justLocked) auditLocked(user.username, req)
+        if (counted.failedCount > lockout.maxFailedAttempts) return fail('locked', false)
+        if (!(await codeAccepted(user, body.code, req))) return fail(body.code === undefined ? 'code_missing' : 'bad_code', false)
       }
       assertPasswordAllowed(body.new_password, deps.config.auth.password)
       if (body.new_password === body.current_password) throw new errors.WEAK_PASSWORD('the new password must differ from the current one')

@@ -161,3 +161,19 @@ describe('own sessions and signing out everywhere', () => {
   })
 })
 
+
+describe('guessing TOTP codes through POST /auth/password', () => {
+  it('a parallel burst evaluates at most maxFailedAttempts codes, then the account is locked', async () => {
+    await gw.gateway.auth.userAdmin.addUser('guess-target', 'user', PASSWORD)
+    const s = await loginWithMfa(gw, 'guess-target', PASSWORD)
+    const tries = Array.from({ length: 12 }, (_, i) =>
+      post('/auth/password', { current_password: PASSWORD, new_password: NEW_PASSWORD, code: String(100000 + i) }, bearer(s.token)))
+    const replies = await Promise.all(tries)
+    expect(replies.every((r) => r.status === 403)).toBe(true)
+    const failures = auditLines().filter((e) => e.event.action === 'password-changed' && e.user?.name === 'guess-target')
+    // codes looked at: at most the account's allowance (3); the rest were refused as locked unseen
+    expect(failures.filter((e) => e.event.reason === 'bad_code').length).toBeLessThanOrEqual(3)
+    expect(failures.filter((e) => e.event.reason === 'locked').length).toBeGreaterThanOrEqual(9)
+    expect((await gw.gateway.store.getUser('guess-target'))?.lockedUntil).not.toBeNull()
+  })
+})
