@@ -190,26 +190,19 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
   // Audit figures are cumulative counts owned by the audit log; counters follow them by delta at scrape time.
   let auditStats = options.auditStats
   let auditSinks = options.auditSinks
-  let lastSinkErrors = 0
-  let lastDropped = 0
-  new Counter({
-    name: 'gatehouse_audit_sink_errors_total',
-    help: 'Audit sink write failures',
-    registers,
-    collect () {
-      const s = auditStats?.()
-      if (s && s.sinkErrors > lastSinkErrors) { this.inc(s.sinkErrors - lastSinkErrors); lastSinkErrors = s.sinkErrors }
-    }
-  })
-  new Counter({
-    name: 'gatehouse_audit_events_dropped_total',
-    help: 'Audit events a sink dropped (syslog queue overflow)',
-    registers,
-    collect () {
-      const s = auditStats?.()
-      if (s && s.dropped > lastDropped) { this.inc(s.dropped - lastDropped); lastDropped = s.dropped }
-    }
-  })
+  /** A counter that follows a cumulative figure read at scrape time, by what it grew since the last scrape. */
+  const following = (name: string, help: string, read: () => number | undefined): void => {
+    let last = 0
+    new Counter({
+      name, help, registers,
+      collect () {
+        const now = read()
+        if (now !== undefined && now > last) { this.inc(now - last); last = now }
+      }
+    })
+  }
+  following('gatehouse_audit_sink_errors_total', 'Audit sink write failures', () => auditStats?.().sinkErrors)
+  following('gatehouse_audit_events_dropped_total', 'Audit events a sink dropped (syslog queue overflow)', () => auditStats?.().dropped)
   const sinkUp = new Gauge({
     name: 'gatehouse_audit_sink_up',
     help: 'Whether each audit sink can write now (1) or not (0), by position in the config and type',
