@@ -1,8 +1,9 @@
 // buildApp: the Fastify application, wired in pipeline order (pipeline/index.ts lists the stages):
-// path gate (onRequest) → the proxied route's header guards (audit gate → authenticate, before the
-// body is read) → its guards (authorize → rate limit → prompt masking) → forward (proxy/forward.ts,
-// with the reply stages) → audit event and metrics (onResponse). It only wires; every concern lives in
-// its own module. gateway.ts builds the dependencies; cli/serve.ts listens. app.close() alone releases what the app was given (`release`).
+// path gate (onRequest) → the proxied route's header guards (audit gate → cookie origin →
+// authenticate, before the body is read) → its guards (authorize → rate limit → quota → prompt
+// masking) → forward (proxy/forward.ts, with the reply stages) → audit event and metrics (onResponse).
+// It only wires; every concern lives in its own module. gateway.ts builds the dependencies;
+// cli/serve.ts listens. app.close() alone releases what the app was given (`release`).
 import { randomUUID } from 'node:crypto'
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
