@@ -237,6 +237,14 @@ describe('single sign-on: the IdP is down', () => {
       expect(res.status).toBe(502)
       expect(res.json).toEqual({ error: 'the identity provider cannot be reached; try again later' })
       await auditedEvent(g, (e) => e.event.action === 'login' && e.event.reason === 'idp_unreachable')
+      // a person in a browser gets a page saying why, with a way back, and nothing that runs
+      const page = await call(g, 'GET', '/auth/oidc/login', { anonymous: true, headers: { accept: 'text/html,application/xhtml+xml' } })
+      expect(page.status).toBe(502)
+      expect(page.headers['content-type']).toMatch(/^text\/html/)
+      expect(page.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'")
+      expect(page.text).toContain('<p>the identity provider cannot be reached; try again later</p>')
+      expect(page.text).toContain('href="/console/"')
+      expect(page.text).not.toMatch(/<script|<style/i)
     } finally {
       await g.close()
     }
