@@ -186,7 +186,7 @@ function SignIn ({ message, done }: { message: string | null, done: () => void }
 // ---------------------------------------------------------------- admin pages
 
 interface User { username: string, roles: string[], status: string, mfaEnrolled: boolean, passwordMustChange: boolean,
-  lastLoginAt: number | null, lockedUntil: number | null }
+  lastLoginAt: number | null, lockedUntil: number | null, source?: 'local' | 'oidc' }
 interface Session { id: string, createdAt: number, expiresAt: number, lastSeenAt: number, revokedAt: number | null, sourceIp: string }
 interface Key { id: string, name: string, role: string, prefix: string, createdAt: number, expiresAt: number | null,
   lastUsedAt: number | null, status: string }
@@ -215,6 +215,7 @@ function UsersPage ({ me }: { me: Me }) {
   const [addError, setAddError] = useState<string | null>(null)
   const [open, setOpen] = useState<string | null>(null)
   const [roles, setRoles] = useState<Record<string, string>>({})
+  const [passwords, setPasswords] = useState<Record<string, string>>({})
   const u = (n: string) => `/admin/users/${encodeURIComponent(n)}`
   return (
     <>
@@ -265,6 +266,17 @@ function UsersPage ({ me }: { me: Me }) {
                 <Action label="Reset MFA" danger confirm={`Reset the authenticator of ${x.username}? They enroll again at next sign-in.`}
                   run={() => api('POST', `${u(x.username)}/reset-mfa`)} after={reload} />
                 {x.lockedUntil !== null && <Action label="Unlock" run={() => api('POST', `${u(x.username)}/unlock`)} after={reload} />}
+                {x.source !== 'oidc' && <>
+                  <label>One-time password <input type="password" name={`password-${x.username}`} value={passwords[x.username] ?? ''}
+                    size={10} autocomplete="new-password"
+                    onInput={(e) => setPasswords({ ...passwords, [x.username]: (e.target as HTMLInputElement).value })} /></label>
+                  <Action label="Set password" confirm={`Set a one-time password for ${x.username}? Their sessions end now.`}
+                    run={() => api('POST', `${u(x.username)}/password`, { password: passwords[x.username] ?? '', temporary: true })}
+                    after={() => { setPasswords({ ...passwords, [x.username]: '' }); reload() }} />
+                </>}
+                {x.username !== me.username && <Action label="Delete" danger
+                  confirm={`Delete ${x.username}? Their account data goes; their audit events stay.`}
+                  run={() => api('DELETE', u(x.username))} after={reload} />}
                 <button type="button" class="secondary" aria-expanded={open === x.username}
                   onClick={() => setOpen(open === x.username ? null : x.username)}>Sessions</button>
               </td>

@@ -62,6 +62,9 @@ export function adminRoutes (o: AdminRoutesOptions): FastifyPluginAsync {
       async (request) =>
       ({ user: await o.userAdmin.setPassword(request.params.name, request.body.password, actorOf(request),
         { temporary: request.body.temporary === true }) }))
+    // the person's account data goes (sessions, TOTP secret, failure counter); their audit events stay
+    app.delete<P>('/admin/users/:name', async (request) =>
+      ({ deleted: await o.userAdmin.deleteUser(request.params.name, actorOf(request)) }))
     app.post<P>('/admin/users/:name/unlock', async (request) => ({ user: await o.userAdmin.unlock(request.params.name, actorOf(request)) }))
     app.get<P>('/admin/users/:name/sessions', async (request) => ({ sessions: await o.userAdmin.listSessions(request.params.name) }))
     app.delete<{ Params: { id: string } }>('/admin/sessions/:id', async (request, reply) => {

@@ -123,6 +123,18 @@ describe.skipIf(!available && process.env.CI !== 'true')('the web console in a b
     bobOneTime = otp
   })
 
+  it('an admin sets a one-time password for a user and deletes a user, as the CLI does', async () => {
+    await gw.gateway.auth.userAdmin.addUser('carol', 'user', 'violet-harbor-cinnamon-42')
+    await admin.reload()
+    const row = admin.locator('tr[data-user="carol"]')
+    await row.getByLabel('One-time password').fill('cobalt-meadow-lantern-93')
+    await row.getByRole('button', { name: 'Set password' }).click()
+    await expect.poll(async () => (await gw.gateway.store.getUser('carol'))?.passwordMustChange).toBe(true)
+    await admin.locator('tr[data-user="carol"]').getByRole('button', { name: 'Delete' }).click()
+    await expect.poll(async () => await gw.gateway.store.getUser('carol')).toBeNull()
+    await admin.locator('tr[data-user="carol"]').waitFor({ state: 'detached' })
+  })
+
   it('an API key is created (shown once), works against the proxied API, and stops working once revoked', async () => {
     await admin.getByRole('link', { name: 'API keys' }).click()
     await admin.getByRole('heading', { name: 'API keys' }).waitFor()
