@@ -12,7 +12,7 @@ const LAYERS = [
     name: 'concerns',
     paths: ['^src/auth/', '^src/rbac/', '^src/masking/', '^src/proxy/', '^src/audit/', '^src/tls/', '^src/quotas/', '^src/fleet/', '^src/detection/']
   },
-  { name: 'foundations', paths: ['^src/ollama/', '^src/store/', '^src/shared-state/', '^src/config/'] },
+  { name: 'foundations', paths: ['^src/ollama/', '^src/store/', '^src/cluster-state/', '^src/config/'] },
   { name: 'leaves', paths: ['^src/errors\\.ts$', '^src/clock\\.ts$', '^src/canonical-json\\.ts$'] }
 ]
 

@@ -6,8 +6,8 @@
 // own CPU; a Redis or database round trip comes on top, off the CPU. Quotas off = neither runs.
 import { EventEmitter } from 'node:events'
 import { createQuotaGuard, createUsageMeter } from '../../dist/quotas/index.js'
-import { sharedStateFromOps } from '../../dist/shared-state/from-ops.js'
-import { createMemoryOps } from '../../dist/shared-state/memory.js'
+import { sharedStateFromOps } from '../../dist/cluster-state/from-ops.js'
+import { createMemoryOps } from '../../dist/cluster-state/memory.js'
 import { newRequestContext } from '../../dist/pipeline/context.js'
 
 const json = process.argv.includes('--json')

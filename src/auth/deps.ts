@@ -1,5 +1,5 @@
 // What the auth module needs from the rest of Gatehouse, narrowed to what it uses, so tests can
-// hand it small fakes and the real implementations (src/shared-state, src/audit) satisfy it as is.
+// hand it small fakes and the real implementations (src/cluster-state, src/audit) satisfy it as is.
 import type { Clock } from '../clock.js'
 import type { GatehouseConfig } from '../config/schema.js'
 import type { Store } from '../store/types.js'

@@ -1,5 +1,5 @@
 // Requests without valid credentials (none, or refused), counted per source in one-minute windows
-// that every replica shares (src/shared-state). Beyond the limit they get 429 with Retry-After, so a
+// that every replica shares (src/cluster-state). Beyond the limit they get 429 with Retry-After, so a
 // client cannot make the gateway check bogus keys and write refusals without end. Valid credentials
 // are never counted or throttled: a user behind the same address as an attacker still gets in.
 import { throttleSubject } from '../config/cidr.js'

@@ -5,7 +5,7 @@
 import type { Clock } from '../clock.js'
 import type { GatehouseConfig } from '../config/schema.js'
 import type { AuditInput } from '../audit/types.js'
-import type { SharedState } from '../shared-state/types.js'
+import type { SharedState } from '../cluster-state/types.js'
 
 export const DETECTION_RULES = [
   'password_spraying', 'credential_stuffing', 'totp_guessing', 'refusal_burst', 'revoked_key', 'new_source'

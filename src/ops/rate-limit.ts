@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { retryAfterSeconds, type Clock } from '../clock.js'
 import type { GatehouseConfig } from '../config/schema.js'
 import { errors } from '../errors.js'
-import type { SharedState } from '../shared-state/types.js'
+import type { SharedState } from '../cluster-state/types.js'
 import { identityKey, wantsStream } from './rate-rules.js'
 
 export interface RateLimitDeps {

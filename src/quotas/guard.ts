@@ -7,7 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { retryAfterSeconds, type Clock } from '../clock.js'
 import type { QuotaRuleConfig } from '../config/schema.js'
 import { errors } from '../errors.js'
-import type { SharedState } from '../shared-state/types.js'
+import type { SharedState } from '../cluster-state/types.js'
 import { counterKey, firstExceeded, limitsFor, meteredOf, periodWindow, QUOTA_PERIODS, quotaMessage, type QuotaPeriod } from './rules.js'
 
 export interface QuotaGuardDeps {

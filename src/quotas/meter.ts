@@ -3,7 +3,7 @@
 // usage record goes to the buffered writer. A request that never reached Ollama is not counted.
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Clock } from '../clock.js'
-import type { SharedState } from '../shared-state/types.js'
+import type { SharedState } from '../cluster-state/types.js'
 import type { UsageRecord } from '../store/types.js'
 import { counterKey, meteredOf, periodWindow, QUOTA_PERIODS } from './rules.js'
 

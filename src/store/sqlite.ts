@@ -11,7 +11,7 @@ import { USER_COLUMNS, USER_FROM, toApiKey, toFailureState, toSession, toSession
   toUsageGroup, userPatchUpdate } from './rows.js'
 import { CLAIM_TOTP_STEP, RECORD_FAILURE, STATE_ADD, STATE_HIT, STATE_SUM, STATE_REVOKE, STATE_SWEEP, USAGE_INSERT, USAGE_OF,
   usageSummarySql } from './sql.js'
-import type { StatePrimitives } from '../shared-state/types.js'
+import type { StatePrimitives } from '../cluster-state/types.js'
 import type { ApiKeyRecord, StoreBackend, UsageRecord, UserRecord } from './types.js'
 
 export interface SqliteStoreOptions {

@@ -1,7 +1,7 @@
 // The storage interface every backend (SQLite, PostgreSQL) implements; one contract test suite
 // (test/store/contract.ts) runs against each. Times are epoch milliseconds. Usernames are stored in
 // canonical form (see auth/usernames.ts); the store never canonicalizes on its own.
-import type { StatePrimitives } from '../shared-state/types.js'
+import type { StatePrimitives } from '../cluster-state/types.js'
 
 export type UserStatus = 'active' | 'disabled'
 /** `local`: a password account; `oidc`: created by single sign-on, with no local password */

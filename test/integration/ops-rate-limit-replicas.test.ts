@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildFixture, type BuiltFixture } from '../store/fixtures/build-fixture.js'
-import { deletePrefix, findRedis, uniquePrefix } from '../unit/shared-state/redis-env.js'
+import { deletePrefix, findRedis, uniquePrefix } from '../unit/cluster-state/redis-env.js'
 import { identityHeader, openStream, send } from '../unit/ops/rate-limit-harness.js'
 import { eventually } from '../helpers/eventually.js'
 
@@ -36,7 +36,7 @@ const endStreams = (r: Replica) => new Promise<void>((resolve) => {
 
 describe.skipIf(redisUrl === null)('rate limits across two processes sharing Redis', () => {
   beforeAll(async () => {
-    built = buildFixture(['test/unit/ops/rate-limit-harness.ts', 'src/shared-state/index.ts', 'src/clock.ts'])
+    built = buildFixture(['test/unit/ops/rate-limit-harness.ts', 'src/cluster-state/index.ts', 'src/clock.ts'])
     replicas.push(...await Promise.all([startReplica({ requestsPerMinute: 6, concurrentStreams: 2 }), startReplica({ requestsPerMinute: 6, concurrentStreams: 2 })]))
   }, 60_000)
   afterAll(async () => {

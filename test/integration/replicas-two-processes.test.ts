@@ -10,7 +10,7 @@ import { startServe, type Served } from '../helpers/process.js'
 import { startFakeOllama, type FakeOllama } from '../helpers/fake-ollama.js'
 import { tempConfig, cli } from '../helpers/cli.js'
 import { findPostgres, uniqueSchema, urlWithSchema, dropSchemas } from '../store/pg-env.js'
-import { findRedis } from '../unit/shared-state/redis-env.js'
+import { findRedis } from '../unit/cluster-state/redis-env.js'
 import { totpCodeAt } from '../helpers/totp.js'
 import { copyTestCerts } from '../helpers/tls.js'
 

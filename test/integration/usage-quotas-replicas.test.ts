@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { call, startTestGateway, type TestGateway } from '../helpers/gateway.js'
 import { startFakeOllama, type FakeOllama } from '../helpers/fake-ollama.js'
 import { eventually } from '../helpers/eventually.js'
-import { deletePrefix, findRedis, uniquePrefix } from '../unit/shared-state/redis-env.js'
+import { deletePrefix, findRedis, uniquePrefix } from '../unit/cluster-state/redis-env.js'
 import { dropSchemas, findPostgres, uniqueSchema, urlWithSchema } from '../store/pg-env.js'
 import { counterKey, periodWindow } from '../../src/quotas/rules.js'
 

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createStore } from '../../src/store/index.js'
-import { deletePrefix, findRedis, uniquePrefix } from '../unit/shared-state/redis-env.js'
+import { deletePrefix, findRedis, uniquePrefix } from '../unit/cluster-state/redis-env.js'
 import { buildFixture, type BuiltFixture } from './fixtures/build-fixture.js'
 import { dropSchemas, findPostgres, uniqueSchema, urlWithSchema } from './pg-env.js'
 
@@ -30,7 +30,7 @@ interface HammerResult {
 }
 
 let built: BuiltFixture
-beforeAll(() => { built = buildFixture(['src/store/index.ts', 'src/shared-state/index.ts']) })
+beforeAll(() => { built = buildFixture(['src/store/index.ts', 'src/cluster-state/index.ts']) })
 afterAll(() => { built?.remove() })
 
 /** Starts both processes, lets them connect, then releases them together. */

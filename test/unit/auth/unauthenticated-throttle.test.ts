@@ -3,7 +3,7 @@
 // counter for every replica that shares the state.
 import { describe, expect, it } from 'vitest'
 import { manualClock } from '../../helpers/clock.js'
-import { createSharedState } from '../../../src/shared-state/index.js'
+import { createSharedState } from '../../../src/cluster-state/index.js'
 import { createUnauthenticatedThrottle } from '../../../src/auth/unauthenticated-throttle.js'
 
 function setup (limit = 3) {

@@ -3,10 +3,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildConfig } from '../../../src/config/load.js'
 import { createDetector } from '../../../src/detection/detector.js'
-import { createSharedState, type SharedState } from '../../../src/shared-state/index.js'
+import { createSharedState, type SharedState } from '../../../src/cluster-state/index.js'
 import type { AuditInput } from '../../../src/audit/types.js'
 import { manualClock } from '../../helpers/clock.js'
-import { deletePrefix, findRedis, uniquePrefix } from '../shared-state/redis-env.js'
+import { deletePrefix, findRedis, uniquePrefix } from '../cluster-state/redis-env.js'
 
 const url = await findRedis()
 const prefix = uniquePrefix('detect')

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { buildConfig } from '../../../src/config/load.js'
 import { createDetector } from '../../../src/detection/detector.js'
-import { createSharedState } from '../../../src/shared-state/index.js'
+import { createSharedState } from '../../../src/cluster-state/index.js'
 import type { AuditInput } from '../../../src/audit/types.js'
 import { manualClock } from '../../helpers/clock.js'
 

@@ -3,8 +3,8 @@
 // capped and a slot comes back when the stream ends or the client hangs up.
 import { afterEach, describe, expect, it } from 'vitest'
 import { manualClock } from '../../helpers/clock.js'
-import { createSharedState } from '../../../src/shared-state/index.js'
-import type { SharedState } from '../../../src/shared-state/types.js'
+import { createSharedState } from '../../../src/cluster-state/index.js'
+import type { SharedState } from '../../../src/cluster-state/types.js'
 import { identityHeader, openStream, send, startHarness, type Harness } from './rate-limit-harness.js'
 import { eventually } from '../../helpers/eventually.js'
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { createQuotaGuard } from '../../../src/quotas/guard.js'
 import { counterKey, periodWindow } from '../../../src/quotas/rules.js'
-import { createSharedState } from '../../../src/shared-state/index.js'
+import { createSharedState } from '../../../src/cluster-state/index.js'
 import { newRequestContext } from '../../../src/pipeline/context.js'
 import { manualClock } from '../../helpers/clock.js'
 

@@ -1,7 +1,7 @@
 // Store-backed shared state on PostgreSQL: how replicas without Redis share counters. Each instance
 // gets its own Store (own pool), as two gateway processes would.
 import { afterAll, describe } from 'vitest'
-import { createSharedState } from '../../../src/shared-state/index.js'
+import { createSharedState } from '../../../src/cluster-state/index.js'
 import { createStore } from '../../../src/store/index.js'
 import type { StoreBackend } from '../../../src/store/types.js'
 import { dropSchemas, findPostgres, uniqueSchema, urlWithSchema } from '../../store/pg-env.js'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { chooseBackend, createSharedState } from '../../../src/shared-state/index.js'
+import { chooseBackend, createSharedState } from '../../../src/cluster-state/index.js'
 import type { StoreBackend } from '../../../src/store/types.js'
 
 const fakeStore = (kind: 'sqlite' | 'postgres') => ({ kind }) as unknown as StoreBackend

@@ -2,7 +2,7 @@
 // Times are synthetic epoch ms: every backend decides with the caller's `now`, so expiry is tested
 // without sleeping. `shared` backends must also show one instance's writes to another at once.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { SharedState } from '../../../src/shared-state/types.js'
+import type { SharedState } from '../../../src/cluster-state/types.js'
 
 export interface SharedStateContractOptions {
   /** two instances made with the same prefix see the same data (everything but memory) */

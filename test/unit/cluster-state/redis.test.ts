@@ -1,6 +1,6 @@
 // Redis-backed shared state (redis.url set): every instance opens its own connection, as replicas do.
 import { afterAll, describe } from 'vitest'
-import { createSharedState } from '../../../src/shared-state/index.js'
+import { createSharedState } from '../../../src/cluster-state/index.js'
 import { deletePrefix, findRedis, uniquePrefix } from './redis-env.js'
 import { sharedStateContractTests } from './contract.js'
 
