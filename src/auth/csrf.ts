@@ -90,6 +90,8 @@ export function createCsrfGuard (allowedOrigins: readonly string[]) {
 /** The proxied routes' header guard (before authentication): the origin rule for cookie requests. */
 export function createProxyCsrfGuard (allowedOrigins: readonly string[]) {
   return async function proxyCsrfGuard (request: FastifyRequest): Promise<void> {
+    // every proxied request passes here: reads need nothing built or checked
+    if (SAFE_METHODS.has(request.method)) return
     if (proxyCsrfVerdict(inputOf(request), allowedOrigins) === 'cross-site') {
       request.gh.reason = 'csrf:origin'
       throw new errors.CROSS_SITE()

@@ -10,9 +10,9 @@ import type { Dispatcher } from 'undici'
 import { errors } from '../errors.js'
 import { createLineSplitter } from '../ollama/framing.js'
 import { isObj } from '../ollama/json-object.js'
-import { upstreamPath, type ProxiedRoute } from '../ollama/routes.js'
-import { clientReplyHeaders, upstreamRequestHeaders } from './headers.js'
-import { clientGone, framingOf, MAX_JSON_REPLY_BYTES, readAll, type ReplyStages } from './stages.js'
+import type { ProxiedRoute } from '../ollama/routes.js'
+import { clientReplyHeaders } from './headers.js'
+import { clientGone, framingOf, MAX_JSON_REPLY_BYTES, readAll, sendUpstream, type ReplyStages } from './stages.js'
 import type { HostLease } from './target.js'
 import { isUpstreamTimeout } from './upstream.js'
 
@@ -46,15 +46,7 @@ export function createFanOut (stages: ReplyStages) {
 
     const answers: Answer[] = await Promise.all(hosts.map(async (host): Promise<Answer> => {
       try {
-        const res = await host.upstream.pool.request({
-          method: route.method,
-          path: upstreamPath(route, request.params as Record<string, string>),
-          headers: upstreamRequestHeaders(request.headers, host.upstream.host, ctx.id, body === null ? null : body.length),
-          body,
-          signal: abort.signal,
-          headersTimeout: host.upstream.headersTimeoutMs,
-          bodyTimeout: host.upstream.idleTimeoutMs
-        })
+        const res = await sendUpstream(host.upstream, route, request, body, abort.signal)
         return { host, res }
       } catch (err) {
         return { host, error: isUpstreamTimeout(err) ? 'timed out' : 'unavailable' }

@@ -3,17 +3,17 @@
 // buffering; single JSON replies are read whole (they are whole upstream too) so list filtering
 // and masking see complete documents and a failure can still become a clean 502/504.
 import { PassThrough, type Readable, type Transform } from 'node:stream'
-import { clientGone, framingOf, MAX_JSON_REPLY_BYTES, readAll, type ReplyStages } from './stages.js'
+import { clientGone, framingOf, MAX_JSON_REPLY_BYTES, readAll, sendUpstream, type ReplyStages } from './stages.js'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { HostLease, LeaseOutcome, UpstreamTargets } from './target.js'
 import { createFanOut } from './fan-out.js'
 import { createListUnion } from './list-union.js'
 import { errors } from '../errors.js'
 import { isUpstreamTimeout, upstreamError } from './upstream.js'
-import { upstreamRequestHeaders, clientReplyHeaders } from './headers.js'
+import { clientReplyHeaders } from './headers.js'
 import { streamErrorChunk } from '../ollama/error-shape.js'
 import { createClosingFrameHolder } from '../ollama/closing-frame.js'
-import { upstreamPath, type ProxiedRoute, type ReplyKind } from '../ollama/routes.js'
+import type { ProxiedRoute, ReplyKind } from '../ollama/routes.js'
 
 export type { Framing, ReplyStages } from './stages.js'
 export { framingOf } from './stages.js'
@@ -75,15 +75,7 @@ export function createForwarder (targets: UpstreamTargets, stages: ReplyStages) 
     let raw: Buffer | null = null
     for (;;) {
       try {
-        res = await lease.upstream.pool.request({
-          method: route.method,
-          path: upstreamPath(route, request.params as Record<string, string>),
-          headers: upstreamRequestHeaders(request.headers, lease.upstream.host, ctx.id, body === null ? null : body.length),
-          body,
-          signal: abort.signal,
-          headersTimeout: lease.upstream.headersTimeoutMs,
-          bodyTimeout: lease.upstream.idleTimeoutMs
-        })
+        res = await sendUpstream(lease.upstream, route, request, body, abort.signal)
       } catch (err) {
         if (abort.signal.aborted) { result.outcome = 'neutral'; return clientGone(request, reply, stages) }
         stages.upstreamFailed?.(request, isUpstreamTimeout(err) ? 'timeout' : 'unavailable')

@@ -3,7 +3,9 @@
 import type { Readable, Transform } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { errors } from '../errors.js'
-import type { ProxiedRoute } from '../ollama/routes.js'
+import { upstreamPath, type ProxiedRoute } from '../ollama/routes.js'
+import { upstreamRequestHeaders } from './headers.js'
+import type { Upstream } from './upstream.js'
 
 export type Framing = 'ndjson' | 'sse' | 'json'
 
@@ -50,3 +52,20 @@ export function clientGone (request: FastifyRequest, reply: FastifyReply, stages
   reply.hijack()
 }
 
+/**
+ * Sends the checked request to one Ollama host: the route's method and path, the forwarded headers
+ * (Host of that host, never the client's credentials), the checked body, the host's timeouts. The
+ * forwarder, the fan-out and the list union all send requests this one way.
+ */
+export function sendUpstream (upstream: Upstream, route: ProxiedRoute, request: FastifyRequest, body: Buffer | null,
+  signal: AbortSignal) {
+  return upstream.pool.request({
+    method: route.method,
+    path: upstreamPath(route, request.params as Record<string, string>),
+    headers: upstreamRequestHeaders(request.headers, upstream.host, request.gh.id, body === null ? null : body.length),
+    body,
+    signal,
+    headersTimeout: upstream.headersTimeoutMs,
+    bodyTimeout: upstream.idleTimeoutMs
+  })
+}
