@@ -8,6 +8,7 @@ import { retryAfterSeconds, type Clock } from '../clock.js'
 import type { QuotaRuleConfig } from '../config/schema.js'
 import { errors } from '../errors.js'
 import type { SharedState } from '../cluster-state/types.js'
+import type { UsageMeter } from './meter.js'
 import { counterKey, firstExceeded, limitsFor, meteredOf, periodWindow, QUOTA_PERIODS, quotaMessage, type QuotaPeriod } from './rules.js'
 
 export interface QuotaGuardDeps {
@@ -15,8 +16,8 @@ export interface QuotaGuardDeps {
   rules: readonly QuotaRuleConfig[]
   clock: Clock
   observe?: { quotaRejected?: (period: QuotaPeriod) => void }
-  /** starts metering a request the guard let through (meter.ts) */
-  meter?: (request: FastifyRequest, reply: FastifyReply) => void
+  /** starts metering a request the guard let through, and settles additions a failed write kept (meter.ts) */
+  meter?: UsageMeter
 }
 
 export function createQuotaGuard (deps: QuotaGuardDeps): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
@@ -32,6 +33,8 @@ export function createQuotaGuard (deps: QuotaGuardDeps): (request: FastifyReques
       const used: Record<QuotaPeriod, number> = { day: 0, month: 0 }
       const windows = { day: periodWindow('day', now), month: periodWindow('month', now) }
       try {
+        // tokens a failed write left over count first: the totals must be whole before they are judged
+        if (deps.meter !== undefined && !(await deps.meter.settle())) throw new Error('tokens from an earlier request are not added yet')
         for (const p of QUOTA_PERIODS) {
           if (!limits.some((l) => l.period === p)) continue
           used[p] = await deps.counters.add(counterKey(who, p, windows[p]), 0, windows[p].end, now)

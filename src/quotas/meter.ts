@@ -37,7 +37,33 @@ export function usageRecordOf (request: FastifyRequest, status: number, finished
   }
 }
 
-export function createUsageMeter (deps: UsageMeterDeps): (request: FastifyRequest, reply: FastifyReply) => void {
+/** Starts metering a request the quota stage let through; `settle` adds any tokens kept from a failed write. */
+export interface UsageMeter {
+  (request: FastifyRequest, reply: FastifyReply): void
+  /**
+   * Adds the tokens a failed write left over (oldest first). False while any is still not added: the
+   * quota stage then refuses instead of serving traffic its counters do not see.
+   */
+  settle: () => Promise<boolean>
+}
+
+/** additions kept after a failed write, at most this many (beyond it the stage refuses anyway) */
+const MAX_UNSETTLED = 10_000
+
+export function createUsageMeter (deps: UsageMeterDeps): UsageMeter {
+  const unsettled: Array<{ key: string, tokens: number, end: number }> = []
+  const settle = async (): Promise<boolean> => {
+    while (unsettled.length > 0) {
+      const first = unsettled[0] as { key: string, tokens: number, end: number }
+      try {
+        await deps.counters.add(first.key, first.tokens, first.end, deps.clock.now())
+      } catch {
+        return false
+      }
+      unsettled.shift()
+    }
+    return true
+  }
   const account = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const now = deps.clock.now()
     const record = usageRecordOf(request, reply.raw.statusCode, reply.raw.writableFinished, now)
@@ -46,12 +72,21 @@ export function createUsageMeter (deps: UsageMeterDeps): (request: FastifyReques
     const tokens = record.inputTokens + record.outputTokens
     if (tokens === 0) return
     const who = meteredOf(request.gh.identity as NonNullable<typeof request.gh.identity>)
+    let failed: unknown = null
     for (const p of QUOTA_PERIODS) {
       const w = periodWindow(p, now)
-      await deps.counters.add(counterKey(who, p, w), tokens, w.end, now)
+      const key = counterKey(who, p, w)
+      try {
+        await deps.counters.add(key, tokens, w.end, now)
+      } catch (err) {
+        // kept, and added before the next quota check; until then that check refuses
+        if (unsettled.length < MAX_UNSETTLED) unsettled.push({ key, tokens, end: w.end })
+        failed = err
+      }
     }
+    if (failed !== null) throw failed
   }
-  return function meter (request, reply) {
+  const meter = function meter (request: FastifyRequest, reply: FastifyReply): void {
     let once = false
     const done = (): void => {
       if (once) return
@@ -62,4 +97,5 @@ export function createUsageMeter (deps: UsageMeterDeps): (request: FastifyReques
     if (reply.raw.closed) done()
     else reply.raw.once('close', done)
   }
+  return Object.assign(meter, { settle })
 }
