@@ -40,27 +40,50 @@ function isUniqueViolation (err: unknown): boolean {
 
 const sqlValue = (v: unknown): unknown => (typeof v === 'boolean' ? (v ? 1 : 0) : Array.isArray(v) ? JSON.stringify(v) : v)
 
-export function createSqliteStore (opts: SqliteStoreOptions): StoreBackend {
-  const memory = opts.path === ':memory:'
-  if (!memory) prepareFile(opts.path)
-  const db = new Database(opts.path)
-  db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`)
-  if (!memory) {
-    db.pragma('journal_mode = WAL')
-    // FULL: a revocation or lock that was acknowledged must survive a power cut
-    db.pragma('synchronous = FULL')
-    for (const suffix of ['-wal', '-shm']) if (existsSync(opts.path + suffix)) chmodSync(opts.path + suffix, FILE_MODE)
-  }
+export type SyncMode = 'FULL' | 'NORMAL'
 
+/** One connection to the file (or a private in-memory database) with the durability its writes need. */
+export function openConnection (path: string, synchronous: SyncMode, busyTimeoutMs: number): Database.Database {
+  const db = new Database(path)
+  db.pragma(`busy_timeout = ${busyTimeoutMs}`)
+  if (path !== ':memory:') {
+    db.pragma('journal_mode = WAL')
+    db.pragma(`synchronous = ${synchronous}`)
+  }
+  return db
+}
+
+/** Prepared-statement shorthands over one connection; each statement is prepared once. */
+function statementsOf (db: Database.Database) {
   const statements = new Map<string, Database.Statement>()
   const prepared = (sql: string): Database.Statement => {
     let st = statements.get(sql)
     if (!st) { st = db.prepare(sql); statements.set(sql, st) }
     return st
   }
-  const one = (sql: string, params: Row = {}): Row | undefined => prepared(sql).get(params) as Row | undefined
-  const all = (sql: string, params: Row = {}): Row[] => prepared(sql).all(params) as Row[]
-  const run = (sql: string, params: Row = {}): number => prepared(sql).run(params).changes
+  return {
+    one: (sql: string, params: Row = {}): Row | undefined => prepared(sql).get(params) as Row | undefined,
+    all: (sql: string, params: Row = {}): Row[] => prepared(sql).all(params) as Row[],
+    run: (sql: string, params: Row = {}): number => prepared(sql).run(params).changes
+  }
+}
+
+export function createSqliteStore (opts: SqliteStoreOptions): StoreBackend {
+  const memory = opts.path === ':memory:'
+  if (!memory) prepareFile(opts.path)
+  const busyTimeoutMs = Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))
+  // FULL: a revocation, a lock or an account change that was acknowledged must survive a power cut
+  const db = openConnection(opts.path, 'FULL', busyTimeoutMs)
+  if (!memory) for (const suffix of ['-wal', '-shm']) if (existsSync(opts.path + suffix)) chmodSync(opts.path + suffix, FILE_MODE)
+  // Metering (request counters, concurrency slots, token totals, usage records) is written on almost
+  // every request. Its own connection commits with NORMAL: in WAL mode every commit still survives
+  // the process being killed; only a power cut can lose the last ones, as it would lose the usage
+  // records still buffered in memory. With FULL each commit is an fsync on the event loop (≈ 2 ms).
+  // An in-memory database is private to its connection, so it has the one.
+  const meteringDb = memory ? db : openConnection(opts.path, 'NORMAL', busyTimeoutMs)
+
+  const { one, all, run } = statementsOf(db)
+  const metering = statementsOf(meteringDb)
   const getUser = (username: string): UserRecord | null => {
     const r = one(`SELECT ${USER_COLUMNS} FROM ${USER_FROM} WHERE u.username = :username`, { username })
     return r ? toUser(r) : null
@@ -83,35 +106,36 @@ export function createSqliteStore (opts: SqliteStoreOptions): StoreBackend {
     return getUser(username)
   })
 
-  const acquire = db.transaction((key: string, holder: string, limit: number, expiresAt: number, now: number): boolean => {
-    run('DELETE FROM state_slots WHERE key = :key AND expires_at <= :now', { key, now })
-    const n = Number(one('SELECT count(*) AS n FROM state_slots WHERE key = :key', { key })?.n ?? 0)
+  const acquire = meteringDb.transaction((key: string, holder: string, limit: number, expiresAt: number, now: number): boolean => {
+    metering.run('DELETE FROM state_slots WHERE key = :key AND expires_at <= :now', { key, now })
+    const n = Number(metering.one('SELECT count(*) AS n FROM state_slots WHERE key = :key', { key })?.n ?? 0)
     if (n >= limit) return false
-    run('INSERT INTO state_slots (key, holder, expires_at) VALUES (:key, :holder, :expiresAt)', { key, holder, expiresAt })
+    metering.run('INSERT INTO state_slots (key, holder, expires_at) VALUES (:key, :holder, :expiresAt)', { key, holder, expiresAt })
     return true
   })
 
-  const insertUsage = db.transaction((records: readonly UsageRecord[]) => {
-    for (const r of records) run(USAGE_INSERT, { ...r, incomplete: r.incomplete ? 1 : 0 })
+  const insertUsage = meteringDb.transaction((records: readonly UsageRecord[]) => {
+    for (const r of records) metering.run(USAGE_INSERT, { ...r, incomplete: r.incomplete ? 1 : 0 })
   })
 
+  // counters, slots and totals go through the metering connection; a revocation through the durable one
   const state: StatePrimitives = {
     hit: async (key, windowMs, now) => {
-      const r = one(STATE_HIT, { key, now, resetAt: now + windowMs })
+      const r = metering.one(STATE_HIT, { key, now, resetAt: now + windowMs })
       return { count: Number(r?.count), resetAt: Number(r?.reset_at) }
     },
     acquire: async (key, holder, limit, expiresAt, now) => acquire.immediate(key, holder, limit, expiresAt, now),
-    // adding 0 is a read: no write (and no fsync) on the request's path
+    // adding 0 is a read: no write on the request's path
     add: async (key, amount, expiresAt, now) => amount === 0
-      ? Number(one(STATE_SUM, { key, now })?.total ?? 0)
-      : Number(one(STATE_ADD, { key, amount, expiresAt, now })?.total),
+      ? Number(metering.one(STATE_SUM, { key, now })?.total ?? 0)
+      : Number(metering.one(STATE_ADD, { key, amount, expiresAt, now })?.total),
     renew: async (key, holder, expiresAt, now) =>
-      run('UPDATE state_slots SET expires_at = :expiresAt WHERE key = :key AND holder = :holder AND expires_at > :now',
+      metering.run('UPDATE state_slots SET expires_at = :expiresAt WHERE key = :key AND holder = :holder AND expires_at > :now',
         { key, holder, expiresAt, now }) === 1,
-    release: async (key, holder) => { run('DELETE FROM state_slots WHERE key = :key AND holder = :holder', { key, holder }) },
+    release: async (key, holder) => { metering.run('DELETE FROM state_slots WHERE key = :key AND holder = :holder', { key, holder }) },
     revoke: async (id, until) => { run(STATE_REVOKE, { id, until }) },
     isRevoked: async (id, now) => one('SELECT 1 AS x FROM state_revoked WHERE id = :id AND until_ms > :now', { id, now }) !== undefined,
-    sweep: async (now) => { db.transaction(() => { for (const sql of STATE_SWEEP) run(sql, { now }) }).immediate() }
+    sweep: async (now) => { meteringDb.transaction(() => { for (const sql of STATE_SWEEP) metering.run(sql, { now }) }).immediate() }
   }
 
   return {
@@ -130,7 +154,10 @@ export function createSqliteStore (opts: SqliteStoreOptions): StoreBackend {
     ping: async () => {
       try { return one('SELECT 1 AS ok')?.ok === 1 } catch { return false }
     },
-    close: async () => { if (db.open) db.close() },
+    close: async () => {
+      if (meteringDb.open) meteringDb.close()
+      if (db.open) db.close()
+    },
 
     createUser: async (u, now) => {
       try {
