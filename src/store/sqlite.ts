@@ -202,7 +202,11 @@ export function createSqliteStore (opts: SqliteStoreOptions): StoreBackend {
       const r = one(SESSION_WITH_USER, { id })
       return r ? toSessionWithUser(r) : null
     },
-    touchSession: async (id, now) => { run('UPDATE sessions SET last_seen_at = :now WHERE id = :id AND last_seen_at < :now', { id, now }) },
+    // last-seen and last-used times are activity, like metering: a touch lost to a power cut only makes
+    // a session look idle sooner
+    touchSession: async (id, now) => {
+      metering.run('UPDATE sessions SET last_seen_at = :now WHERE id = :id AND last_seen_at < :now', { id, now })
+    },
     revokeSession: async (id, now) => run('UPDATE sessions SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL', { id, now }) === 1,
     revokeUserSessions: async (username, now) =>
       run('UPDATE sessions SET revoked_at = :now WHERE username = :username AND revoked_at IS NULL', { username, now }),
@@ -227,7 +231,7 @@ export function createSqliteStore (opts: SqliteStoreOptions): StoreBackend {
     getApiKey: async (id) => getKey(id),
     listApiKeys: async () => all('SELECT * FROM api_keys ORDER BY created_at, id').map(toApiKey),
     revokeApiKey: async (id, now) => run('UPDATE api_keys SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL', { id, now }) === 1,
-    touchApiKey: async (id, now) => { run('UPDATE api_keys SET last_used_at = :now WHERE id = :id', { id, now }) },
+    touchApiKey: async (id, now) => { metering.run('UPDATE api_keys SET last_used_at = :now WHERE id = :id', { id, now }) },
     setApiKeyGrace: async (id, graceUntil, replacedBy) =>
       run(`UPDATE api_keys SET grace_until = :graceUntil, replaced_by = :replacedBy
            WHERE id = :id AND revoked_at IS NULL AND replaced_by IS NULL`, { id, graceUntil, replacedBy }) === 1,
