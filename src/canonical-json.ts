@@ -6,7 +6,7 @@
  * order at every level, arrays, and JSON primitives (undefined members are left out by both). Audit
  * events are built in that order, so the hot path is one native JSON.stringify, not a rebuild.
  */
-function stringifiesCanonically (v: unknown): boolean {
+export function stringifiesCanonically (v: unknown): boolean {
   if (v === null) return true
   const t = typeof v
   if (t !== 'object') return t === 'string' || t === 'number' || t === 'boolean' || t === 'undefined'

@@ -11,7 +11,6 @@ import { createChain, REPLICA_ID, type ChainPoint } from './chain.js'
 import { keyFingerprint, parseCheckpoint, signCheckpoint } from './checkpoint.js'
 import { buildEvent } from './event.js'
 import { appendWhole, appendWholeSync, checkpointPathOf, findFromEnd } from './files.js'
-import { serializeLine } from './serialize.js'
 import { createFileSink } from './sinks/file-sink.js'
 import { createStdoutSink } from './sinks/stdout-sink.js'
 import { createSyslogSink } from './sinks/syslog-sink.js'
@@ -244,8 +243,7 @@ export async function createAuditLog (deps: AuditLogDeps): Promise<AuditLog> {
     if (closed) return 0
     const time = clock.now()
     const built = buildEvent(input, { time, replica, hostName: deps.hostName })
-    const event = chain.link(built)
-    const line = serializeLine(event)
+    const { event, line } = chain.linkLine(built)
     for (const s of sinks) s.write(line, event)
     const out = released()
     while (from < recent.length && (recent[from] as Revisable).event.gatehouse.chain.seq <= out) from++
@@ -271,9 +269,9 @@ export async function createAuditLog (deps: AuditLogDeps): Promise<AuditLog> {
     for (let k = i; k < recent.length; k++) {
       const r = recent[k] as Revisable
       const built = k === i ? buildEvent(input, { time: r.time, replica, hostName: deps.hostName }) : r.built
-      const event = relink.link(built)
-      recent[k] = { built, time: r.time, event }
-      rebuilt.push({ line: serializeLine(event), event })
+      const linked = relink.linkLine(built)
+      recent[k] = { built, time: r.time, event: linked.event }
+      rebuilt.push(linked)
     }
     for (const s of sinks) s.rewrite(seq, rebuilt)
     const head = (rebuilt.at(-1) as { event: AuditEvent }).event.gatehouse.chain

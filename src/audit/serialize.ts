@@ -5,5 +5,10 @@ const EXTRA = /[\u007f-\u009f\u2028\u2029]/g
 
 /** One line of JSON without its newline. The verifier demands a line be exactly this for its value. */
 export function serializeLine (value: unknown): string {
-  return JSON.stringify(value).replace(EXTRA, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'))
+  return escapeLineBreakers(JSON.stringify(value))
+}
+
+/** Escapes, in JSON text, the characters JSON.stringify leaves as they are but a line reader may split at. */
+export function escapeLineBreakers (json: string): string {
+  return json.replace(EXTRA, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'))
 }
