@@ -68,8 +68,11 @@ describe('SIGHUP', () => {
       // a config that fails validation: refused with the start-up messages, the old one keeps serving
       writeFileSync(file, stringify({ ...good, auth: { lockuot: {} }, listen: { host: '127.0.0.1', port: 'eighty' } }))
       served.child.kill('SIGHUP')
-      await eventually(() => { expect(served.stderr()).toContain('SIGHUP: invalid configuration') })
-      expect(served.stderr()).toMatch(/\n {2}listen\.port: /)
+      // the refusal and its problem list may reach stderr in separate writes: wait for both
+      await eventually(() => {
+        expect(served.stderr()).toContain('SIGHUP: invalid configuration')
+        expect(served.stderr()).toMatch(/\n {2}listen\.port: /)
+      })
       const health = await request(served.url + '/healthz', { dispatcher: new Agent({ connect: { ca: fresh.ca } }) })
       expect(health.statusCode).toBe(200)
       await health.body.dump()
