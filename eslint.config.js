@@ -22,7 +22,18 @@ export default tseslint.config(
     rules: { '@stylistic/max-len': ['error', { code: 140, ignoreUrls: true, ignoreRegExpLiterals: true }] }
   },
   {
-    files: ['src/config/**', 'test/**', 'bench/**', 'soak/**', 'bin/**', 'vitest.config.ts'],
+    files: ['src/config/**', 'bench/**', 'soak/**', 'bin/**', 'vitest.config.ts'],
     rules: { 'no-restricted-properties': 'off' }
+  },
+  {
+    // test files share a worker's module cache (vitest.config.ts: isolate false): a module mock
+    // would leak into the files after it, or miss a module an earlier file loaded
+    files: ['test/**'],
+    rules: {
+      'no-restricted-properties': ['error',
+        ...['mock', 'doMock', 'unmock', 'resetModules'].map((property) => ({
+          object: 'vi', property, message: 'test files share their module cache: wrap what the test observes instead'
+        }))]
+    }
   }
 )

@@ -56,8 +56,10 @@ describe('SIGHUP', () => {
       copyFileSync(fresh.cert, certs.cert)
       copyFileSync(fresh.key, certs.key)
       served.child.kill('SIGHUP')
-      await eventually(async () => { expect(await servedFingerprint(served.url)).toBe(fingerprintOf(fresh.cert)) })
-      expect(served.stderr()).toMatch(/SIGHUP: configuration reloaded \(sha256 [0-9a-f]{12}\); TLS certificate and key re-read\n/)
+      await eventually(async () => {
+        expect(await servedFingerprint(served.url)).toBe(fingerprintOf(fresh.cert))
+        expect(served.stderr()).toMatch(/SIGHUP: configuration reloaded \(sha256 [0-9a-f]{12}\); TLS certificate and key re-read\n/)
+      })
 
       release()
       let rest = ''

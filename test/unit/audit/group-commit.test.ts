@@ -1,25 +1,34 @@
 // Group commit in the file sink: requests flushing while an fdatasync is in flight must not each pay
 // a write of their own. Their lines wait for that sync and then go out together, covered by one
 // next sync — and every flush still resolves only once its own line is on disk.
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { createRequire, syncBuiltinESMExports } from 'node:module'
 import { join } from 'node:path'
 import { auditConfig, fileSink, lines, openLog, tempDir } from './fixtures.js'
 import { eventually } from '../../helpers/eventually.js'
 
-const fsCalls = vi.hoisted(() => ({ writes: 0, syncs: 0, holdSync: null as null | ((release: () => void) => void) }))
+const fs = createRequire(import.meta.url)('node:fs') as typeof import('node:fs')
 
-vi.mock('node:fs', async (importOriginal) => {
-  const fs = await importOriginal<typeof import('node:fs')>()
-  return {
-    ...fs,
-    writeSync: (...args: Parameters<typeof fs.writeSync>) => { fsCalls.writes++; return (fs.writeSync as (...a: unknown[]) => number)(...args) },
-    fdatasync: (fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
-      fsCalls.syncs++
-      const hold = fsCalls.holdSync
-      if (hold === null) return fs.fdatasync(fd, cb)
-      hold(() => fs.fdatasync(fd, cb))
-    }
+const fsCalls = { writes: 0, syncs: 0, holdSync: null as null | ((release: () => void) => void) }
+
+// node:fs itself is wrapped (and the ES module bindings re-synced to it), not mocked per file: the
+// suite shares its module cache between test files, where a module mock would not reach a sink
+// module another file has already loaded
+const realFs = { writeSync: fs.writeSync, fdatasync: fs.fdatasync }
+beforeAll(() => {
+  const wrapped = fs as unknown as Record<string, unknown>
+  wrapped.writeSync = (...args: Parameters<typeof fs.writeSync>) => { fsCalls.writes++; return (realFs.writeSync as (...a: unknown[]) => number)(...args) }
+  wrapped.fdatasync = (fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
+    fsCalls.syncs++
+    const hold = fsCalls.holdSync
+    if (hold === null) return realFs.fdatasync(fd, cb)
+    hold(() => realFs.fdatasync(fd, cb))
   }
+  syncBuiltinESMExports()
+})
+afterAll(() => {
+  Object.assign(fs, realFs)
+  syncBuiltinESMExports()
 })
 
 let cleanup = () => {}
