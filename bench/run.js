@@ -3,7 +3,7 @@
 // TLS 1.3 reverse proxy) and against no proxy at all, on the same fake upstream, in one run.
 // Prints a table, writes bench/results/latest.json and latest.md. See docs/benchmarks.md.
 //
-//   node bench/run.js [--runs 3] [--quick] [--profile] [--keep] [--no-micro] [--no-install] [--render]
+//   node bench/run.js [--runs 3] [--quick] [--held 10000] [--profile] [--keep] [--no-micro] [--no-install] [--render]
 import { parseArgs } from 'node:util'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { spawnTracked, stopAll, killAllNow, waitForLine, stop as stopChild } from './lib/children.js'
-import { tree } from './lib/proc.js'
+import { raiseOpenFileLimit, tree } from './lib/proc.js'
 import { ensureNginx, nginxVersion, startNginx } from './lib/nginx.js'
 import { prepareGatehouse, startGatehouse, probeGatehouse } from './lib/gatehouse.js'
 import { measure } from './lib/measure.js'
@@ -24,11 +24,12 @@ import { speedProbe, summarizeProbes } from './lib/speed.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const RESULTS = join(ROOT, 'bench/results')
-const WATCHDOG_MS = 12 * 60_000
+const WATCHDOG_MS = 20 * 60_000
 
 const { values: opt } = parseArgs({
   options: {
     runs: { type: 'string' },
+    held: { type: 'string' },
     quick: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
@@ -47,20 +48,29 @@ if (opt.render) {
   process.exit(0)
 }
 if (opt.help) {
-  process.stdout.write('usage: npm run bench -- [--runs N] [--quick] [--profile] [--keep] [--no-micro] [--no-install] [--render]\n')
+  process.stdout.write('usage: npm run bench -- [--runs N] [--quick] [--held STREAMS] [--profile] [--keep] [--no-micro] [--no-install] [--render]\n')
   process.exit(0)
 }
 
 const quick = opt.quick
 const RUNS = Math.max(1, Math.min(9, Number(opt.runs ?? (quick ? 1 : 3)) || 3))
+const HELD = Math.max(100, Math.min(20_000, Number(opt.held ?? (quick ? 1000 : 10_000)) || 10_000))
+// a held stream is a client and an upstream socket in the proxy, and one socket in the load generator
+// and the upstream: raise the limit the bench's processes inherit (see raiseOpenFileLimit)
+const fdLimit = raiseOpenFileLimit(2 * HELD + 4096)
 const PARAMS = {
   small: { path: 'POST /api/show', concurrency: 32, warmupMs: quick ? 500 : 1000, durationMs: quick ? 2000 : 3000 },
   rate: { path: 'POST /api/show', rate: 200, connections: 32, maxInflight: 512, warmupMs: 500, durationMs: quick ? 2000 : 3000 },
   streams: { path: 'POST /api/chat', concurrency: 100, chunks: 300, delayMs: 10, staggerMs: 1000 },
-  memory: { path: 'POST /api/chat (held open)', count: 1000, openTimeoutMs: 30_000, stallMs: 5000, settleMs: 1000 },
+  // once per setup (run 1 only): the figure is steady between runs, and 10,000 TLS handshakes per
+  // setup and run would double the bench's time
+  memory: { path: 'POST /api/chat (held open)', count: Math.min(HELD, Math.floor((fdLimit.limit - 4096) / 2)), openTimeoutMs: 180_000, stallMs: 20_000, settleMs: 2000, runs: 1 },
   // masking + re-framing: Gatehouse with and without masking, streams back to back (alternating which
   // goes first), so the difference is not moved by the host's drift between far-apart phases
   maskingPairs: quick ? 1 : 2,
+  // the fleet's routing: the small-request load on Gatehouse with one host and on Gatehouse in front
+  // of three hosts, back to back (alternating which goes first); the CPU difference is the routing's
+  fleetPairs: quick ? 1 : 2,
   // unmeasured, once per setup before the first run: JIT compilation and pool growth happen here, so
   // the first run measures the same steady state as the others
   warmup: { small: { concurrency: 32, warmupMs: 0, durationMs: quick ? 2000 : 8000 }, streams: { concurrency: 50, chunks: 100, delayMs: 2, staggerMs: 200 } }
@@ -114,13 +124,16 @@ async function main () {
   ensureBuilt()
   mkdirSync(RESULTS, { recursive: true })
   log(`gatehouse bench: ${RUNS} run(s)${quick ? ' (quick)' : ''}, temp dir ${tmp}`)
+  const notesAtStart = []
+  if (fdLimit.raisedFrom !== null) log(`open-file limit raised from ${fdLimit.raisedFrom} to ${fdLimit.limit} for ${HELD} held streams`)
+  if (PARAMS.memory.count < HELD) notesAtStart.push(`memory measured at ${PARAMS.memory.count} held streams, not ${HELD}: the open-file limit is ${fdLimit.limit} (raising it needs root)`)
 
   const upstream = await startUpstream()
   log(`fake upstream on ${upstream.origin}`)
   const prep = prepareGatehouse({ root: ROOT, dir: join(tmp, 'gatehouse'), upstreamPort: upstream.port, log })
 
   const setups = { direct: { name: 'direct', origin: upstream.origin, ca: null, proxy: null } }
-  const notes = []
+  const notes = [...notesAtStart]
 
   const ngx = opt['no-install'] ? { bin: null, reason: '--no-install' } : ensureNginx(log)
   const nginxInfo = { version: ngx.bin ? nginxVersion(ngx.bin) : null, reason: ngx.reason ?? null }
@@ -166,6 +179,27 @@ async function main () {
     await ghu.stop()
   }
 
+  // the same Gatehouse in front of three hosts (the bench's upstream and two more like it), for the
+  // fleet pairs: not one of the compared setups, only the other half of each pair
+  const fleetHosts = [upstream, await startUpstream(), await startUpstream()]
+  const prepFleet = prepareGatehouse({ root: ROOT, dir: join(tmp, 'gatehouse-fleet'), upstreamPorts: fleetHosts.map((h) => h.port), log })
+  const startFleet = () => startGatehouse({ root: ROOT, prep: prepFleet, profileDir: null, name: 'gatehouse-fleet' })
+  const ghf = await startFleet()
+  const probeF = await probeGatehouse(ghf, prepFleet)
+  let fleet = null
+  if (probeF.credentials.length > 0) {
+    fleet = { name: 'gatehouse-fleet', origin: ghf.origin, ca: prepFleet.ca, proxy: ghf, credentials: probeF.credentials }
+    log(`gatehouse-fleet on ${ghf.origin} in front of ${fleetHosts.map((h) => h.origin).join(', ')}`)
+  } else {
+    notes.push('gatehouse-fleet: no working credential, fleet pairs left out')
+    await ghf.stop()
+  }
+  /** requests naming a model that each fleet host has answered so far */
+  const hostCounts = async () => Promise.all(fleetHosts.map(async (h) => {
+    const r = await fetchOnce(h.origin, null, { method: 'GET', path: '/_bench/stats' })
+    return JSON.parse(r.body).modelRequests
+  }))
+
   // a phase that fails is tried once more, then left out of the medians with a note
   const attempt = async (label, fn, tries = 2) => {
     for (let i = 1; i <= tries; i++) {
@@ -185,11 +219,10 @@ async function main () {
 
   // the machine's own speed, probed between phases: a slowed-down host shows in the results
   const probes = [await speedProbe()]
-  for (const name of names) {
-    const s = setups[name]
-    log(`warm-up ${name} (not measured)`)
-    await attempt(`${name} warm-up`, () => measure(jobFor(s, { cmd: 'smallLoad', path: PARAMS.small.path, ...PARAMS.warmup.small, timeoutMs: 60_000 }), procsFor(s)), 1)
-    await attempt(`${name} warm-up streams`, () => measure(jobFor(s, { cmd: 'streams', path: PARAMS.streams.path, ...PARAMS.warmup.streams, timeoutMs: 60_000 }), procsFor(s)), 1)
+  for (const s of [...names.map((n) => setups[n]), ...(fleet ? [fleet] : [])]) {
+    log(`warm-up ${s.name} (not measured)`)
+    await attempt(`${s.name} warm-up`, () => measure(jobFor(s, { cmd: 'smallLoad', path: PARAMS.small.path, ...PARAMS.warmup.small, timeoutMs: 60_000 }), procsFor(s)), 1)
+    await attempt(`${s.name} warm-up streams`, () => measure(jobFor(s, { cmd: 'streams', path: PARAMS.streams.path, ...PARAMS.warmup.streams, timeoutMs: 60_000 }), procsFor(s)), 1)
   }
 
   for (let r = 0; r < RUNS; r++) {
@@ -243,8 +276,28 @@ async function main () {
       perRun.gatehouse[r].maskingPairsUsPerChunk = pairs
     }
 
+    if (setups.gatehouse && fleet) {
+      const pairs = []
+      for (let k = 0; k < PARAMS.fleetPairs; k++) {
+        const order = (k + r) % 2 === 0 ? [setups.gatehouse, fleet] : [fleet, setups.gatehouse]
+        log(`run ${r + 1}/${RUNS} fleet pair ${k + 1}/${PARAMS.fleetPairs}: small requests on ${order.map((x) => x.name).join(', then ')}`)
+        const pair = {}
+        for (const s of order) {
+          const before = s === fleet ? await hostCounts() : null
+          const m = await attempt(`${s.name} run ${r + 1} fleet pair ${k + 1}`, () => measure(jobFor(s, { cmd: 'smallLoad', ...PARAMS.small, timeoutMs: 60_000 }), procsFor(s)), 1)
+          const cpu = m && m.result.failed === 0 ? perUnit(m.proxyCpuSec, m.result.completed) : null
+          if (s === fleet) {
+            pair.threeHostsUs = cpu
+            pair.perHost = (await hostCounts()).map((n, i) => n - before[i])
+          } else pair.oneHostUs = cpu
+        }
+        if (typeof pair.oneHostUs === 'number' && typeof pair.threeHostsUs === 'number') pairs.push({ ...pair, routingUs: pair.threeHostsUs - pair.oneHostUs })
+      }
+      perRun.gatehouse[r].fleetPairs = pairs
+    }
+
     // memory per open stream, on freshly started proxies
-    for (const name of order) {
+    for (const name of r < PARAMS.memory.runs ? order : []) {
       const s = setups[name]
       if (!s.proxy) continue
       log(`run ${r + 1}/${RUNS} ${name}: ${PARAMS.memory.count} open streams (fresh process)`)
@@ -252,7 +305,7 @@ async function main () {
       s.proxy = await s.restart()
       s.origin = s.proxy.origin
       let releaser = null
-      const m = await attempt(`${name} run ${r + 1} memory`, () => measure(jobFor(s, { cmd: 'hold', ...PARAMS.memory, timeoutMs: 120_000 }), procsFor(s), {
+      const m = await attempt(`${name} run ${r + 1} memory`, () => measure(jobFor(s, { cmd: 'hold', ...PARAMS.memory, timeoutMs: 300_000 }), procsFor(s), {
         onOpened: async (msg) => {
           await sleep(PARAMS.memory.settleMs)
           const rssOpenKiB = s.proxy.proc.rssKiB()

@@ -47,8 +47,8 @@ worker_processes 1;
 daemon off;
 pid ${t('nginx.pid')};
 error_log ${t('error.log')} warn;
-worker_rlimit_nofile 16384;
-events { worker_connections 8192; }
+worker_rlimit_nofile 65536;
+events { worker_connections 32768; }   # 10,000 held streams: a client and an upstream connection each
 http {
   access_log off;
   client_body_temp_path ${t('client_body')};

@@ -57,3 +57,22 @@ export function tree (pid) {
     rssKiB: () => pids().reduce((s, p) => { try { return s + rssKiB(p) } catch { return s } }, 0)
   }
 }
+
+/** this process's soft limit on open files, from /proc/self/limits */
+export function openFileLimit () {
+  const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'))
+  return !m || m[1] === 'unlimited' ? Infinity : Number(m[1])
+}
+
+/**
+ * Raises this process's open-file limit (soft and hard) to `want` with util-linux `prlimit`, so
+ * the proxies the bench starts afterwards inherit it: 10,000 held streams are 20,000 sockets in a
+ * proxy. Needs root (or CAP_SYS_RESOURCE) above the hard limit; returns the limit now in force.
+ */
+export function raiseOpenFileLimit (want) {
+  const before = openFileLimit()
+  if (before >= want) return { limit: before, raisedFrom: null }
+  try { execFileSync('prlimit', ['--pid', String(process.pid), `--nofile=${want}:${want}`], { stdio: 'ignore' }) } catch { /* not allowed: keep the limit */ }
+  const after = openFileLimit()
+  return { limit: after, raisedFrom: after > before ? before : null }
+}

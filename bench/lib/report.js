@@ -18,12 +18,15 @@ export function machineInfo (nginxVersion) {
 }
 
 export const TARGETS = {
+  gatehouseCpuRatioVsNodeFloor: { target: 1.5, unit: '×', label: 'CPU per request, Gatehouse ÷ a bare Node.js TLS proxy (node-floor)' },
+  gatehouseChunkCpuRatioVsNodeFloor: { target: 1.3, unit: '×', label: 'CPU per streamed chunk with masking, Gatehouse ÷ node-floor' },
   cpuPerRequestRatioVsNginx: { target: 3, unit: '×', label: 'CPU per authenticated request vs nginx TLS proxying' },
-  addedLatencyP50Ms: { target: 1, unit: 'ms', label: 'added p50 latency at moderate load' },
-  addedLatencyP99Ms: { target: 5, unit: 'ms', label: 'added p99 latency at moderate load' },
-  addedTtftMs: { target: 2, unit: 'ms', label: 'added time to first token' },
-  maskingUsPerChunk: { target: 15, unit: 'µs', label: 'CPU per streamed chunk for masking + re-framing' },
-  memoryPerStreamKiB: { target: 64, unit: 'KiB', label: 'memory per open stream at 1,000 streams' }
+  addedLatencyP50Ms: { target: 1, unit: 'ms', label: 'added p50 latency at 200 req/s' },
+  addedLatencyP99Ms: { target: 5, unit: 'ms', label: 'added p99 latency at 200 req/s' },
+  addedTtftMs: { target: 1, unit: 'ms', label: 'added time to first token' },
+  maskingUsPerChunk: { target: 10, unit: 'µs', label: 'CPU per streamed chunk for masking + re-framing' },
+  memoryPerStreamKiB: { target: 32, unit: 'KiB', label: 'memory per open stream (10,000 held)' },
+  fleetRoutingUsPerRequest: { target: 5, unit: 'µs', label: 'CPU per request added by routing over 3 hosts vs 1' }
 }
 
 /** median over runs of f(run index), where f may return null */
@@ -67,6 +70,8 @@ export function buildResults (o) {
     : null
   // the back-to-back pairs of every run (see PARAMS.maskingPairs in run.js)
   const maskingPairs = (perRun.gatehouse ?? []).flatMap((x) => x?.maskingPairsUsPerChunk ?? [])
+  // the back-to-back pairs of one host and three (see PARAMS.fleetPairs in run.js)
+  const fleetPairs = (perRun.gatehouse ?? []).flatMap((x) => x?.fleetPairs ?? [])
   const values = {
     cpuPerRequestRatioVsNginx: perRun.nginx ? ratio('gatehouse') : null,
     addedLatencyP50Ms: gh.addedLatencyP50Ms,
@@ -85,7 +90,10 @@ export function buildResults (o) {
           return typeof g === 'number' && typeof n === 'number' ? g - n : null
         })
         : gh.cpuUsPerChunk,
-    memoryPerStreamKiB: gh.memoryPerStreamKiB
+    memoryPerStreamKiB: gh.memoryPerStreamKiB,
+    gatehouseCpuRatioVsNodeFloor: perRun['node-floor'] ? ratioOf('gatehouse', 'node-floor') : null,
+    gatehouseChunkCpuRatioVsNodeFloor: perRun['node-floor'] ? ratioOf('gatehouse', 'node-floor', 'streams', 'cpuUsPerChunk') : null,
+    fleetRoutingUsPerRequest: fleetPairs.length > 0 ? median(fleetPairs.map((p) => p.routingUs)) : null
   }
   const targets = {}
   for (const [k, t] of Object.entries(TARGETS)) {
@@ -114,6 +122,16 @@ export function buildResults (o) {
         ? 'gatehouse − gatehouse with masking off, CPU per chunk'
         : perRun['node-floor'] ? 'gatehouse − node-floor CPU per chunk' : 'gatehouse CPU per chunk, all-in',
     maskingUsPerChunkPairs: maskingPairs.map((x) => round(x, 3)),
+    fleet: fleetPairs.length > 0
+      ? {
+          pairs: roundDeep(fleetPairs),
+          oneHostCpuUsPerRequest: round(median(fleetPairs.map((p) => p.oneHostUs)), 3),
+          threeHostsCpuUsPerRequest: round(median(fleetPairs.map((p) => p.threeHostsUs)), 3),
+          // requests per host summed over the pairs; the largest share's distance from an even third
+          perHost: fleetPairs.reduce((sum, p) => sum.map((n, i) => n + (p.perHost?.[i] ?? 0)), [0, 0, 0]),
+          spreadMaxDeviationPct: spreadDeviation(fleetPairs)
+        }
+      : null,
     // the same difference from the streams phases of the main loop, which run further apart
     maskingUsPerChunkUnpaired: round(unpairedMasking, 3),
     gatehouseCpuUsPerChunk: round(gh.cpuUsPerChunk, 3),
@@ -137,6 +155,15 @@ export function buildResults (o) {
   }
 }
 
+/** how far the busiest or idlest host is from an even share, in percent of that share */
+function spreadDeviation (pairs) {
+  const perHost = pairs.reduce((sum, p) => sum.map((n, i) => n + (p.perHost?.[i] ?? 0)), [0, 0, 0])
+  const total = perHost.reduce((a, b) => a + b, 0)
+  if (total === 0) return null
+  const even = total / perHost.length
+  return round(Math.max(...perHost.map((n) => Math.abs(n - even))) / even * 100, 2)
+}
+
 function table (header, rows) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)))
   const line = (r) => r.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ')
@@ -151,7 +178,7 @@ function setupRows (res) {
   ])
 }
 function targetRows (res) {
-  return Object.entries(TARGETS).map(([k, t]) => {
+  return Object.entries(TARGETS).filter(([k]) => res.targets[k]).map(([k, t]) => {
     const r = res.targets[k]
     const status = r.met === null ? 'n/a' : r.met ? 'met' : 'NOT met'
     return [t.label, `≤ ${t.target} ${t.unit}`, r.value === null ? '–' : `${fmt(r.value)} ${t.unit}`, r.provisional ? `${status} (provisional)` : status]
@@ -190,6 +217,15 @@ function maskingLine (res) {
     `from the main loop's streams phases, further apart: ${fmt(res.maskingUsPerChunkUnpaired, 1)} µs.`
 }
 
+/** the fleet pairs: CPU per request in front of one host and of three, and how requests spread */
+function fleetLine (res) {
+  const f = res.fleet
+  if (!f) return null
+  return `Fleet routing: Gatehouse in front of 3 hosts ${fmt(f.threeHostsCpuUsPerRequest, 1)} µs CPU per request, in front of 1 host ` +
+    `${fmt(f.oneHostCpuUsPerRequest, 1)} µs (back-to-back pairs: ${f.pairs.map((p) => fmt(p.routingUs, 1)).join(' · ')} µs); ` +
+    `requests per host ${f.perHost.join(' / ')} (largest distance from an even share ${fmt(f.spreadMaxDeviationPct, 2)} %).`
+}
+
 /** a warning when the machine's own speed moved during the run (another tenant's load) */
 function speedLine (res) {
   const p = res.speedProbe
@@ -205,7 +241,7 @@ function speedLine (res) {
 
 /** the lines under the target table, in markdown (the terminal drops the bold) */
 function findingLines (res) {
-  return [splitLine(res), maskingLine(res), firstTextLine(res), speedLine(res)].filter((l) => l !== null)
+  return [splitLine(res), maskingLine(res), fleetLine(res), firstTextLine(res), speedLine(res)].filter((l) => l !== null)
 }
 
 function caption (res) {

@@ -24,6 +24,8 @@ const SHOW = Buffer.from(JSON.stringify({
 }))
 const TAGS = Buffer.from(JSON.stringify({ models: [{ name: MODEL, model: MODEL, modified_at: CREATED, size: 2019393189, digest: 'a80c4f17acd5', details: { format: 'gguf', family: 'llama', parameter_size: '3.2B', quantization_level: 'Q4_K_M' } }] }))
 const VERSION = Buffer.from('{"version":"0.12.0"}')
+// the model is loaded: a fleet in front of several of these sees it loaded everywhere
+const PS = Buffer.from(JSON.stringify({ models: [{ name: MODEL, model: MODEL, size: 2019393189, digest: 'a80c4f17acd5', expires_at: '2099-01-01T00:00:00Z', size_vram: 2019393189 }] }))
 
 const line = (content) => Buffer.from(JSON.stringify({ model: MODEL, created_at: CREATED, message: { role: 'assistant', content }, done: false }) + '\n')
 const DONE = Buffer.from(JSON.stringify({
@@ -55,7 +57,8 @@ function shapeOf (ua) {
 }
 
 const held = new Set()
-const stats = { requests: 0, streams: 0, openStreams: 0 }
+// modelRequests: the requests that name a model (/api/show, /api/chat), i.e. not the fleet's discovery
+const stats = { requests: 0, modelRequests: 0, streams: 0, openStreams: 0 }
 
 function sendJson (res, status, buf) {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': buf.length })
@@ -98,8 +101,10 @@ function handle (req, res, body) {
   }
   if (path === '/api/version') return sendJson(res, 200, VERSION)
   if (path === '/api/tags') return sendJson(res, 200, TAGS)
-  if (path === '/api/show' && req.method === 'POST') return sendJson(res, 200, SHOW)
+  if (path === '/api/ps') return sendJson(res, 200, PS)
+  if (path === '/api/show' && req.method === 'POST') { stats.modelRequests++; return sendJson(res, 200, SHOW) }
   if (path === '/api/chat' && req.method === 'POST') {
+    stats.modelRequests++
     let stream
     try { stream = JSON.parse(body).stream !== false } catch { return sendJson(res, 400, Buffer.from('{"error":"invalid JSON"}')) }
     const shape = shapeOf(req.headers['user-agent'])
