@@ -40,7 +40,7 @@ export interface CoreOptions {
 }
 
 /** The audit replica id: config.audit.replicaId or the host name, in the characters a chain allows. */
-export function replicaIdOf (config: GatehouseConfig, suffix = ''): string {
+function replicaIdOf (config: GatehouseConfig, suffix = ''): string {
   const base = (config.audit.replicaId ?? hostname()).replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64 - suffix.length)
   return (base || 'gatehouse') + suffix
 }

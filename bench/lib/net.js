@@ -13,7 +13,7 @@ export function freePort () {
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
-export function agentFor (ca) {
+function agentFor (ca) {
   return new Agent({ connect: ca ? { ca, servername: 'localhost' } : {} })
 }
 

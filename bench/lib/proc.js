@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process'
 
 let ticks = null
 /** clock ticks per second (USER_HZ), usually 100 */
-export function clockTicks () {
+function clockTicks () {
   if (ticks === null) {
     try { ticks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100 } catch { ticks = 100 }
   }
@@ -19,19 +19,19 @@ function statFields (pid) {
 }
 
 /** utime+stime of one process in seconds (all its threads: GC, libuv pool, worker threads) */
-export function cpuSeconds (pid) {
+function cpuSeconds (pid) {
   const f = statFields(pid)
   return (Number(f[11]) + Number(f[12])) / clockTicks()
 }
 
 /** [utime, stime] of one process in seconds */
-export function cpuSplit (pid) {
+function cpuSplit (pid) {
   const f = statFields(pid)
   return [Number(f[11]) / clockTicks(), Number(f[12]) / clockTicks()]
 }
 
 /** direct children of pid (e.g. nginx workers of the master) */
-export function childrenOf (pid) {
+function childrenOf (pid) {
   const out = []
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue
@@ -41,7 +41,7 @@ export function childrenOf (pid) {
 }
 
 /** VmRSS in KiB */
-export function rssKiB (pid) {
+function rssKiB (pid) {
   const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
   return m ? Number(m[1]) : 0
 }
@@ -59,7 +59,7 @@ export function tree (pid) {
 }
 
 /** this process's soft limit on open files, from /proc/self/limits */
-export function openFileLimit () {
+function openFileLimit () {
   const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'))
   return !m || m[1] === 'unlimited' ? Infinity : Number(m[1])
 }

@@ -17,7 +17,7 @@ export function machineInfo (nginxVersion) {
   }
 }
 
-export const TARGETS = {
+const TARGETS = {
   gatehouseCpuRatioVsNodeFloor: { target: 1.5, unit: '×', label: 'CPU per request, Gatehouse ÷ a bare Node.js TLS proxy (node-floor)' },
   gatehouseChunkCpuRatioVsNodeFloor: { target: 1.3, unit: '×', label: 'CPU per streamed chunk with masking, Gatehouse ÷ node-floor' },
   cpuPerRequestRatioVsNginx: { target: 3, unit: '×', label: 'CPU per authenticated request vs nginx TLS proxying' },

@@ -12,7 +12,7 @@ export interface ChainPoint { seq: number, hash: string }
 /** What the HMAC covers: the event with its chain link but without the link's own hash. */
 type Hashed = Omit<AuditEvent, 'gatehouse'> & { gatehouse: Unchained['gatehouse'] & { chain: Omit<ChainLink, 'hash'> } }
 
-export function chainHash (key: Buffer, prev: string, unhashed: Hashed): string {
+function chainHash (key: Buffer, prev: string, unhashed: Hashed): string {
   return hashOfCanonical(key, prev, canonicalJson(unhashed))
 }
 

@@ -5,7 +5,7 @@ import { ACTIONS, ALERT_ACTIONS, isAuditAction } from './actions.js'
 import { displaySafeName } from './names.js'
 import type { AuditEvent, AuditInput, Unchained } from './types.js'
 
-export const ECS_VERSION = '8.17.0'
+const ECS_VERSION = '8.17.0'
 
 const TOKEN = /^[A-Za-z0-9_.:-]{1,64}$/
 const ENTITY = /^[a-z][a-z0-9_]{0,31}$/

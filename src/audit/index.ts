@@ -3,6 +3,5 @@ export type { AuditAction, AuditInput, AuditEvent, AuditRequestInput, ChainLink 
 export { AUDIT_ACTIONS, ACTIONS } from './actions.js'
 export { createAuditLog, type AuditLog, type AuditLogDeps } from './audit-log.js'
 export { verifyAuditFiles, type VerifyResult, type VerifyCode } from './verify.js'
-export { checkpointPathOf } from './files.js'
 export { createRefusalAggregator, type RefusalAggregator } from './refusal-aggregator.js'
-export { applyAuditRetention, rotatedAt, type RetentionResult, type RetentionAnchor } from './retention.js'
+export { applyAuditRetention, type RetentionResult, type RetentionAnchor } from './retention.js'

@@ -14,7 +14,7 @@ export interface AuthenticateDeps {
 }
 
 /** all a session opened with a one-time password may reach */
-export const PASSWORD_CHANGE_PATHS: ReadonlySet<string> = new Set(['/auth/password', '/auth/me', '/auth/logout'])
+const PASSWORD_CHANGE_PATHS: ReadonlySet<string> = new Set(['/auth/password', '/auth/me', '/auth/logout'])
 
 const header = (v: string | string[] | undefined): string | undefined => Array.isArray(v) ? v.join(', ') : v
 

@@ -40,7 +40,7 @@ export function csrfVerdict (input: CsrfInput, allowedOrigins: readonly string[]
  * from the gateway's own origin. A simple cross-site `text/plain` POST would otherwise pull, create
  * or copy models with an admin's session.
  */
-export function proxyCsrfVerdict (input: CsrfInput, allowedOrigins: readonly string[]): 'ok' | 'cross-site' {
+function proxyCsrfVerdict (input: CsrfInput, allowedOrigins: readonly string[]): 'ok' | 'cross-site' {
   if (SAFE_METHODS.has(input.method)) return 'ok'
   return cookieFromElsewhere(input, allowedOrigins) ? 'cross-site' : 'ok'
 }

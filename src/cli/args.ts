@@ -50,7 +50,7 @@ export interface CommandSpec {
 const cmd = (name: string, synopsis: string, summary: string, flags: FlagName[] = [], needsConfig = true): CommandSpec =>
   ({ name, synopsis, summary, flags, needsConfig })
 
-export const COMMANDS: CommandSpec[] = [
+const COMMANDS: CommandSpec[] = [
   cmd('serve', '', 'run the gateway'),
   cmd('user add', 'NAME --role ROLE [--password-stdin [--temporary]]',
     'create a user; without --password-stdin prints a generated one-time password', ['role', 'password-stdin', 'temporary']),
@@ -110,12 +110,12 @@ function flagTable (names: FlagName[]): string[] {
   return names.map((f) => `  ${left(f).padEnd(width)}  ${FLAGS[f].help}`)
 }
 
-export function commandHelp (c: CommandSpec): string {
+function commandHelp (c: CommandSpec): string {
   const flags = c.needsConfig ? [...c.flags, ...COMMON] : [...c.flags, 'help' as const]
   return [`usage: ${usageOf(c)}`, c.summary, '', 'flags:', ...flagTable(flags)].join('\n')
 }
 
-export function groupHelp (group: string): string {
+function groupHelp (group: string): string {
   const members = COMMANDS.filter((c) => c.name.startsWith(group + ' '))
   const width = Math.max(...members.map((c) => usageOf(c).length))
   return [

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 
 /** The working tree holding `path` (the nearest folder above it with a `.git`), or null. */
-export function workingTreeOf (path: string): string | null {
+function workingTreeOf (path: string): string | null {
   let dir = dirname(resolve(path))
   for (;;) {
     if (existsSync(join(dir, '.git'))) return dir
@@ -17,7 +17,7 @@ export function workingTreeOf (path: string): string | null {
 }
 
 /** Whether git's ignore rules (.gitignore files, info/exclude, core.excludesFile) cover `path`; null when git cannot say. */
-export function gitIgnores (tree: string, path: string): boolean | null {
+function gitIgnores (tree: string, path: string): boolean | null {
   try {
     execFileSync('git', ['check-ignore', '--quiet', '--no-index', '--', relative(tree, resolve(path))],
       { cwd: tree, stdio: 'ignore', timeout: 10_000 })

@@ -17,7 +17,7 @@ import { parseCommandLine, usageOf, globalUsage } from './args.js'
 import type { CliDeps } from './types.js'
 
 /** The version in package.json (one level above src/ and dist/ alike). */
-export function version (): string {
+function version (): string {
   return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
 }
 

@@ -20,7 +20,7 @@ export async function terminalQr (text: string): Promise<string> {
 interface Enrollment { url: URL, mfaToken: string | null }
 
 /** An otpauth://totp URL with a secret, given bare or as `otpauth_url` of a login reply. */
-export function readEnrollment (input: string): Enrollment {
+function readEnrollment (input: string): Enrollment {
   const text = input.trim()
   let candidate = text
   let mfaToken: string | null = null
@@ -44,7 +44,7 @@ export function readEnrollment (input: string): Enrollment {
 }
 
 /** The lines that show an enrollment on a terminal: QR code, account, secret, and the mfa_token when known. */
-export async function enrollmentLines (e: Enrollment): Promise<string[]> {
+async function enrollmentLines (e: Enrollment): Promise<string[]> {
   const account = decodeURIComponent(e.url.pathname.replace(/^\/+/, ''))
   const secret = e.url.searchParams.get('secret') as string
   return [

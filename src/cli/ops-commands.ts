@@ -64,7 +64,7 @@ async function withStore<T> (deps: OpsCommandDeps, config: GatehouseConfig,
   try { return await fn(store) } finally { await store.close().catch(() => {}) }
 }
 
-export function renderReport (r: ComplianceReport): string {
+function renderReport (r: ComplianceReport): string {
   const lines: string[] = [`Gatehouse SOC 2 compliance check — ${r.generatedAt}`,
     `config ${r.configFile ?? '(defaults)'}  sha256 ${r.configHash}`, '']
   const idWidth = Math.max(...r.checks.map((c) => c.id.length))

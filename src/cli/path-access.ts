@@ -62,7 +62,7 @@ export function pathProblems (needs: PathNeed[], probe: PathProbe, runner: Runne
   return problems
 }
 
-export const fsProbe: PathProbe = {
+const fsProbe: PathProbe = {
   exists: existsSync,
   denied (path, access) {
     try {
@@ -78,7 +78,7 @@ export const fsProbe: PathProbe = {
   }
 }
 
-export function currentRunner (): Runner {
+function currentRunner (): Runner {
   return { uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1 }
 }
 

@@ -15,7 +15,7 @@ import type { Gateway } from '../gateway.js'
 import type { Io } from './output.js'
 
 /** Keys a reload applies to the running listener (`tls.clientCa` only while it stays set). */
-export const LIVE_KEYS = ['tls.cert', 'tls.key', 'tls.clientCa', 'tls.minVersion', 'tls.ciphers'] as const
+const LIVE_KEYS = ['tls.cert', 'tls.key', 'tls.clientCa', 'tls.minVersion', 'tls.ciphers'] as const
 
 export interface ReloadOutcome {
   ok: boolean

@@ -15,7 +15,7 @@ export interface UpstreamCheck {
   error: string | null
 }
 
-export async function checkUpstreams (config: GatehouseConfig): Promise<UpstreamCheck[]> {
+async function checkUpstreams (config: GatehouseConfig): Promise<UpstreamCheck[]> {
   const u = config.upstream
   const timeoutMs = Math.min(10_000, u.connectTimeoutMs + 5_000)
   return await Promise.all(u.hosts.map(async (h): Promise<UpstreamCheck> => {

@@ -47,7 +47,7 @@ async function meteredOf (store: StoreBackend, name: string): Promise<Metered | 
   return latest === undefined ? null : { credential: 'api_key', name, roles: [latest.role] }
 }
 
-export function createUsageCommands (deps: UsageCommandDeps = defaultDeps): Record<string, CommandHandler> {
+function createUsageCommands (deps: UsageCommandDeps = defaultDeps): Record<string, CommandHandler> {
   return {
     'usage report': async (config, args, io: Io) => {
       if (args.command.length > 2) throw new errors.USAGE('usage report takes no positional arguments')

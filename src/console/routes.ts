@@ -5,7 +5,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { extname, join } from 'node:path'
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 
-export const CONSOLE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+const CONSOLE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'content-security-policy': "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',

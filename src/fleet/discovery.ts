@@ -6,10 +6,10 @@ import { isObj } from '../ollama/json-object.js'
 
 export interface HostModels { models: string[], loaded: string[] }
 
-export class DiscoveryError extends Error {}
+class DiscoveryError extends Error {}
 
 /** Model names of a `{"models":[…]}` list; anything else is a DiscoveryError. */
-export function modelNamesOf (body: unknown): string[] {
+function modelNamesOf (body: unknown): string[] {
   if (!isObj(body) || !Array.isArray(body.models)) throw new DiscoveryError('model list is not {"models":[…]}')
   const names: string[] = []
   for (const entry of body.models) {

@@ -19,7 +19,7 @@ export function rotatingTieBreaker (): TieBreaker {
 }
 
 /** The healthy hosts that have the (canonical) model, leaving out those already tried. */
-export function candidatesFor (
+function candidatesFor (
   hosts: readonly HostState[], model: string, now: number, exclude: ReadonlySet<string> = new Set()
 ): HostState[] {
   return hosts.filter((h) => !exclude.has(h.name) && isHealthy(h, now) && h.models?.has(model) === true)

@@ -14,17 +14,11 @@ export function isText (v: unknown, field: string): v is string {
   throw new BadReply(`${field} is not text`)
 }
 
-/** Masks the text at obj[key]; absent or null is kept, any other value is refused. */
-export function maskField (obj: Obj, key: string, mask: MaskFn): void {
-  const v = obj[key]
-  if (isText(v, key)) obj[key] = mask(v)
-}
-
 /**
  * Masks every string (and every number whose digits are a match) inside a JSON value, e.g. tool-call
  * arguments, object keys included: the model writes those too.
  */
-export function maskDeep (value: unknown, mask: MaskFn): unknown {
+function maskDeep (value: unknown, mask: MaskFn): unknown {
   if (typeof value === 'string') return mask(value)
   if (typeof value === 'number') {
     const s = String(value)

@@ -10,7 +10,7 @@
 // - escapes are resolved; a lone surrogate escape or invalid UTF-8 becomes U+FFFD
 // - the last duplicate wins (callers pick the last matching member)
 // - nesting deeper than 10000 is an error
-export const MAX_DEPTH = 10000
+const MAX_DEPTH = 10000
 
 export type JsonKind = 'string' | 'number' | 'object' | 'array' | 'true' | 'false' | 'null'
 

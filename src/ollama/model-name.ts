@@ -5,9 +5,9 @@
 // schemes) is refused rather than guessed.
 import { errors } from '../errors.js'
 
-export const DEFAULT_HOST = 'registry.ollama.ai'
-export const DEFAULT_NAMESPACE = 'library'
-export const DEFAULT_TAG = 'latest'
+const DEFAULT_HOST = 'registry.ollama.ai'
+const DEFAULT_NAMESPACE = 'library'
+const DEFAULT_TAG = 'latest'
 
 const MAX_NAME_LENGTH = 512
 const MAX_PART_LENGTH = 128

@@ -16,8 +16,8 @@ export interface AuditQueryResult {
 }
 
 /** only the tail of a large current file is read: a console shows the latest events */
-export const TAIL_BYTES = 8 * 1024 * 1024
-export const DEFAULT_LIMIT = 100
+const TAIL_BYTES = 8 * 1024 * 1024
+const DEFAULT_LIMIT = 100
 
 interface EventView {
   event?: { action?: unknown, outcome?: unknown }

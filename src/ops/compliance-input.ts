@@ -34,7 +34,7 @@ function writableTarget (path: string): void {
   accessSync(dir, constants.W_OK | constants.X_OK)
 }
 
-export async function probeSyslog (url: string, caFile: string | null, timeoutMs: number): Promise<void> {
+async function probeSyslog (url: string, caFile: string | null, timeoutMs: number): Promise<void> {
   const t = parseSyslogUrl(url)
   const ca = caFile ? readFileSync(caFile) : undefined
   await new Promise<void>((resolve, reject) => {
@@ -75,7 +75,7 @@ export function secretFacts (secrets: Pick<Secrets, 'totpKey' | 'maskingKey' | '
   return { error: null, keys, duplicates: [...byValue.values()].filter((g) => g.length > 1) }
 }
 
-export function certificateFacts (path: string): CertificateFacts {
+function certificateFacts (path: string): CertificateFacts {
   try {
     const cert = new X509Certificate(readFileSync(path))
     return {
@@ -111,7 +111,7 @@ export function alertRulesFacts (file: string): AlertRulesFacts {
   return { file, error: null, alerts }
 }
 
-export async function verifyChains (config: GatehouseConfig, keys: { chainKey: Buffer, checkpointPublicKey: KeyObject } | null,
+async function verifyChains (config: GatehouseConfig, keys: { chainKey: Buffer, checkpointPublicKey: KeyObject } | null,
   keyError: string | null): Promise<ChainVerification | null> {
   const fileSinks = config.audit.sinks.filter((s): s is Extract<SinkConfig, { type: 'file' }> => s.type === 'file')
   if (fileSinks.length === 0) return null

@@ -54,8 +54,8 @@ export interface CertificateFacts {
 export interface AlertRulesFacts { file: string, error: string | null, alerts: string[] }
 
 /** The alert on intrusion-detection alerts; without it detections reach the audit trail but page no one */
-export const DETECTION_ALERT = 'GatehouseIntrusionDetected'
-export const RECOMMENDED_RETENTION_DAYS = 365
+const DETECTION_ALERT = 'GatehouseIntrusionDetected'
+const RECOMMENDED_RETENTION_DAYS = 365
 
 export interface ComplianceInput {
   config: GatehouseConfig
@@ -77,7 +77,7 @@ export interface ComplianceInput {
 }
 
 const DAY = 86_400_000
-export const STALE_DAYS = 90
+const STALE_DAYS = 90
 const AEAD = /(GCM|CHACHA20-POLY1305|CCM)/i
 const UNSAFE = /(NULL|EXPORT|RC4|DES|MD5|ANON|PSK|SRP)/i
 

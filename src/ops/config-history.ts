@@ -4,7 +4,7 @@
 import { chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
-export const LAST_CONFIG_FILE = 'last-config-hash'
+const LAST_CONFIG_FILE = 'last-config-hash'
 const HASH = /^[0-9a-f]{64}$/
 
 /** The hash recorded by the previous start, or null when there was none (or the file is not one). */

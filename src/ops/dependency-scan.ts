@@ -4,12 +4,12 @@
 // in scan-files.ts.
 import { errors } from '../errors.js'
 
-export const SEVERITIES = ['critical', 'high', 'moderate', 'low', 'info'] as const
+const SEVERITIES = ['critical', 'high', 'moderate', 'low', 'info'] as const
 export type Severity = (typeof SEVERITIES)[number]
 export type SeverityCounts = Record<Severity, number>
 
 /** A scan older than this fails the check. */
-export const SCAN_MAX_AGE_DAYS = 7
+const SCAN_MAX_AGE_DAYS = 7
 const DAY = 86_400_000
 /** findings listed per target in the evidence (the counts are always complete) */
 const LISTED = 25

@@ -102,7 +102,7 @@ function retention (config: GatehouseConfig): EvidenceBundle['retention'] {
 }
 const days = (from: number, to: number) => Math.floor((to - from) / DAY)
 
-export async function buildEvidence (config: GatehouseConfig, store: EvidenceStore,
+async function buildEvidence (config: GatehouseConfig, store: EvidenceStore,
   options: CollectOptions & { days: number }): Promise<EvidenceBundle> {
   const { now } = options
   const from = now - options.days * DAY
@@ -164,7 +164,7 @@ export async function buildEvidence (config: GatehouseConfig, store: EvidenceSto
 }
 
 /** Writes the bundle readable by its owner only (0600), replacing any earlier file atomically. */
-export function writeEvidence (file: string, bundle: EvidenceBundle): void {
+function writeEvidence (file: string, bundle: EvidenceBundle): void {
   const tmp = `${file}.${process.pid}.tmp`
   writeFileSync(tmp, JSON.stringify(bundle, null, 2) + '\n', { mode: 0o600, flag: 'wx' })
   chmodSync(tmp, 0o600)

@@ -16,7 +16,7 @@ export interface MetricsRouteOptions {
 }
 
 /** The permission check of the metrics route, after authentication. */
-export function requireMetricsRead (policy: Pick<Policy, 'permits'>) {
+function requireMetricsRead (policy: Pick<Policy, 'permits'>) {
   return async function metricsRead (request: FastifyRequest): Promise<void> {
     if (policy.permits(request.gh.identity?.roles ?? [], 'metrics:read')) return
     request.gh.reason = 'permission:metrics:read'

@@ -5,7 +5,7 @@ import type { ProxiedRoute, ReplyKind } from '../ollama/routes.js'
 import type { JsonKind } from '../ollama/go-json.js'
 
 /** Reply kinds that stream; embeddings and lists never do. */
-export const STREAMING_KINDS: ReadonlySet<ReplyKind> = new Set(['generate', 'chat', 'openai-chat', 'openai-completion', 'progress'])
+const STREAMING_KINDS: ReadonlySet<ReplyKind> = new Set(['generate', 'chat', 'openai-chat', 'openai-completion', 'progress'])
 
 /**
  * One bucket per person (all their sessions share it) or per API key. The credential type is part

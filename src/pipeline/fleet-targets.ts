@@ -10,13 +10,13 @@ import { isHealthy } from '../fleet/host-state.js'
 import type { ProxiedRoute } from '../ollama/routes.js'
 import type { HostLease, UpstreamTargets } from '../proxy/target.js'
 
-export const TARGET_HEADER = 'x-gatehouse-upstream'
+const TARGET_HEADER = 'x-gatehouse-upstream'
 
 const LISTS = new Set(['tags', 'ps', 'openai-models'])
 const ONLY_WHERE_PRESENT = new Set(['DELETE /api/delete', 'POST /api/push'])
 
 /** Requests that run a model and so go to a host that has it. */
-export const routedByModel = (route: ProxiedRoute): boolean =>
+const routedByModel = (route: ProxiedRoute): boolean =>
   route.permission === 'inference' || route.id === 'POST /api/show' || route.reply === 'openai-model'
 
 const toHostLease = (a: Acquired): HostLease | null =>

@@ -45,8 +45,7 @@ export function proxyGuards (s: GuardStages): { headerGuards: HeaderGuard[], gua
   }
 }
 
-export { isCanonicalPath, splitTarget } from './path-gate.js'
 export { createAuditGate } from './audit-gate.js'
 export { createPromptMaskingGuard } from './prompt-masking.js'
 export { createReplyStages, type ReplyMetrics, type ReplyStageDeps } from './reply-stages.js'
-export { createResponseAudit, owesAuditEvent, requestAuditInput } from './request-audit.js'
+export { createResponseAudit } from './request-audit.js'

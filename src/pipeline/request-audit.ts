@@ -45,7 +45,7 @@ const isDecisionPath = (path: string): boolean => !path.startsWith('/auth/') && 
  * not yet audited (denials, bad requests, upstream errors) and any other refusal (/admin, /metrics,
  * probes of unrouted paths) do; successful non-proxied requests and health checks do not.
  */
-export function owesAuditEvent (request: FastifyRequest, status: number): boolean {
+function owesAuditEvent (request: FastifyRequest, status: number): boolean {
   const ctx = request.gh
   if (!ctx || ctx.audited) return false
   return ctx.route !== null || (status >= 400 && isDecisionPath(request.url))

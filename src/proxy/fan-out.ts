@@ -27,7 +27,7 @@ function errorText (status: number, raw: Buffer): string {
   return `answered ${status}`
 }
 
-export const failureSummary = (failed: ReadonlyMap<string, string>): string =>
+const failureSummary = (failed: ReadonlyMap<string, string>): string =>
   `failed on ${[...failed].map(([name, why]) => `${name}: ${why}`).join('; ')}`
 
 export function createFanOut (stages: ReplyStages) {

@@ -15,7 +15,7 @@ export interface UsageMeterDeps {
 }
 
 /** The usage record of an ended request, or null when it never reached Ollama. */
-export function usageRecordOf (request: FastifyRequest, status: number, finished: boolean, at: number): UsageRecord | null {
+function usageRecordOf (request: FastifyRequest, status: number, finished: boolean, at: number): UsageRecord | null {
   const ctx = request.gh
   if (!ctx?.identity || ctx.upstream === null) return null
   const { input, output } = ctx.usage

@@ -2,7 +2,7 @@
 import { every, type Clock, type Timer } from '../clock.js'
 import type { Store } from '../store/types.js'
 
-export const DAY_MS = 86_400_000
+const DAY_MS = 86_400_000
 
 export interface UsageRetentionOptions {
   store: Pick<Store, 'deleteUsageBefore'>

@@ -3,7 +3,7 @@ import { fetch as undiciFetch, type Agent } from 'undici'
 import { Ollama } from 'ollama'
 import OpenAI from 'openai'
 
-export function trustingFetch (dispatcher: Agent): typeof fetch {
+function trustingFetch (dispatcher: Agent): typeof fetch {
   return ((input: string | URL | Request, init?: RequestInit) =>
     undiciFetch(input as string, { ...(init as object), dispatcher } as Parameters<typeof undiciFetch>[1])) as unknown as typeof fetch
 }

@@ -20,7 +20,7 @@ export async function freePort (): Promise<number> {
 }
 
 /** true when something accepts TCP connections on the port */
-export async function accepting (port: number): Promise<boolean> {
+async function accepting (port: number): Promise<boolean> {
   return await new Promise((resolve) => {
     const c = connect({ host: '127.0.0.1', port })
     c.once('connect', () => { c.destroy(); resolve(true) })

@@ -4,7 +4,7 @@
 import { severityOf } from '../actions.js'
 import type { AuditEvent } from '../types.js'
 
-export const FACILITY_AUTHPRIV = 10
+const FACILITY_AUTHPRIV = 10
 export const SD_ID = 'gatehouse@32473'
 
 // eslint-disable-next-line no-control-regex -- matching control characters is the point

@@ -11,12 +11,12 @@ import { mfaRequired } from '../mfa-policy.js'
 import { groupsFromClaims, rolesFromGroups, usernameFromClaims } from './claims.js'
 
 /** Never HS* (a public key used as an HMAC secret) and never `none`. */
-export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']
+const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']
 
 /** How soon an unknown `kid` may trigger another JWKS fetch (rotation is seen within this). */
-export const JWKS_COOLDOWN_MS = 10_000
+const JWKS_COOLDOWN_MS = 10_000
 /** A JWKS is refetched at the latest after this long. */
-export const JWKS_MAX_AGE_MS = 10 * 60_000
+const JWKS_MAX_AGE_MS = 10 * 60_000
 
 /** What the credential chain gets back: an identity, or why the token is not one. */
 export type IdpLoadResult =

@@ -34,7 +34,7 @@ export class IdpUnreachable extends Error {}
 const UNREACHABLE_CODES = new Set(['OAUTH_TIMEOUT', 'OAUTH_ABORT', 'OAUTH_RESPONSE_IS_NOT_CONFORM', 'OAUTH_RESPONSE_IS_NOT_JSON'])
 
 /** Network failure, timeout or a non-OAuth answer (5xx, HTML) → IdpUnreachable; everything else is a refusal. */
-export function classifyIdpError (err: unknown): Error {
+function classifyIdpError (err: unknown): Error {
   if (err instanceof IdpUnreachable) return err
   if (err instanceof TypeError) return new IdpUnreachable('identity provider unreachable', { cause: err })
   if (err instanceof oidc.ClientError && err.code !== undefined && UNREACHABLE_CODES.has(err.code)) {

@@ -8,7 +8,7 @@ import { sessionCookie } from '../cookies.js'
 import { clearedStateCookie, type SsoService } from './sso-service.js'
 
 /** Where a browser lands once signed in. */
-export const AFTER_SIGN_IN = '/console/'
+const AFTER_SIGN_IN = '/console/'
 
 const info = (request: FastifyRequest): RequestInfo => ({ sourceIp: request.gh.sourceIp, requestId: request.gh.id })
 

@@ -13,11 +13,11 @@ import { IdpUnreachable, type OidcClient } from './client.js'
 import { groupsFromClaims, idpDidMfa, rolesFromGroups, sealState, unsealState, usernameFromClaims } from './claims.js'
 
 /** The cookie that binds a sign-in in flight to the browser that started it. */
-export const STATE_COOKIE = '__Host-gatehouse-oidc'
+const STATE_COOKIE = '__Host-gatehouse-oidc'
 /** how long a sign-in may take at the IdP */
-export const STATE_TTL_SECONDS = 300
+const STATE_TTL_SECONDS = 300
 
-export function stateCookie (value: string): string {
+function stateCookie (value: string): string {
   // Lax: the IdP's redirect back is a top-level cross-site GET, which Strict would strip the cookie from
   return `${STATE_COOKIE}=${value}; Max-Age=${STATE_TTL_SECONDS}; Path=/; HttpOnly; Secure; SameSite=Lax`
 }

@@ -6,7 +6,7 @@
 // a custom pattern can use, the streaming hold-back for it is the full maxLength.
 import type { Detector } from './types.js'
 
-export const CUSTOM_LOOKBEHIND = 64
+const CUSTOM_LOOKBEHIND = 64
 
 export interface CustomEntity { name: string, pattern: string, flags: string, maxLength: number }
 

@@ -21,7 +21,7 @@ const BUILTIN: Record<string, () => Detector[]> = {
   ipv4: () => [ipv4Detector()]
 }
 
-export const BUILTIN_ENTITY_NAMES = Object.keys(BUILTIN)
+const BUILTIN_ENTITY_NAMES = Object.keys(BUILTIN)
 
 /** Detectors for the configured entities (built-in names and custom ones), fresh instances each call. */
 export function buildDetectors (entities: readonly string[], custom: readonly CustomEntity[]): Detector[] {

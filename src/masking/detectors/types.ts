@@ -48,7 +48,7 @@ export function firstCharStart (chars: string, notAfter = ''): StartTest {
 }
 
 /** Start test from literal prefixes: the text at s begins one, or is a beginning of one at the end. */
-export function prefixStart (prefixes: readonly string[]): StartTest {
+function prefixStart (prefixes: readonly string[]): StartTest {
   return (text, s) => prefixes.some((p) => text.startsWith(p, s) || (text.length - s < p.length && p.startsWith(text.slice(s))))
 }
 

@@ -1,8 +1,8 @@
 // Shared fixtures for the masking tests.
 import { createMaskingEngine, type MaskingEngine } from '../../../src/masking/index.js'
 
-export const KEY = Buffer.alloc(32, 7)
-export const ALL = ['ssn', 'email', 'phone', 'credit_card', 'iban', 'secret', 'ipv4']
+const KEY = Buffer.alloc(32, 7)
+const ALL = ['ssn', 'email', 'phone', 'credit_card', 'iban', 'secret', 'ipv4']
 
 export function engine (entities: string[] = ALL, custom: Array<{ name: string, pattern: string, flags: string, maxLength: number }> = []): MaskingEngine {
   return createMaskingEngine({ entities, custom, key: KEY })
@@ -13,7 +13,7 @@ export function* splits (s: string): Generator<string[]> {
   for (let i = 0; i <= s.length; i++) yield [s.slice(0, i), s.slice(i)]
 }
 
-export const TOKEN_RE = /\[MASKED_([A-Z0-9_]+)_[0-9a-f]{8}\]/g
+const TOKEN_RE = /\[MASKED_([A-Z0-9_]+)_[0-9a-f]{8}\]/g
 export const tokenTypes = (s: string): string[] => [...s.matchAll(TOKEN_RE)].map((m) => m[1] as string)
 
 import type { Transform } from 'node:stream'

@@ -9,7 +9,7 @@ import type { ApiKeyRecord, UserRecord } from '../../../src/store/types.js'
 import type { ComplianceInput } from '../../../src/ops/compliance.js'
 
 export const ROOT = join(import.meta.dirname, '../../..')
-export const PRODUCTION_FILE = join(ROOT, 'config/gatehouse.production.yaml')
+const PRODUCTION_FILE = join(ROOT, 'config/gatehouse.production.yaml')
 export const NOW = Date.UTC(2026, 5, 1, 12, 0, 0)
 export const DAY = 86_400_000
 

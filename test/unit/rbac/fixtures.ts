@@ -3,7 +3,7 @@ import { DEFAULT_ROLES, type RoleConfig } from '../../../src/config/schema.js'
 import { createPolicy } from '../../../src/rbac/policy.js'
 import { PROXIED_ROUTES, type ProxiedRoute } from '../../../src/ollama/routes.js'
 
-export const ROLES: Record<string, RoleConfig> = {
+const ROLES: Record<string, RoleConfig> = {
   ...(DEFAULT_ROLES as Record<string, RoleConfig>),
   analyst: { permissions: ['inference', 'models:read'], models: ['llama3.2', 'qwen2.5:*'] },
   // a restricted model manager, so models:manage routes meet a forbidden model too
