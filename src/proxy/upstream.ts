@@ -25,8 +25,10 @@ export function createUpstream (cfg: UpstreamSettings): Upstream {
     headersTimeout: cfg.headersTimeoutMs,
     bodyTimeout: cfg.idleTimeoutMs,
     keepAliveTimeout: 4_000,
-    // each open stream holds one upstream connection; leave room for thousands of concurrent streams
-    connections: 4096,
+    // no cap of its own: each open stream holds one upstream connection, and what bounds them is
+    // already in front of the pool (limits.maxConnections client connections with one request each,
+    // a host's maxConcurrent). A cap here queued the streams past it inside undici, unseen and unsent
+    connections: null,
     pipelining: 1
   })
   return {
