@@ -106,7 +106,8 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
   let sweepFailed = (_err: unknown): void => {}
   const retention = createRetentionSweep({
     config, store, emit, clock, onError: (err) => { sweepFailed(err) },
-    keys: { chainKey: secrets.auditChainKey, checkpointPublicKey: secrets.auditCheckpoint.publicKey }
+    keys: { chainKey: secrets.auditChainKey, checkpointPublicKey: secrets.auditCheckpoint.publicKey,
+      checkpointKey: secrets.auditCheckpoint.privateKey }
   })
   const policy = createPolicy(config.rbac.roles)
   const masking = config.masking.enabled

@@ -1,6 +1,8 @@
 // Signed checkpoints: Ed25519 over the canonical form of { type, replica, seq, hash, time, key }
-// plus `rotation: true` on the one written as a file is rotated: only that kind may anchor a file
-// whose earlier files are gone, since it vouches that `seq` was the last line of a file.
+// plus `rotation: true` on the one written as a file is rotated (it vouches that `seq` was the last
+// line of a file) or `retention: true` on the one the retention sweep writes before deleting files
+// (it vouches that `seq` was the chain's last event in them). Only these two kinds may anchor a chain
+// whose earlier events are gone.
 import { createPublicKey, createHash, sign, verify, type KeyObject } from 'node:crypto'
 import { canonicalJson } from '../canonical-json.js'
 import { serializeLine } from './serialize.js'
@@ -15,6 +17,8 @@ export interface Checkpoint {
   key: string
   /** present (true) only on the checkpoint written when a file was rotated after `seq` */
   rotation?: true
+  /** present (true) only on the checkpoint the retention sweep wrote: `seq` was the chain's last event in the files it deleted */
+  retention?: true
 }
 export interface SignedCheckpoint extends Checkpoint { sig: string }
 
@@ -24,10 +28,12 @@ export function keyFingerprint (key: KeyObject): string {
   return createHash('sha256').update(pub.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 16)
 }
 
-export function signCheckpoint (privateKey: KeyObject, c: Omit<Checkpoint, 'type' | 'key' | 'rotation'> & { rotation?: boolean },
+export function signCheckpoint (privateKey: KeyObject,
+  c: Omit<Checkpoint, 'type' | 'key' | 'rotation' | 'retention'> & { rotation?: boolean, retention?: boolean },
   fingerprint = keyFingerprint(privateKey)): string {
   const body: Checkpoint = { type: 'checkpoint', replica: c.replica, seq: c.seq, hash: c.hash, time: c.time, key: fingerprint }
   if (c.rotation === true) body.rotation = true
+  if (c.retention === true) body.retention = true
   const sig = sign(null, Buffer.from(canonicalJson(body)), privateKey).toString('base64')
   return serializeLine({ ...body, sig })
 }
@@ -41,7 +47,8 @@ export function parseCheckpoint (line: string, publicKey: KeyObject): Checkpoint
   if (c === null || typeof c !== 'object' || c.type !== 'checkpoint' || typeof c.replica !== 'string' ||
     !REPLICA_ID.test(c.replica) || typeof c.seq !== 'number' || !Number.isSafeInteger(c.seq) || c.seq < 1 ||
     typeof c.hash !== 'string' || !/^[0-9a-f]{64}$/.test(c.hash) || typeof c.time !== 'string' ||
-    typeof c.key !== 'string' || typeof c.sig !== 'string' || (c.rotation !== undefined && c.rotation !== true)) {
+    typeof c.key !== 'string' || typeof c.sig !== 'string' || (c.rotation !== undefined && c.rotation !== true) ||
+    (c.retention !== undefined && c.retention !== true)) {
     return { ok: false, reason: 'checkpoint is malformed' }
   }
   const { sig, ...body } = c as SignedCheckpoint

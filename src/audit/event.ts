@@ -55,13 +55,22 @@ function repeatOf (r: AuditInput['repeat']): { count: number, start: string, end
 const FILE_NAME = /^[A-Za-z0-9._-]{1,255}$/
 const HEX64 = /^[0-9a-f]{64}$/
 
-/** File names (no directories) and a chain point; anything else is dropped or made 'other'. */
+/** A well-formed chain point (keys in sorted order), or null. */
+function chainPointOf (a: { replica: string, seq: number, hash: string } | null | undefined): { hash: string, replica: string, seq: number } | null {
+  const seq = a ? count(a.seq) : null
+  return a && seq !== null && HEX64.test(a.hash) && TOKEN.test(a.replica) ? { hash: a.hash, replica: a.replica, seq } : null
+}
+
+/** File names (no directories) and chain points; anything else is dropped or made 'other'. */
 function retentionOf (r: NonNullable<AuditInput['retention']>): NonNullable<AuditEvent['gatehouse']['retention']> {
   const removed = (Array.isArray(r.removed) ? r.removed : []).slice(0, 1000).map((f) => FILE_NAME.test(f) ? f : 'other')
-  const a = r.anchor
-  const seq = a ? count(a.seq) : null
-  const anchor = a && seq !== null && HEX64.test(a.hash) && TOKEN.test(a.replica) ? { hash: a.hash, replica: a.replica, seq } : null
-  return { anchor, removed }
+  const anchors: NonNullable<AuditEvent['gatehouse']['retention']>['anchors'] = []
+  for (const a of (Array.isArray(r.anchors) ? r.anchors : []).slice(0, 1000)) {
+    const p = chainPointOf(a)
+    const kind = a.kind === 'rotation' || a.kind === 'retention' ? a.kind : null
+    if (p !== null && kind !== null) anchors.push({ hash: p.hash, kind, replica: p.replica, seq: p.seq })
+  }
+  return { anchor: chainPointOf(r.anchor), anchors, removed }
 }
 
 export interface BuildContext {

@@ -23,19 +23,29 @@ export function baseOfRotated (file: string): string | null {
   return m ? (m[1] as string) : null
 }
 
+/**
+ * Files in the order they were set aside: rotated names by their UTC stamp, then by their `.<n>`
+ * as a number (`.10` after `.2`), and every other name (an active log) after them, in the order
+ * given. Not lexical: a shell glob puts `audit.log` before its rotated files.
+ */
+export function inRotationOrder (files: string[]): string[] {
+  return files
+    .map((f, i) => ({ f, i, m: ROTATED.exec(basename(f)) }))
+    .sort((a, b) => {
+      if (a.m === null || b.m === null) return a.m === b.m ? a.i - b.i : (a.m === null ? 1 : -1)
+      const [sa, sb] = [a.m[2] as string, b.m[2] as string]
+      return sa !== sb ? (sa < sb ? -1 : 1) : (Number(a.m[3] ?? 0) - Number(b.m[3] ?? 0)) || a.i - b.i
+    })
+    .map((x) => x.f)
+}
+
 /** Rotated siblings of `path`, newest first. */
 export function rotatedSiblings (path: string): string[] {
   let names: string[]
   try { names = readdirSync(dirname(path)) } catch { return [] }
   const base = basename(path)
-  return names
-    .map((n) => ({ n, m: ROTATED.exec(n) }))
-    .filter((x) => x.m !== null && x.m[1] === base)
-    .sort((a, b) => {
-      const [sa, sb] = [a.m?.[2] ?? '', b.m?.[2] ?? '']
-      return sa === sb ? Number(b.m?.[3] ?? 0) - Number(a.m?.[3] ?? 0) : (sa < sb ? 1 : -1)
-    })
-    .map((x) => join(dirname(path), x.n))
+  const own = names.filter((n) => ROTATED.exec(n)?.[1] === base).map((n) => join(dirname(path), n))
+  return inRotationOrder(own).reverse()
 }
 
 /**

@@ -1,23 +1,31 @@
 // Disposal of old audit files: rotated files older than the retention period are deleted, oldest
-// first, only when the files that remain still verify on their own — their first line follows a
-// signed rotation checkpoint, which then anchors the rest of the trail.
+// first, only when the files that remain still verify on their own. A signed rotation checkpoint
+// marks where the remaining files begin; every other chain with events in the files that go (the
+// CLI's `<replica>-cli` chain shares the file) gets a signed retention checkpoint for its last event
+// in them, written before anything is deleted, from which that chain continues in the rest.
 import { existsSync, readFileSync, unlinkSync } from 'node:fs'
+import { open } from 'node:fs/promises'
 import { basename } from 'node:path'
 import type { KeyObject } from 'node:crypto'
-import { parseCheckpoint } from './checkpoint.js'
-import { checkpointPathOf, rotatedSiblings } from './files.js'
-import { verifyAuditFiles } from './verify.js'
+import { expectedHash } from './chain.js'
+import { parseCheckpoint, signCheckpoint, type SignedCheckpoint } from './checkpoint.js'
+import { appendWhole, checkpointPathOf, rotatedSiblings } from './files.js'
+import { readEvents, verifyAuditFiles } from './verify.js'
 
 const DAY_MS = 86_400_000
 const STAMP = /\.(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z(?:\.\d+)?$/
 
 export interface RetentionAnchor { replica: string, seq: number, hash: string }
+/** A chain point the remaining files verify from, and the kind of signed checkpoint that vouches for it. */
+export interface NamedAnchor extends RetentionAnchor { kind: 'rotation' | 'retention' }
 
 export interface RetentionResult {
   /** base names of the rotated files deleted, oldest first */
   removed: string[]
-  /** the rotation checkpoint the first remaining file follows; null when nothing was removed */
+  /** the rotation checkpoint that set the newest deleted file aside; null when nothing was removed */
   anchor: RetentionAnchor | null
+  /** every anchor of the remaining files: the rotation one first, then one retention checkpoint per other chain */
+  anchors: NamedAnchor[]
   /** why expired files were kept: the remaining files would not verify on their own */
   kept?: string
 }
@@ -27,7 +35,8 @@ export interface RetentionOptions {
   path: string
   retentionDays: number
   now: number
-  keys: { chainKey: Buffer, checkpointPublicKey: KeyObject }
+  /** `checkpointKey` (private) signs the retention checkpoints; the public key checks every checkpoint */
+  keys: { chainKey: Buffer, checkpointPublicKey: KeyObject, checkpointKey: KeyObject }
   /** deletes a file (unlinkSync by default) */
   remove?: (file: string) => void
 }
@@ -52,43 +61,105 @@ function firstLink (file: string): { replica: string, seq: number } | null {
   } catch { return null }
 }
 
-/** The signed rotation checkpoint for `seq` of `replica`. */
-function rotationCheckpoint (file: string, replica: string, seq: number, publicKey: KeyObject): RetentionAnchor | null {
+/** The signed checkpoints of a checkpoint file (lines that do not verify are skipped: verify names them). */
+function signedCheckpoints (file: string, publicKey: KeyObject): SignedCheckpoint[] {
   let text: string
-  try { text = readFileSync(file, 'utf8') } catch { return null }
+  try { text = readFileSync(file, 'utf8') } catch { return [] }
+  const out: SignedCheckpoint[] = []
   for (const line of text.split('\n')) {
-    if (line === '') continue
-    const r = parseCheckpoint(line, publicKey)
-    if (r.ok && r.checkpoint.rotation === true && r.checkpoint.replica === replica && r.checkpoint.seq === seq) {
-      return { replica, seq, hash: r.checkpoint.hash }
+    const r = line === '' ? null : parseCheckpoint(line, publicKey)
+    if (r?.ok === true) out.push(r.checkpoint)
+  }
+  return out
+}
+
+interface LastEvent extends RetentionAnchor { file: string }
+
+/**
+ * Each chain's last event in the files that would go (lines whose hash does not verify are skipped).
+ * A string when one of them is younger than the cutoff: such a line was moved into an old file, and
+ * deleting it would dispose of an event before its time.
+ */
+async function lastEvents (files: string[], chainKey: Buffer, cutoff: number): Promise<Map<string, LastEvent> | string> {
+  const last = new Map<string, LastEvent>()
+  for (const file of files) {
+    for await (const { event, line } of readEvents(file)) {
+      const c = event.gatehouse.chain
+      if (expectedHash(chainKey, event) !== c.hash) continue
+      if (!(Date.parse(event['@timestamp']) < cutoff)) {
+        return `${basename(file)}:${line} holds an event of ${event['@timestamp']}, inside the retention period`
+      }
+      const seen = last.get(c.replica)
+      if (seen === undefined || c.seq > seen.seq) last.set(c.replica, { replica: c.replica, seq: c.seq, hash: c.hash, file })
+    }
+  }
+  return last
+}
+
+/**
+ * The rotation checkpoint that set the newest expired file aside: the one for the event right before
+ * the first remaining line (that chain then needs no other anchor), else one for the last event of a
+ * chain in the newest expired file (another process rotated it, or wrote the next file's first line).
+ */
+function rotationAnchor (cps: SignedCheckpoint[], first: { replica: string, seq: number }, last: Map<string, LastEvent>,
+  newest: string): { anchor: RetentionAnchor, atFirstLine: boolean } | null {
+  const rotations = cps.filter((c) => c.rotation === true)
+  const before = rotations.find((c) => c.replica === first.replica && c.seq === first.seq - 1)
+  if (before !== undefined) return { anchor: { replica: before.replica, seq: before.seq, hash: before.hash }, atFirstLine: true }
+  for (const e of last.values()) {
+    if (e.file === newest && rotations.some((c) => c.replica === e.replica && c.seq === e.seq && c.hash === e.hash)) {
+      return { anchor: { replica: e.replica, seq: e.seq, hash: e.hash }, atFirstLine: false }
     }
   }
   return null
 }
 
+/** Appends the retention checkpoints not already in the file, whole, and syncs it before anything is deleted. */
+async function writeRetentionCheckpoints (file: string, anchors: RetentionAnchor[], existing: SignedCheckpoint[],
+  key: KeyObject, now: number): Promise<void> {
+  const missing = anchors.filter((a) => !existing.some((c) => c.retention === true && c.replica === a.replica &&
+    c.seq === a.seq && c.hash === a.hash))
+  if (missing.length === 0) return
+  const time = new Date(now).toISOString()
+  const fh = await open(file, 'a', 0o600)
+  try {
+    for (const a of missing) await appendWhole(fh, signCheckpoint(key, { ...a, time, retention: true }))
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
+}
+
 export async function applyAuditRetention (o: RetentionOptions): Promise<RetentionResult> {
   const cutoff = o.now - o.retentionDays * DAY_MS
   const oldestFirst = rotatedSiblings(o.path).reverse()
+  const keep = (kept: string): RetentionResult => ({ removed: [], anchor: null, anchors: [], kept })
   // only a run of the oldest files goes: the trail that remains has no hole
   let n = 0
   while (n < oldestFirst.length && (rotatedAt(oldestFirst[n] as string) ?? Infinity) < cutoff) n++
-  if (n === 0) return { removed: [], anchor: null }
+  if (n === 0) return { removed: [], anchor: null, anchors: [] }
   const expired = oldestFirst.slice(0, n)
   const remaining = [...oldestFirst.slice(n), ...(existsSync(o.path) ? [o.path] : [])]
   const first = remaining[0] === undefined ? null : firstLink(remaining[0])
-  if (first === null || first.seq <= 1) return { removed: [], anchor: null, kept: 'no event remains to anchor the trail' }
+  if (first === null) return keep('no event remains to anchor the trail')
+  const last = await lastEvents(expired, o.keys.chainKey, cutoff)
+  if (typeof last === 'string') return keep(last)
   const checkpoints = checkpointPathOf(o.path)
-  const anchor = rotationCheckpoint(checkpoints, first.replica, first.seq - 1, o.keys.checkpointPublicKey)
-  if (anchor === null) {
-    return { removed: [], anchor: null, kept: `no signed rotation checkpoint for seq ${first.seq - 1} of replica ${first.replica}` }
-  }
+  const cps = signedCheckpoints(checkpoints, o.keys.checkpointPublicKey)
+  const rotation = rotationAnchor(cps, first, last, expired[n - 1] as string)
+  if (rotation === null) return keep(`no signed rotation checkpoint for seq ${first.seq - 1} of replica ${first.replica}`)
+  const retained = [...last.values()]
+    .filter((e) => !(rotation.atFirstLine && e.replica === rotation.anchor.replica))
+    .map(({ replica, seq, hash }) => ({ replica, seq, hash }))
+  await writeRetentionCheckpoints(checkpoints, retained, cps, o.keys.checkpointKey, o.now)
   const check = await verifyAuditFiles(remaining, o.keys, { checkpointFiles: existsSync(checkpoints) ? [checkpoints] : [] })
-  if (!check.ok) return { removed: [], anchor: null, kept: check.firstBad?.reason ?? 'the remaining files do not verify' }
+  if (!check.ok) return keep(check.firstBad?.reason ?? 'the remaining files do not verify')
   const remove = o.remove ?? unlinkSync
   const removed: string[] = []
   for (const f of expired) {
     remove(f)
     removed.push(basename(f))
   }
-  return { removed, anchor }
+  const anchors: NamedAnchor[] = [{ ...rotation.anchor, kind: 'rotation' }, ...retained.map((a) => ({ ...a, kind: 'retention' as const }))]
+  return { removed, anchor: rotation.anchor, anchors }
 }

@@ -49,8 +49,15 @@ export interface AuditInput {
   repeat?: { count: number, start: number, end: number }
   /** intrusion-detected: what a detection rule counted in its window (`reason` names the rule) */
   detection?: { count: number, windowSeconds: number }
-  /** audit-retention: the rotated files removed and the signed rotation checkpoint the remaining files verify from */
-  retention?: { removed: string[], anchor: { replica: string, seq: number, hash: string } | null }
+  /**
+   * audit-retention: the rotated files removed, the signed rotation checkpoint the remaining files
+   * verify from, and every anchor (that one and the retention checkpoints of the other chains)
+   */
+  retention?: {
+    removed: string[]
+    anchor: { replica: string, seq: number, hash: string } | null
+    anchors?: Array<{ replica: string, seq: number, hash: string, kind: 'rotation' | 'retention' }>
+  }
 }
 
 export interface ChainLink { replica: string, seq: number, prev: string, hash: string }
@@ -91,7 +98,11 @@ export interface AuditEvent {
     key?: { id?: string, name?: string, role?: string }
     config?: { hash: string, previous_hash?: string | null }
     repeat_count?: number
-    retention?: { anchor: { hash: string, replica: string, seq: number } | null, removed: string[] }
+    retention?: {
+      anchor: { hash: string, replica: string, seq: number } | null
+      anchors: Array<{ hash: string, kind: 'rotation' | 'retention', replica: string, seq: number }>
+      removed: string[]
+    }
     sink?: { type: string, dropped?: number, error?: string }
     suspicious_name?: true
     upstream?: string

@@ -5,7 +5,7 @@ import { errors } from '../errors.js'
 import type { KeyObject } from 'node:crypto'
 import { expectedHash, GENESIS, isChainLink } from './chain.js'
 import { parseCheckpoint } from './checkpoint.js'
-import { baseOfRotated, checkpointPathOf } from './files.js'
+import { baseOfRotated, checkpointPathOf, inRotationOrder } from './files.js'
 import { serializeLine } from './serialize.js'
 import type { AuditEvent } from './types.js'
 
@@ -59,6 +59,14 @@ function parseEvent (l: Line): Parsed {
   return { ok: true, event: v as AuditEvent }
 }
 
+/** The lines of a file that are events in the form Gatehouse writes, with their line numbers; the rest are skipped. */
+export async function * readEvents (file: string): AsyncGenerator<{ line: number, event: AuditEvent }> {
+  for await (const l of readLines(file)) {
+    const p = parseEvent(l)
+    if (p.ok) yield { line: l.line, event: p.event }
+  }
+}
+
 /** Checkpoint files that belong to the given logs: `<log>.checkpoints`, also for rotated logs. */
 function checkpointFilesFor (logs: string[]): string[] {
   const out = new Set<string>()
@@ -69,14 +77,6 @@ function checkpointFilesFor (logs: string[]): string[] {
 }
 
 const maxKey = (m: Map<number, unknown>) => { let x = 0; for (const k of m.keys()) x = Math.max(x, k); return x }
-
-async function firstSeqOf (file: string): Promise<number> {
-  for await (const l of readLines(file)) {
-    const p = parseEvent(l)
-    return p.ok ? p.event.gatehouse.chain.seq : 0
-  }
-  return 0
-}
 
 export async function verifyAuditFiles (
   files: string[],
@@ -99,7 +99,7 @@ export async function verifyAuditFiles (
     ({ ...result, ok: false, firstBad: { file, line, code, reason: `${code}: ${reason}` } })
 
   // 1. checkpoints: every one must carry a valid signature
-  const cps = new Map<string, Map<number, { hash: string, file: string, line: number, rotation: boolean }>>()
+  const cps = new Map<string, Map<number, { hash: string, file: string, line: number, rotation: boolean, retention: boolean }>>()
   for (const file of cpFiles) {
     for await (const l of readLines(file)) {
       if (l.text === '' && !l.partial) continue
@@ -111,15 +111,15 @@ export async function verifyAuditFiles (
       const seen = byReplica.get(c.seq)
       if (seen && seen.hash !== c.hash) return bad(file, l.line, 'forged_checkpoint',
         `contradicts the checkpoint at ${seen.file}:${seen.line} for seq ${c.seq}`)
-      byReplica.set(c.seq, { hash: c.hash, file, line: l.line, rotation: c.rotation === true || seen?.rotation === true })
+      byReplica.set(c.seq, { hash: c.hash, file, line: l.line, rotation: c.rotation === true || seen?.rotation === true,
+        retention: c.retention === true || seen?.retention === true })
       result.checkpoints++
     }
   }
 
-  // 2. logs, in chain order: rotated files sort by the first sequence number they hold
-  const order = await Promise.all(logs.map(async (f, i) => ({ f, i, seq: await firstSeqOf(f) })))
-  order.sort((a, b) => a.seq - b.seq || a.i - b.i)
-  const sorted = order.map((o) => o.f)
+  // 2. logs, in the order they were written: rotated files by the time in their names, active logs last
+  //    (not by a file's first sequence number: a file shared by several chains starts with any of them)
+  const sorted = inRotationOrder(logs)
 
   /** On the first out-of-sequence line: is the missing one further on (reordered) or gone (deleted)? */
   async function appearsLater (replica: string, seq: number, fromFile: number, fromLine: number): Promise<boolean> {
@@ -134,17 +134,20 @@ export async function verifyAuditFiles (
   }
 
   /**
-   * Why a replica's first line, seq > 1, may not start the check; null when it may. Only a file's
-   * first line, right after a rotation checkpoint for the seq before it, starts where earlier files
-   * were set aside; a periodic checkpoint says nothing about where a file begins, so a cut ending
-   * at one is still a cut.
+   * Why a replica's first line, seq > 1, may not start the check; null when it may. A file's first
+   * line right after a rotation checkpoint for the seq before it starts where earlier files were set
+   * aside; any line right after a retention checkpoint for the seq before it starts where the
+   * retention sweep deleted the chain's earlier events (the sweep vouched that seq was the last of
+   * them). A periodic checkpoint says nothing about where a file begins, so a cut ending at one is
+   * still a cut.
    */
   function unanchored (replica: string, seq: number, prev: string, line: number): string | null {
     const anchor = cps.get(replica)?.get(seq - 1)
     const missing = `replica ${replica} starts at seq ${seq}: the events before it are missing and`
     if (anchor === undefined || anchor.hash !== prev) return `${missing} no signed checkpoint vouches for seq ${seq - 1}`
+    if (anchor.retention) return null
     if (!anchor.rotation) return `${missing} seq ${seq - 1} did not end a rotated file ` +
-        `(its checkpoint at ${anchor.file}:${anchor.line} is not a rotation checkpoint)`
+        `(its checkpoint at ${anchor.file}:${anchor.line} is not a rotation checkpoint, nor a retention checkpoint)`
     if (line !== 1) return `${missing} it is not the first line of its file, as the first event after a rotation is`
     return null
   }
@@ -194,7 +197,10 @@ export async function verifyAuditFiles (
     const st = state.get(replica)
     const cp = byReplica.get(maxCp)
     if (!st) {
-      if (logs.length > 0) {
+      if (logs.length > 0 && cp?.retention === true) {
+        result.notes.push(`replica ${replica}: no events left; retention deleted them up to seq ${maxCp} ` +
+          `(signed retention checkpoint at ${cp.file}:${cp.line})`)
+      } else if (logs.length > 0) {
         return bad(sorted[sorted.length - 1] ?? logs[0] as string, 1, 'truncated',
           `no events of replica ${replica}, but the signed checkpoint at ${cp?.file}:${cp?.line} vouches for seq ${maxCp}`)
       }
@@ -214,7 +220,11 @@ export async function verifyAuditFiles (
       result.notes.push(`replica ${replica}: seq ${(lastCp ?? 0) + 1}..${st.seq} are not yet covered by a signed checkpoint`)
     }
     if (st.first > 1) {
-      result.notes.push(`replica ${replica}: starts at seq ${st.first}, anchored by a signed rotation checkpoint (earlier files not given)`)
+      const anchor = byReplica?.get(st.first - 1)
+      result.notes.push(anchor?.retention === true
+        ? `replica ${replica}: starts at seq ${st.first}, anchored by the signed retention checkpoint at ${anchor.file}:${anchor.line} ` +
+          '(earlier events deleted by retention)'
+        : `replica ${replica}: starts at seq ${st.first}, anchored by a signed rotation checkpoint (earlier files not given)`)
     }
   }
   return result

@@ -1,5 +1,6 @@
 // The daily disposal sweep: rotated audit files past audit.retentionDays (only when the rest still
-// verifies from a signed rotation checkpoint, recorded as an `audit-retention` event), and ended
+// verifies from a signed rotation checkpoint and, for the other chains in the deleted files, the
+// signed retention checkpoints it writes first; recorded as an `audit-retention` event), and ended
 // sessions and retired API keys past store.purgeAfterDays. Runs on the injected clock's timer.
 import type { KeyObject } from 'node:crypto'
 import { every, type Clock, type Timer } from '../clock.js'
@@ -26,7 +27,8 @@ export interface RetentionSweepDeps {
   store: Pick<Store, 'purgeEnded'>
   emit: (e: AuditInput) => void
   clock: Clock
-  keys: { chainKey: Buffer, checkpointPublicKey: KeyObject }
+  /** `checkpointKey` (private) signs retention checkpoints */
+  keys: { chainKey: Buffer, checkpointPublicKey: KeyObject, checkpointKey: KeyObject }
   onError?: (err: unknown) => void
   /** how often it runs (default a day) */
   intervalMs?: number
@@ -47,10 +49,11 @@ export function createRetentionSweep (deps: RetentionSweepDeps): RetentionSweep 
         const r = await applyAuditRetention({ path: sink.path, retentionDays: days, now, keys: deps.keys })
         report.audit.push({ path: sink.path, removed: r.removed, ...(r.kept !== undefined ? { kept: r.kept } : {}) })
         if (r.removed.length > 0) {
-          deps.emit({ action: 'audit-retention', outcome: 'success', retention: { removed: r.removed, anchor: r.anchor } })
+          deps.emit({ action: 'audit-retention', outcome: 'success', retention: { removed: r.removed, anchor: r.anchor, anchors: r.anchors } })
         } else if (r.kept !== undefined) {
           // expired files were kept: the trail would not verify without them
-          deps.emit({ action: 'audit-retention', outcome: 'failure', reason: 'unverifiable', retention: { removed: [], anchor: null } })
+          deps.emit({ action: 'audit-retention', outcome: 'failure', reason: 'unverifiable',
+            retention: { removed: [], anchor: null, anchors: [] } })
         }
       }
     }

@@ -39,10 +39,29 @@ describe('audit event builder', () => {
     const hash = 'a'.repeat(64)
     const ev = buildEvent({ action: 'audit-retention', outcome: 'success',
       retention: { removed: ['audit.log.1', '../etc/passwd'], anchor: { replica: 'r1', seq: 7, hash } } }, ctx)
-    expect(ev.gatehouse.retention).toEqual({ removed: ['audit.log.1', 'other'], anchor: { replica: 'r1', seq: 7, hash } })
+    expect(ev.gatehouse.retention).toEqual({ removed: ['audit.log.1', 'other'], anchor: { replica: 'r1', seq: 7, hash }, anchors: [] })
     const bad = buildEvent({ action: 'audit-retention', outcome: 'success',
       retention: { removed: [], anchor: { replica: 'r1', seq: 7, hash: 'not-a-hash' } } }, ctx)
-    expect(bad.gatehouse.retention).toEqual({ removed: [], anchor: null })
+    expect(bad.gatehouse.retention).toEqual({ removed: [], anchor: null, anchors: [] })
+  })
+
+  it('an audit-retention event names every anchor with its kind, and drops malformed ones', () => {
+    const hash = 'b'.repeat(64)
+    const ev = buildEvent({ action: 'audit-retention', outcome: 'success',
+      retention: {
+        removed: ['audit.log.1'],
+        anchor: { replica: 'gw', seq: 9, hash },
+        anchors: [
+          { replica: 'gw', seq: 9, hash, kind: 'rotation' },
+          { replica: 'gw-cli', seq: 3, hash, kind: 'retention' },
+          { replica: 'gw-cli', seq: 3, hash: 'short', kind: 'retention' },
+          { replica: 'gw', seq: 9, hash, kind: 'periodic' as 'rotation' }
+        ]
+      } }, ctx)
+    expect(ev.gatehouse.retention?.anchors).toEqual([
+      { replica: 'gw', seq: 9, hash, kind: 'rotation' },
+      { replica: 'gw-cli', seq: 3, hash, kind: 'retention' }
+    ])
   })
 
   it('maps categories as ECS expects for the main kinds', () => {

@@ -12,6 +12,8 @@ import type { AuditLogDeps } from '../../../src/audit/audit-log.js'
 
 export const keys = generateAuditKeys()
 export const verifyKeys = { chainKey: keys.chainKey, checkpointPublicKey: keys.checkpointPublicKey }
+/** what the retention sweep holds: it also signs retention checkpoints */
+export const sweepKeys = { ...verifyKeys, checkpointKey: keys.checkpointKey }
 
 export function tempDir (): { dir: string, cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'gh-audit-'))

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { verifyAuditFiles } from '../../../src/audit/index.js'
 import { applyAuditRetention, rotatedAt } from '../../../src/audit/retention.js'
 import { manualClock, type ManualClock } from '../../helpers/clock.js'
-import { auditConfig, fileSink, openLog, tempDir, verifyKeys, writeEvents } from './fixtures.js'
+import { auditConfig, fileSink, openLog, sweepKeys, tempDir, verifyKeys, writeEvents } from './fixtures.js'
 
 let cleanup = () => {}
 afterEach(() => cleanup())
@@ -39,7 +39,7 @@ describe('audit retention', () => {
     const before = logFiles(dir)
     const old = before.filter((f) => f !== path && (rotatedAt(f) as number) < clock.now() - 25 * DAY)
     expect(old.length).toBeGreaterThan(0)
-    const r = await applyAuditRetention({ path, retentionDays: 25, now: clock.now(), keys: verifyKeys })
+    const r = await applyAuditRetention({ path, retentionDays: 25, now: clock.now(), keys: sweepKeys })
     expect(r.kept).toBeUndefined()
     expect(r.removed).toEqual(old.map((f) => f.slice(dir.length + 1)))
     for (const f of old) expect(existsSync(f)).toBe(false)
@@ -56,7 +56,7 @@ describe('audit retention', () => {
   it('deletes nothing while no rotated file is older than the period', async () => {
     const { dir, path, clock } = await trail()
     const before = logFiles(dir)
-    expect(await applyAuditRetention({ path, retentionDays: 365, now: clock.now(), keys: verifyKeys })).toEqual({ removed: [], anchor: null })
+    expect(await applyAuditRetention({ path, retentionDays: 365, now: clock.now(), keys: sweepKeys })).toEqual({ removed: [], anchor: null, anchors: [] })
     expect(logFiles(dir)).toEqual(before)
   })
 
@@ -65,7 +65,7 @@ describe('audit retention', () => {
     const before = logFiles(dir)
     const newest = before.filter((f) => f !== path).at(-1) as string
     writeFileSync(newest, readFileSync(newest, 'utf8').replace('"outcome":"success"', '"outcome":"failure"'))
-    const r = await applyAuditRetention({ path, retentionDays: 25, now: clock.now(), keys: verifyKeys })
+    const r = await applyAuditRetention({ path, retentionDays: 25, now: clock.now(), keys: sweepKeys })
     expect(r.removed).toEqual([])
     expect(r.kept).toMatch(/modified/)
     expect(logFiles(dir)).toEqual(before)
@@ -75,7 +75,7 @@ describe('audit retention', () => {
     const { dir, path, clock } = await trail()
     const before = logFiles(dir)
     rmSync(path + '.checkpoints')
-    const r = await applyAuditRetention({ path, retentionDays: 25, now: clock.now(), keys: verifyKeys })
+    const r = await applyAuditRetention({ path, retentionDays: 25, now: clock.now(), keys: sweepKeys })
     expect(r).toMatchObject({ removed: [], anchor: null, kept: expect.stringMatching(/no signed rotation checkpoint/) })
     expect(logFiles(dir)).toEqual(before)
   })

@@ -79,7 +79,9 @@ describe('replica restart', () => {
     const first = await openLog(auditConfig([fileSink(path, 1024)]))
     await writeEvents(first, 6)
     await first.close()
-    renameSync(path, rotatedName(path, Date.UTC(2027, 0, 1))) // as if the process stopped right after rotating
+    // as if the process stopped right after rotating, at the time the logs' clock shows (files are
+    // checked in the order of the time in their names)
+    renameSync(path, rotatedName(path, Date.UTC(2026, 10, 26, 12, 0, 0)))
     const second = await openLog(auditConfig([fileSink(path, 1024)]))
     await writeEvents(second, 2)
     await second.close()

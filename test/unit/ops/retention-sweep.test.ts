@@ -5,7 +5,7 @@ import { createRetentionSweep } from '../../../src/ops/retention-sweep.js'
 import type { AuditInput } from '../../../src/audit/index.js'
 import { manualClock } from '../../helpers/clock.js'
 import { eventually } from '../../helpers/eventually.js'
-import { auditConfig, fileSink, openLog, tempDir, verifyKeys, writeEvents } from '../audit/fixtures.js'
+import { auditConfig, fileSink, openLog, sweepKeys, tempDir, verifyKeys, writeEvents } from '../audit/fixtures.js'
 
 let cleanup = () => {}
 afterEach(() => cleanup())
@@ -25,7 +25,7 @@ async function setup (retentionDays: number | null) {
     store: { purgeEnded: async (before) => { purges.push(before); return { sessions: 2, apiKeys: 1 } } },
     emit: (e) => events.push(e),
     clock,
-    keys: verifyKeys
+    keys: sweepKeys
   })
   const rotated = () => readdirSync(t.dir).filter((n) => /^audit\.log\.\d/.test(n))
   return { sweep, clock, events, purges, rotated }
