@@ -73,15 +73,13 @@ function signedCheckpoints (file: string, publicKey: KeyObject): SignedCheckpoin
   return out
 }
 
-interface LastEvent extends RetentionAnchor { file: string }
-
 /**
  * Each chain's last event in the files that would go (lines whose hash does not verify are skipped).
  * A string when one of them is younger than the cutoff: such a line was moved into an old file, and
  * deleting it would dispose of an event before its time.
  */
-async function lastEvents (files: string[], chainKey: Buffer, cutoff: number): Promise<Map<string, LastEvent> | string> {
-  const last = new Map<string, LastEvent>()
+async function lastEvents (files: string[], chainKey: Buffer, cutoff: number): Promise<Map<string, RetentionAnchor> | string> {
+  const last = new Map<string, RetentionAnchor>()
   for (const file of files) {
     for await (const { event, line } of readEvents(file)) {
       const c = event.gatehouse.chain
@@ -90,28 +88,10 @@ async function lastEvents (files: string[], chainKey: Buffer, cutoff: number): P
         return `${basename(file)}:${line} holds an event of ${event['@timestamp']}, inside the retention period`
       }
       const seen = last.get(c.replica)
-      if (seen === undefined || c.seq > seen.seq) last.set(c.replica, { replica: c.replica, seq: c.seq, hash: c.hash, file })
+      if (seen === undefined || c.seq > seen.seq) last.set(c.replica, { replica: c.replica, seq: c.seq, hash: c.hash })
     }
   }
   return last
-}
-
-/**
- * The rotation checkpoint that set the newest expired file aside: the one for the event right before
- * the first remaining line (that chain then needs no other anchor), else one for the last event of a
- * chain in the newest expired file (another process rotated it, or wrote the next file's first line).
- */
-function rotationAnchor (cps: SignedCheckpoint[], first: { replica: string, seq: number }, last: Map<string, LastEvent>,
-  newest: string): { anchor: RetentionAnchor, atFirstLine: boolean } | null {
-  const rotations = cps.filter((c) => c.rotation === true)
-  const before = rotations.find((c) => c.replica === first.replica && c.seq === first.seq - 1)
-  if (before !== undefined) return { anchor: { replica: before.replica, seq: before.seq, hash: before.hash }, atFirstLine: true }
-  for (const e of last.values()) {
-    if (e.file === newest && rotations.some((c) => c.replica === e.replica && c.seq === e.seq && c.hash === e.hash)) {
-      return { anchor: { replica: e.replica, seq: e.seq, hash: e.hash }, atFirstLine: false }
-    }
-  }
-  return null
 }
 
 /** Appends the retention checkpoints not already in the file, whole, and syncs it before anything is deleted. */
@@ -123,7 +103,7 @@ async function writeRetentionCheckpoints (file: string, anchors: RetentionAnchor
   const time = new Date(now).toISOString()
   const fh = await open(file, 'a', 0o600)
   try {
-    for (const a of missing) await appendWhole(fh, signCheckpoint(key, { ...a, time, retention: true }))
+    for (const a of missing) await appendWhole(fh, signCheckpoint(key, { ...a, time, retention: true }) + '\n')
     await fh.sync()
   } finally {
     await fh.close()
@@ -146,11 +126,13 @@ export async function applyAuditRetention (o: RetentionOptions): Promise<Retenti
   if (typeof last === 'string') return keep(last)
   const checkpoints = checkpointPathOf(o.path)
   const cps = signedCheckpoints(checkpoints, o.keys.checkpointPublicKey)
-  const rotation = rotationAnchor(cps, first, last, expired[n - 1] as string)
-  if (rotation === null) return keep(`no signed rotation checkpoint for seq ${first.seq - 1} of replica ${first.replica}`)
-  const retained = [...last.values()]
-    .filter((e) => !(rotation.atFirstLine && e.replica === rotation.anchor.replica))
-    .map(({ replica, seq, hash }) => ({ replica, seq, hash }))
+  // the file that remains first begins right after the rotation that set the one before it aside: the
+  // process that rotated writes the new file's first line, the next event of the chain it vouched for
+  const rotation = cps.find((c) => c.rotation === true && c.replica === first.replica && c.seq === first.seq - 1)
+  if (rotation === undefined) return keep(`no signed rotation checkpoint for seq ${first.seq - 1} of replica ${first.replica}`)
+  const anchor = { replica: rotation.replica, seq: rotation.seq, hash: rotation.hash }
+  // every other chain of the files that go continues from a retention checkpoint
+  const retained = [...last.values()].filter((e) => e.replica !== anchor.replica)
   await writeRetentionCheckpoints(checkpoints, retained, cps, o.keys.checkpointKey, o.now)
   const check = await verifyAuditFiles(remaining, o.keys, { checkpointFiles: existsSync(checkpoints) ? [checkpoints] : [] })
   if (!check.ok) return keep(check.firstBad?.reason ?? 'the remaining files do not verify')
@@ -160,6 +142,6 @@ export async function applyAuditRetention (o: RetentionOptions): Promise<Retenti
     remove(f)
     removed.push(basename(f))
   }
-  const anchors: NamedAnchor[] = [{ ...rotation.anchor, kind: 'rotation' }, ...retained.map((a) => ({ ...a, kind: 'retention' as const }))]
-  return { removed, anchor: rotation.anchor, anchors }
+  const anchors: NamedAnchor[] = [{ ...anchor, kind: 'rotation' }, ...retained.map((a) => ({ ...a, kind: 'retention' as const }))]
+  return { removed, anchor, anchors }
 }

@@ -120,6 +120,9 @@ export async function verifyAuditFiles (
   // 2. logs, in the order they were written: rotated files by the time in their names, active logs last
   //    (not by a file's first sequence number: a file shared by several chains starts with any of them)
   const sorted = inRotationOrder(logs)
+  // the first file given of each log: the only place a rotation checkpoint may anchor a chain's start
+  const firstOfLog = new Map<string, string>()
+  for (const f of sorted) if (!firstOfLog.has(baseOfRotated(f) ?? f)) firstOfLog.set(baseOfRotated(f) ?? f, f)
 
   /** On the first out-of-sequence line: is the missing one further on (reordered) or gone (deleted)? */
   async function appearsLater (replica: string, seq: number, fromFile: number, fromLine: number): Promise<boolean> {
@@ -134,14 +137,15 @@ export async function verifyAuditFiles (
   }
 
   /**
-   * Why a replica's first line, seq > 1, may not start the check; null when it may. A file's first
-   * line right after a rotation checkpoint for the seq before it starts where earlier files were set
-   * aside; any line right after a retention checkpoint for the seq before it starts where the
+   * Why a replica's first line, seq > 1, may not start the check; null when it may. The first line of
+   * the first file given of a log, right after a rotation checkpoint for the seq before it, starts
+   * where earlier files were set aside (a later file's first line has the file before it given, so a
+   * chain starting there had its earlier events cut out of a shared file); any line right after a retention checkpoint for the seq before it starts where the
    * retention sweep deleted the chain's earlier events (the sweep vouched that seq was the last of
    * them). A periodic checkpoint says nothing about where a file begins, so a cut ending at one is
    * still a cut.
    */
-  function unanchored (replica: string, seq: number, prev: string, line: number): string | null {
+  function unanchored (replica: string, seq: number, prev: string, file: string, line: number): string | null {
     const anchor = cps.get(replica)?.get(seq - 1)
     const missing = `replica ${replica} starts at seq ${seq}: the events before it are missing and`
     if (anchor === undefined || anchor.hash !== prev) return `${missing} no signed checkpoint vouches for seq ${seq - 1}`
@@ -149,6 +153,9 @@ export async function verifyAuditFiles (
     if (!anchor.rotation) return `${missing} seq ${seq - 1} did not end a rotated file ` +
         `(its checkpoint at ${anchor.file}:${anchor.line} is not a rotation checkpoint, nor a retention checkpoint)`
     if (line !== 1) return `${missing} it is not the first line of its file, as the first event after a rotation is`
+    if (firstOfLog.get(baseOfRotated(file) ?? file) !== file) {
+      return `${missing} its file is not the first one given, so the file its rotation checkpoint set aside is here`
+    }
     return null
   }
 
@@ -167,7 +174,7 @@ export async function verifyAuditFiles (
       const anchors = cps.get(c.replica)
       if (!st) {
         const why = c.seq === 1 ? (c.prev === GENESIS ? null : 'seq 1 does not start from the genesis hash')
-          : unanchored(c.replica, c.seq, c.prev, l.line)
+          : unanchored(c.replica, c.seq, c.prev, file, l.line)
         if (why !== null) return bad(file, l.line, 'chain_start', why)
       } else if (c.seq > st.seq + 1) {
         const want = st.seq + 1
