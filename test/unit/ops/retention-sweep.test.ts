@@ -1,11 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { readdirSync } from 'node:fs'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createRetentionSweep } from '../../../src/ops/retention-sweep.js'
-import type { AuditInput } from '../../../src/audit/index.js'
+import { verifyAuditFiles, type AuditInput } from '../../../src/audit/index.js'
 import { manualClock } from '../../helpers/clock.js'
 import { eventually } from '../../helpers/eventually.js'
 import { auditConfig, fileSink, openLog, sweepKeys, tempDir, verifyKeys, writeEvents } from '../audit/fixtures.js'
+import { CLI, GW, logFiles, sharedTrail } from '../audit/shared-trail.js'
 
 let cleanup = () => {}
 afterEach(() => cleanup())
@@ -45,6 +46,46 @@ describe('retention sweep', () => {
     expect(ev?.retention?.removed.length).toBeGreaterThan(0)
     expect(s.rotated()).toEqual(before.filter((n) => !(ev?.retention?.removed ?? []).includes(n)))
     await s.sweep.close()
+  })
+
+  it('records every anchor when the CLI chain shares the file: the rotation checkpoint and a retention checkpoint for the CLI', async () => {
+    const t = await sharedTrail({ cliLater: true })
+    cleanup = t.cleanup
+    const events: AuditInput[] = []
+    const sweep = createRetentionSweep({
+      config: { audit: auditConfig([fileSink(t.path, 2048)], { retentionDays: 25 }), store: { url: 'sqlite::memory:', purgeAfterDays: 30 } },
+      store: { purgeEnded: async () => ({ sessions: 0, apiKeys: 0 }) },
+      emit: (e) => events.push(e),
+      clock: t.clock,
+      keys: sweepKeys
+    })
+    const report = await sweep.run()
+    await sweep.close()
+    expect(report.audit[0]?.kept).toBeUndefined()
+    expect(events).toHaveLength(1)
+    const retention = events[0]?.retention
+    expect(events[0]).toMatchObject({ action: 'audit-retention', outcome: 'success' })
+    expect(retention?.removed).toEqual(report.audit[0]?.removed)
+    expect(retention?.anchors?.map((a) => `${a.kind}:${a.replica}`)).toEqual([`rotation:${GW}`, `retention:${CLI}`])
+    expect(retention?.anchors?.[0]).toMatchObject({ ...retention?.anchor })
+    expect((await verifyAuditFiles(logFiles(t), verifyKeys)).ok).toBe(true)
+  })
+
+  it('records a failure naming no anchor when the remaining files would not verify', async () => {
+    const t = await sharedTrail({ cliLater: true })
+    cleanup = t.cleanup
+    writeFileSync(t.path, readFileSync(t.path, 'utf8').replace('"outcome":"success"', '"outcome":"failure"'))
+    const events: AuditInput[] = []
+    const sweep = createRetentionSweep({
+      config: { audit: auditConfig([fileSink(t.path, 2048)], { retentionDays: 25 }), store: { url: 'sqlite::memory:', purgeAfterDays: 30 } },
+      store: { purgeEnded: async () => ({ sessions: 0, apiKeys: 0 }) },
+      emit: (e) => events.push(e),
+      clock: t.clock,
+      keys: sweepKeys
+    })
+    await sweep.run()
+    await sweep.close()
+    expect(events).toEqual([{ action: 'audit-retention', outcome: 'failure', reason: 'unverifiable', retention: { removed: [], anchor: null, anchors: [] } }])
   })
 
   it('with audit.retentionDays null it keeps every audit file and records nothing, but still purges the store', async () => {
