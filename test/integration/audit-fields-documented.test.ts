@@ -69,7 +69,11 @@ beforeAll(async () => {
   gw.gateway.audit.emit({ action: 'intrusion-detected', outcome: 'success', reason: 'password_spraying', sourceIp: '192.0.2.9',
     detection: { count: 20, windowSeconds: 600 } })
   gw.gateway.audit.emit({ action: 'audit-retention', outcome: 'success',
-    retention: { removed: ['audit.log.1'], anchor: { replica: 'gw-1', seq: 120, hash: 'a'.repeat(64) } } })
+    retention: {
+      removed: ['audit.log.1'],
+      anchor: { replica: 'gw-1', seq: 120, hash: 'a'.repeat(64) },
+      anchors: [{ kind: 'rotation', replica: 'gw-1', seq: 120, hash: 'a'.repeat(64) }, { kind: 'retention', replica: 'gw-1-cli', seq: 7, hash: 'b'.repeat(64) }]
+    } })
   gw.gateway.audit.emit({ action: 'access-denied', outcome: 'failure', sourceIp: '192.0.2.1', reason: 'auth_required',
     request: { method: 'GET', path: '/api/tags', status: 401, durationNs: 1, decision: 'deny', reason: 'auth_required' },
     repeat: { count: 41, start: Date.now() - 1000, end: Date.now() } })

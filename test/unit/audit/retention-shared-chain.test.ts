@@ -66,6 +66,18 @@ describe('audit retention with the CLI chain in the same file', () => {
     expect(v.notes.join('\n')).toMatch(/r1-cli: no events left; retention deleted them up to seq 2/)
   })
 
+  it('the CLI\'s next command continues its chain from the retention checkpoint once its earlier files are gone', async () => {
+    const t = trail = await sharedTrail({ cliLater: false })
+    const r = await applyAuditRetention({ path: t.path, retentionDays: 25, now: t.clock.now(), keys: sweepKeys })
+    const anchor = r.anchors.find((a) => a.replica === CLI)
+    expect(anchor).toMatchObject({ kind: 'retention', seq: 2 })
+    await cliCommand(t, 1, 300)
+    expect(linksOf(t.path, CLI)).toEqual([expect.objectContaining({ seq: 3, prev: anchor?.hash })])
+    const v = await verifyAuditFiles(logFiles(t), verifyKeys)
+    expect(v.firstBad).toBeUndefined()
+    expect(v.ok).toBe(true)
+  })
+
   it('a second sweep writes no second retention checkpoint for the same point, and a later one anchors from the next', async () => {
     const t = trail = await sharedTrail({ cliLater: true })
     const first = await applyAuditRetention({ path: t.path, retentionDays: 25, now: t.clock.now(), keys: sweepKeys })
