@@ -56,7 +56,8 @@ const FILE_NAME = /^[A-Za-z0-9._-]{1,255}$/
 const HEX64 = /^[0-9a-f]{64}$/
 
 /** A well-formed chain point (keys in sorted order), or null. */
-function chainPointOf (a: { replica: string, seq: number, hash: string } | null | undefined): { hash: string, replica: string, seq: number } | null {
+type ChainPointOut = { hash: string, replica: string, seq: number }
+function chainPointOf (a: { replica: string, seq: number, hash: string } | null | undefined): ChainPointOut | null {
   const seq = a ? count(a.seq) : null
   return a && seq !== null && HEX64.test(a.hash) && TOKEN.test(a.replica) ? { hash: a.hash, replica: a.replica, seq } : null
 }

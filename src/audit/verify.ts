@@ -99,7 +99,8 @@ export async function verifyAuditFiles (
     ({ ...result, ok: false, firstBad: { file, line, code, reason: `${code}: ${reason}` } })
 
   // 1. checkpoints: every one must carry a valid signature
-  const cps = new Map<string, Map<number, { hash: string, file: string, line: number, rotation: boolean, retention: boolean }>>()
+  type Vouched = { hash: string, file: string, line: number, rotation: boolean, retention: boolean }
+  const cps = new Map<string, Map<number, Vouched>>()
   for (const file of cpFiles) {
     for await (const l of readLines(file)) {
       if (l.text === '' && !l.partial) continue
@@ -140,10 +141,10 @@ export async function verifyAuditFiles (
    * Why a replica's first line, seq > 1, may not start the check; null when it may. The first line of
    * the first file given of a log, right after a rotation checkpoint for the seq before it, starts
    * where earlier files were set aside (a later file's first line has the file before it given, so a
-   * chain starting there had its earlier events cut out of a shared file); any line right after a retention checkpoint for the seq before it starts where the
-   * retention sweep deleted the chain's earlier events (the sweep vouched that seq was the last of
-   * them). A periodic checkpoint says nothing about where a file begins, so a cut ending at one is
-   * still a cut.
+   * chain starting there had its earlier events cut out of a shared file); any line right after a
+   * retention checkpoint for the seq before it starts where the retention sweep deleted the chain's
+   * earlier events (the sweep vouched that seq was the last of them). A periodic checkpoint says
+   * nothing about where a file begins, so a cut ending at one is still a cut.
    */
   function unanchored (replica: string, seq: number, prev: string, file: string, line: number): string | null {
     const anchor = cps.get(replica)?.get(seq - 1)

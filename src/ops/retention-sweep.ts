@@ -49,7 +49,8 @@ export function createRetentionSweep (deps: RetentionSweepDeps): RetentionSweep 
         const r = await applyAuditRetention({ path: sink.path, retentionDays: days, now, keys: deps.keys })
         report.audit.push({ path: sink.path, removed: r.removed, ...(r.kept !== undefined ? { kept: r.kept } : {}) })
         if (r.removed.length > 0) {
-          deps.emit({ action: 'audit-retention', outcome: 'success', retention: { removed: r.removed, anchor: r.anchor, anchors: r.anchors } })
+          deps.emit({ action: 'audit-retention', outcome: 'success',
+            retention: { removed: r.removed, anchor: r.anchor, anchors: r.anchors } })
         } else if (r.kept !== undefined) {
           // expired files were kept: the trail would not verify without them
           deps.emit({ action: 'audit-retention', outcome: 'failure', reason: 'unverifiable',
