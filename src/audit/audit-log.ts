@@ -74,14 +74,25 @@ function validate (deps: AuditLogDeps): void {
   if (problems.length > 0) throw new ConfigError(problems)
 }
 
-/** The newest valid checkpoint of `replica` in a checkpoint file, read from its tail. */
+/**
+ * The furthest valid checkpoint of `replica` in a checkpoint file, read from its tail: its newest own
+ * one, or a retention checkpoint beyond it. The retention sweep appends those later, for the chain's
+ * last event in the files it deleted, which may be behind the chain's own newest checkpoint.
+ */
 function lastCheckpoint (file: string, replica: string, publicKey: KeyObject): ChainPoint | null {
   const marker = JSON.stringify(replica)
-  return findFromEnd(file, (line) => {
+  // typed by assertion: assigned inside the callback, where narrowing from `null` does not follow
+  let retained = null as ChainPoint | null
+  const own = findFromEnd(file, (line) => {
     if (!line.includes(marker)) return null
     const r = parseCheckpoint(line, publicKey)
-    return r.ok && r.checkpoint.replica === replica ? { seq: r.checkpoint.seq, hash: r.checkpoint.hash } : null
+    if (!r.ok || r.checkpoint.replica !== replica) return null
+    const point = { seq: r.checkpoint.seq, hash: r.checkpoint.hash }
+    if (r.checkpoint.retention !== true) return point
+    if (retained === null || point.seq > retained.seq) retained = point
+    return null
   })
+  return retained !== null && (own === null || retained.seq > own.seq) ? retained : own
 }
 
 export async function createAuditLog (deps: AuditLogDeps): Promise<AuditLog> {

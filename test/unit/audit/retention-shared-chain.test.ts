@@ -78,6 +78,21 @@ describe('audit retention with the CLI chain in the same file', () => {
     expect(v.ok).toBe(true)
   })
 
+  it('a retention checkpoint appended after the CLI\'s own later checkpoints does not make its next command resume from it (no fork)', async () => {
+    const t = trail = await sharedTrail({ cliLater: true })
+    const r = await applyAuditRetention({ path: t.path, retentionDays: 25, now: t.clock.now(), keys: sweepKeys })
+    expect(r.anchors.find((a) => a.replica === CLI)).toMatchObject({ kind: 'retention', seq: 2 })
+    // the newest checkpoint line of the CLI's chain is now the retention one, behind its own (seq 4)
+    const cliCps = checkpointsOf(t).filter((c) => c.replica === CLI)
+    expect(cliCps.at(-1)).toMatchObject({ seq: 2, retention: true })
+    expect(Math.max(...cliCps.map((c) => c.seq))).toBe(4)
+    await cliCommand(t, 1, 300)
+    expect(linksOf(t.path, CLI).map((c) => c.seq)).toEqual([5])
+    const v = await verifyAuditFiles(logFiles(t), verifyKeys)
+    expect(v.firstBad).toBeUndefined()
+    expect(v.ok).toBe(true)
+  })
+
   it('a second sweep writes no second retention checkpoint for the same point, and a later one anchors from the next', async () => {
     const t = trail = await sharedTrail({ cliLater: true })
     const first = await applyAuditRetention({ path: t.path, retentionDays: 25, now: t.clock.now(), keys: sweepKeys })
