@@ -61,14 +61,18 @@ function firstLink (file: string): { replica: string, seq: number } | null {
   } catch { return null }
 }
 
-/** The signed checkpoints of a checkpoint file (lines that do not verify are skipped: verify names them). */
-function signedCheckpoints (file: string, publicKey: KeyObject): SignedCheckpoint[] {
+/**
+ * The signed rotation and retention checkpoints of a checkpoint file (lines that do not verify are
+ * skipped: verify names them). Periodic ones, most of the file, are not checked twice.
+ */
+function anchoringCheckpoints (file: string, publicKey: KeyObject): SignedCheckpoint[] {
   let text: string
   try { text = readFileSync(file, 'utf8') } catch { return [] }
   const out: SignedCheckpoint[] = []
   for (const line of text.split('\n')) {
-    const r = line === '' ? null : parseCheckpoint(line, publicKey)
-    if (r?.ok === true) out.push(r.checkpoint)
+    if (!line.includes('"rotation":true') && !line.includes('"retention":true')) continue
+    const r = parseCheckpoint(line, publicKey)
+    if (r.ok) out.push(r.checkpoint)
   }
   return out
 }
@@ -125,7 +129,7 @@ export async function applyAuditRetention (o: RetentionOptions): Promise<Retenti
   const last = await lastEvents(expired, o.keys.chainKey, cutoff)
   if (typeof last === 'string') return keep(last)
   const checkpoints = checkpointPathOf(o.path)
-  const cps = signedCheckpoints(checkpoints, o.keys.checkpointPublicKey)
+  const cps = anchoringCheckpoints(checkpoints, o.keys.checkpointPublicKey)
   // the file that remains first begins right after the rotation that set the one before it aside: the
   // process that rotated writes the new file's first line, the next event of the chain it vouched for
   const rotation = cps.find((c) => c.rotation === true && c.replica === first.replica && c.seq === first.seq - 1)
