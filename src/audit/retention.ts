@@ -17,7 +17,7 @@ const STAMP = /\.(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z(?:\.\d+)?$/
 
 export interface RetentionAnchor { replica: string, seq: number, hash: string }
 /** A chain point the remaining files verify from, and the kind of signed checkpoint that vouches for it. */
-export interface NamedAnchor extends RetentionAnchor { kind: 'rotation' | 'retention' }
+interface NamedAnchor extends RetentionAnchor { kind: 'rotation' | 'retention' }
 
 export interface RetentionResult {
   /** base names of the rotated files deleted, oldest first */
