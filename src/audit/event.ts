@@ -67,6 +67,7 @@ function retentionOf (r: NonNullable<AuditInput['retention']>): NonNullable<Audi
   const removed = (Array.isArray(r.removed) ? r.removed : []).slice(0, 1000).map((f) => FILE_NAME.test(f) ? f : 'other')
   const anchors: NonNullable<AuditEvent['gatehouse']['retention']>['anchors'] = []
   for (const a of (Array.isArray(r.anchors) ? r.anchors : []).slice(0, 1000)) {
+    if (a === null || typeof a !== 'object') continue
     const p = chainPointOf(a)
     const kind = a.kind === 'rotation' || a.kind === 'retention' ? a.kind : null
     if (p !== null && kind !== null) anchors.push({ hash: p.hash, kind, replica: p.replica, seq: p.seq })

@@ -55,7 +55,8 @@ describe('audit event builder', () => {
           { replica: 'gw', seq: 9, hash, kind: 'rotation' },
           { replica: 'gw-cli', seq: 3, hash, kind: 'retention' },
           { replica: 'gw-cli', seq: 3, hash: 'short', kind: 'retention' },
-          { replica: 'gw', seq: 9, hash, kind: 'periodic' as 'rotation' }
+          { replica: 'gw', seq: 9, hash, kind: 'periodic' as 'rotation' },
+          null as unknown as { replica: string, seq: number, hash: string, kind: 'rotation' }
         ]
       } }, ctx)
     expect(ev.gatehouse.retention?.anchors).toEqual([
