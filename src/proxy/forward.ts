@@ -3,7 +3,7 @@
 // buffering; single JSON replies are read whole (they are whole upstream too) so list filtering
 // and masking see complete documents and a failure can still become a clean 502/504.
 import { PassThrough, type Readable, type Transform } from 'node:stream'
-import { clientGone, framingOf, MAX_JSON_REPLY_BYTES, readAll, sendUpstream, type ReplyStages } from './stages.js'
+import { clientGone, framingOf, MAX_JSON_REPLY_BYTES, readAll, sendProxied, sendUpstream, type ReplyStages } from './stages.js'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { HostLease, LeaseOutcome, UpstreamTargets } from './target.js'
 import { createFanOut } from './fan-out.js'
@@ -125,8 +125,9 @@ export function createForwarder (targets: UpstreamTargets, stages: ReplyStages) 
       const whole = raw ?? Buffer.alloc(0)
       const out = route.method === 'HEAD' ? whole : await stages.json(request, route, whole, res.statusCode)
       await stages.beforeEnd(request, res.statusCode)
-      if (route.method !== 'HEAD') reply.header('content-length', out.length)
-      return reply.send(out)
+      if (route.method === 'HEAD') return reply.send(out)
+      reply.header('content-length', out.length)
+      return sendProxied(reply, res.statusCode, out)
     }
 
     const status = res.statusCode
@@ -142,7 +143,7 @@ export function createForwarder (targets: UpstreamTargets, stages: ReplyStages) 
       clientClosed: () => stages.clientClosed?.(request, status),
       holdClosing: stages.holdClosingFrame === true
     }, abort)
-    return reply.send(out)
+    return sendProxied(reply, status, out)
   }
 }
 
