@@ -37,6 +37,16 @@ export interface BodyGuard {
 const hasBody = (request: FastifyRequest): boolean =>
   request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0
 
+/**
+ * A reply written while the request's body is still arriving carries `Connection: close`: Node would
+ * otherwise read (and drop) the rest of the body before the next request, at the sender's pace. Run
+ * for Fastify's replies by the onSend hook, and for proxied replies (written past Fastify's send
+ * path) by the reply stages.
+ */
+export function closeIfBodyUnread (request: FastifyRequest, reply: FastifyReply): void {
+  if (!request.raw.complete) reply.header('connection', 'close')
+}
+
 export function createBodyGuard (limits: BodyLimits, clock: Clock): BodyGuard {
   const held = new Map<string, number>()
   // one body of the largest size allowed always fits
@@ -115,7 +125,7 @@ export function createBodyGuard (limits: BodyLimits, clock: Clock): BodyGuard {
       return payload.pipe(counter)
     },
     async closeWhenBodyUnread (request, reply, payload) {
-      if (!request.raw.complete) reply.header('connection', 'close')
+      closeIfBodyUnread(request, reply)
       return payload
     },
     inFlight: (source) => held.get(source) ?? 0,

@@ -12,6 +12,7 @@ import { createReplyObserver, extractUsage, observeDocument, recordUsage, TEXT_O
 import { createUsageChunkRemover } from '../ollama/stream-usage.js'
 import { filterOpenAiModels, filterTags } from '../rbac/list-filter.js'
 import { requestAuditInput } from './request-audit.js'
+import { closeIfBodyUnread } from './body-guard.js'
 
 /** What the reply stages report to metrics (ops/metrics.ts implements it). */
 export interface ReplyMetrics {
@@ -39,6 +40,7 @@ export function createReplyStages ({ config, policy, masking, audit, emit, metri
   const streamed = new WeakSet<FastifyRequest>()
   return {
     holdClosingFrame: config.audit.failClosed,
+    beforeHead: closeIfBodyUnread,
     stream (request, route, framing) {
       streamed.add(request)
       const obs = { masked: request.gh.masked, usage: request.gh.usage }

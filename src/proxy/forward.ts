@@ -127,7 +127,7 @@ export function createForwarder (targets: UpstreamTargets, stages: ReplyStages) 
       await stages.beforeEnd(request, res.statusCode)
       if (route.method === 'HEAD') return reply.send(out)
       reply.header('content-length', out.length)
-      return sendProxied(reply, res.statusCode, out)
+      return sendProxied(request, reply, stages, res.statusCode, out)
     }
 
     const status = res.statusCode
@@ -143,7 +143,7 @@ export function createForwarder (targets: UpstreamTargets, stages: ReplyStages) 
       clientClosed: () => stages.clientClosed?.(request, status),
       holdClosing: stages.holdClosingFrame === true
     }, abort)
-    return sendProxied(reply, status, out)
+    return sendProxied(request, reply, stages, status, out)
   }
 }
 

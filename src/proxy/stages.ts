@@ -23,6 +23,8 @@ export interface ReplyStages {
   upstreamFailed?: (request: FastifyRequest, kind: 'timeout' | 'unavailable' | 'mid-stream') => void
   /** the client hung up before the stream ended; the upstream request has been aborted */
   clientClosed?: (request: FastifyRequest, status: number) => void
+  /** just before a proxied reply's status and headers are written (past Fastify's onSend hooks) */
+  beforeHead?: (request: FastifyRequest, reply: FastifyReply) => void
   /** hold a stream's closing frame until beforeEnd has succeeded (audit.failClosed) */
   holdClosingFrame?: boolean
 }
@@ -50,11 +52,14 @@ export async function readAll (body: Readable, limit: number): Promise<Buffer> {
 /**
  * Sends a proxied reply's bytes straight to the client's socket. They are already framed, masked and
  * counted, so Fastify's send path (serializers, onSend hooks, content-type guessing) has nothing to
- * add and only costs time on every request; the headers already set on the reply go with them, and
- * the onResponse stages (audit event, metrics) still run when the reply finishes. A client that
+ * add and only costs time on every request; the headers already set on the reply go with them, with
+ * what stages.beforeHead adds, and the onResponse stages (audit event, metrics) still run when the
+ * reply finishes. A client that
  * hangs up destroys `body`, which stops the upstream request (see pump in forward.ts).
  */
-export function sendProxied (reply: FastifyReply, status: number, body: Buffer | Readable): void {
+export function sendProxied (request: FastifyRequest, reply: FastifyReply, stages: ReplyStages, status: number,
+  body: Buffer | Readable): void {
+  stages.beforeHead?.(request, reply)
   reply.hijack()
   const raw = reply.raw
   raw.writeHead(status, reply.getHeaders() as OutgoingHttpHeaders)

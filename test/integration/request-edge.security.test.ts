@@ -42,6 +42,14 @@ describe('credentials before the body', () => {
     }
   })
 
+  it('a proxied reply sent while a body the route does not read is still arriving closes the connection', async () => {
+    // GET routes take no body: the reply comes from Ollama while the declared 10 MiB have not arrived
+    const head = `GET /api/tags HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${gw.adminKey}\r\nContent-Length: ${10 * MiB}\r\n\r\n`
+    const res = await rawRequest(gw.port, head + 'a'.repeat(1024), { ca: gw.certs.ca, timeoutMs: 4000 })
+    expect(res.status).toBe(200)
+    expect(res.head.toLowerCase()).toContain('connection: close')
+  })
+
   it('an authenticated post with a complete small body keeps working (and keeps the connection)', async () => {
     const body = JSON.stringify({ model: 'llama3.2' })
     const res = await rawRequest(gw.port, `POST /api/show HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${gw.adminKey}\r\nContent-Length: ${body.length}\r\n\r\n${body}`, { ca: gw.certs.ca, timeoutMs: 1500 })
