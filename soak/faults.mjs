@@ -1,6 +1,7 @@
 // The soak's fault schedule and what it observed of each fault. Each fault is a list of steps at
 // fractions of the run, executed in order by one loop (a step that takes a while, such as pg_ctl,
-// delays the next instead of overlapping it). The step marked `restore` is the one that gives the
+// delays the next instead of overlapping it). They all fall in the first half: the second half,
+// where the RSS slope is measured, shows whether the gateway settles after them. The step marked `restore` is the one that gives the
 // service back; from then on the fault's probe is polled until it says the gateway recovered.
 
 /**
@@ -20,8 +21,8 @@ export function faultPlan ({ victim, pg, redis, syslog, auditFs, servedSince, fi
       id: 'ollama-host',
       title: `Ollama host ${victim.name} killed, then restarted`,
       steps: [
-        { at: 0.05, what: 'killed: every connection reset', run: () => victim.kill() },
-        { at: 0.12, what: 'restarted on its port', run: async () => { await victim.start(); hostRequests = victim.stats.requests }, restore: true }
+        { at: 0.04, what: 'killed: every connection reset', run: () => victim.kill() },
+        { at: 0.09, what: 'restarted on its port', run: async () => { await victim.start(); hostRequests = victim.stats.requests }, restore: true }
       ],
       recovered: async () => victim.stats.requests > hostRequests,
       recoveredMeans: 'the gateway sends the host requests again'
@@ -30,8 +31,8 @@ export function faultPlan ({ victim, pg, redis, syslog, auditFs, servedSince, fi
       id: 'postgres',
       title: 'PostgreSQL (store.url) restarted',
       steps: [
-        { at: 0.18, what: 'stopped (pg_ctl -m fast)', run: () => pg.stop() },
-        { at: 0.25, what: 'started', run: () => pg.start(), restore: true }
+        { at: 0.13, what: 'stopped (pg_ctl -m fast)', run: () => pg.stop() },
+        { at: 0.18, what: 'started', run: () => pg.start(), restore: true }
       ],
       recovered: async (since) => servedSince(since, 'api_key') && servedSince(since, 'session'),
       recoveredMeans: 'an API key and a session are both served again'
@@ -40,8 +41,8 @@ export function faultPlan ({ victim, pg, redis, syslog, auditFs, servedSince, fi
       id: 'redis',
       title: 'Redis (redis.url) restarted',
       steps: [
-        { at: 0.31, what: 'killed (SIGKILL)', run: () => redis.stop() },
-        { at: 0.38, what: 'started, empty (no persistence)', run: () => redis.start(), restore: true }
+        { at: 0.22, what: 'killed (SIGKILL)', run: () => redis.stop() },
+        { at: 0.27, what: 'started, empty (no persistence)', run: () => redis.start(), restore: true }
       ],
       recovered: async (since) => servedSince(since),
       recoveredMeans: 'requests are served again'
@@ -50,8 +51,8 @@ export function faultPlan ({ victim, pg, redis, syslog, auditFs, servedSince, fi
       id: 'syslog',
       title: 'syslog server stopped, then started (the file sink stays up)',
       steps: [
-        { at: 0.44, what: 'stopped: connections reset', run: () => syslog.stop() },
-        { at: 0.51, what: 'started', run: () => syslog.start(), restore: true }
+        { at: 0.31, what: 'stopped: connections reset', run: () => syslog.stop() },
+        { at: 0.35, what: 'started', run: () => syslog.start(), restore: true }
       ],
       recovered: async () => syslog.firstFrameAfterStart() !== null,
       recoveredMeans: 'the gateway reconnected and sent a frame'
@@ -60,10 +61,10 @@ export function faultPlan ({ victim, pg, redis, syslog, auditFs, servedSince, fi
       id: 'audit-disk',
       title: 'audit file system full, then freed',
       steps: [
-        { at: 0.57, what: 'tmpfs filled (syslog still up)', run: () => { auditFs.fill() } },
-        { at: 0.62, what: 'syslog stopped too: no sink can write', run: () => syslog.stop() },
-        { at: 0.69, what: 'tmpfs freed', run: () => auditFs.free(), restore: true },
-        { at: 0.74, what: 'syslog started', run: () => syslog.start() }
+        { at: 0.39, what: 'tmpfs filled (syslog still up)', run: () => { auditFs.fill() } },
+        { at: 0.42, what: 'syslog stopped too: no sink can write', run: () => syslog.stop() },
+        { at: 0.46, what: 'tmpfs freed', run: () => auditFs.free(), restore: true },
+        { at: 0.49, what: 'syslog started', run: () => syslog.start() }
       ],
       recovered: async (since) => servedSince(since) && await fileSinkUp(),
       recoveredMeans: 'the file sink is writable again and requests are served'
@@ -76,24 +77,25 @@ export function faultPlan ({ victim, pg, redis, syslog, auditFs, servedSince, fi
  * step (every 100 ms, for at most `probeMs`). Records, per step, when it ran (ms from t0) and any
  * error; per fault, when the probe first said recovered (ms after the restore step), or null.
  */
-export async function runFaults (plan, { t0, durationMs, probeMs = 60_000, log }) {
+export async function runFaults (plan, { t0, durationMs, probeMs = 60_000, log, aborted = () => false }) {
   const steps = plan.flatMap((f) => f.steps.map((s) => ({ fault: f, step: s }))).sort((a, b) => a.step.at - b.step.at)
   const probes = []
   for (const { fault, step } of steps) {
-    const wait = t0 + step.at * durationMs - Date.now()
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+    if (aborted()) break
+    while (Date.now() < t0 + step.at * durationMs && !aborted()) await new Promise((resolve) => setTimeout(resolve, 200))
+    if (aborted()) break
     step.t = Date.now() - t0
     try { await step.run() } catch (err) { step.error = String(err?.message ?? err).slice(0, 300) }
     log(`${fault.id}: ${step.what}${step.error ? ` (failed: ${step.error})` : ''}`)
-    if (step.restore) probes.push(probe(fault, t0 + step.t, probeMs, log))
+    if (step.restore) probes.push(probe(fault, t0 + step.t, probeMs, log, aborted))
   }
   await Promise.all(probes)
 }
 
-async function probe (fault, since, probeMs, log) {
+async function probe (fault, since, probeMs, log, aborted) {
   const end = since + probeMs
   fault.recoveryMs = null
-  while (Date.now() < end) {
+  while (Date.now() < end && !aborted()) {
     let ok = false
     try { ok = await fault.recovered(since) } catch { /* not yet */ }
     if (ok) {

@@ -21,7 +21,7 @@ function faultRow (f) {
   return `| ${f.title} | ${steps} | ${observed} | ${recovery} |`
 }
 
-export function renderMarkdown (r, checks) {
+export function renderMarkdown (r) {
   const p = r.parameters
   const a = r.audit
   const sd = r.shutdown
@@ -86,7 +86,7 @@ last checkpoint seq ${a.lastCheckpointSeq}.
 
 ## Checks
 
-${checks.map(([name, ok]) => `- ${ok ? 'pass' : 'FAIL'}: ${name}`).join('\n')}
+${Object.entries(r.checks).map(([name, ok]) => `- ${ok ? 'pass' : 'FAIL'}${r.notJudged.includes(name) ? ' (not judged in a short run)' : ''}: ${name}`).join('\n')}
 
 ## Samples
 
