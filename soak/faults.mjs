@@ -6,7 +6,7 @@
 
 /**
  * @param {object} o
- * @param {{ name: string, kill: () => Promise<void>, start: () => Promise<void>, stats: { requests: number } }} o.victim
+ * @param {{ name: string, kill: () => Promise<void>, start: () => Promise<void>, stats: { streams: number } }} o.victim
  * @param {{ stop: () => Promise<void>, start: () => Promise<void> }} o.pg
  * @param {{ stop: () => Promise<void>, start: () => Promise<void> }} o.redis
  * @param {{ stop: () => Promise<void>, start: () => Promise<void>, firstFrameAfterStart: () => number | null }} o.syslog
@@ -15,17 +15,18 @@
  * @param {() => Promise<boolean>} o.fileSinkUp the gateway reports its file sink writable
  */
 export function faultPlan ({ victim, pg, redis, syslog, auditFs, servedSince, fileSinkUp }) {
-  let hostRequests = 0
+  let hostStreams = 0
   return [
     {
       id: 'ollama-host',
       title: `Ollama host ${victim.name} killed, then restarted`,
       steps: [
         { at: 0.04, what: 'killed: every connection reset', run: () => victim.kill() },
-        { at: 0.09, what: 'restarted on its port', run: async () => { await victim.start(); hostRequests = victim.stats.requests }, restore: true }
+        { at: 0.09, what: 'restarted on its port', run: async () => { await victim.start(); hostStreams = victim.stats.streams }, restore: true }
       ],
-      recovered: async () => victim.stats.requests > hostRequests,
-      recoveredMeans: 'the gateway sends the host requests again'
+      // its health checks count for nothing here: a stream routed to it again does
+      recovered: async () => victim.stats.streams > hostStreams,
+      recoveredMeans: 'the gateway routes streams to the host again'
     },
     {
       id: 'postgres',
