@@ -14,7 +14,7 @@
 //   npm run build && npm run soak                              # full: 10 minutes, 1,000 streams
 //   npm run soak -- --minutes 2 --streams 200                  # short (also SOAK_MINUTES, SOAK_STREAMS)
 import { execFile, execFileSync, spawn } from 'node:child_process'
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -105,7 +105,11 @@ async function soak () {
   // the audit log stays on the tmpfs for the whole run: its limit is generous (a tmpfs only holds
   // what is written), filling it shrinks it to what it holds
   const auditFs = mountAuditFs(Math.max(512, Math.ceil(minutes * (streams + small * 20) * 30 * 1.2 / 1024) * 2))
-  cleanups.push(() => auditFs.unmount())
+  cleanups.push(() => {
+    // --keep keeps the audit files too: copied off the tmpfs before it goes
+    if (values.keep) cpSync(auditFs.dir, join(dir, 'logs'), { recursive: true, filter: (f) => !f.endsWith('filler') })
+    auditFs.unmount()
+  })
   const hosts = ['gpu-a', 'gpu-b', 'gpu-c'].map((name) => createFakeOllama({ name }))
   for (const h of hosts) await h.start()
   cleanups.push(async () => { for (const h of hosts) await h.close() })
