@@ -2,7 +2,7 @@
 // /api/version, /api/show, /api/chat as NDJSON or one document, /v1/chat/completions as SSE), with
 // replies paced token by token so streams stay open, and text that carries PII for the masker.
 // `kill()` drops every connection at once (streams on it are cut mid-way); `start()` listens again
-// on the same port.
+// on the same port; `pace(ms)` changes the time between tokens for the streams that start after it.
 import { createServer } from 'node:http'
 
 const MODELS = ['llama3.2:latest', 'qwen2.5:7b']
@@ -78,6 +78,7 @@ export function createFakeOllama ({ name, tokenIntervalMs = 150, tokens = 20 }) 
     /** connections the gateway holds open to this host right now (its keep-alive pool) */
     connections: () => sockets.size,
     get url () { return `http://127.0.0.1:${port}` },
+    pace (ms) { tokenIntervalMs = ms },
     async start () {
       server = createServer(handle)
       server.keepAliveTimeout = 30_000

@@ -91,6 +91,11 @@ export function createPostgresStore (opts: PostgresStoreOptions): StoreBackend {
   const run = async (sql: string, params: Row = {}, on?: Queryable): Promise<number> => (await query(sql, params, on)).rowCount ?? 0
   const tx = async <T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> => {
     const c = await pool.connect().catch(unavailable)
+    // the pool listens for errors of idle clients only: a connection the server ends between two
+    // statements (a restart) would otherwise be an unhandled 'error' event; the next statement
+    // fails instead, and the pool drops the client on release
+    const lost = (): void => {}
+    c.on('error', lost)
     try {
       await c.query('BEGIN')
       const out = await fn(c)
@@ -100,6 +105,7 @@ export function createPostgresStore (opts: PostgresStoreOptions): StoreBackend {
       await c.query('ROLLBACK').catch(() => {})
       throw err
     } finally {
+      c.off('error', lost)
       c.release()
     }
   }
