@@ -174,8 +174,12 @@ async function hold (job) {
   const waiting = []
   const opened1 = () => { opening--; waiting.shift()?.() }
   const errors = new Map()
+  // once the opening phase is over (all open, stalled or timed out) no queued stream starts: the
+  // release ends the held ones, and a stream opened after it would be held with nothing to end it
+  let stopOpening = false
   const all = Promise.all(Array.from({ length: job.count }, async (_, i) => {
     if (opening >= window) await new Promise((resolve) => waiting.push(resolve))
+    if (stopOpening) return { ok: false, lines: 0, skipped: true }
     opening++
     let settled = false
     const onFirst = () => { settled = true; opened1(); if (++first >= job.count) resolveOpened() }
@@ -195,6 +199,8 @@ async function hold (job) {
     return true
   })()
   const timedOut = await Promise.race([opened.then(() => false), stalled])
+  stopOpening = true
+  for (const w of waiting.splice(0)) w()
   send({ type: 'opened', open: first, timedOut })
   const results = await all
   send({ type: 'mark', name: 'end' })

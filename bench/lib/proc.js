@@ -64,6 +64,11 @@ function openFileLimit () {
   return !m || m[1] === 'unlimited' ? Infinity : Number(m[1])
 }
 
+function hardOpenFileLimit () {
+  const m = /^Max open files\s+\S+\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'))
+  return !m || m[1] === 'unlimited' ? 1_048_576 : Number(m[1])
+}
+
 /**
  * Raises this process's open-file limit (soft and hard) to `want` with util-linux `prlimit`, so
  * the proxies the bench starts afterwards inherit it: 10,000 held streams are 20,000 sockets in a
@@ -72,7 +77,9 @@ function openFileLimit () {
 export function raiseOpenFileLimit (want) {
   const before = openFileLimit()
   if (before >= want) return { limit: before, raisedFrom: null }
-  try { execFileSync('prlimit', ['--pid', String(process.pid), `--nofile=${want}:${want}`], { stdio: 'ignore' }) } catch { /* not allowed: keep the limit */ }
+  const set = (n) => { try { execFileSync('prlimit', ['--pid', String(process.pid), `--nofile=${n}:${n}`], { stdio: 'ignore' }); return true } catch { return false } }
+  // above the hard limit needs privilege; up to it, none: the soft limit rises as far as it may
+  if (!set(want)) set(hardOpenFileLimit())
   const after = openFileLimit()
   return { limit: after, raisedFrom: after > before ? before : null }
 }

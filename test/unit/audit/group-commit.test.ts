@@ -9,7 +9,11 @@ import { eventually } from '../../helpers/eventually.js'
 
 const fs = createRequire(import.meta.url)('node:fs') as typeof import('node:fs')
 
-const fsCalls = { writes: 0, syncs: 0, holdSync: null as null | ((release: () => void) => void) }
+// counted and held only for the test's own file (by inode): the suite shares this process with other
+// files' sinks and timers
+const fsCalls = { ino: null as number | null, writes: 0, syncs: 0, holdSync: null as null | ((release: () => void) => void) }
+const watched = (fd: number): boolean => fsCalls.ino !== null && fs.fstatSync(fd).ino === fsCalls.ino
+const watch = (path: string): void => { fsCalls.ino = fs.statSync(path).ino }
 
 // node:fs itself is wrapped (and the ES module bindings re-synced to it), not mocked per file: the
 // suite shares its module cache between test files, where a module mock would not reach a sink
@@ -17,8 +21,12 @@ const fsCalls = { writes: 0, syncs: 0, holdSync: null as null | ((release: () =>
 const realFs = { writeSync: fs.writeSync, fdatasync: fs.fdatasync }
 beforeAll(() => {
   const wrapped = fs as unknown as Record<string, unknown>
-  wrapped.writeSync = (...args: Parameters<typeof fs.writeSync>) => { fsCalls.writes++; return (realFs.writeSync as (...a: unknown[]) => number)(...args) }
+  wrapped.writeSync = (...args: Parameters<typeof fs.writeSync>) => {
+    if (watched(args[0])) fsCalls.writes++
+    return (realFs.writeSync as (...a: unknown[]) => number)(...args)
+  }
   wrapped.fdatasync = (fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
+    if (!watched(fd)) return realFs.fdatasync(fd, cb)
     fsCalls.syncs++
     const hold = fsCalls.holdSync
     if (hold === null) return realFs.fdatasync(fd, cb)
@@ -32,13 +40,14 @@ afterAll(() => {
 })
 
 let cleanup = () => {}
-afterEach(() => { cleanup(); fsCalls.holdSync = null })
+afterEach(() => { cleanup(); fsCalls.holdSync = null; fsCalls.ino = null })
 
 describe('audit file sink group commit', () => {
   it('writes the lines of flushes that arrive during an fdatasync in one write, and each flush waits for its own sync', async () => {
     const t = tempDir(); cleanup = t.cleanup
     const path = join(t.dir, 'audit.log')
     const log = await openLog(auditConfig([fileSink(path)]))
+    watch(path)
     await log.flush()
 
     // the first request's sync is held in flight until released
@@ -79,6 +88,7 @@ describe('audit file sink group commit', () => {
     const t = tempDir(); cleanup = t.cleanup
     const path = join(t.dir, 'audit.log')
     const log = await openLog(auditConfig([fileSink(path)], { failClosed: false }))
+    watch(path)
     await log.flush()
     // the next sync (the sink's own, every flushIntervalMs) is held in flight
     let release: () => void = () => {}
