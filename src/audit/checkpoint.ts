@@ -8,6 +8,9 @@ import { canonicalJson } from '../canonical-json.js'
 import { serializeLine } from './serialize.js'
 import { REPLICA_ID } from './chain.js'
 
+/** a file name without a folder */
+const FILE_NAME = /^[^/\\\0]{1,255}$/
+
 export interface Checkpoint {
   type: 'checkpoint'
   replica: string
@@ -17,6 +20,12 @@ export interface Checkpoint {
   key: string
   /** present (true) only on the checkpoint written when a file was rotated after `seq` */
   rotation?: true
+  /**
+   * with `rotation`: the name (no folder) the file was set aside under. Only the file right after it
+   * in rotation order may start with the chain's next event; absent from checkpoints written before
+   * it was signed
+   */
+  file?: string
   /** present (true) only on the checkpoint the retention sweep wrote: `seq` was the chain's last event in the files it deleted */
   retention?: true
 }
@@ -33,6 +42,7 @@ export function signCheckpoint (privateKey: KeyObject,
   fingerprint = keyFingerprint(privateKey)): string {
   const body: Checkpoint = { type: 'checkpoint', replica: c.replica, seq: c.seq, hash: c.hash, time: c.time, key: fingerprint }
   if (c.rotation === true) body.rotation = true
+  if (c.rotation === true && c.file !== undefined) body.file = c.file
   if (c.retention === true) body.retention = true
   const sig = sign(null, Buffer.from(canonicalJson(body)), privateKey).toString('base64')
   return serializeLine({ ...body, sig })
@@ -48,7 +58,8 @@ export function parseCheckpoint (line: string, publicKey: KeyObject): Checkpoint
     !REPLICA_ID.test(c.replica) || typeof c.seq !== 'number' || !Number.isSafeInteger(c.seq) || c.seq < 1 ||
     typeof c.hash !== 'string' || !/^[0-9a-f]{64}$/.test(c.hash) || typeof c.time !== 'string' ||
     typeof c.key !== 'string' || typeof c.sig !== 'string' || (c.rotation !== undefined && c.rotation !== true) ||
-    (c.retention !== undefined && c.retention !== true)) {
+    (c.retention !== undefined && c.retention !== true) ||
+    (c.file !== undefined && (c.rotation !== true || typeof c.file !== 'string' || !FILE_NAME.test(c.file)))) {
     return { ok: false, reason: 'checkpoint is malformed' }
   }
   const { sig, ...body } = c as SignedCheckpoint

@@ -9,11 +9,12 @@ import { basename } from 'node:path'
 import type { KeyObject } from 'node:crypto'
 import { expectedHash } from './chain.js'
 import { parseCheckpoint, signCheckpoint, type SignedCheckpoint } from './checkpoint.js'
-import { appendWhole, checkpointPathOf, rotatedSiblings } from './files.js'
+import { appendWhole, checkpointPathOf, rotatedAt, rotatedSiblings } from './files.js'
 import { readEvents, verifyAuditFiles } from './verify.js'
 
 const DAY_MS = 86_400_000
-const STAMP = /\.(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z(?:\.\d+)?$/
+
+export { rotatedAt }
 
 export interface RetentionAnchor { replica: string, seq: number, hash: string }
 /** A chain point the remaining files verify from, and the kind of signed checkpoint that vouches for it. */
@@ -39,14 +40,6 @@ export interface RetentionOptions {
   keys: { chainKey: Buffer, checkpointPublicKey: KeyObject, checkpointKey: KeyObject }
   /** deletes a file (unlinkSync by default) */
   remove?: (file: string) => void
-}
-
-/** When a rotated file was set aside (its name's UTC stamp); every event in it is older. */
-export function rotatedAt (file: string): number | null {
-  const m = STAMP.exec(file)
-  if (m === null) return null
-  const [y, mo, d, h, mi, s, ms] = m.slice(1).map(Number) as [number, number, number, number, number, number, number]
-  return Date.UTC(y, mo - 1, d, h, mi, s, ms)
 }
 
 /** The first event's chain link of a file, or null when it has none. */

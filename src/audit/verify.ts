@@ -1,11 +1,12 @@
 // `gatehouse audit verify`: checks each replica's chain across files and every signed checkpoint,
 // and names the first bad line with the reason.
 import { accessSync, constants, createReadStream, existsSync, statSync } from 'node:fs'
+import { basename } from 'node:path'
 import { errors } from '../errors.js'
 import type { KeyObject } from 'node:crypto'
 import { expectedHash, GENESIS, isChainLink } from './chain.js'
 import { parseCheckpoint } from './checkpoint.js'
-import { baseOfRotated, checkpointPathOf, inRotationOrder } from './files.js'
+import { baseOfRotated, checkpointPathOf, compareInLog, inRotationOrder, placeInLog, rotatedAt } from './files.js'
 import { serializeLine } from './serialize.js'
 import type { AuditEvent } from './types.js'
 
@@ -99,7 +100,9 @@ export async function verifyAuditFiles (
     ({ ...result, ok: false, firstBad: { file, line, code, reason: `${code}: ${reason}` } })
 
   // 1. checkpoints: every one must carry a valid signature
-  type Vouched = { hash: string, file: string, line: number, rotation: boolean, retention: boolean }
+  /** `rotated`: the rotation checkpoint's signed time, the file it names (if any) and the log its checkpoint file belongs to */
+  type Rotated = { time: string, file: string | undefined, log: string }
+  type Vouched = { hash: string, file: string, line: number, rotation: boolean, retention: boolean, rotated?: Rotated }
   const cps = new Map<string, Map<number, Vouched>>()
   for (const file of cpFiles) {
     for await (const l of readLines(file)) {
@@ -112,8 +115,14 @@ export async function verifyAuditFiles (
       const seen = byReplica.get(c.seq)
       if (seen && seen.hash !== c.hash) return bad(file, l.line, 'forged_checkpoint',
         `contradicts the checkpoint at ${seen.file}:${seen.line} for seq ${c.seq}`)
+      if (c.rotation === true && seen?.rotated !== undefined && seen.rotated.file !== c.file) {
+        return bad(file, l.line, 'forged_checkpoint',
+          `names another file than the rotation checkpoint at ${seen.file}:${seen.line} for seq ${c.seq}`)
+      }
+      const rotated = seen?.rotated ??
+        (c.rotation === true ? { time: c.time, file: c.file, log: basename(file).slice(0, -'.checkpoints'.length) } : undefined)
       byReplica.set(c.seq, { hash: c.hash, file, line: l.line, rotation: c.rotation === true || seen?.rotation === true,
-        retention: c.retention === true || seen?.retention === true })
+        retention: c.retention === true || seen?.retention === true, ...(rotated !== undefined ? { rotated } : {}) })
       result.checkpoints++
     }
   }
@@ -141,7 +150,8 @@ export async function verifyAuditFiles (
    * Why a replica's first line, seq > 1, may not start the check; null when it may. The first line of
    * the first file given of a log, right after a rotation checkpoint for the seq before it, starts
    * where earlier files were set aside (a later file's first line has the file before it given, so a
-   * chain starting there had its earlier events cut out of a shared file); any line right after a
+   * chain starting there had its earlier events cut out of a shared file), when that file's name
+   * places it right after the file the checkpoint set aside (notNextAfter); any line right after a
    * retention checkpoint for the seq before it starts where the retention sweep deleted the chain's
    * earlier events (the sweep vouched that seq was the last of them). A periodic checkpoint says
    * nothing about where a file begins, so a cut ending at one is still a cut.
@@ -157,7 +167,38 @@ export async function verifyAuditFiles (
     if (firstOfLog.get(baseOfRotated(file) ?? file) !== file) {
       return `${missing} its file is not the first one given, so the file its rotation checkpoint set aside is here`
     }
-    return null
+    const misplaced = anchor.rotated === undefined ? null : notNextAfter(anchor.rotated, basename(file))
+    return misplaced === null ? null : `${missing} ${misplaced}`
+  }
+
+  /**
+   * Why the file named `name` is not the one a rotation checkpoint's chain continues in; null when it
+   * may be. Its name must place it in the log after the file set aside: right after the one the
+   * checkpoint names, which must not be given (its events would then be here); with no name signed
+   * (checkpoints written before it was), it must be the log of the checkpoint file, set aside no
+   * earlier than the rotation. Names are not signed, so a renamed file is refused rather than trusted.
+   */
+  function notNextAfter (r: Rotated, name: string): string | null {
+    const base = r.file === undefined ? r.log : baseOfRotated(r.file)
+    const at = base === null ? null : placeInLog(name, base)
+    if (base === null || at === null) {
+      const log = r.file === undefined ? `${r.log} or one of its rotated files` : `in the log ${r.file} was rotated from`
+      return `its file ${name} is not ${log}`
+    }
+    const rotatedAtTime = rotatedAt(name)
+    if (rotatedAtTime !== null && rotatedAtTime < Date.parse(r.time)) {
+      return `its file ${name} was set aside before the rotation at ${r.time} that the chain continues from`
+    }
+    if (r.file === undefined) return null
+    const setAside = placeInLog(r.file, base) as NonNullable<ReturnType<typeof placeInLog>>
+    if (compareInLog(at, setAside) <= 0) return `its file ${name} does not come after ${r.file}, the file its rotation checkpoint set aside`
+    const between = logs.map((f) => basename(f)).find((g) => {
+      const p = placeInLog(g, base)
+      return p !== null && compareInLog(setAside, p) <= 0 && compareInLog(p, at) < 0
+    })
+    return between === undefined ? null
+      : between === r.file ? `${r.file}, the file its rotation checkpoint set aside, is given: the events before it were cut out of it`
+        : `${between} comes between ${r.file}, the file its rotation checkpoint set aside, and its file ${name}`
   }
 
   const state = new Map<string, { first: number, seq: number, hash: string, file: string, line: number }>()
