@@ -2,15 +2,15 @@
 // first, only when the files that remain still verify on their own. A signed rotation checkpoint
 // marks where the remaining files begin; every other chain with events in the files that go (the
 // CLI's `<replica>-cli` chain shares the file) gets a signed retention checkpoint for its last event
-// in them, written before anything is deleted, from which that chain continues in the rest.
+// in them (taken from a verified run of the whole trail), written before anything is deleted, from
+// which that chain continues in the rest.
 import { existsSync, readFileSync, unlinkSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { basename } from 'node:path'
 import type { KeyObject } from 'node:crypto'
-import { expectedHash } from './chain.js'
 import { parseCheckpoint, signCheckpoint, type SignedCheckpoint } from './checkpoint.js'
 import { appendWhole, checkpointPathOf, rotatedAt, rotatedSiblings } from './files.js'
-import { readEvents, verifyAuditFiles } from './verify.js'
+import { verifyAuditFiles } from './verify.js'
 
 const DAY_MS = 86_400_000
 
@@ -71,23 +71,30 @@ function anchoringCheckpoints (file: string, publicKey: KeyObject): SignedCheckp
 }
 
 /**
- * Each chain's last event in the files that would go (lines whose hash does not verify are skipped).
- * A string when one of them is younger than the cutoff: such a line was moved into an old file, and
+ * Each chain's last event in the files that would go, taken from one verified run of the whole trail
+ * (those files and the ones that remain), so that only events in their place count: a line copied
+ * into an old file is no chain's last event there. A string when the trail does not verify, or when
+ * one of those events is younger than the cutoff: such a line was moved into an old file, and
  * deleting it would dispose of an event before its time.
  */
-async function lastEvents (files: string[], chainKey: Buffer, cutoff: number): Promise<Map<string, RetentionAnchor> | string> {
+async function lastEvents (expired: string[], remaining: string[], o: RetentionOptions, checkpoints: string[],
+  cutoff: number): Promise<Map<string, RetentionAnchor> | string> {
+  const going = new Set(expired)
   const last = new Map<string, RetentionAnchor>()
-  for (const file of files) {
-    for await (const { event, line } of readEvents(file)) {
-      const c = event.gatehouse.chain
-      if (expectedHash(chainKey, event) !== c.hash) continue
-      if (!(Date.parse(event['@timestamp']) < cutoff)) {
-        return `${basename(file)}:${line} holds an event of ${event['@timestamp']}, inside the retention period`
+  let young: string | null = null
+  const whole = await verifyAuditFiles([...expired, ...remaining], o.keys, {
+    checkpointFiles: checkpoints,
+    observe: (file, line, event) => {
+      if (!going.has(file)) return
+      if (young === null && !(Date.parse(event['@timestamp']) < cutoff)) {
+        young = `${basename(file)}:${line} holds an event of ${event['@timestamp']}, inside the retention period`
       }
-      const seen = last.get(c.replica)
-      if (seen === undefined || c.seq > seen.seq) last.set(c.replica, { replica: c.replica, seq: c.seq, hash: c.hash })
+      const c = event.gatehouse.chain
+      last.set(c.replica, { replica: c.replica, seq: c.seq, hash: c.hash })
     }
-  }
+  })
+  if (young !== null) return young
+  if (!whole.ok) return whole.firstBad?.reason ?? 'the trail does not verify'
   return last
 }
 
@@ -119,9 +126,9 @@ export async function applyAuditRetention (o: RetentionOptions): Promise<Retenti
   const remaining = [...oldestFirst.slice(n), ...(existsSync(o.path) ? [o.path] : [])]
   const first = remaining[0] === undefined ? null : firstLink(remaining[0])
   if (first === null) return keep('no event remains to anchor the trail')
-  const last = await lastEvents(expired, o.keys.chainKey, cutoff)
-  if (typeof last === 'string') return keep(last)
   const checkpoints = checkpointPathOf(o.path)
+  const last = await lastEvents(expired, remaining, o, existsSync(checkpoints) ? [checkpoints] : [], cutoff)
+  if (typeof last === 'string') return keep(last)
   const cps = anchoringCheckpoints(checkpoints, o.keys.checkpointPublicKey)
   // the file that remains first begins right after the rotation that set the one before it aside: the
   // process that rotated writes the new file's first line, the next event of the chain it vouched for

@@ -60,14 +60,6 @@ function parseEvent (l: Line): Parsed {
   return { ok: true, event: v as AuditEvent }
 }
 
-/** The lines of a file that are events in the form Gatehouse writes, with their line numbers; the rest are skipped. */
-export async function * readEvents (file: string): AsyncGenerator<{ line: number, event: AuditEvent }> {
-  for await (const l of readLines(file)) {
-    const p = parseEvent(l)
-    if (p.ok) yield { line: l.line, event: p.event }
-  }
-}
-
 /** Checkpoint files that belong to the given logs: `<log>.checkpoints`, also for rotated logs. */
 function checkpointFilesFor (logs: string[]): string[] {
   const out = new Set<string>()
@@ -82,7 +74,11 @@ const maxKey = (m: Map<number, unknown>) => { let x = 0; for (const k of m.keys(
 export async function verifyAuditFiles (
   files: string[],
   keys: { chainKey: Buffer, checkpointPublicKey: KeyObject },
-  options: { checkpointFiles?: string[] } = {}
+  options: {
+    checkpointFiles?: string[]
+    /** called with every event that verified so far, in the order checked (the run's result says whether all did) */
+    observe?: (file: string, line: number, event: AuditEvent) => void
+  } = {}
 ): Promise<VerifyResult> {
   for (const f of [...files, ...(options.checkpointFiles ?? [])]) {
     try {
@@ -237,6 +233,7 @@ export async function verifyAuditFiles (
       }
       state.set(c.replica, { first: st?.first ?? c.seq, seq: c.seq, hash: c.hash, file, line: l.line })
       result.events++
+      options.observe?.(file, l.line, ev)
     }
   }
 
