@@ -28,6 +28,11 @@ export interface Checkpoint {
   file?: string
   /** present (true) only on the checkpoint the retention sweep wrote: `seq` was the chain's last event in the files it deleted */
   retention?: true
+  /**
+   * with `retention`: the name (no folder) of the first file that remained. The files before it were
+   * the ones deleted, so none may be given with it; absent from checkpoints written before it was signed
+   */
+  remaining?: string
 }
 export interface SignedCheckpoint extends Checkpoint { sig: string }
 
@@ -44,6 +49,7 @@ export function signCheckpoint (privateKey: KeyObject,
   if (c.rotation === true) body.rotation = true
   if (c.rotation === true && c.file !== undefined) body.file = c.file
   if (c.retention === true) body.retention = true
+  if (c.retention === true && c.remaining !== undefined) body.remaining = c.remaining
   const sig = sign(null, Buffer.from(canonicalJson(body)), privateKey).toString('base64')
   return serializeLine({ ...body, sig })
 }
@@ -59,7 +65,8 @@ export function parseCheckpoint (line: string, publicKey: KeyObject): Checkpoint
     typeof c.hash !== 'string' || !/^[0-9a-f]{64}$/.test(c.hash) || typeof c.time !== 'string' ||
     typeof c.key !== 'string' || typeof c.sig !== 'string' || (c.rotation !== undefined && c.rotation !== true) ||
     (c.retention !== undefined && c.retention !== true) ||
-    (c.file !== undefined && (c.rotation !== true || typeof c.file !== 'string' || !FILE_NAME.test(c.file)))) {
+    (c.file !== undefined && (c.rotation !== true || typeof c.file !== 'string' || !FILE_NAME.test(c.file))) ||
+    (c.remaining !== undefined && (c.retention !== true || typeof c.remaining !== 'string' || !FILE_NAME.test(c.remaining)))) {
     return { ok: false, reason: 'checkpoint is malformed' }
   }
   const { sig, ...body } = c as SignedCheckpoint

@@ -27,8 +27,13 @@ export interface RetentionResult {
   anchor: RetentionAnchor | null
   /** every anchor of the remaining files: the rotation one first, then one retention checkpoint per other chain */
   anchors: NamedAnchor[]
-  /** why expired files were kept: the remaining files would not verify on their own */
+  /**
+   * why expired files were kept: the trail or the remaining files would not verify (`unverifiable`),
+   * or writing the checkpoints or deleting a file failed (`io_error`). `anchors` then names the
+   * retention checkpoints written, if any
+   */
   kept?: string
+  reason?: 'unverifiable' | 'io_error'
 }
 
 export interface RetentionOptions {
@@ -98,26 +103,41 @@ async function lastEvents (expired: string[], remaining: string[], o: RetentionO
   return last
 }
 
-/** Appends the retention checkpoints not already in the file, whole, and syncs it before anything is deleted. */
-async function writeRetentionCheckpoints (file: string, anchors: RetentionAnchor[], existing: SignedCheckpoint[],
-  key: KeyObject, now: number): Promise<void> {
-  const missing = anchors.filter((a) => !existing.some((c) => c.retention === true && c.replica === a.replica &&
-    c.seq === a.seq && c.hash === a.hash))
-  if (missing.length === 0) return
+/**
+ * The signed retention checkpoints of `anchors` that the file does not hold yet, planned in memory:
+ * each names the first file that remains, so that it anchors nothing while an earlier file is given.
+ */
+function planRetentionCheckpoints (anchors: RetentionAnchor[], existing: SignedCheckpoint[], remaining: string,
+  key: KeyObject, now: number): Array<{ anchor: RetentionAnchor, line: string }> {
   const time = new Date(now).toISOString()
+  return anchors
+    .filter((a) => !existing.some((c) => c.retention === true && c.replica === a.replica && c.seq === a.seq && c.hash === a.hash &&
+      c.remaining === remaining))
+    .map((a) => ({ anchor: a, line: signCheckpoint(key, { ...a, time, retention: true, remaining }) }))
+}
+
+/** Appends the planned lines, each whole, and syncs the file; `written` hears of each line appended. */
+async function appendCheckpoints (file: string, planned: Array<{ anchor: RetentionAnchor, line: string }>,
+  written: (a: RetentionAnchor) => void): Promise<void> {
+  if (planned.length === 0) return
   const fh = await open(file, 'a', 0o600)
   try {
-    for (const a of missing) await appendWhole(fh, signCheckpoint(key, { ...a, time, retention: true }) + '\n')
+    for (const p of planned) {
+      await appendWhole(fh, p.line + '\n')
+      written(p.anchor)
+    }
     await fh.sync()
   } finally {
     await fh.close()
   }
 }
 
+const errCode = (err: unknown) => String((err as NodeJS.ErrnoException).code ?? 'EIO')
+
 export async function applyAuditRetention (o: RetentionOptions): Promise<RetentionResult> {
   const cutoff = o.now - o.retentionDays * DAY_MS
   const oldestFirst = rotatedSiblings(o.path).reverse()
-  const keep = (kept: string): RetentionResult => ({ removed: [], anchor: null, anchors: [], kept })
+  const keep = (kept: string): RetentionResult => ({ removed: [], anchor: null, anchors: [], kept, reason: 'unverifiable' })
   // only a run of the oldest files goes: the trail that remains has no hole
   let n = 0
   while (n < oldestFirst.length && (rotatedAt(oldestFirst[n] as string) ?? Infinity) < cutoff) n++
@@ -127,7 +147,8 @@ export async function applyAuditRetention (o: RetentionOptions): Promise<Retenti
   const first = remaining[0] === undefined ? null : firstLink(remaining[0])
   if (first === null) return keep('no event remains to anchor the trail')
   const checkpoints = checkpointPathOf(o.path)
-  const last = await lastEvents(expired, remaining, o, existsSync(checkpoints) ? [checkpoints] : [], cutoff)
+  const checkpointFiles = existsSync(checkpoints) ? [checkpoints] : []
+  const last = await lastEvents(expired, remaining, o, checkpointFiles, cutoff)
   if (typeof last === 'string') return keep(last)
   const cps = anchoringCheckpoints(checkpoints, o.keys.checkpointPublicKey)
   // the file that remains first begins right after the rotation that set the one before it aside: the
@@ -135,17 +156,33 @@ export async function applyAuditRetention (o: RetentionOptions): Promise<Retenti
   const rotation = cps.find((c) => c.rotation === true && c.replica === first.replica && c.seq === first.seq - 1)
   if (rotation === undefined) return keep(`no signed rotation checkpoint for seq ${first.seq - 1} of replica ${first.replica}`)
   const anchor = { replica: rotation.replica, seq: rotation.seq, hash: rotation.hash }
-  // every other chain of the files that go continues from a retention checkpoint
+  // every other chain of the files that go continues from a retention checkpoint: planned in memory,
+  // checked with the remaining files, and written only right before the deletion (one written for
+  // a deletion that did not happen would let anyone cut those events out of files still present)
   const retained = [...last.values()].filter((e) => e.replica !== anchor.replica)
-  await writeRetentionCheckpoints(checkpoints, retained, cps, o.keys.checkpointKey, o.now)
-  const check = await verifyAuditFiles(remaining, o.keys, { checkpointFiles: existsSync(checkpoints) ? [checkpoints] : [] })
+  const planned = planRetentionCheckpoints(retained, cps, basename(remaining[0] as string), o.keys.checkpointKey, o.now)
+  const check = await verifyAuditFiles(remaining, o.keys,
+    { checkpointFiles, planned: { file: checkpoints, lines: planned.map((p) => p.line) } })
   if (!check.ok) return keep(check.firstBad?.reason ?? 'the remaining files do not verify')
+  const written: NamedAnchor[] = []
+  try {
+    await appendCheckpoints(checkpoints, planned, (a) => written.push({ ...a, kind: 'retention' }))
+  } catch (err) {
+    const kept = `the retention checkpoints could not be written (${errCode(err)})`
+    return { removed: [], anchor: null, anchors: written, kept, reason: 'io_error' }
+  }
+  const anchors: NamedAnchor[] = [{ ...anchor, kind: 'rotation' }, ...retained.map((a) => ({ ...a, kind: 'retention' as const }))]
   const remove = o.remove ?? unlinkSync
   const removed: string[] = []
   for (const f of expired) {
-    remove(f)
+    try {
+      remove(f)
+    } catch (err) {
+      const kept = `${basename(f)} could not be deleted (${errCode(err)})`
+      return removed.length > 0 ? { removed, anchor, anchors, kept, reason: 'io_error' }
+        : { removed, anchor: null, anchors: written, kept, reason: 'io_error' }
+    }
     removed.push(basename(f))
   }
-  const anchors: NamedAnchor[] = [{ ...anchor, kind: 'rotation' }, ...retained.map((a) => ({ ...a, kind: 'retention' as const }))]
   return { removed, anchor, anchors }
 }

@@ -60,6 +60,14 @@ function parseEvent (l: Line): Parsed {
   return { ok: true, event: v as AuditEvent }
 }
 
+/** Of two first remaining files named by retention checkpoints of one seq, the later one (it refuses more). */
+function laterName (a: string | undefined, b: string | undefined): string | undefined {
+  if (a === undefined || b === undefined) return a ?? b
+  const base = baseOfRotated(a) ?? a
+  const [pa, pb] = [placeInLog(a, base), placeInLog(b, base)]
+  return pa === null || pb === null ? a : (compareInLog(pb, pa) > 0 ? b : a)
+}
+
 /** Checkpoint files that belong to the given logs: `<log>.checkpoints`, also for rotated logs. */
 function checkpointFilesFor (logs: string[]): string[] {
   const out = new Set<string>()
@@ -78,6 +86,8 @@ export async function verifyAuditFiles (
     checkpointFiles?: string[]
     /** called with every event that verified so far, in the order checked (the run's result says whether all did) */
     observe?: (file: string, line: number, event: AuditEvent) => void
+    /** signed checkpoint lines not written yet, checked as if they ended `file` (the retention sweep's, before it appends them) */
+    planned?: { file: string, lines: string[] }
   } = {}
 ): Promise<VerifyResult> {
   for (const f of [...files, ...(options.checkpointFiles ?? [])]) {
@@ -98,10 +108,19 @@ export async function verifyAuditFiles (
   // 1. checkpoints: every one must carry a valid signature
   /** `rotated`: the rotation checkpoint's signed time, the file it names (if any) and the log its checkpoint file belongs to */
   type Rotated = { time: string, file: string | undefined, log: string }
-  type Vouched = { hash: string, file: string, line: number, rotation: boolean, retention: boolean, rotated?: Rotated }
+  /** `remaining`: the first file that remained after the deletion a retention checkpoint vouches for, the latest one signed */
+  type Vouched = {
+    hash: string, file: string, line: number, rotation: boolean, retention: boolean, rotated?: Rotated, remaining?: string
+  }
   const cps = new Map<string, Map<number, Vouched>>()
-  for (const file of cpFiles) {
-    for await (const l of readLines(file)) {
+  const sources: Array<{ file: string, lines: AsyncIterable<Line> | Iterable<Line> }> =
+    cpFiles.map((file) => ({ file, lines: readLines(file) }))
+  if (options.planned !== undefined) {
+    const planned = options.planned.lines.map((text, i) => ({ line: i + 1, text, partial: false }))
+    sources.push({ file: `${options.planned.file} (planned)`, lines: planned })
+  }
+  for (const { file, lines } of sources) {
+    for await (const l of lines) {
       if (l.text === '' && !l.partial) continue
       const r = parseCheckpoint(l.text, keys.checkpointPublicKey)
       if (!r.ok) return bad(file, l.line, 'forged_checkpoint', r.reason)
@@ -117,8 +136,10 @@ export async function verifyAuditFiles (
       }
       const rotated = seen?.rotated ??
         (c.rotation === true ? { time: c.time, file: c.file, log: basename(file).slice(0, -'.checkpoints'.length) } : undefined)
+      const remaining = laterName(seen?.remaining, c.remaining)
       byReplica.set(c.seq, { hash: c.hash, file, line: l.line, rotation: c.rotation === true || seen?.rotation === true,
-        retention: c.retention === true || seen?.retention === true, ...(rotated !== undefined ? { rotated } : {}) })
+        retention: c.retention === true || seen?.retention === true, ...(rotated !== undefined ? { rotated } : {}),
+        ...(remaining !== undefined ? { remaining } : {}) })
       result.checkpoints++
     }
   }
@@ -149,14 +170,19 @@ export async function verifyAuditFiles (
    * chain starting there had its earlier events cut out of a shared file), when that file's name
    * places it right after the file the checkpoint set aside (notNextAfter); any line right after a
    * retention checkpoint for the seq before it starts where the retention sweep deleted the chain's
-   * earlier events (the sweep vouched that seq was the last of them). A periodic checkpoint says
+   * earlier events (the sweep vouched that seq was the last of them), unless a file given comes before
+   * the first file that remained, which the checkpoint names. A periodic checkpoint says
    * nothing about where a file begins, so a cut ending at one is still a cut.
    */
   function unanchored (replica: string, seq: number, prev: string, file: string, line: number): string | null {
     const anchor = cps.get(replica)?.get(seq - 1)
     const missing = `replica ${replica} starts at seq ${seq}: the events before it are missing and`
     if (anchor === undefined || anchor.hash !== prev) return `${missing} no signed checkpoint vouches for seq ${seq - 1}`
-    if (anchor.retention) return null
+    if (anchor.retention) {
+      const before = anchor.remaining === undefined ? undefined : givenBefore(anchor.remaining)
+      return before === undefined ? null : `${missing} ${before} is given, but the retention sweep that vouched for seq ${seq - 1} ` +
+        `deleted the files before ${anchor.remaining as string} (the chain's events in it were cut out)`
+    }
     if (!anchor.rotation) return `${missing} seq ${seq - 1} did not end a rotated file ` +
         `(its checkpoint at ${anchor.file}:${anchor.line} is not a rotation checkpoint, nor a retention checkpoint)`
     if (line !== 1) return `${missing} it is not the first line of its file, as the first event after a rotation is`
@@ -165,6 +191,13 @@ export async function verifyAuditFiles (
     }
     const misplaced = anchor.rotated === undefined ? null : notNextAfter(anchor.rotated, basename(file))
     return misplaced === null ? null : `${missing} ${misplaced}`
+  }
+
+  /** The name of a file given that comes before the file named `name` in that file's log. */
+  function givenBefore (name: string): string | undefined {
+    const base = baseOfRotated(name) ?? name
+    const at = placeInLog(name, base) as NonNullable<ReturnType<typeof placeInLog>>
+    return logs.map((f) => basename(f)).find((g) => { const p = placeInLog(g, base); return p !== null && compareInLog(p, at) < 0 })
   }
 
   /**
