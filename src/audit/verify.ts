@@ -193,6 +193,19 @@ export async function verifyAuditFiles (
     return misplaced === null ? null : `${missing} ${misplaced}`
   }
 
+  /**
+   * Why a file named `name` cannot hold an event written before the file named `setAside` was set
+   * aside, or null: such an event is in that file or an earlier one of its log (another process
+   * may have set aside the file it was written to first). A file renamed, or events moved to a
+   * later file, would otherwise let a chain's first events be placed after another chain's rotation.
+   */
+  function outsideSetAside (setAside: string, name: string): string | null {
+    const base = baseOfRotated(setAside) as string
+    const at = placeInLog(name, base)
+    if (at === null) return `not a file of the log ${setAside} was rotated from`
+    return compareInLog(at, placeInLog(setAside, base) as NonNullable<typeof at>) > 0 ? `which comes after ${setAside}` : null
+  }
+
   /** The name of a file given that comes before the file named `name` in that file's log. */
   function givenBefore (name: string): string | undefined {
     const base = baseOfRotated(name) ?? name
@@ -263,6 +276,11 @@ export async function verifyAuditFiles (
       if (cp && cp.hash !== c.hash) {
         return bad(file, l.line, 'checkpoint_mismatch',
           `seq ${c.seq} differs from what the signed checkpoint at ${cp.file}:${cp.line} vouches for`)
+      }
+      const setAsideIn = cp?.rotated?.file === undefined ? null : outsideSetAside(cp.rotated.file, basename(file))
+      if (cp && setAsideIn !== null) {
+        return bad(file, l.line, 'checkpoint_mismatch', `seq ${c.seq} of replica ${c.replica} is in ${basename(file)}, ${setAsideIn}: ` +
+          `the signed rotation checkpoint at ${cp.file}:${cp.line} vouches that it was written before ${cp.rotated?.file} was set aside`)
       }
       state.set(c.replica, { first: st?.first ?? c.seq, seq: c.seq, hash: c.hash, file, line: l.line })
       result.events++

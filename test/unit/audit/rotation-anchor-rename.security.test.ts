@@ -3,7 +3,7 @@
 // event (to a name without a rotation time, or to an older time so that it sorts first) must not let
 // `audit verify` pass once the chain's earlier events are cut out of the files that stay.
 import { afterEach, describe, expect, it } from 'vitest'
-import { renameSync, writeFileSync } from 'node:fs'
+import { renameSync, rmSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { verifyAuditFiles } from '../../../src/audit/index.js'
 import { signCheckpoint } from '../../../src/audit/checkpoint.js'
@@ -89,4 +89,20 @@ describe('a rotation checkpoint anchors only the file right after the one it set
       expect(r.firstBad).toMatchObject({ code: 'chain_start', file: join(t.dir, to), line: 1 })
     })
   }
+
+  it('the trail rewritten so that the file after the CLI\'s rotation comes first, every other chain moved behind it, is caught', async () => {
+    const t = trail = await sharedTrail({ cliLater: true })
+    const files = logFiles(t)
+    const i = files.findIndex((f) => f !== t.path && lines(f).length > 0 &&
+      chainOf(lines(f)[0] as string).replica === CLI && chainOf(lines(f)[0] as string).seq > 1)
+    expect(i).toBeGreaterThan(0)
+    const next = files[i] as string
+    // the gateway chain from seq 1 on goes behind the CLI's lines of that file; every file before it goes
+    const upToNext = files.slice(0, i + 1).flatMap((f) => lines(f))
+    write(next, [...lines(next).filter((l) => chainOf(l).replica === CLI), ...upToNext.filter((l) => chainOf(l).replica !== CLI)])
+    for (const f of files.slice(0, i)) rmSync(f)
+    const r = await verifyAuditFiles(logFiles(t), verifyKeys)
+    expect(r.ok).toBe(false)
+    expect(r.firstBad).toMatchObject({ code: 'checkpoint_mismatch', file: next })
+  })
 })
