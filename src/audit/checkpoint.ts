@@ -1,8 +1,9 @@
 // Signed checkpoints: Ed25519 over the canonical form of { type, replica, seq, hash, time, key }
-// plus `rotation: true` on the one written as a file is rotated (it vouches that `seq` was the last
-// line of a file) or `retention: true` on the one the retention sweep writes before deleting files
-// (it vouches that `seq` was the chain's last event in them). Only these two kinds may anchor a chain
-// whose earlier events are gone.
+// plus `rotation: true` and the file's new name on the one written as a file is rotated (it vouches
+// that `seq` was the chain's last event in that file) or `retention: true` and the first remaining
+// file's name on the one the retention sweep writes right before deleting files (it vouches that
+// `seq` was the chain's last event in them). Only these two kinds may anchor a chain whose earlier
+// events are gone.
 import { createPublicKey, createHash, sign, verify, type KeyObject } from 'node:crypto'
 import { canonicalJson } from '../canonical-json.js'
 import { serializeLine } from './serialize.js'
