@@ -4,6 +4,7 @@ import { closeSync, fsyncSync, openSync } from 'node:fs'
 import { open as openFile } from 'node:fs/promises'
 import { createPublicKey, type KeyObject } from 'node:crypto'
 import type { Writable } from 'node:stream'
+import { basename } from 'node:path'
 import { every, type Clock } from '../clock.js'
 import type { GatehouseConfig } from '../config/schema.js'
 import { ConfigError, errors } from '../errors.js'
@@ -125,9 +126,10 @@ export async function createAuditLog (deps: AuditLogDeps): Promise<AuditLog> {
     }
   }
 
-  const signed = (point: ChainPoint, rotation: boolean) =>
-    signCheckpoint(deps.checkpointKey, { replica, seq: point.seq, hash: point.hash, time: new Date(clock.now()).toISOString(), rotation },
-      fingerprint) + '\n'
+  /** `rotatedPath`: the file `point` ended, as it is set aside (rotation checkpoints only) */
+  const signed = (point: ChainPoint, rotatedPath?: string) =>
+    signCheckpoint(deps.checkpointKey, { replica, seq: point.seq, hash: point.hash, time: new Date(clock.now()).toISOString(),
+      rotation: rotatedPath !== undefined, ...(rotatedPath !== undefined ? { file: basename(rotatedPath) } : {}) }, fingerprint) + '\n'
   const vouched = (sink: FileSink, seq: number) => checkpointed.set(sink, Math.max(checkpointed.get(sink) ?? 0, seq))
   const checkpointFailed = (err: unknown) => {
     checkpointErrors++
@@ -139,11 +141,11 @@ export async function createAuditLog (deps: AuditLogDeps): Promise<AuditLog> {
    * (rotations are rare). It is written even when a periodic one already covers `point`: only it
    * vouches that `point` ended a file, which is what lets the next file be verified on its own.
    */
-  function writeRotationCheckpoint (sink: FileSink, point: ChainPoint): void {
+  function writeRotationCheckpoint (sink: FileSink, point: ChainPoint, rotatedPath: string): void {
     try {
       const fd = openSync(checkpointPathOf(sink.path), 'a', 0o600)
       try {
-        appendWholeSync(fd, signed(point, true))
+        appendWholeSync(fd, signed(point, rotatedPath))
         fsyncSync(fd)
       } finally { closeSync(fd) }
       vouched(sink, point.seq)
@@ -158,7 +160,7 @@ export async function createAuditLog (deps: AuditLogDeps): Promise<AuditLog> {
     try {
       const fh = await openFile(checkpointPathOf(sink.path), 'a', 0o600)
       try {
-        await appendWhole(fh, signed(point, false))
+        await appendWhole(fh, signed(point))
         await fh.sync()
       } finally { await fh.close() }
       vouched(sink, point.seq)
@@ -204,7 +206,7 @@ export async function createAuditLog (deps: AuditLogDeps): Promise<AuditLog> {
         replica,
         now: clock.now,
         onProblem,
-        beforeRotate: (last) => writeRotationCheckpoint(s, last),
+        beforeRotate: (last, to) => writeRotationCheckpoint(s, last, to),
         maxPending: tuning.maxPending,
         write: tuning.fileWrite
       })

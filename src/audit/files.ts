@@ -6,6 +6,7 @@ import { basename, dirname, join } from 'node:path'
 import { isChainLink, type ChainPoint } from './chain.js'
 
 const ROTATED = /^(.*)\.(\d{8}T\d{9}Z)(?:\.(\d+))?$/
+const STAMP = /\.(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z(?:\.\d+)?$/
 
 export const checkpointPathOf = (logPath: string) => logPath + '.checkpoints'
 
@@ -23,6 +24,37 @@ export function baseOfRotated (file: string): string | null {
   return m ? (m[1] as string) : null
 }
 
+/** When a rotated file was set aside (the UTC stamp in its name); every event in it is older. Null for any other name. */
+export function rotatedAt (file: string): number | null {
+  const m = STAMP.exec(file)
+  if (m === null) return null
+  const [y, mo, d, h, mi, s, ms] = m.slice(1).map(Number) as [number, number, number, number, number, number, number]
+  return Date.UTC(y, mo - 1, d, h, mi, s, ms)
+}
+
+/** A file's place in its log's rotation order: a rotated name's stamp and `.<n>`; null for an active log. */
+type Place = { stamp: string, n: number } | null
+const placeOf = (m: RegExpExecArray | null): Place => m === null ? null : { stamp: m[2] as string, n: Number(m[3] ?? 0) }
+
+/** Negative when `a` was set aside before `b`; an active log (null) comes after every rotated file. */
+function comparePlaces (a: Place, b: Place): number {
+  if (a === null || b === null) return a === b ? 0 : (a === null ? 1 : -1)
+  return a.stamp !== b.stamp ? (a.stamp < b.stamp ? -1 : 1) : a.n - b.n
+}
+
+/**
+ * Where the file named `name` stands among the files of the log whose active file is named `base`
+ * (names without folders): `{ place }`, or null when the name is neither `<base>` nor `<base>.<time>`.
+ */
+export function placeInLog (name: string, base: string): { place: Place } | null {
+  if (name === base) return { place: null }
+  const m = ROTATED.exec(name)
+  return m !== null && m[1] === base ? { place: placeOf(m) } : null
+}
+
+/** Negative, zero or positive as the file named `a` was set aside before, with or after `b` (same log). */
+export const compareInLog = (a: { place: Place }, b: { place: Place }): number => comparePlaces(a.place, b.place)
+
 /**
  * Files in the order they were set aside: rotated names by their UTC stamp, then by their `.<n>`
  * as a number (`.10` after `.2`), and every other name (an active log) after them, in the order
@@ -30,12 +62,8 @@ export function baseOfRotated (file: string): string | null {
  */
 export function inRotationOrder (files: string[]): string[] {
   return files
-    .map((f, i) => ({ f, i, m: ROTATED.exec(basename(f)) }))
-    .sort((a, b) => {
-      if (a.m === null || b.m === null) return a.m === b.m ? a.i - b.i : (a.m === null ? 1 : -1)
-      const [sa, sb] = [a.m[2] as string, b.m[2] as string]
-      return sa !== sb ? (sa < sb ? -1 : 1) : (Number(a.m[3] ?? 0) - Number(b.m[3] ?? 0)) || a.i - b.i
-    })
+    .map((f, i) => ({ f, i, p: placeOf(ROTATED.exec(basename(f))) }))
+    .sort((a, b) => comparePlaces(a.p, b.p) || a.i - b.i)
     .map((x) => x.f)
 }
 

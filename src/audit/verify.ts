@@ -1,11 +1,12 @@
 // `gatehouse audit verify`: checks each replica's chain across files and every signed checkpoint,
 // and names the first bad line with the reason.
 import { accessSync, constants, createReadStream, existsSync, statSync } from 'node:fs'
+import { basename } from 'node:path'
 import { errors } from '../errors.js'
 import type { KeyObject } from 'node:crypto'
 import { expectedHash, GENESIS, isChainLink } from './chain.js'
 import { parseCheckpoint } from './checkpoint.js'
-import { baseOfRotated, checkpointPathOf, inRotationOrder } from './files.js'
+import { baseOfRotated, checkpointPathOf, compareInLog, inRotationOrder, placeInLog, rotatedAt } from './files.js'
 import { serializeLine } from './serialize.js'
 import type { AuditEvent } from './types.js'
 
@@ -59,12 +60,12 @@ function parseEvent (l: Line): Parsed {
   return { ok: true, event: v as AuditEvent }
 }
 
-/** The lines of a file that are events in the form Gatehouse writes, with their line numbers; the rest are skipped. */
-export async function * readEvents (file: string): AsyncGenerator<{ line: number, event: AuditEvent }> {
-  for await (const l of readLines(file)) {
-    const p = parseEvent(l)
-    if (p.ok) yield { line: l.line, event: p.event }
-  }
+/** Of two first remaining files named by retention checkpoints of one seq, the later one (it refuses more). */
+function laterName (a: string | undefined, b: string | undefined): string | undefined {
+  if (a === undefined || b === undefined) return a ?? b
+  const base = baseOfRotated(a) ?? a
+  const [pa, pb] = [placeInLog(a, base), placeInLog(b, base)]
+  return pa === null || pb === null ? a : (compareInLog(pb, pa) > 0 ? b : a)
 }
 
 /** Checkpoint files that belong to the given logs: `<log>.checkpoints`, also for rotated logs. */
@@ -81,7 +82,13 @@ const maxKey = (m: Map<number, unknown>) => { let x = 0; for (const k of m.keys(
 export async function verifyAuditFiles (
   files: string[],
   keys: { chainKey: Buffer, checkpointPublicKey: KeyObject },
-  options: { checkpointFiles?: string[] } = {}
+  options: {
+    checkpointFiles?: string[]
+    /** called with every event that verified so far, in the order checked (the run's result says whether all did) */
+    observe?: (file: string, line: number, event: AuditEvent) => void
+    /** signed checkpoint lines not written yet, checked as if they ended `file` (the retention sweep's, before it appends them) */
+    planned?: { file: string, lines: string[] }
+  } = {}
 ): Promise<VerifyResult> {
   for (const f of [...files, ...(options.checkpointFiles ?? [])]) {
     try {
@@ -99,10 +106,21 @@ export async function verifyAuditFiles (
     ({ ...result, ok: false, firstBad: { file, line, code, reason: `${code}: ${reason}` } })
 
   // 1. checkpoints: every one must carry a valid signature
-  type Vouched = { hash: string, file: string, line: number, rotation: boolean, retention: boolean }
+  /** `rotated`: the rotation checkpoint's signed time, the file it names (if any) and the log its checkpoint file belongs to */
+  type Rotated = { time: string, file: string | undefined, log: string }
+  /** `remaining`: the first file that remained after the deletion a retention checkpoint vouches for, the latest one signed */
+  type Vouched = {
+    hash: string, file: string, line: number, rotation: boolean, retention: boolean, rotated?: Rotated, remaining?: string
+  }
   const cps = new Map<string, Map<number, Vouched>>()
-  for (const file of cpFiles) {
-    for await (const l of readLines(file)) {
+  const sources: Array<{ file: string, lines: AsyncIterable<Line> | Iterable<Line> }> =
+    cpFiles.map((file) => ({ file, lines: readLines(file) }))
+  if (options.planned !== undefined) {
+    const planned = options.planned.lines.map((text, i) => ({ line: i + 1, text, partial: false }))
+    sources.push({ file: `${options.planned.file} (planned)`, lines: planned })
+  }
+  for (const { file, lines } of sources) {
+    for await (const l of lines) {
       if (l.text === '' && !l.partial) continue
       const r = parseCheckpoint(l.text, keys.checkpointPublicKey)
       if (!r.ok) return bad(file, l.line, 'forged_checkpoint', r.reason)
@@ -112,8 +130,16 @@ export async function verifyAuditFiles (
       const seen = byReplica.get(c.seq)
       if (seen && seen.hash !== c.hash) return bad(file, l.line, 'forged_checkpoint',
         `contradicts the checkpoint at ${seen.file}:${seen.line} for seq ${c.seq}`)
+      if (c.rotation === true && seen?.rotated !== undefined && seen.rotated.file !== c.file) {
+        return bad(file, l.line, 'forged_checkpoint',
+          `names another file than the rotation checkpoint at ${seen.file}:${seen.line} for seq ${c.seq}`)
+      }
+      const rotated = seen?.rotated ??
+        (c.rotation === true ? { time: c.time, file: c.file, log: basename(file).slice(0, -'.checkpoints'.length) } : undefined)
+      const remaining = laterName(seen?.remaining, c.remaining)
       byReplica.set(c.seq, { hash: c.hash, file, line: l.line, rotation: c.rotation === true || seen?.rotation === true,
-        retention: c.retention === true || seen?.retention === true })
+        retention: c.retention === true || seen?.retention === true, ...(rotated !== undefined ? { rotated } : {}),
+        ...(remaining !== undefined ? { remaining } : {}) })
       result.checkpoints++
     }
   }
@@ -141,23 +167,80 @@ export async function verifyAuditFiles (
    * Why a replica's first line, seq > 1, may not start the check; null when it may. The first line of
    * the first file given of a log, right after a rotation checkpoint for the seq before it, starts
    * where earlier files were set aside (a later file's first line has the file before it given, so a
-   * chain starting there had its earlier events cut out of a shared file); any line right after a
+   * chain starting there had its earlier events cut out of a shared file), when that file's name
+   * places it right after the file the checkpoint set aside (notNextAfter); any line right after a
    * retention checkpoint for the seq before it starts where the retention sweep deleted the chain's
-   * earlier events (the sweep vouched that seq was the last of them). A periodic checkpoint says
+   * earlier events (the sweep vouched that seq was the last of them), unless a file given comes before
+   * the first file that remained, which the checkpoint names. A periodic checkpoint says
    * nothing about where a file begins, so a cut ending at one is still a cut.
    */
   function unanchored (replica: string, seq: number, prev: string, file: string, line: number): string | null {
     const anchor = cps.get(replica)?.get(seq - 1)
     const missing = `replica ${replica} starts at seq ${seq}: the events before it are missing and`
     if (anchor === undefined || anchor.hash !== prev) return `${missing} no signed checkpoint vouches for seq ${seq - 1}`
-    if (anchor.retention) return null
+    if (anchor.retention) {
+      const before = anchor.remaining === undefined ? undefined : givenBefore(anchor.remaining)
+      return before === undefined ? null : `${missing} ${before} is given, but the retention sweep that vouched for seq ${seq - 1} ` +
+        `deleted the files before ${anchor.remaining as string} (the chain's events in it were cut out)`
+    }
     if (!anchor.rotation) return `${missing} seq ${seq - 1} did not end a rotated file ` +
         `(its checkpoint at ${anchor.file}:${anchor.line} is not a rotation checkpoint, nor a retention checkpoint)`
     if (line !== 1) return `${missing} it is not the first line of its file, as the first event after a rotation is`
     if (firstOfLog.get(baseOfRotated(file) ?? file) !== file) {
       return `${missing} its file is not the first one given, so the file its rotation checkpoint set aside is here`
     }
-    return null
+    const misplaced = anchor.rotated === undefined ? null : notNextAfter(anchor.rotated, basename(file))
+    return misplaced === null ? null : `${missing} ${misplaced}`
+  }
+
+  /**
+   * Why a file named `name` cannot hold an event written before the file named `setAside` was set
+   * aside, or null: such an event is in that file or an earlier one of its log (another process
+   * may have set aside the file it was written to first). A file renamed, or events moved to a
+   * later file, would otherwise let a chain's first events be placed after another chain's rotation.
+   */
+  function outsideSetAside (setAside: string, name: string): string | null {
+    const base = baseOfRotated(setAside) as string
+    const at = placeInLog(name, base)
+    if (at === null) return `not a file of the log ${setAside} was rotated from`
+    return compareInLog(at, placeInLog(setAside, base) as NonNullable<typeof at>) > 0 ? `which comes after ${setAside}` : null
+  }
+
+  /** The name of a file given that comes before the file named `name` in that file's log. */
+  function givenBefore (name: string): string | undefined {
+    const base = baseOfRotated(name) ?? name
+    const at = placeInLog(name, base) as NonNullable<ReturnType<typeof placeInLog>>
+    return logs.map((f) => basename(f)).find((g) => { const p = placeInLog(g, base); return p !== null && compareInLog(p, at) < 0 })
+  }
+
+  /**
+   * Why the file named `name` is not the one a rotation checkpoint's chain continues in; null when it
+   * may be. Its name must place it in the log after the file set aside: right after the one the
+   * checkpoint names, which must not be given (its events would then be here); with no name signed
+   * (checkpoints written before it was), it must be the log of the checkpoint file, set aside no
+   * earlier than the rotation. Names are not signed, so a renamed file is refused rather than trusted.
+   */
+  function notNextAfter (r: Rotated, name: string): string | null {
+    const base = r.file === undefined ? r.log : baseOfRotated(r.file)
+    const at = base === null ? null : placeInLog(name, base)
+    if (base === null || at === null) {
+      const log = r.file === undefined ? `${r.log} or one of its rotated files` : `in the log ${r.file} was rotated from`
+      return `its file ${name} is not ${log}`
+    }
+    const rotatedAtTime = rotatedAt(name)
+    if (rotatedAtTime !== null && rotatedAtTime < Date.parse(r.time)) {
+      return `its file ${name} was set aside before the rotation at ${r.time} that the chain continues from`
+    }
+    if (r.file === undefined) return null
+    const setAside = placeInLog(r.file, base) as NonNullable<ReturnType<typeof placeInLog>>
+    if (compareInLog(at, setAside) <= 0) return `its file ${name} does not come after ${r.file}, the file its rotation checkpoint set aside`
+    const between = logs.map((f) => basename(f)).find((g) => {
+      const p = placeInLog(g, base)
+      return p !== null && compareInLog(setAside, p) <= 0 && compareInLog(p, at) < 0
+    })
+    return between === undefined ? null
+      : between === r.file ? `${r.file}, the file its rotation checkpoint set aside, is given: the events before it were cut out of it`
+        : `${between} comes between ${r.file}, the file its rotation checkpoint set aside, and its file ${name}`
   }
 
   const state = new Map<string, { first: number, seq: number, hash: string, file: string, line: number }>()
@@ -194,8 +277,14 @@ export async function verifyAuditFiles (
         return bad(file, l.line, 'checkpoint_mismatch',
           `seq ${c.seq} differs from what the signed checkpoint at ${cp.file}:${cp.line} vouches for`)
       }
+      const setAsideIn = cp?.rotated?.file === undefined ? null : outsideSetAside(cp.rotated.file, basename(file))
+      if (cp && setAsideIn !== null) {
+        return bad(file, l.line, 'checkpoint_mismatch', `seq ${c.seq} of replica ${c.replica} is in ${basename(file)}, ${setAsideIn}: ` +
+          `the signed rotation checkpoint at ${cp.file}:${cp.line} vouches that it was written before ${cp.rotated?.file} was set aside`)
+      }
       state.set(c.replica, { first: st?.first ?? c.seq, seq: c.seq, hash: c.hash, file, line: l.line })
       result.events++
+      options.observe?.(file, l.line, ev)
     }
   }
 

@@ -1,6 +1,6 @@
 // The daily disposal sweep: rotated audit files past audit.retentionDays (only when the rest still
 // verifies from a signed rotation checkpoint and, for the other chains in the deleted files, the
-// signed retention checkpoints it writes first; recorded as an `audit-retention` event), and ended
+// signed retention checkpoints it writes right before deleting; recorded as an `audit-retention` event), and ended
 // sessions and retired API keys past store.purgeAfterDays. Runs on the injected clock's timer.
 import type { KeyObject } from 'node:crypto'
 import { every, type Clock, type Timer } from '../clock.js'
@@ -52,9 +52,10 @@ export function createRetentionSweep (deps: RetentionSweepDeps): RetentionSweep 
           deps.emit({ action: 'audit-retention', outcome: 'success',
             retention: { removed: r.removed, anchor: r.anchor, anchors: r.anchors } })
         } else if (r.kept !== undefined) {
-          // expired files were kept: the trail would not verify without them
-          deps.emit({ action: 'audit-retention', outcome: 'failure', reason: 'unverifiable',
-            retention: { removed: [], anchor: null, anchors: [] } })
+          // expired files were kept: the trail would not verify without them, or the disk refused; any
+          // retention checkpoint already written is named
+          deps.emit({ action: 'audit-retention', outcome: 'failure', reason: r.reason ?? 'unverifiable',
+            retention: { removed: [], anchor: null, anchors: r.anchors } })
         }
       }
     }

@@ -18,8 +18,8 @@ export interface FileSinkOptions {
   replica: string
   now: () => number
   onProblem: (p: SinkProblem) => void
-  /** called after the old file is synced and before it is renamed, with its last event */
-  beforeRotate: (last: ChainPoint) => void
+  /** called after the old file is synced and before it is renamed, with its last event and the path it is renamed to */
+  beforeRotate: (last: ChainPoint, rotatedPath: string) => void
   /** lines held in memory while the file cannot be written; the oldest are dropped beyond this */
   maxPending?: number
   /** the write(2) used for log lines: tests inject one that fails part-way, like a full disk */
@@ -121,8 +121,9 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
     try {
       fdatasyncSync(fd)
       synced = written
-      if (last !== null) o.beforeRotate(last)
-      renameSync(o.path, rotatedName(o.path, o.now()))
+      const to = rotatedName(o.path, o.now())
+      if (last !== null) o.beforeRotate(last, to)
+      renameSync(o.path, to)
     } catch (err) {
       fail(err)
       return false

@@ -151,16 +151,24 @@ describe('the sweep deletes nothing when what would remain does not verify', () 
     for (const f of before) expect(existsSync(f)).toBe(true)
   })
 
-  it('an edited line in a file that would remain, though the retention checkpoints were written first', async () => {
+  it('an edited line in a file that would remain: nothing signed, so undoing the edit leaves no anchor to cut the CLI\'s events to', async () => {
     const t = trail = await sharedTrail({ cliLater: true })
     const before = logFiles(t)
     const active = t.path
-    write(active, lines(active).map((l) => l.replace('"outcome":"success"', '"outcome":"failure"')))
+    const original = lines(active)
+    write(active, original.map((l) => l.replace('"outcome":"success"', '"outcome":"failure"')))
     const r = await applyAuditRetention({ path: t.path, retentionDays: 25, now: t.clock.now(), keys: sweepKeys })
-    expect(r).toMatchObject({ removed: [], kept: expect.stringMatching(/^modified/) })
+    expect(r).toMatchObject({ removed: [], anchors: [], kept: expect.stringMatching(/^modified/) })
     for (const f of before) expect(existsSync(f)).toBe(true)
-    // the retention checkpoint it wrote vouches only for events that are still there: the trail verifies as before
-    expect(checkpointLines(t).filter(isRetention)).toHaveLength(1)
+    expect(checkpointLines(t).filter(isRetention)).toEqual([])
+    // the edit undone and the CLI's first events cut out of the oldest file, still present: caught
+    write(active, original)
+    const oldest = before[0] as string
+    expect(linksOf(oldest, CLI).length).toBeGreaterThan(0)
+    write(oldest, lines(oldest).filter((l) => chainOf(l).replica !== CLI))
+    const v = await verify(t)
+    expect(v.ok).toBe(false)
+    expect(v.firstBad).toMatchObject({ code: 'chain_start' })
   })
 
   it('an event younger than the period moved into a file that would go', async () => {
