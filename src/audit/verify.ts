@@ -179,9 +179,11 @@ export async function verifyAuditFiles (
     const missing = `replica ${replica} starts at seq ${seq}: the events before it are missing and`
     if (anchor === undefined || anchor.hash !== prev) return `${missing} no signed checkpoint vouches for seq ${seq - 1}`
     if (anchor.retention) {
-      const before = anchor.remaining === undefined ? undefined : givenBefore(anchor.remaining)
+      // every retention checkpoint names the first file that remained; one without is not the sweep's
+      if (anchor.remaining === undefined) return `${missing} the retention checkpoint for seq ${seq - 1} names no remaining file`
+      const before = givenBefore(anchor.remaining)
       return before === undefined ? null : `${missing} ${before} is given, but the retention sweep that vouched for seq ${seq - 1} ` +
-        `deleted the files before ${anchor.remaining as string} (the chain's events in it were cut out)`
+        `deleted the files before ${anchor.remaining} (the chain's events in it were cut out)`
     }
     if (!anchor.rotation) return `${missing} seq ${seq - 1} did not end a rotated file ` +
         `(its checkpoint at ${anchor.file}:${anchor.line} is not a rotation checkpoint, nor a retention checkpoint)`

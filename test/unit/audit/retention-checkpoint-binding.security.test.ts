@@ -41,6 +41,20 @@ describe('a retention checkpoint is bound to its deletion', () => {
     expect((await verify(t)).ok).toBe(true)
   })
 
+  it('one that names no remaining file anchors nothing, even signed (chain_start)', async () => {
+    const t = trail = await sharedTrail({ cliLater: true })
+    const going = logFiles(t).filter((f) => f !== t.path && (rotatedAt(f) as number) < t.clock.now() - RETENTION_DAYS * DAY)
+    const cliLast = going.flatMap((f) => linksOf(f, CLI)).at(-1) as { seq: number, hash: string }
+    writeFileSync(t.path + '.checkpoints', signCheckpoint(keys.checkpointKey, {
+      replica: CLI, seq: cliLast.seq, hash: cliLast.hash, time: new Date(t.clock.now()).toISOString(), retention: true
+    }) + '\n', { flag: 'a' })
+    cutCliFromOldest(t)
+    const r = await verify(t)
+    expect(r.ok).toBe(false)
+    expect(r.firstBad).toMatchObject({ code: 'chain_start' })
+    expect(r.firstBad?.reason).toContain('names no remaining file')
+  })
+
   it('one found with an earlier file given anchors nothing: the CLI\'s events cut out of that file are caught (chain_start)', async () => {
     const t = trail = await sharedTrail({ cliLater: true })
     // a genuine retention checkpoint for the CLI's last event in the files a sweep would delete, as
