@@ -27,10 +27,16 @@ export function createUsageWriter (opts: UsageWriterOptions): UsageWriter {
   const maxBuffered = opts.maxBuffered ?? 100_000
   let buffer: UsageRecord[] = []
   let writing: Promise<void> = Promise.resolve()
+  // the run queued behind the one in flight, not started yet: every flush asked for meanwhile joins
+  // it (it writes everything buffered when it starts), so a slow or failing store never faces more
+  // than one run waiting, however many records arrive
+  let waiting: Promise<void> | null = null
 
-  const flush = async (): Promise<void> => {
+  const flush = (): Promise<void> => {
+    if (waiting !== null) return waiting
     // one write at a time, in order
-    writing = writing.then(async () => {
+    const run = writing.then(async () => {
+      waiting = null
       while (buffer.length > 0) {
         const batch = buffer.slice(0, maxBatch)
         try {
@@ -44,7 +50,9 @@ export function createUsageWriter (opts: UsageWriterOptions): UsageWriter {
         buffer = buffer.slice(batch.length)
       }
     })
-    await writing
+    waiting = run
+    writing = run
+    return run
   }
   const timer = every(opts.clock, opts.flushMs ?? 1000, () => { void flush() })
 

@@ -27,6 +27,31 @@ describe('the usage writer', () => {
     expect(clock.pendingTimers()).toBe(0)
   })
 
+  it('a slow or failing store gets one write run at a time and one waiting, not one per record added', async () => {
+    // every record past a full batch asks for a flush: while the store is slow, those must join the
+    // run already waiting instead of each queuing its own (a chain that grew without bound under load)
+    let release: () => void = () => {}
+    let attempts = 0
+    const w = createUsageWriter({
+      store: {
+        insertUsage: async () => {
+          // the first write hangs until released, every one fails: the store is slow, then down
+          if (++attempts === 1) await new Promise<void>((resolve) => { release = resolve })
+          throw new Error('down')
+        }
+      },
+      clock: manualClock(),
+      maxBatch: 10
+    })
+    for (let i = 0; i < 1000; i++) w.add(rec(i))
+    await eventually(() => { expect(attempts).toBe(1) })
+    release()
+    await w.flush()
+    // the run in flight, the one that waited, and this flush's own: not one per record
+    expect(attempts).toBeLessThanOrEqual(3)
+    expect(w.pending()).toBe(1000)
+  })
+
   it('a batch the store refuses is kept for the next flush, not lost', async () => {
     let fail = true
     const stored: UsageRecord[] = []
