@@ -9,8 +9,8 @@ import { MIGRATIONS_TABLE_DDL, pendingMigrations } from './migrations.js'
 import { bindNamed } from './named-params.js'
 import { USER_COLUMNS, USER_FROM, toApiKey, toFailureState, toSession, toSessionWithUser, toUser, SESSION_WITH_USER,
   toUsageGroup, userPatchUpdate } from './rows.js'
-import { CLAIM_TOTP_STEP, RECORD_FAILURE, STATE_ADD, STATE_HIT, STATE_SUM, STATE_REVOKE, STATE_SWEEP, USAGE_INSERT, USAGE_OF,
-  usageSummarySql } from './sql.js'
+import { CLAIM_TOTP_STEP, RECORD_FAILURE, STATE_ADD, STATE_HIT, STATE_SUM, STATE_REVOKE, STATE_SWEEP, USAGE_OF,
+  usageInsertMany, usageSummarySql } from './sql.js'
 import type { StatePrimitives } from '../cluster-state/types.js'
 import type { ApiKeyRecord, StoreBackend, UserRecord } from './types.js'
 
@@ -257,7 +257,8 @@ export function createPostgresStore (opts: PostgresStoreOptions): StoreBackend {
 
     insertUsage: async (records) => {
       if (records.length === 0) return
-      await tx(async (c) => { for (const r of records) await query(USAGE_INSERT, { ...r }, c) })
+      const q = usageInsertMany(records)
+      await pool.query(q.text, q.values).catch(unavailable)
     },
     usageSummary: async (since, by) => (await all(usageSummarySql(by), { since })).map(toUsageGroup),
     usageOf: async (credential, identity, since) => toUsageGroup((await one(USAGE_OF, { credential, identity, since })) ?? {}),

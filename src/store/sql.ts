@@ -5,6 +5,8 @@
 
 // A lock that has run out counts as no lock: the failure after it starts a fresh run at 1, so
 // "reset when expired" and "count" are one statement and a parallel burst cannot reset twice.
+import type { UsageRecord } from './types.js'
+
 const EXPIRED = 'login_failures.locked_until IS NOT NULL AND login_failures.locked_until <= :now'
 const NEXT_COUNT = `CASE WHEN ${EXPIRED} THEN 1 ELSE login_failures.failed_count + 1 END`
 /** a new lock only when the count reaches max and no lock is active (an active lock is never extended) */
@@ -47,9 +49,26 @@ export const STATE_ADD = `
 /** a running total that has not expired (none: no row) */
 export const STATE_SUM = 'SELECT total FROM state_sums WHERE key = :key AND expires_at > :now'
 
-export const USAGE_INSERT = `
-  INSERT INTO usage_records (at, identity, credential, role, model, upstream, input_tokens, output_tokens, duration_ms, status, incomplete)
-  VALUES (:at, :identity, :credential, :role, :model, :upstream, :inputTokens, :outputTokens, :durationMs, :status, :incomplete)`
+/** a usage record's fields and the columns they are stored in, in the order of the INSERTs below */
+const USAGE_FIELDS = [
+  ['at', 'at'], ['identity', 'identity'], ['credential', 'credential'], ['role', 'role'], ['model', 'model'],
+  ['upstream', 'upstream'], ['inputTokens', 'input_tokens'], ['outputTokens', 'output_tokens'], ['durationMs', 'duration_ms'],
+  ['status', 'status'], ['incomplete', 'incomplete']
+] as const satisfies ReadonlyArray<readonly [keyof UsageRecord, string]>
+const USAGE_INTO = `INSERT INTO usage_records (${USAGE_FIELDS.map(([, c]) => c).join(', ')})`
+
+/** one record, with `:name` placeholders (SQLite runs it once per record, in one transaction) */
+export const USAGE_INSERT = `${USAGE_INTO} VALUES (${USAGE_FIELDS.map(([f]) => `:${f}`).join(', ')})`
+
+/**
+ * Many records in one statement, with PostgreSQL's `$n` placeholders: one round trip per batch (a
+ * round trip per record could not keep up with a busy gateway's usage).
+ */
+export function usageInsertMany (records: readonly UsageRecord[]): { text: string, values: unknown[] } {
+  const values: unknown[] = []
+  const rows = records.map((r) => `(${USAGE_FIELDS.map(([f]) => `$${values.push(r[f])}`).join(', ')})`)
+  return { text: `${USAGE_INTO} VALUES ${rows.join(', ')}`, values }
+}
 
 const DAY_MS = 86_400_000
 /** the column each `by` groups on; `day` is the UTC day number (days since the epoch) */
