@@ -296,6 +296,15 @@ export async function verifyAuditFiles (
     const st = state.get(replica)
     const cp = byReplica.get(maxCp)
     if (!st) {
+      // a chain with no events left is accounted for by the retention sweep that deleted them only
+      // when the files it kept are the ones given: a file of the log from before its first remaining
+      // one would have held them
+      const before = cp?.retention === true && cp.remaining !== undefined ? givenBefore(cp.remaining) : undefined
+      if (logs.length > 0 && cp?.retention === true && (cp.remaining === undefined || before !== undefined)) {
+        return bad(sorted[sorted.length - 1] ?? logs[0] as string, 1, 'truncated',
+          `no events of replica ${replica}, and the retention checkpoint at ${cp.file}:${cp.line} for seq ${maxCp} ` +
+          (cp.remaining === undefined ? 'names no remaining file' : `deleted the files before ${cp.remaining}, but ${before} is given`))
+      }
       if (logs.length > 0 && cp?.retention === true) {
         result.notes.push(`replica ${replica}: no events left; retention deleted them up to seq ${maxCp} ` +
           `(signed retention checkpoint at ${cp.file}:${cp.line})`)

@@ -41,6 +41,25 @@ describe('a retention checkpoint is bound to its deletion', () => {
     expect((await verify(t)).ok).toBe(true)
   })
 
+  for (const named of [true, false]) {
+    it(`a chain cut out whole from files still present is not excused by a retention checkpoint ${named ? 'naming a later file' : 'naming no file'} (truncated)`, async () => {
+      const t = trail = await sharedTrail({ cliLater: false })
+      // a genuine checkpoint left on disk by a sweep whose deletion then failed: the files are all here
+      const going = logFiles(t).filter((f) => f !== t.path && (rotatedAt(f) as number) < t.clock.now() - RETENTION_DAYS * DAY)
+      const cliLast = going.flatMap((f) => linksOf(f, CLI)).at(-1) as { seq: number, hash: string }
+      writeFileSync(t.path + '.checkpoints', signCheckpoint(keys.checkpointKey, {
+        replica: CLI, seq: cliLast.seq, hash: cliLast.hash, time: new Date(t.clock.now()).toISOString(), retention: true,
+        ...(named ? { remaining: basename(firstRemaining(t)) } : {})
+      }) + '\n', { flag: 'a' })
+      // the attacker (no key) removes every CLI line from every file
+      for (const f of logFiles(t)) write(f, lines(f).filter((l) => chainOf(l).replica !== CLI))
+      const r = await verify(t)
+      expect(r.ok).toBe(false)
+      expect(r.firstBad).toMatchObject({ code: 'truncated' })
+      expect(r.firstBad?.reason).toContain(named ? 'is given' : 'names no remaining file')
+    })
+  }
+
   it('one that names no remaining file anchors nothing, even signed (chain_start)', async () => {
     const t = trail = await sharedTrail({ cliLater: true })
     const going = logFiles(t).filter((f) => f !== t.path && (rotatedAt(f) as number) < t.clock.now() - RETENTION_DAYS * DAY)
