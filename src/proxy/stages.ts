@@ -23,8 +23,12 @@ export interface ReplyStages {
   upstreamFailed?: (request: FastifyRequest, kind: 'timeout' | 'unavailable' | 'mid-stream') => void
   /** the client hung up before the stream ended; the upstream request has been aborted */
   clientClosed?: (request: FastifyRequest, status: number) => void
-  /** just before a proxied reply's status and headers are written (past Fastify's onSend hooks) */
-  beforeHead?: (request: FastifyRequest, reply: FastifyReply) => void
+  /**
+   * just before a proxied reply's status and headers are written, past Fastify's onSend hooks: what
+   * those hooks would add (the body guard's Connection: close) is added here. Required, so that no
+   * set of stages can leave it out.
+   */
+  beforeHead: (request: FastifyRequest, reply: FastifyReply) => void
   /** hold a stream's closing frame until beforeEnd has succeeded (audit.failClosed) */
   holdClosingFrame?: boolean
 }
@@ -59,14 +63,28 @@ export async function readAll (body: Readable, limit: number): Promise<Buffer> {
  */
 export function sendProxied (request: FastifyRequest, reply: FastifyReply, stages: ReplyStages, status: number,
   body: Buffer | Readable): void {
-  stages.beforeHead?.(request, reply)
+  stages.beforeHead(request, reply)
   reply.hijack()
   const raw = reply.raw
-  raw.writeHead(status, reply.getHeaders() as OutgoingHttpHeaders)
-  if (Buffer.isBuffer(body)) { raw.end(body); return }
-  // pipe, not stream.pipeline: pipeline puts seven listeners on the response for every request
-  body.pipe(raw)
-  raw.once('close', () => { if (!raw.writableFinished) body.destroy() })
+  const headers = reply.getHeaders() as OutgoingHttpHeaders
+  // what Fastify's send path did for these replies: no body or length on a reply that has none, and
+  // a type on one that came without
+  const bodiless = status === 204 || status === 304 || status < 200
+  if (bodiless) { delete headers['content-length']; delete headers['content-type'] }
+  else if (headers['content-type'] === undefined) headers['content-type'] = 'application/octet-stream'
+  try {
+    raw.writeHead(status, headers)
+    if (Buffer.isBuffer(body)) { raw.end(bodiless ? undefined : body); return }
+    // a client already gone leaves nothing to pipe to: `body`'s end stops the upstream request
+    if (raw.destroyed) { body.destroy(); return }
+    // pipe, not stream.pipeline: pipeline puts seven listeners on the response for every request
+    body.pipe(raw)
+    raw.once('close', () => { if (!raw.writableFinished) body.destroy() })
+  } catch (err) {
+    // past hijack() no error handler answers: the connection is closed rather than left waiting
+    if (!Buffer.isBuffer(body)) body.destroy()
+    raw.destroy(err as Error)
+  }
 }
 
 /** The client hung up while we waited on Ollama: nothing is left to send, but the request is audited (499, as nginx logs it). */
