@@ -31,6 +31,9 @@ export function createUsageWriter (opts: UsageWriterOptions): UsageWriter {
   // it (it writes everything buffered when it starts), so a slow or failing store never faces more
   // than one run waiting, however many records arrive
   let waiting: Promise<void> | null = null
+  // after a failed write the next one waits for the timer, not for the next full batch: a store
+  // that is down is tried once per flushMs, not back to back
+  let failing = false
 
   const flush = (): Promise<void> => {
     if (waiting !== null) return waiting
@@ -42,11 +45,13 @@ export function createUsageWriter (opts: UsageWriterOptions): UsageWriter {
         try {
           await opts.store.insertUsage(batch)
         } catch (err) {
+          failing = true
           const dropped = Math.max(0, buffer.length - maxBuffered)
           if (dropped > 0) buffer = buffer.slice(dropped)
           opts.onError?.(err, dropped)
           return
         }
+        failing = false
         buffer = buffer.slice(batch.length)
       }
     })
@@ -59,7 +64,7 @@ export function createUsageWriter (opts: UsageWriterOptions): UsageWriter {
   return {
     add (record) {
       buffer.push(record)
-      if (buffer.length >= maxBatch) void flush()
+      if (buffer.length >= maxBatch && !failing) void flush()
     },
     flush,
     async close () {

@@ -10,7 +10,7 @@ import { bindNamed } from './named-params.js'
 import { USER_COLUMNS, USER_FROM, toApiKey, toFailureState, toSession, toSessionWithUser, toUser, SESSION_WITH_USER,
   toUsageGroup, userPatchUpdate } from './rows.js'
 import { CLAIM_TOTP_STEP, RECORD_FAILURE, STATE_ADD, STATE_HIT, STATE_SUM, STATE_REVOKE, STATE_SWEEP, USAGE_OF,
-  usageInsertMany, usageSummarySql } from './sql.js'
+  usageInsertMany, usageRowsPerInsert, usageSummarySql } from './sql.js'
 import type { StatePrimitives } from '../cluster-state/types.js'
 import type { ApiKeyRecord, StoreBackend, UserRecord } from './types.js'
 
@@ -257,8 +257,19 @@ export function createPostgresStore (opts: PostgresStoreOptions): StoreBackend {
 
     insertUsage: async (records) => {
       if (records.length === 0) return
-      const q = usageInsertMany(records)
-      await pool.query(q.text, q.values).catch(unavailable)
+      // PostgreSQL takes at most 65,535 parameters in a statement: a larger batch goes in parts, in one transaction
+      const rows = usageRowsPerInsert
+      if (records.length <= rows) {
+        const q = usageInsertMany(records)
+        await pool.query(q.text, q.values).catch(unavailable)
+        return
+      }
+      await tx(async (c) => {
+        for (let i = 0; i < records.length; i += rows) {
+          const q = usageInsertMany(records.slice(i, i + rows))
+          await c.query(q.text, q.values).catch(unavailable)
+        }
+      })
     },
     usageSummary: async (since, by) => (await all(usageSummarySql(by), { since })).map(toUsageGroup),
     usageOf: async (credential, identity, since) => toUsageGroup((await one(USAGE_OF, { credential, identity, since })) ?? {}),

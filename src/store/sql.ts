@@ -60,6 +60,9 @@ const USAGE_INTO = `INSERT INTO usage_records (${USAGE_FIELDS.map(([, c]) => c).
 /** one record, with `:name` placeholders (SQLite runs it once per record, in one transaction) */
 export const USAGE_INSERT = `${USAGE_INTO} VALUES (${USAGE_FIELDS.map(([f]) => `:${f}`).join(', ')})`
 
+/** the most records one multi-row INSERT may carry: PostgreSQL binds at most 65,535 parameters */
+export const usageRowsPerInsert = Math.floor(65_535 / USAGE_FIELDS.length)
+
 /**
  * Many records in one statement, with PostgreSQL's `$n` placeholders: one round trip per batch (a
  * round trip per record could not keep up with a busy gateway's usage).

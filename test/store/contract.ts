@@ -446,6 +446,12 @@ export function storeContractTests (name: string, makeStore: () => Promise<Store
         expect(await store.usageOf('session', 'nobody', T)).toEqual({ group: null, requests: 0, inputTokens: 0, outputTokens: 0 })
       })
 
+      it('a batch larger than one statement can bind (PostgreSQL: 65,535 parameters) is stored whole', async () => {
+        const n = 6_500
+        await store.insertUsage(Array.from({ length: n }, (_, i) => rec({ at: T + i })))
+        expect((await store.usageSummary(0, 'user')).map((g) => g.requests)).toEqual([n])
+      })
+
       it('deleteUsageBefore removes only older records; an empty batch is a no-op', async () => {
         await store.insertUsage([])
         await store.insertUsage([rec({ at: T - DAY }), rec({ at: T }), rec({ at: T + 1, incomplete: true })])

@@ -50,6 +50,11 @@ describe('the usage writer', () => {
     // the run in flight, the one that waited, and this flush's own: not one per record
     expect(attempts).toBeLessThanOrEqual(3)
     expect(w.pending()).toBe(1000)
+    // while it fails, more full batches wait for the timer: no attempt per batch
+    const before = attempts
+    for (let i = 0; i < 100; i++) w.add(rec(i))
+    await Promise.resolve()
+    expect(attempts).toBe(before)
   })
 
   it('a batch the store refuses is kept for the next flush, not lost', async () => {
