@@ -7,12 +7,7 @@ import { locateConfig, type ConfigLocation } from '../config/locate.js'
 import { roleModelProblems } from '../rbac/policy.js'
 import type { GatehouseConfig } from '../config/schema.js'
 import { processIo, type Io } from './output.js'
-import { certsDev } from './certs.js'
-import { configDiff } from './config-diff.js'
-import { serve } from './serve.js'
-import { commandHandlers } from './commands.js'
-import { mfaQr } from './mfa-qr.js'
-import { login } from './login.js'
+import { commandHandler } from './commands.js'
 import { parseCommandLine, usageOf, globalUsage } from './args.js'
 import type { CliDeps } from './types.js'
 
@@ -38,11 +33,12 @@ export async function main (argv: string[], io: Io = processIo, deps: CliDeps = 
   const oneLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n').join('; ')
 
   try {
-    if (spec.name === 'mfa qr') return await mfaQr(args, io)
+    // each command's modules are imported when it runs (see commands.ts)
+    if (spec.name === 'mfa qr') return await (await import('./mfa-qr.js')).mfaQr(args, io)
     // talks to a gateway over HTTP: the config, when there is one, only gives its address
-    if (spec.name === 'login') return await login(args, io)
+    if (spec.name === 'login') return await (await import('./login.js')).login(args, io)
     // compares two named files: the --config one is not loaded
-    if (spec.name === 'config diff') return configDiff(args, io)
+    if (spec.name === 'config diff') return (await import('./config-diff.js')).configDiff(args, io)
   } catch (err) {
     io.err(`gatehouse: ${oneLine(err)}`)
     return 2
@@ -63,9 +59,11 @@ export async function main (argv: string[], io: Io = processIo, deps: CliDeps = 
   }
 
   try {
-    if (spec.name === 'serve') return await serve(config, io, () => loadConfig(where.path, [roleModelProblems]))
-    if (spec.name === 'certs dev') return certsDev(config, io, args.json)
-    const handler = commandHandlers[spec.name]
+    if (spec.name === 'serve') {
+      return await (await import('./serve.js')).serve(config, io, () => loadConfig(where.path, [roleModelProblems]))
+    }
+    if (spec.name === 'certs dev') return (await import('./certs.js')).certsDev(config, io, args.json)
+    const handler = await commandHandler(spec.name)
     if (!handler) throw new Error(`no handler for "${spec.name}"`)
     return await handler(config, args, io, deps)
   } catch (err) {
