@@ -179,11 +179,8 @@ export async function verifyAuditFiles (
     const missing = `replica ${replica} starts at seq ${seq}: the events before it are missing and`
     if (anchor === undefined || anchor.hash !== prev) return `${missing} no signed checkpoint vouches for seq ${seq - 1}`
     if (anchor.retention) {
-      // every retention checkpoint names the first file that remained; one without is not the sweep's
-      if (anchor.remaining === undefined) return `${missing} the retention checkpoint for seq ${seq - 1} names no remaining file`
-      const before = givenBefore(anchor.remaining)
-      return before === undefined ? null : `${missing} ${before} is given, but the retention sweep that vouched for seq ${seq - 1} ` +
-        `deleted the files before ${anchor.remaining} (the chain's events in it were cut out)`
+      const refused = retentionRefusal(anchor)
+      return refused === null ? null : `${missing} the retention checkpoint for seq ${seq - 1} ${refused}`
     }
     if (!anchor.rotation) return `${missing} seq ${seq - 1} did not end a rotated file ` +
         `(its checkpoint at ${anchor.file}:${anchor.line} is not a rotation checkpoint, nor a retention checkpoint)`
@@ -206,6 +203,17 @@ export async function verifyAuditFiles (
     const at = placeInLog(name, base)
     if (at === null) return `not a file of the log ${setAside} was rotated from`
     return compareInLog(at, placeInLog(setAside, base) as NonNullable<typeof at>) > 0 ? `which comes after ${setAside}` : null
+  }
+
+  /**
+   * Why a retention checkpoint does not vouch for the files given, or null when it does: every one
+   * the sweep writes names the first file that remained (one without is not the sweep's), and a file
+   * of that log from before it is given would have held the events it says were deleted.
+   */
+  function retentionRefusal (v: Vouched): string | null {
+    if (v.remaining === undefined) return 'names no remaining file'
+    const before = givenBefore(v.remaining)
+    return before === undefined ? null : `deleted the files before ${v.remaining}, but ${before} is given (the events were cut out of it)`
   }
 
   /** The name of a file given that comes before the file named `name` in that file's log. */
@@ -296,22 +304,15 @@ export async function verifyAuditFiles (
     const st = state.get(replica)
     const cp = byReplica.get(maxCp)
     if (!st) {
-      // a chain with no events left is accounted for by the retention sweep that deleted them only
-      // when the files it kept are the ones given: a file of the log from before its first remaining
-      // one would have held them
-      const before = cp?.retention === true && cp.remaining !== undefined ? givenBefore(cp.remaining) : undefined
-      if (logs.length > 0 && cp?.retention === true && (cp.remaining === undefined || before !== undefined)) {
+      if (logs.length === 0) continue
+      // a chain with no events left is accounted for only by the retention sweep that deleted them
+      const refused = cp?.retention === true ? retentionRefusal(cp) : 'vouches for it'
+      if (refused !== null) {
         return bad(sorted[sorted.length - 1] ?? logs[0] as string, 1, 'truncated',
-          `no events of replica ${replica}, and the retention checkpoint at ${cp.file}:${cp.line} for seq ${maxCp} ` +
-          (cp.remaining === undefined ? 'names no remaining file' : `deleted the files before ${cp.remaining}, but ${before} is given`))
+          `no events of replica ${replica}, but the signed checkpoint at ${cp?.file}:${cp?.line} for seq ${maxCp} ${refused}`)
       }
-      if (logs.length > 0 && cp?.retention === true) {
-        result.notes.push(`replica ${replica}: no events left; retention deleted them up to seq ${maxCp} ` +
-          `(signed retention checkpoint at ${cp.file}:${cp.line})`)
-      } else if (logs.length > 0) {
-        return bad(sorted[sorted.length - 1] ?? logs[0] as string, 1, 'truncated',
-          `no events of replica ${replica}, but the signed checkpoint at ${cp?.file}:${cp?.line} vouches for seq ${maxCp}`)
-      }
+      result.notes.push(`replica ${replica}: no events left; retention deleted them up to seq ${maxCp} ` +
+        `(signed retention checkpoint at ${cp?.file}:${cp?.line})`)
       continue
     }
     if (maxCp > st.seq) {
