@@ -125,9 +125,7 @@ export function createForwarder (targets: UpstreamTargets, stages: ReplyStages) 
       const whole = raw ?? Buffer.alloc(0)
       const out = route.method === 'HEAD' ? whole : await stages.json(request, route, whole, res.statusCode)
       await stages.beforeEnd(request, res.statusCode)
-      if (route.method === 'HEAD') return reply.send(out)
-      reply.header('content-length', out.length)
-      return sendProxied(request, reply, stages, res.statusCode, out)
+      return route.method === 'HEAD' ? reply.send(out) : sendProxied(request, reply, stages, res.statusCode, out)
     }
 
     const status = res.statusCode

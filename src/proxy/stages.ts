@@ -57,9 +57,9 @@ export async function readAll (body: Readable, limit: number): Promise<Buffer> {
  * Sends a proxied reply's bytes straight to the client's socket. They are already framed, masked and
  * counted, so Fastify's send path (serializers, onSend hooks, content-type guessing) has nothing to
  * add and only costs time on every request; the headers already set on the reply go with them, with
- * what stages.beforeHead adds, and the onResponse stages (audit event, metrics) still run when the
- * reply finishes. A client that
- * hangs up destroys `body`, which stops the upstream request (see pump in forward.ts).
+ * what stages.beforeHead adds (and the length of a whole body), and the onResponse stages (audit
+ * event, metrics) still run when the reply finishes. A client that hangs up destroys a streamed
+ * `body`, which stops the upstream request (see pump in forward.ts).
  */
 export function sendProxied (request: FastifyRequest, reply: FastifyReply, stages: ReplyStages, status: number,
   body: Buffer | Readable): void {
@@ -70,8 +70,10 @@ export function sendProxied (request: FastifyRequest, reply: FastifyReply, stage
   // what Fastify's send path did for these replies: no body or length on a reply that has none, and
   // a type on one that came without
   const bodiless = status === 204 || status === 304 || status < 200
-  if (bodiless) { delete headers['content-length']; delete headers['content-type'] }
-  else if (headers['content-type'] === undefined) headers['content-type'] = 'application/octet-stream'
+  if (bodiless) { delete headers['content-length']; delete headers['content-type'] } else {
+    if (headers['content-type'] === undefined) headers['content-type'] = 'application/octet-stream'
+    if (Buffer.isBuffer(body)) headers['content-length'] = body.length
+  }
   try {
     raw.writeHead(status, headers)
     if (Buffer.isBuffer(body)) { raw.end(bodiless ? undefined : body); return }
