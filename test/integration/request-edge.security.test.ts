@@ -55,6 +55,9 @@ describe('credentials before the body', () => {
     const res = await rawRequest(gw.port, `POST /api/show HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${gw.adminKey}\r\nContent-Length: ${body.length}\r\n\r\n${body}`, { ca: gw.certs.ca, timeoutMs: 1500 })
     expect(res.status).toBe(200)
     expect(res.head.toLowerCase()).not.toContain('connection: close')
+    // a whole proxied reply carries its length (and a type), written past Fastify's send path
+    expect(res.head.toLowerCase()).toContain(`content-length: ${Buffer.byteLength(res.body)}`)
+    expect(res.head.toLowerCase()).toMatch(/content-type: application\/json/)
   })
 
   it('/auth and /admin refuse bodies over 16 KiB (413) whatever the credential', async () => {
