@@ -14,8 +14,6 @@ import { verifyAuditFiles } from './verify.js'
 
 const DAY_MS = 86_400_000
 
-export { rotatedAt }
-
 export interface RetentionAnchor { replica: string, seq: number, hash: string }
 /** A chain point the remaining files verify from, and the kind of signed checkpoint that vouches for it. */
 interface NamedAnchor extends RetentionAnchor { kind: 'rotation' | 'retention' }

@@ -258,15 +258,14 @@ export function createPostgresStore (opts: PostgresStoreOptions): StoreBackend {
     insertUsage: async (records) => {
       if (records.length === 0) return
       // PostgreSQL takes at most 65,535 parameters in a statement: a larger batch goes in parts, in one transaction
-      const rows = usageRowsPerInsert
-      if (records.length <= rows) {
+      if (records.length <= usageRowsPerInsert) {
         const q = usageInsertMany(records)
         await pool.query(q.text, q.values).catch(unavailable)
         return
       }
       await tx(async (c) => {
-        for (let i = 0; i < records.length; i += rows) {
-          const q = usageInsertMany(records.slice(i, i + rows))
+        for (let i = 0; i < records.length; i += usageRowsPerInsert) {
+          const q = usageInsertMany(records.slice(i, i + usageRowsPerInsert))
           await c.query(q.text, q.values).catch(unavailable)
         }
       })
