@@ -18,6 +18,14 @@ const write = (file: string, ls: string[]) => writeFileSync(file, ls.map((l) => 
 const givenIn = (t: SharedTrail, names: string[]) => inRotationOrder(names.map((n) => join(t.dir, n)))
 const trailNames = (t: SharedTrail) => logFiles(t).map((f) => basename(f))
 
+/** The index in `files` of the rotated file that starts with the CLI's first event after its own rotation. */
+function afterCliRotation (t: SharedTrail, files: string[]): number {
+  const i = files.findIndex((f) => f !== t.path && lines(f).length > 0 &&
+    chainOf(lines(f)[0] as string).replica === CLI && chainOf(lines(f)[0] as string).seq > 1)
+  expect(i).toBeGreaterThan(0)
+  return i
+}
+
 /**
  * A shared trail where the CLI's chain was cut before the file that starts with its event after its
  * own rotation: that file now holds only CLI events (its other lines moved to the end of the file
@@ -26,9 +34,7 @@ const trailNames = (t: SharedTrail) => logFiles(t).map((f) => basename(f))
 async function cutBeforeCliRotation (): Promise<{ t: SharedTrail, next: string }> {
   const t = trail = await sharedTrail({ cliLater: true })
   const files = logFiles(t)
-  const i = files.findIndex((f) => f !== t.path && lines(f).length > 0 &&
-    chainOf(lines(f)[0] as string).replica === CLI && chainOf(lines(f)[0] as string).seq > 1)
-  expect(i).toBeGreaterThan(0)
+  const i = afterCliRotation(t, files)
   const next = files[i] as string
   const before = files[i - 1] as string
   const from = chainOf(lines(next)[0] as string).seq
@@ -93,9 +99,7 @@ describe('a rotation checkpoint anchors only the file right after the one it set
   it('the trail rewritten so that the file after the CLI\'s rotation comes first, every other chain moved behind it, is caught', async () => {
     const t = trail = await sharedTrail({ cliLater: true })
     const files = logFiles(t)
-    const i = files.findIndex((f) => f !== t.path && lines(f).length > 0 &&
-      chainOf(lines(f)[0] as string).replica === CLI && chainOf(lines(f)[0] as string).seq > 1)
-    expect(i).toBeGreaterThan(0)
+    const i = afterCliRotation(t, files)
     const next = files[i] as string
     // the gateway chain from seq 1 on goes behind the CLI's lines of that file; every file before it goes
     const upToNext = files.slice(0, i + 1).flatMap((f) => lines(f))

@@ -6,7 +6,7 @@ import { verifyAuditFiles, type AuditInput } from '../../../src/audit/index.js'
 import { manualClock } from '../../helpers/clock.js'
 import { eventually } from '../../helpers/eventually.js'
 import { auditConfig, fileSink, openLog, sweepKeys, tempDir, verifyKeys, writeEvents } from '../audit/fixtures.js'
-import { CLI, GW, logFiles, sharedTrail } from '../audit/shared-trail.js'
+import { CLI, GW, logFiles, sharedTrail, type SharedTrail } from '../audit/shared-trail.js'
 
 let cleanup = () => {}
 afterEach(() => cleanup())
@@ -32,6 +32,19 @@ async function setup (retentionDays: number | null) {
   return { sweep, clock, events, purges, rotated }
 }
 
+/** A sweep over a shared trail's file sink, 25 days of retention, recording the events it emits. */
+function sweepOfTrail (t: SharedTrail): { sweep: ReturnType<typeof createRetentionSweep>, events: AuditInput[] } {
+  const events: AuditInput[] = []
+  const sweep = createRetentionSweep({
+    config: { audit: auditConfig([fileSink(t.path, 2048)], { retentionDays: 25 }), store: { url: 'sqlite::memory:', purgeAfterDays: 30 } },
+    store: { purgeEnded: async () => ({ sessions: 0, apiKeys: 0 }) },
+    emit: (e) => events.push(e),
+    clock: t.clock,
+    keys: sweepKeys
+  })
+  return { sweep, events }
+}
+
 describe('retention sweep', () => {
   it('runs once a day on the clock: deletes expired audit files, records audit-retention with the anchor, purges the store', async () => {
     const s = await setup(25)
@@ -51,14 +64,7 @@ describe('retention sweep', () => {
   it('records every anchor when the CLI chain shares the file: the rotation checkpoint and a retention checkpoint for the CLI', async () => {
     const t = await sharedTrail({ cliLater: true })
     cleanup = t.cleanup
-    const events: AuditInput[] = []
-    const sweep = createRetentionSweep({
-      config: { audit: auditConfig([fileSink(t.path, 2048)], { retentionDays: 25 }), store: { url: 'sqlite::memory:', purgeAfterDays: 30 } },
-      store: { purgeEnded: async () => ({ sessions: 0, apiKeys: 0 }) },
-      emit: (e) => events.push(e),
-      clock: t.clock,
-      keys: sweepKeys
-    })
+    const { sweep, events } = sweepOfTrail(t)
     const report = await sweep.run()
     await sweep.close()
     expect(report.audit[0]?.kept).toBeUndefined()
@@ -75,14 +81,7 @@ describe('retention sweep', () => {
     const t = await sharedTrail({ cliLater: true })
     cleanup = t.cleanup
     writeFileSync(t.path, readFileSync(t.path, 'utf8').replace('"outcome":"success"', '"outcome":"failure"'))
-    const events: AuditInput[] = []
-    const sweep = createRetentionSweep({
-      config: { audit: auditConfig([fileSink(t.path, 2048)], { retentionDays: 25 }), store: { url: 'sqlite::memory:', purgeAfterDays: 30 } },
-      store: { purgeEnded: async () => ({ sessions: 0, apiKeys: 0 }) },
-      emit: (e) => events.push(e),
-      clock: t.clock,
-      keys: sweepKeys
-    })
+    const { sweep, events } = sweepOfTrail(t)
     await sweep.run()
     await sweep.close()
     expect(events).toEqual([{ action: 'audit-retention', outcome: 'failure', reason: 'unverifiable', retention: { removed: [], anchor: null, anchors: [] } }])
