@@ -25,9 +25,10 @@ export interface AuditLog {
   /** builds the ECS event, chains it, writes it to all sinks; never throws for sink trouble. Returns its seq (0 once closed). */
   emit: (input: AuditInput) => number
   /**
-   * Rebuilds event `seq` from `input` (same timestamp) and re-links the events after it, when no sink
-   * has let any of them out yet — for an event whose flush failed, so that it records what the client
-   * got instead. False when a sink already wrote or sent it (it then stands as written).
+   * Rebuilds event `seq` from `input` (same timestamp), when no sink has let it out yet — for an event
+   * whose flush failed, so that it records what the client got instead. The events after it are
+   * re-linked before any sink lets one of them out, once for all revisions made meanwhile. False
+   * when a sink already wrote or sent it (it then stands as written).
    */
   revise: (seq: number, input: AuditInput) => boolean
   /** at least one sink can write right now */
@@ -36,7 +37,8 @@ export interface AuditLog {
   flush: () => Promise<void>
   /** final checkpoint, flush, close sinks */
   close: () => Promise<void>
-  stats: () => { events: number, sinkErrors: number, dropped: number, queueDepth: number }
+  /** `relinked`: events linked again after a revision, ever (each revision's re-linking is deferred and shared) */
+  stats: () => { events: number, sinkErrors: number, dropped: number, queueDepth: number, relinked: number }
   /** per sink, in config order: for /metrics and the compliance check */
   sinks: () => Array<{ type: 'file' | 'stdout' | 'syslog', writable: boolean, dropped: number, queueDepth: number, errors: number }>
 }
@@ -104,6 +106,7 @@ export async function createAuditLog (deps: AuditLogDeps): Promise<AuditLog> {
   const tuning = deps.tuning ?? {}
   let closed = false
   let events = 0
+  let relinked = 0
   let checkpointErrors = 0
   let sinceCheckpoint = 0
   let checkpointScheduled = false
@@ -195,6 +198,13 @@ export async function createAuditLog (deps: AuditLogDeps): Promise<AuditLog> {
     return checkpointRun
   }
 
+  // the first seq revised since the last re-linking (Infinity: none). Its line and every later one are
+  // out of date in the sinks until relink(); events emitted meanwhile are linked onto the stale head
+  // and re-linked with them. Each sink calls relink() before it lets such a line out (StaleLines), so
+  // under a long sink outage many revisions cost one re-linking, not one each.
+  let staleFrom = Infinity
+  const stale = { staleFrom: () => staleFrom, relink }
+
   const sinks: AuditSink[] = []
   const fileSinks: FileSink[] = []
   for (const sc of config.sinks) {
@@ -208,7 +218,8 @@ export async function createAuditLog (deps: AuditLogDeps): Promise<AuditLog> {
         onProblem,
         beforeRotate: (last, to) => writeRotationCheckpoint(s, last, to),
         maxPending: tuning.maxPending,
-        write: tuning.fileWrite
+        write: tuning.fileWrite,
+        stale
       })
       fileSinks.push(s)
       sinks.push(s)
@@ -224,7 +235,8 @@ export async function createAuditLog (deps: AuditLogDeps): Promise<AuditLog> {
         onProblem,
         reconnectMinMs: tuning.syslogReconnectMinMs,
         reconnectMaxMs: tuning.syslogReconnectMaxMs,
-        flushTimeoutMs: tuning.syslogFlushTimeoutMs
+        flushTimeoutMs: tuning.syslogFlushTimeoutMs,
+        stale
       }))
     }
   }
@@ -246,49 +258,70 @@ export async function createAuditLog (deps: AuditLogDeps): Promise<AuditLog> {
     if (best && (!resume || best.seq > resume.seq)) resume = best
   }
   let chain = createChain(deps.chainKey, replica, resume)
-  // events no sink has let out yet, oldest first: what revise() may still rebuild
-  type Revisable = { built: Unchained, time: number, event: AuditEvent }
+  // events no sink has let out yet, oldest first: what revise() may still rebuild. recent[from..] holds
+  // consecutive seqs; an entry is updated in place when it is re-linked.
+  type Revisable = { built: Unchained, time: number, event: AuditEvent, line: string }
   let recent: Revisable[] = []
   let from = 0 // recent[0..from) can no longer be revised
   const released = () => sinks.reduce((m, s) => Math.max(m, s.released()), 0)
+  const indexOf = (seq: number) => {
+    const first = recent[from]
+    const k = first === undefined ? -1 : from + seq - first.event.gatehouse.chain.seq
+    return k >= from && k < recent.length ? k : -1
+  }
+
+  function relink (): void {
+    if (staleFrom === Infinity) return
+    const i = indexOf(staleFrom)
+    staleFrom = Infinity
+    const first = recent[i]
+    if (first === undefined) return
+    const { seq, prev } = first.event.gatehouse.chain
+    const relinker = createChain(deps.chainKey, replica, { seq: seq - 1, hash: prev })
+    const rebuilt: Array<{ line: string, event: AuditEvent }> = []
+    for (let k = i; k < recent.length; k++) {
+      const r = recent[k] as Revisable
+      const linked = relinker.linkLine(r.built)
+      r.event = linked.event
+      r.line = linked.line
+      rebuilt.push(linked)
+    }
+    relinked += rebuilt.length
+    for (const s of sinks) s.rewrite(rebuilt)
+    const head = (recent.at(-1) as Revisable).event.gatehouse.chain
+    chain = createChain(deps.chainKey, replica, { seq: head.seq, hash: head.hash })
+  }
 
   function emit (input: AuditInput): number {
     if (closed) return 0
     const time = clock.now()
     const built = buildEvent(input, { time, replica, hostName: deps.hostName })
-    const { event, line } = chain.linkLine(built)
-    for (const s of sinks) s.write(line, event)
     const out = released()
     while (from < recent.length && (recent[from] as Revisable).event.gatehouse.chain.seq <= out) from++
-    if (recent.length - from >= MAX_REVISABLE) from++
+    if (recent.length - from >= MAX_REVISABLE) {
+      // the oldest stops being revisable: it must be linked right before that
+      if ((recent[from] as Revisable).event.gatehouse.chain.seq >= staleFrom) relink()
+      from++
+    }
     if (from > 1024 && from * 2 > recent.length) { recent = recent.slice(from); from = 0 }
-    if (event.gatehouse.chain.seq > out) recent.push({ built, time, event })
+    // in `recent` before any sink sees it: a sink may call relink() from inside write()
+    const entry: Revisable = { built, time, ...chain.linkLine(built) }
+    recent.push(entry)
+    for (const s of sinks) s.write(entry.line, entry.event)
     events++
     if (++sinceCheckpoint >= config.checkpoint.everyEvents && !checkpointScheduled && fileSinks.length > 0) {
       checkpointScheduled = true
       setImmediate(() => { if (!closed) void checkpoint() })
     }
-    return event.gatehouse.chain.seq
+    return entry.event.gatehouse.chain.seq
   }
 
   function revise (seq: number, input: AuditInput): boolean {
     if (closed || seq <= released()) return false
-    let i = from
-    while (i < recent.length && (recent[i] as Revisable).event.gatehouse.chain.seq !== seq) i++
-    const first = recent[i]
-    if (first === undefined) return false
-    const relink = createChain(deps.chainKey, replica, { seq: seq - 1, hash: first.event.gatehouse.chain.prev })
-    const rebuilt: Array<{ line: string, event: AuditEvent }> = []
-    for (let k = i; k < recent.length; k++) {
-      const r = recent[k] as Revisable
-      const built = k === i ? buildEvent(input, { time: r.time, replica, hostName: deps.hostName }) : r.built
-      const linked = relink.linkLine(built)
-      recent[k] = { built, time: r.time, event: linked.event }
-      rebuilt.push(linked)
-    }
-    for (const s of sinks) s.rewrite(seq, rebuilt)
-    const head = (rebuilt.at(-1) as { event: AuditEvent }).event.gatehouse.chain
-    chain = createChain(deps.chainKey, replica, { seq: head.seq, hash: head.hash })
+    const r = recent[indexOf(seq)]
+    if (r === undefined) return false
+    r.built = buildEvent(input, { time: r.time, replica, hostName: deps.hostName })
+    staleFrom = Math.min(staleFrom, seq)
     return true
   }
 
@@ -317,6 +350,7 @@ export async function createAuditLog (deps: AuditLogDeps): Promise<AuditLog> {
       const st = sinks.map((s) => s.stats())
       return {
         events,
+        relinked,
         sinkErrors: checkpointErrors + st.reduce((a, s) => a + s.errors, 0),
         dropped: st.reduce((a, s) => a + s.dropped, 0),
         queueDepth: st.reduce((a, s) => a + s.queueDepth, 0)

@@ -9,7 +9,8 @@ import { dirname } from 'node:path'
 import type { ChainPoint } from '../chain.js'
 import { lastChainPoint, rotatedName, rotatedSiblings } from '../files.js'
 import type { AuditEvent } from '../types.js'
-import type { AuditSink, FileSinkExtras, SinkProblem } from './types.js'
+import { queuedAt } from './queue.js'
+import type { AuditSink, FileSinkExtras, SinkProblem, StaleLines } from './types.js'
 
 export interface FileSinkOptions {
   path: string
@@ -24,6 +25,7 @@ export interface FileSinkOptions {
   maxPending?: number
   /** the write(2) used for log lines: tests inject one that fails part-way, like a full disk */
   write?: (fd: number, buf: Buffer, offset: number, length: number) => number
+  stale: StaleLines
 }
 
 /** A queued line (without its newline), its size in bytes with the newline, and its chain point. */
@@ -178,7 +180,13 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
     }
   }
 
-  /** Writes what is queued. Lines that cannot be written stay queued. */
+  /**
+   * Writes what is queued. Lines that cannot be written stay queued. Out-of-date lines (see
+   * StaleLines) are re-linked only once every line before them is written: while the disk keeps
+   * failing, each try writes the up-to-date lines ahead of them and the re-linking waits. A sink
+   * that is failing first tries one line: a full disk costs each try one line's work, not the
+   * encoding of everything queued.
+   */
   function drain () {
     scheduled = false
     if (pending.length === 0) return
@@ -186,12 +194,16 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
     if (!cutBack()) return
     let i = 0
     let oversize = false
+    let probe = !healthy
     try {
       while (i < pending.length) {
-        // one write per run of lines that fits before the size limit
+        if ((pending[i] as Pending).point.seq >= o.stale.staleFrom()) o.stale.relink()
+        const stale = o.stale.staleFrom()
+        if ((pending[i] as Pending).point.seq >= stale) break // still out of date: nothing may go out
+        // one write per run of up-to-date lines that fits before the size limit
         let j = i
         let bytes = 0
-        while (j < pending.length) {
+        while (j < pending.length && (pending[j] as Pending).point.seq < stale && !(probe && j > i)) {
           const len = (pending[j] as Pending).bytes
           if (!oversize && size + bytes + len > o.maxBytes && size + bytes > 0) break
           bytes += len
@@ -203,6 +215,7 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
           continue
         }
         writeAll(encode(i, j, bytes))
+        probe = false
         size += bytes
         written += j - i
         last = (pending[j - 1] as Pending).point
@@ -270,7 +283,7 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
         point: { seq: ev.gatehouse.chain.seq, hash: ev.gatehouse.chain.hash } })
       if (pending.length > maxPending) {
         const n = pending.length - maxPending
-        pending = pending.slice(n)
+        pending.splice(0, n)
         dropped += n
         unreported += n
       }
@@ -303,14 +316,12 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
     },
     resumePoint: () => resume,
     released: () => last?.seq ?? 0,
-    rewrite (fromSeq, events) {
-      const bySeq = new Map(events.map((e) => [e.event.gatehouse.chain.seq, e]))
-      pending = pending.map((p) => {
-        const e = p.point.seq >= fromSeq ? bySeq.get(p.point.seq) : undefined
-        return e === undefined
-          ? p
-          : { line: e.line, bytes: Buffer.byteLength(e.line, 'utf8') + 1, point: { seq: p.point.seq, hash: e.event.gatehouse.chain.hash } }
-      })
+    rewrite (events) {
+      for (const { line, event } of events) {
+        const { seq, hash } = event.gatehouse.chain
+        const k = queuedAt(pending, seq, (p) => p.point.seq)
+        if (k >= 0) pending[k] = { line, bytes: Buffer.byteLength(line, 'utf8') + 1, point: { seq, hash } }
+      }
     },
     async close () {
       if (closed) return

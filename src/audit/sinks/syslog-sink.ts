@@ -5,7 +5,8 @@ import { hostname } from 'node:os'
 import { connect as netConnect, isIP, type Socket } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
 import { formatSyslog, frame } from './syslog-format.js'
-import type { AuditSink, SinkProblem } from './types.js'
+import { queuedAt } from './queue.js'
+import type { AuditSink, SinkProblem, StaleLines } from './types.js'
 
 export interface SyslogSinkOptions {
   url: string
@@ -20,6 +21,7 @@ export interface SyslogSinkOptions {
   connectTimeoutMs?: number
   /** how long flush() waits for queued frames to reach the socket */
   flushTimeoutMs?: number
+  stale: StaleLines
 }
 
 export function parseSyslogUrl (url: string): { tls: boolean, host: string, port: number } {
@@ -39,7 +41,7 @@ export function createSyslogSink (o: SyslogSinkOptions): AuditSink {
   let socket: Socket | null = null
   let connected = false
   let closed = false
-  let queue: Array<{ frame: Buffer, seq: number }> = []
+  const queue: Array<{ frame: Buffer, seq: number }> = []
   let released = 0 // the last seq handed to the socket or dropped
   let backoff = minMs
   let retry: NodeJS.Timeout | null = null
@@ -63,6 +65,7 @@ export function createSyslogSink (o: SyslogSinkOptions): AuditSink {
 
   function pump () {
     while (connected && socket && queue.length > 0 && !socket.writableNeedDrain) {
+      if ((queue[0] as { seq: number }).seq >= o.stale.staleFrom()) o.stale.relink()
       const next = queue.shift() as { frame: Buffer, seq: number }
       released = next.seq
       socket.write(next.frame, () => { settled++; wake() })
@@ -135,8 +138,10 @@ export function createSyslogSink (o: SyslogSinkOptions): AuditSink {
       enqueued++
       if (queue.length > o.queueSize) {
         const n = queue.length - o.queueSize
+        // a dropped event is let out too: it can no longer be revised
+        if ((queue[n - 1] as { seq: number }).seq >= o.stale.staleFrom()) o.stale.relink()
         released = Math.max(released, (queue[n - 1] as { seq: number }).seq)
-        queue = queue.slice(n)
+        queue.splice(0, n)
         dropped += n
         unreported += n
         settled += n
@@ -147,12 +152,12 @@ export function createSyslogSink (o: SyslogSinkOptions): AuditSink {
     writable: () => connected,
     flush,
     released: () => released,
-    rewrite (fromSeq, events) {
-      const bySeq = new Map(events.map((e) => [e.event.gatehouse.chain.seq, e]))
-      queue = queue.map((q) => {
-        const e = q.seq >= fromSeq ? bySeq.get(q.seq) : undefined
-        return e === undefined ? q : { frame: frame(formatSyslog(e.event, e.line, header)), seq: q.seq }
-      })
+    rewrite (events) {
+      for (const e of events) {
+        const seq = e.event.gatehouse.chain.seq
+        const k = queuedAt(queue, seq, (q) => q.seq)
+        if (k >= 0) queue[k] = { frame: frame(formatSyslog(e.event, e.line, header)), seq }
+      }
     },
     async close () {
       if (closed) return

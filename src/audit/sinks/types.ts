@@ -14,8 +14,8 @@ export interface AuditSink {
   close: () => Promise<void>
   /** the highest seq this sink has let out (written, sent or dropped): such events can no longer change */
   released: () => number
-  /** replaces the events still queued from `fromSeq` on with these (the same seqs, re-linked) */
-  rewrite: (fromSeq: number, events: ReadonlyArray<{ line: string, event: AuditEvent }>) => void
+  /** replaces the events still queued with these (the same seqs, re-linked); touches only those */
+  rewrite: (events: ReadonlyArray<{ line: string, event: AuditEvent }>) => void
   stats: () => { dropped: number, queueDepth: number, errors: number }
 }
 
@@ -28,4 +28,15 @@ export interface FileSinkExtras {
    */
   syncedPoint: () => Promise<ChainPoint | null>
   readonly path: string
+}
+
+/**
+ * Revised events are re-linked lazily (see AuditLog.revise): until then, the lines a sink holds from
+ * `staleFrom()` on carry out-of-date links. A sink that holds lines calls `relink()` before it lets
+ * any of those out (writes, sends or drops it); `relink()` then rewrites them in every sink.
+ */
+export interface StaleLines {
+  /** the first seq whose queued line is out of date; Infinity when none is */
+  staleFrom: () => number
+  relink: () => void
 }

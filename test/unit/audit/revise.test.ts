@@ -21,24 +21,30 @@ const request = (status: number, reason: string | null): AuditInput => ({
 interface Line { event: { action: string, outcome: string, reason?: string }, http?: { response?: { status_code: number } }, gatehouse: { chain: { seq: number } } }
 const read = (path: string) => readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Line)
 
+/** A log whose one file sink holds a first event, then fails like a full disk until `disk.failing` is cleared. */
+async function logOnFullDisk () {
+  const t = tempDir(); cleanup = t.cleanup
+  const path = join(t.dir, 'audit.log')
+  const disk = { failing: false }
+  const write = (fd: number, buf: Buffer, off: number, len: number): number => {
+    if (disk.failing) throw Object.assign(new Error('no space'), { code: 'ENOSPC' })
+    return writeSync(fd, buf, off, len)
+  }
+  const log = await openLog(auditConfig([fileSink(path)]), { tuning: { fileWrite: write } })
+  log.emit({ action: 'login', outcome: 'success', userName: 'bob' })
+  await log.flush()
+  disk.failing = true
+  return { path, log, disk }
+}
+
 describe('audit revise', () => {
   it('rebuilds an event held back by a failing sink, re-links the ones after it, and the log verifies', async () => {
-    const t = tempDir(); cleanup = t.cleanup
-    const path = join(t.dir, 'audit.log')
-    let failing = false
-    const write = (fd: number, buf: Buffer, off: number, len: number): number => {
-      if (failing) throw Object.assign(new Error('no space'), { code: 'ENOSPC' })
-      return writeSync(fd, buf, off, len)
-    }
-    const log = await openLog(auditConfig([fileSink(path)]), { tuning: { fileWrite: write } })
-    log.emit({ action: 'login', outcome: 'success', userName: 'bob' })
-    await log.flush()
-    failing = true
+    const { path, log, disk } = await logOnFullDisk()
     const seq = log.emit(request(200, null))
     log.emit({ action: 'logout', outcome: 'success', userName: 'bob' })
     await expect(log.flush()).rejects.toMatchObject({ code: 'GH_ERR_AUDIT_UNAVAILABLE' })
     expect(log.revise(seq, request(503, 'audit-unavailable'))).toBe(true)
-    failing = false
+    disk.failing = false
     const next = log.emit({ action: 'logout', outcome: 'success', userName: 'carol' })
     expect(next).toBeGreaterThanOrEqual(seq + 2) // the chain carries on after the re-linked events
     await log.flush()
@@ -47,6 +53,42 @@ describe('audit revise', () => {
     const revised = events.find((e) => e.gatehouse.chain.seq === seq)
     expect(revised?.http?.response?.status_code).toBe(503)
     expect(revised?.event).toMatchObject({ action: 'model-request', outcome: 'failure', reason: 'audit-unavailable' })
+    expect(events.some((e) => e.http?.response?.status_code === 200)).toBe(false)
+    const result = await verifyAuditFiles([path], verifyKeys)
+    expect(result.firstBad).toBeUndefined()
+    expect(result.ok).toBe(true)
+  })
+
+  // The audit-disk fault of the soak: with no sink writable, every stream's end is emitted, its flush
+  // fails and it is revised while the later streams' events are already queued. Re-linking those
+  // at each revision made the fault cost O(streams x streams in flight) and stalled the event loop;
+  // it is deferred until a sink can let the lines out, and done once.
+  it('streams revised while the disk is full, others in flight: the chain is re-linked once, and the log verifies', async () => {
+    const { path, log, disk } = await logOnFullDisk()
+    const streams = 1500
+    const inFlight = 100
+    const open: Array<{ seq: number, id: string }> = []
+    const revised: number[] = []
+    const end = async () => {
+      const s = open.shift() as { seq: number, id: string }
+      await expect(log.flush()).rejects.toMatchObject({ code: 'GH_ERR_AUDIT_UNAVAILABLE' })
+      expect(log.revise(s.seq, { ...request(503, 'audit-unavailable'), requestId: s.id })).toBe(true)
+      revised.push(s.seq)
+    }
+    for (let i = 0; i < streams; i++) {
+      open.push({ seq: log.emit({ ...request(200, null), requestId: `req-${i}` }), id: `req-${i}` })
+      if (open.length > inFlight) await end()
+    }
+    while (open.length > 0) await end()
+    disk.failing = false
+    await log.flush()
+    // each stalled event is linked again about once, not once per later revision (that would be
+    // about streams x inFlight): the first ones when the first revised line still led the queue,
+    // the rest once the disk took lines again
+    expect(log.stats().relinked).toBeLessThanOrEqual(streams + inFlight + 1)
+    await log.close()
+    const events = read(path)
+    for (const seq of revised) expect(events.find((e) => e.gatehouse.chain.seq === seq)?.http?.response?.status_code).toBe(503)
     expect(events.some((e) => e.http?.response?.status_code === 200)).toBe(false)
     const result = await verifyAuditFiles([path], verifyKeys)
     expect(result.firstBad).toBeUndefined()

@@ -2,7 +2,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { createServer, type Server, type Socket } from 'node:net'
 import { join } from 'node:path'
-import { auditConfig, fileSink, lines, openLog, tempDir } from './fixtures.js'
+import { auditConfig, fileSink, keys, lines, openLog, tempDir } from './fixtures.js'
+import { expectedHash } from '../../../src/audit/chain.js'
 import type { SinkConfig } from '../../../src/config/schema.js'
 import { eventually } from '../../helpers/eventually.js'
 
@@ -109,5 +110,40 @@ describe('syslog sink', () => {
     cleanup.push(() => stop(r2))
     await eventually(() => expect(log.writable()).toBe(true))
     await eventually(() => expect(r2.frames.map((f) => jsonOf(f).user?.name)).toContain('late'))
+  })
+
+  // syslog as the only sink and the server away: each request's event is revised after its flush
+  // fails, and what arrives once the server is back carries the revisions, correctly linked — when
+  // the queue kept everything (re-linked as the first line goes out) and when it dropped the oldest
+  // (re-linked before a revised line is dropped)
+  it.each([{ queue: 1000, case: 'the queue kept all' }, { queue: 40, case: 'the queue dropped the oldest' }])(
+    'events revised while the server is away arrive re-linked: $case', async ({ queue }) => {
+    const port = await freePort()
+    const log = await openLog(auditConfig([syslog(port, queue)]), { tuning })
+    cleanup.push(() => log.close())
+    const inFlight = 10
+    const open: Array<{ seq: number, id: string }> = []
+    const end = async () => {
+      const s = open.shift() as { seq: number, id: string }
+      await expect(log.flush()).rejects.toMatchObject({ code: 'GH_ERR_AUDIT_UNAVAILABLE' })
+      expect(log.revise(s.seq, { action: 'logout', outcome: 'failure', userName: 'revised', requestId: s.id, reason: 'audit-unavailable' })).toBe(true)
+    }
+    for (let i = 0; i < 100; i++) {
+      open.push({ seq: log.emit({ action: 'login', outcome: 'success', userName: 'original', requestId: `q${i}` }), id: `q${i}` })
+      if (open.length > inFlight) await end()
+    }
+    while (open.length > 0) await end()
+    const r = await receiver(port)
+    cleanup.push(() => stop(r))
+    await eventually(() => expect(r.frames.length).toBeGreaterThanOrEqual(Math.min(queue, 100)))
+    const got = r.frames.map(jsonOf).filter((e) => e.user?.name !== undefined && e.event.action !== 'audit-sink-error')
+    expect(got.length).toBeGreaterThanOrEqual(Math.min(queue, 100) - 10)
+    expect(got.every((e) => e.user.name === 'revised')).toBe(true)
+    const chained = r.frames.map(jsonOf)
+    for (const [k, e] of chained.entries()) {
+      expect(expectedHash(keys.chainKey, e), `hash of seq ${e.gatehouse.chain.seq}`).toBe(e.gatehouse.chain.hash)
+      const before = chained[k - 1]
+      if (before !== undefined && before.gatehouse.chain.seq === e.gatehouse.chain.seq - 1) expect(e.gatehouse.chain.prev).toBe(before.gatehouse.chain.hash)
+    }
   })
 })
