@@ -272,14 +272,12 @@ export async function createAuditLog (deps: AuditLogDeps): Promise<AuditLog> {
 
   function relink (): void {
     if (staleFrom === Infinity) return
-    const i = indexOf(staleFrom)
-    staleFrom = Infinity
-    const first = recent[i]
-    if (first === undefined) return
+    const first = recent[indexOf(staleFrom)]
+    if (first === undefined) { staleFrom = Infinity; return }
     const { seq, prev } = first.event.gatehouse.chain
     const relinker = createChain(deps.chainKey, replica, { seq: seq - 1, hash: prev })
     const rebuilt: Array<{ line: string, event: AuditEvent }> = []
-    for (let k = i; k < recent.length; k++) {
+    for (let k = indexOf(seq); k < recent.length; k++) {
       const r = recent[k] as Revisable
       const linked = relinker.linkLine(r.built)
       r.event = linked.event
@@ -290,6 +288,8 @@ export async function createAuditLog (deps: AuditLogDeps): Promise<AuditLog> {
     for (const s of sinks) s.rewrite(rebuilt)
     const head = (recent.at(-1) as Revisable).event.gatehouse.chain
     chain = createChain(deps.chainKey, replica, { seq: head.seq, hash: head.hash })
+    // only now: had anything above thrown, the lines would still count as out of date
+    staleFrom = Infinity
   }
 
   function emit (input: AuditInput): number {

@@ -184,8 +184,8 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
    * Writes what is queued. Lines that cannot be written stay queued. Out-of-date lines (see
    * StaleLines) are re-linked only once every line before them is written: while the disk keeps
    * failing, each try writes the up-to-date lines ahead of them and the re-linking waits. A sink
-   * that is failing first tries one line: a full disk costs each try one line's work, not the
-   * encoding of everything queued.
+   * that is failing writes one line, then twice as many after each success: a full or flaky disk
+   * costs each try about what the disk last took, not the encoding of everything queued.
    */
   function drain () {
     scheduled = false
@@ -194,7 +194,7 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
     if (!cutBack()) return
     let i = 0
     let oversize = false
-    let probe = !healthy
+    let batch = healthy ? Infinity : 1 // lines per write
     try {
       while (i < pending.length) {
         if ((pending[i] as Pending).point.seq >= o.stale.staleFrom()) o.stale.relink()
@@ -203,7 +203,7 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
         // one write per run of up-to-date lines that fits before the size limit
         let j = i
         let bytes = 0
-        while (j < pending.length && (pending[j] as Pending).point.seq < stale && !(probe && j > i)) {
+        while (j < pending.length && (pending[j] as Pending).point.seq < stale && j - i < batch) {
           const len = (pending[j] as Pending).bytes
           if (!oversize && size + bytes + len > o.maxBytes && size + bytes > 0) break
           bytes += len
@@ -215,7 +215,7 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
           continue
         }
         writeAll(encode(i, j, bytes))
-        probe = false
+        batch *= 2
         size += bytes
         written += j - i
         last = (pending[j - 1] as Pending).point

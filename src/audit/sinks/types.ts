@@ -33,7 +33,8 @@ export interface FileSinkExtras {
 /**
  * Revised events are re-linked lazily (see AuditLog.revise): until then, the lines a sink holds from
  * `staleFrom()` on carry out-of-date links. A sink that holds lines calls `relink()` before it lets
- * any of those out (writes, sends or drops it); `relink()` then rewrites them in every sink.
+ * any of those out: writes or sends it, or drops it and counts it released (`released()`); then
+ * `relink()` rewrites them in every sink. (A line dropped without counting it released needs none.)
  */
 export interface StaleLines {
   /** the first seq whose queued line is out of date; Infinity when none is */

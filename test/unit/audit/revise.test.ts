@@ -95,6 +95,28 @@ describe('audit revise', () => {
     expect(result.ok).toBe(true)
   })
 
+  // the oldest of 10,000 held events stops being revisable as the next is emitted: one revised
+  // before must be re-linked right then, and later revisions still land
+  it('a revision that leaves the revisable window is re-linked first; the log verifies', async () => {
+    const { path, log, disk } = await logOnFullDisk()
+    const a = log.emit({ action: 'login', outcome: 'success', userName: 'orig-a' })
+    const b = log.emit({ action: 'login', outcome: 'success', userName: 'orig-b' })
+    expect(log.revise(b, { action: 'logout', outcome: 'failure', userName: 'rev-b' })).toBe(true)
+    for (let i = 0; i < 10_010; i++) log.emit({ action: 'login', outcome: 'success', userName: `x${i}` })
+    const late = log.emit({ action: 'login', outcome: 'success', userName: 'orig-late' })
+    expect(log.revise(late, { action: 'logout', outcome: 'failure', userName: 'rev-late' })).toBe(true)
+    expect(log.revise(a, { action: 'logout', outcome: 'failure', userName: 'rev-a' })).toBe(false)
+    disk.failing = false
+    await log.flush()
+    await log.close()
+    const events = readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Line & { user?: { name: string } })
+    const name = (seq: number) => events.find((e) => e.gatehouse.chain.seq === seq)?.user?.name
+    expect([name(a), name(b), name(late)]).toEqual(['orig-a', 'rev-b', 'rev-late'])
+    const result = await verifyAuditFiles([path], verifyKeys)
+    expect(result.firstBad).toBeUndefined()
+    expect(result.ok).toBe(true)
+  })
+
   it('refuses to revise an event a sink has already written', async () => {
     const t = tempDir(); cleanup = t.cleanup
     const path = join(t.dir, 'audit.log')
