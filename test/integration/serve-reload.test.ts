@@ -84,10 +84,13 @@ describe('SIGHUP', () => {
       served.child.kill('SIGHUP')
       await eventually(() => { expect(served.stderr()).toMatch(/changes to rateLimit\.requestsPerMinute take effect at the next restart/) })
 
-      const events = readFileSync(join(dir, 'logs', 'audit.log'), 'utf8').trim().split('\n')
-        .map((l) => JSON.parse(l) as { event: { action: string }, gatehouse: { config?: { hash: string, previous_hash: string | null } } })
-        .filter((e) => e.event.action === 'config-loaded')
-      expect(events).toHaveLength(3)
+      // the file sink writes the reload's event once the event loop is free, maybe after the message
+      await eventually(() => {
+        const events = readFileSync(join(dir, 'logs', 'audit.log'), 'utf8').trim().split('\n')
+          .map((l) => JSON.parse(l) as { event: { action: string } })
+          .filter((e) => e.event.action === 'config-loaded')
+        expect(events).toHaveLength(3)
+      })
       served.child.kill('SIGTERM')
       expect(await served.exit).toBe(0)
     } finally {
