@@ -1,6 +1,6 @@
-// A failing file sink tries one line first, so that a try costs one line's work, not the encoding
-// of its whole queue. When that one line goes through but the disk still fails (a flaky device, or
-// a full disk that freed a little room), the rest of the queue is encoded whole on every try.
+// A failing file sink writes one line, then twice as many after each success, and starts again at
+// one after a failure: on a disk that fails every other write, each try offers write(2) a few lines,
+// not the encoding of its whole queue.
 import { afterEach, describe, expect, it } from 'vitest'
 import { join } from 'node:path'
 import { writeSync } from 'node:fs'

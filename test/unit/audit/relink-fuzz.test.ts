@@ -6,8 +6,8 @@ import { join } from 'node:path'
 import { verifyAuditFiles } from '../../../src/audit/index.js'
 import { auditConfig, fileSink, openLog, tempDir, verifyKeys } from './fixtures.js'
 
-let cleanup = () => {}
-afterEach(() => cleanup())
+let cleanup: () => unknown = () => {}
+afterEach(async () => { await cleanup(); cleanup = () => {} })
 
 function rng (seed: number) { return () => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed / 0x7fffffff } }
 
@@ -15,7 +15,7 @@ describe('revisions under a failing, rotating file sink', () => {
   for (const seed of [1, 2, 3, 4]) {
     it(`seed ${seed}`, async () => {
       const r = rng(seed)
-      const t = tempDir(); cleanup = t.cleanup
+      const t = tempDir()
       const path = join(t.dir, 'audit.log')
       const disk = { failing: false, partial: false }
       const write = (fd: number, buf: Buffer, off: number, len: number): number => {
@@ -26,6 +26,7 @@ describe('revisions under a failing, rotating file sink', () => {
         return writeSync(fd, buf, off, len)
       }
       const log = await openLog(auditConfig([fileSink(path, 6000)]), { tuning: { fileWrite: write } })
+      cleanup = async () => { await log.close(); t.cleanup() }
       const emitted: number[] = []
       const revised = new Map<number, string>()
       for (let step = 0; step < 600; step++) {
@@ -44,11 +45,12 @@ describe('revisions under a failing, rotating file sink', () => {
       await log.close()
       const files = readdirSync(t.dir).filter((n) => n.startsWith('audit.log') && !n.endsWith('.checkpoints')).map((n) => join(t.dir, n))
       const events = files.flatMap((f) => readFileSync(f, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)))
-      for (const [seq, name] of revised) {
-        const e = events.find((ev) => ev.gatehouse.chain.seq === seq)
-        if (e !== undefined) expect(e.user?.name, `seq ${seq}`).toBe(name)
-      }
+      // every event is in the files, once (nothing is dropped below maxPending), each revision shows
+      const seqs = events.map((ev) => ev.gatehouse.chain.seq as number).sort((a, b) => a - b)
+      expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, k) => k + 1))
+      expect(seqs.at(-1)).toBeGreaterThanOrEqual(Math.max(...emitted))
       expect(revised.size).toBeGreaterThan(0)
+      for (const [seq, name] of revised) expect(events.find((ev) => ev.gatehouse.chain.seq === seq)?.user?.name, `seq ${seq}`).toBe(name)
       const res = await verifyAuditFiles(files, verifyKeys)
       expect(res.firstBad).toBeUndefined()
       expect(res.ok).toBe(true)

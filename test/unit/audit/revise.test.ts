@@ -6,8 +6,8 @@ import { join } from 'node:path'
 import { verifyAuditFiles, type AuditInput } from '../../../src/audit/index.js'
 import { auditConfig, fileSink, openLog, tempDir, verifyKeys } from './fixtures.js'
 
-let cleanup = () => {}
-afterEach(() => cleanup())
+let cleanup: () => unknown = () => {}
+afterEach(async () => { await cleanup(); cleanup = () => {} })
 
 const request = (status: number, reason: string | null): AuditInput => ({
   action: 'model-request',
@@ -23,7 +23,7 @@ const read = (path: string) => readFileSync(path, 'utf8').trim().split('\n').map
 
 /** A log whose one file sink holds a first event, then fails like a full disk until `disk.failing` is cleared. */
 async function logOnFullDisk () {
-  const t = tempDir(); cleanup = t.cleanup
+  const t = tempDir()
   const path = join(t.dir, 'audit.log')
   const disk = { failing: false }
   const write = (fd: number, buf: Buffer, off: number, len: number): number => {
@@ -31,6 +31,7 @@ async function logOnFullDisk () {
     return writeSync(fd, buf, off, len)
   }
   const log = await openLog(auditConfig([fileSink(path)]), { tuning: { fileWrite: write } })
+  cleanup = async () => { await log.close(); t.cleanup() }
   log.emit({ action: 'login', outcome: 'success', userName: 'bob' })
   await log.flush()
   disk.failing = true
@@ -59,10 +60,9 @@ describe('audit revise', () => {
     expect(result.ok).toBe(true)
   })
 
-  // The audit-disk fault of the soak: with no sink writable, every stream's end is emitted, its flush
-  // fails and it is revised while the later streams' events are already queued. Re-linking those
-  // at each revision made the fault cost O(streams x streams in flight) and stalled the event loop;
-  // it is deferred until a sink can let the lines out, and done once.
+  // No sink can write: every stream's end is emitted, its flush fails and it is revised while the
+  // later streams' events are already queued. Re-linking is deferred until a sink lets those lines
+  // out, so each event is linked again about once, not once per later revision.
   it('streams revised while the disk is full, others in flight: the chain is re-linked once, and the log verifies', async () => {
     const { path, log, disk } = await logOnFullDisk()
     const streams = 1500
@@ -118,9 +118,10 @@ describe('audit revise', () => {
   })
 
   it('refuses to revise an event a sink has already written', async () => {
-    const t = tempDir(); cleanup = t.cleanup
+    const t = tempDir()
     const path = join(t.dir, 'audit.log')
     const log = await openLog(auditConfig([fileSink(path)]))
+    cleanup = async () => { await log.close(); t.cleanup() }
     const seq = log.emit(request(200, null))
     await log.flush()
     expect(log.revise(seq, request(503, 'audit-unavailable'))).toBe(false)
