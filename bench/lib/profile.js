@@ -37,7 +37,7 @@ export function summarizeProfiles (dir, outFile, root = process.cwd(), top = 30)
   const busy = [...byFn.values()].reduce((s, v) => s + v, 0)
   const fmt = (m) => [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, top)
     .map(([k, v]) => `${(v / 1000).toFixed(0).padStart(8)} ms ${(100 * v / busy).toFixed(1).padStart(5)}%  ${k}`).join('\n')
-  const text = `CPU profile ${file}\nwall ${(totalUs / 1e6).toFixed(1)} s, busy (non-idle JS+native) ${(busy / 1e6).toFixed(1)} s, idle ${(idle / 1e6).toFixed(1)} s\n\n` +
+  const text = `CPU profile ${relative(root, file)}\nwall ${(totalUs / 1e6).toFixed(1)} s, busy (non-idle JS+native) ${(busy / 1e6).toFixed(1)} s, idle ${(idle / 1e6).toFixed(1)} s\n\n` +
     `by module (self time):\n${fmt(byModule)}\n\nby function (self time):\n${fmt(byFn)}\n`
   writeFileSync(outFile, text)
   const topModules = [...byModule.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([k, v]) => ({ module: k, share: Number((v / busy).toFixed(3)) }))
