@@ -42,7 +42,10 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
   let torn: { to: number, end: number } | null = null
   let healthy = true // so that a failure to open at start is reported
   let closed = false
+  // the queue is pending[head..]: lines leave from the front by moving `head`, so dropping the oldest
+  // of a full queue costs the same at 100,000 held lines as at ten
   let pending: Pending[] = []
+  let head = 0
   let last: ChainPoint | null = null
   let written = 0 // lines written, ever
   let synced = 0 // lines known to be on disk
@@ -149,6 +152,20 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
     }
   }
 
+  const queued = () => pending.length - head
+
+  /** The queue now starts at pending[to]; the array is compacted once most of it is behind `head`. */
+  function leaveUpTo (to: number) {
+    head = to
+    if (head === pending.length) {
+      pending = []
+      head = 0
+    } else if (head > 1024 && head * 2 > pending.length) {
+      pending = pending.slice(head)
+      head = 0
+    }
+  }
+
   /** Lines [i, j) encoded straight into one buffer of `bytes`, each followed by its newline. */
   function encode (i: number, j: number, bytes: number): Buffer {
     const out = Buffer.allocUnsafe(bytes)
@@ -189,10 +206,10 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
    */
   function drain () {
     scheduled = false
-    if (pending.length === 0) return
+    if (queued() === 0) return
     if (fd === null) { if (!open(false)) return }
     if (!cutBack()) return
-    let i = 0
+    let i = head
     let oversize = false
     let batch = healthy ? Infinity : 1 // lines per write
     try {
@@ -226,7 +243,7 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
       fail(err)
       cutBack()
     }
-    pending = i === 0 ? pending : pending.slice(i)
+    leaveUpTo(i)
   }
 
   function syncOnce (): Promise<void> {
@@ -240,7 +257,7 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
         if (err && f === fd) fail(err)
         else if (!err) synced = Math.max(synced, upto)
         // lines queued while the sync ran (see write) go out now, in one write
-        if (pending.length > 0 && !scheduled) { scheduled = true; setImmediate(drain) }
+        if (queued() > 0 && !scheduled) { scheduled = true; setImmediate(drain) }
         resolve()
       })
     })
@@ -281,9 +298,9 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
       if (closed) return
       pending.push({ line, bytes: Buffer.byteLength(line, 'utf8') + 1,
         point: { seq: ev.gatehouse.chain.seq, hash: ev.gatehouse.chain.hash } })
-      if (pending.length > maxPending) {
-        const n = pending.length - maxPending
-        pending.splice(0, n)
+      if (queued() > maxPending) {
+        const n = queued() - maxPending
+        leaveUpTo(head + n)
         dropped += n
         unreported += n
       }
@@ -297,7 +314,7 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
       try {
         await groupCommit()
         drain()
-        if (!healthy || pending.length > 0) return false
+        if (!healthy || queued() > 0) return false
         const target = written
         for (let tries = 0; synced < target && tries < 3 && healthy; tries++) await syncOnce()
         return synced >= target && healthy
@@ -320,7 +337,7 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
       for (const { line, event } of events) {
         const { seq, hash } = event.gatehouse.chain
         const k = queuedAt(pending, seq, (p) => p.point.seq)
-        if (k >= 0) pending[k] = { line, bytes: Buffer.byteLength(line, 'utf8') + 1, point: { seq, hash } }
+        if (k >= head) pending[k] = { line, bytes: Buffer.byteLength(line, 'utf8') + 1, point: { seq, hash } }
       }
     },
     async close () {
@@ -331,6 +348,6 @@ export function createFileSink (o: FileSinkOptions): AuditSink & FileSinkExtras 
       if (syncing) await syncing
       closeFd()
     },
-    stats: () => ({ dropped, queueDepth: pending.length, errors })
+    stats: () => ({ dropped, queueDepth: queued(), errors })
   }
 }
