@@ -2,10 +2,10 @@
 // counted, and reported in an audit-sink-error event once the file takes lines again. The lines it
 // kept are written in order, and verify names the gap the dropped ones left.
 import { afterEach, describe, expect, it } from 'vitest'
-import { readFileSync, writeSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { verifyAuditFiles } from '../../../src/audit/index.js'
-import { auditConfig, fileSink, openLog, tempDir, verifyKeys } from './fixtures.js'
+import { auditConfig, fileSink, fullDisk, openLog, tempDir, verifyKeys } from './fixtures.js'
 
 let cleanup: () => unknown = () => {}
 afterEach(async () => { await cleanup(); cleanup = () => {} })
@@ -16,11 +16,7 @@ describe('file sink beyond maxPending', () => {
   it('drops the oldest held lines, counts and reports them, and writes the newest in order', async () => {
     const t = tempDir()
     const path = join(t.dir, 'audit.log')
-    const disk = { failing: false }
-    const write = (fd: number, buf: Buffer, off: number, len: number): number => {
-      if (disk.failing) throw Object.assign(new Error('no space'), { code: 'ENOSPC' })
-      return writeSync(fd, buf, off, len)
-    }
+    const { disk, write } = fullDisk()
     const log = await openLog(auditConfig([fileSink(path)]), { tuning: { fileWrite: write, maxPending: 50 } })
     cleanup = async () => { await log.close(); t.cleanup() }
     log.emit({ action: 'login', outcome: 'success', userName: 'before' })

@@ -1,5 +1,5 @@
 // Shared set-up for the audit tests: a temp dir, keys, a config, and helpers to read what was written.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect } from 'vitest'
@@ -72,4 +72,14 @@ export async function writeEvents (log: AuditLog, n: number, from = 0): Promise<
 export async function checkpointsReach (logPath: string, n: number, timeoutMs = 5000): Promise<void> {
   const file = logPath + '.checkpoints'
   await eventually(() => expect(existsSync(file) ? lines(file).length : 0, `checkpoints in ${file}`).toBeGreaterThanOrEqual(n), { timeoutMs, intervalMs: 5 })
+}
+
+/** A write(2) for a file sink (`tuning.fileWrite`) that fails like a full disk while `disk.failing` is set. */
+export function fullDisk (): { disk: { failing: boolean }, write: (fd: number, buf: Buffer, off: number, len: number) => number } {
+  const disk = { failing: false }
+  const write = (fd: number, buf: Buffer, off: number, len: number): number => {
+    if (disk.failing) throw Object.assign(new Error('no space'), { code: 'ENOSPC' })
+    return writeSync(fd, buf, off, len)
+  }
+  return { disk, write }
 }

@@ -1,10 +1,10 @@
 // revise(): an event that no sink has let out yet can be rebuilt (a request whose flush failed then
 // records what its client really got), and the chain after it stays intact; one already out cannot.
 import { afterEach, describe, expect, it } from 'vitest'
-import { readFileSync, writeSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { verifyAuditFiles, type AuditInput } from '../../../src/audit/index.js'
-import { auditConfig, fileSink, openLog, tempDir, verifyKeys } from './fixtures.js'
+import { auditConfig, fileSink, fullDisk, openLog, tempDir, verifyKeys } from './fixtures.js'
 
 let cleanup: () => unknown = () => {}
 afterEach(async () => { await cleanup(); cleanup = () => {} })
@@ -25,11 +25,7 @@ const read = (path: string) => readFileSync(path, 'utf8').trim().split('\n').map
 async function logOnFullDisk () {
   const t = tempDir()
   const path = join(t.dir, 'audit.log')
-  const disk = { failing: false }
-  const write = (fd: number, buf: Buffer, off: number, len: number): number => {
-    if (disk.failing) throw Object.assign(new Error('no space'), { code: 'ENOSPC' })
-    return writeSync(fd, buf, off, len)
-  }
+  const { disk, write } = fullDisk()
   const log = await openLog(auditConfig([fileSink(path)]), { tuning: { fileWrite: write } })
   cleanup = async () => { await log.close(); t.cleanup() }
   log.emit({ action: 'login', outcome: 'success', userName: 'bob' })
