@@ -272,12 +272,13 @@ export async function createAuditLog (deps: AuditLogDeps): Promise<AuditLog> {
 
   function relink (): void {
     if (staleFrom === Infinity) return
-    const first = recent[indexOf(staleFrom)]
+    const i = indexOf(staleFrom)
+    const first = recent[i]
     if (first === undefined) { staleFrom = Infinity; return }
     const { seq, prev } = first.event.gatehouse.chain
     const relinker = createChain(deps.chainKey, replica, { seq: seq - 1, hash: prev })
     const rebuilt: Array<{ line: string, event: AuditEvent }> = []
-    for (let k = indexOf(seq); k < recent.length; k++) {
+    for (let k = i; k < recent.length; k++) {
       const r = recent[k] as Revisable
       const linked = relinker.linkLine(r.built)
       r.event = linked.event
