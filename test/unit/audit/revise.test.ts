@@ -18,8 +18,19 @@ const request = (status: number, reason: string | null): AuditInput => ({
   request: { method: 'POST', path: '/api/chat', status, durationNs: 1000, model: 'llama3.2:latest', inputTokens: 3, outputTokens: 5, decision: 'allow', reason, credential: 'api_key' }
 })
 
-interface Line { event: { action: string, outcome: string, reason?: string }, http?: { response?: { status_code: number } }, gatehouse: { chain: { seq: number } } }
+interface Line {
+  event: { action: string, outcome: string, reason?: string }
+  http?: { response?: { status_code: number } }
+  user?: { name: string }
+  gatehouse: { chain: { seq: number } }
+}
 const read = (path: string) => readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Line)
+
+async function expectVerifies (path: string): Promise<void> {
+  const result = await verifyAuditFiles([path], verifyKeys)
+  expect(result.firstBad).toBeUndefined()
+  expect(result.ok).toBe(true)
+}
 
 /** A log whose one file sink holds a first event, then fails like a full disk until `disk.failing` is cleared. */
 async function logOnFullDisk () {
@@ -51,9 +62,7 @@ describe('audit revise', () => {
     expect(revised?.http?.response?.status_code).toBe(503)
     expect(revised?.event).toMatchObject({ action: 'model-request', outcome: 'failure', reason: 'audit-unavailable' })
     expect(events.some((e) => e.http?.response?.status_code === 200)).toBe(false)
-    const result = await verifyAuditFiles([path], verifyKeys)
-    expect(result.firstBad).toBeUndefined()
-    expect(result.ok).toBe(true)
+    await expectVerifies(path)
   })
 
   // No sink can write: every stream's end is emitted, its flush fails and it is revised while the
@@ -86,9 +95,7 @@ describe('audit revise', () => {
     const events = read(path)
     for (const seq of revised) expect(events.find((e) => e.gatehouse.chain.seq === seq)?.http?.response?.status_code).toBe(503)
     expect(events.some((e) => e.http?.response?.status_code === 200)).toBe(false)
-    const result = await verifyAuditFiles([path], verifyKeys)
-    expect(result.firstBad).toBeUndefined()
-    expect(result.ok).toBe(true)
+    await expectVerifies(path)
   })
 
   // the oldest of 10,000 held events stops being revisable as the next is emitted: one revised
@@ -105,12 +112,10 @@ describe('audit revise', () => {
     disk.failing = false
     await log.flush()
     await log.close()
-    const events = readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Line & { user?: { name: string } })
+    const events = read(path)
     const name = (seq: number) => events.find((e) => e.gatehouse.chain.seq === seq)?.user?.name
     expect([name(a), name(b), name(late)]).toEqual(['orig-a', 'rev-b', 'rev-late'])
-    const result = await verifyAuditFiles([path], verifyKeys)
-    expect(result.firstBad).toBeUndefined()
-    expect(result.ok).toBe(true)
+    await expectVerifies(path)
   })
 
   it('refuses to revise an event a sink has already written', async () => {
