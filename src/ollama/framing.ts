@@ -43,20 +43,24 @@ export function createLineSplitter (maxLineBytes = DEFAULT_MAX_FRAME_BYTES, acce
         pendingCr = false
         if (chunk.length > 0 && chunk[0] === LF) start = 1
       }
-      for (let i = start; i < chunk.length; i++) {
-        const b = chunk[i]
-        if (b === LF) {
-          lines.push(take(chunk.subarray(start, i)))
-          start = i + 1
-        } else if (acceptCr && b === CR) {
-          lines.push(take(chunk.subarray(start, i)))
-          if (i + 1 < chunk.length) {
-            if (chunk[i + 1] === LF) i++
+      // the next terminator by a native byte search (indexOf), not a loop over every byte in JavaScript
+      let lf = chunk.indexOf(LF, start)
+      let cr = acceptCr ? chunk.indexOf(CR, start) : -1
+      while (lf !== -1 || cr !== -1) {
+        if (cr === -1 || (lf !== -1 && lf < cr)) {
+          lines.push(take(chunk.subarray(start, lf)))
+          start = lf + 1
+        } else {
+          lines.push(take(chunk.subarray(start, cr)))
+          if (cr + 1 < chunk.length) {
+            start = chunk[cr + 1] === LF ? cr + 2 : cr + 1
           } else {
             pendingCr = true
+            start = cr + 1
           }
-          start = i + 1
         }
+        if (lf !== -1 && lf < start) lf = chunk.indexOf(LF, start)
+        if (cr !== -1 && cr < start) cr = chunk.indexOf(CR, start)
       }
       if (start < chunk.length) {
         const rest = chunk.subarray(start)
