@@ -1,6 +1,6 @@
 // Micro-benchmark of the PII masker (target: masking + re-framing ≤ 15 µs CPU per streamed
 // chunk). Run after `npm run build`:  node bench/micro/masker.bench.mjs
-// Prints whole-text throughput (MB/s) and µs per streamed NDJSON chunk through the reply transform.
+// Prints whole-text throughput (MB/s) and µs per streamed NDJSON chunk through the masking reply stage.
 import { createMaskingEngine } from '../../dist/masking/index.js'
 
 const dist = process.env.GATEHOUSE_BENCH_QUIET === '1'
@@ -30,22 +30,19 @@ function ndjsonChunks (text) {
   return tokens.map((t) => Buffer.from(JSON.stringify({ model: 'llama3.2', created_at: '2025-01-01T00:00:00.000000Z', response: t, done: false }) + '\n'))
 }
 
-async function perChunk (text) {
+function perChunk (text) {
   const chunks = ndjsonChunks(text)
-  const run = async () => {
-    const t = engine.replyTransform('generate', 'ndjson', { masked: {}, usage: { input: null, output: null } })
-    t.on('data', () => {})
-    const ended = new Promise((resolve) => t.on('end', resolve))
+  const run = () => {
+    const stage = engine.replyStage('generate', 'ndjson', { masked: {}, usage: { input: null, output: null } })
     const t0 = process.cpuUsage()
-    for (const c of chunks) t.write(c)
-    t.end()
-    await ended
+    for (const c of chunks) stage.push(c)
+    stage.end()
     const cpu = process.cpuUsage(t0)
     return (cpu.user + cpu.system) / chunks.length
   }
-  await run() // warm up
+  run() // warm up
   const samples = []
-  for (let i = 0; i < 5; i++) samples.push(await run())
+  for (let i = 0; i < 5; i++) samples.push(run())
   samples.sort((a, b) => a - b)
   return { chunks: chunks.length, us: samples[2] }
 }
@@ -53,8 +50,8 @@ async function perChunk (text) {
 const res = {
   plainMBps: mbps(plain, 5),
   mixedMBps: mbps(mixed, 5),
-  streamPlain: await perChunk(prose.repeat(300)),
-  streamMixed: await perChunk((prose.repeat(3) + withPii).repeat(100))
+  streamPlain: perChunk(prose.repeat(300)),
+  streamMixed: perChunk((prose.repeat(3) + withPii).repeat(100))
 }
 if (!dist) {
   console.log(`maskText plain prose      ${res.plainMBps.toFixed(1)} MB/s`)

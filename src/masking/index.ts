@@ -2,9 +2,9 @@
 // normalize.ts), tokens keyed by a deployment secret, whole-text and streaming maskers, reply
 // transforms per route kind (streamed) and document masking (not streamed), and request masking
 // for direction: both.
-import type { Transform } from 'node:stream'
 import { errors } from '../errors.js'
 import { createReplyObserver, observeDocument, type TokenUsage } from '../ollama/usage.js'
+import type { ReplyStage } from '../ollama/reply-stage.js'
 import type { ReplyKind } from '../ollama/routes.js'
 import { buildDetectors } from './detectors/index.js'
 import type { CustomEntity } from './detectors/custom.js'
@@ -14,7 +14,7 @@ import { maskNativeDocument, nativeStreamRewriter } from './reply-native.js'
 import { maskDocumentBytes } from './reply-document.js'
 import { maskOpenAiDocument, openAiStreamRewriter } from './reply-openai.js'
 import { maskOtherDocument, otherStreamRewriter, type OtherKind } from './reply-other.js'
-import { createMaskingTransform } from './reply-transform.js'
+import { createMaskingStage } from './reply-stage.js'
 import { maskRequestBytes } from './request.js'
 import { createStreamMasker, type StreamMasker } from './stream-masker.js'
 import { createTokenizer } from './token.js'
@@ -29,7 +29,7 @@ export interface MaskingEngine {
    * streamed upstream reply bytes in → masked bytes out; fills obs.masked and obs.usage. Throws
    * errors.UPSTREAM_BAD_REPLY for a kind it has not classified.
    */
-  replyTransform(kind: ReplyKind, framing: 'ndjson' | 'sse', obs: ReplyObservation): Transform
+  replyStage(kind: ReplyKind, framing: 'ndjson' | 'sse', obs: ReplyObservation): ReplyStage
   /**
    * a non-streamed reply document, masked (text-free kinds: unchanged); fills obs.masked and
    * obs.usage. Throws errors.UPSTREAM_BAD_REPLY for a document it cannot read, or a kind it does not support.
@@ -64,12 +64,12 @@ export function createMaskingEngine (opts: MaskingOptions): MaskingEngine {
   return {
     maskText,
     createStreamMasker: newStream,
-    replyTransform (kind, framing, obs) {
+    replyStage (kind, framing, obs) {
       if (TEXT_FREE_KINDS.has(kind)) return createReplyObserver(kind, framing, obs)
       if (!MASKED_KINDS.has(kind)) throw new errors.UPSTREAM_BAD_REPLY()
       const mask = (t: string): string => maskText(t, obs.masked)
       const stream = (): StreamMasker => newStream(obs.masked)
-      return createMaskingTransform({
+      return createMaskingStage({
         kind,
         framing,
         usage: obs.usage,

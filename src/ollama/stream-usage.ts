@@ -3,10 +3,10 @@
 // and `usage` before `data: [DONE]`. Gatehouse asks for it on every streamed /v1 chat or completion
 // request, and removes that chunk again when the client did not ask for it, so the client sees
 // exactly what Ollama would have sent it.
-import { Transform } from 'node:stream'
 import { goKeyMatches, scanBody, type JsonMember } from './go-json.js'
 import { isObj } from './json-object.js'
 import { DEFAULT_MAX_FRAME_BYTES } from './framing.js'
+import { NO_BYTES, type ReplyStage } from './reply-stage.js'
 
 const STREAM_OPTIONS = 'stream_options'
 const INCLUDE_USAGE = 'include_usage'
@@ -73,21 +73,20 @@ function eventData (event: Buffer): string | null {
  * Passes an SSE stream through byte for byte except the usage-only events, which go to `seen`
  * (the counts are recorded) and not to the client. Holds back at most one incomplete event.
  */
-export function createUsageChunkRemover (seen: (data: string) => void): Transform {
-  let pending: Buffer = Buffer.alloc(0)
+export function createUsageChunkRemover (seen: (data: string) => void): ReplyStage {
+  let pending: Buffer = NO_BYTES
   let passThrough = false
-  return new Transform({
-    transform (chunk: Buffer | string, _enc, done) {
-      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
-      if (passThrough) { done(null, buf); return }
-      pending = Buffer.concat([pending, buf])
+  return {
+    closed: false,
+    push (chunk) {
+      if (passThrough) return chunk
+      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk])
       // an event longer than any Ollama writes: stop looking and hold nothing back
       if (pending.length > DEFAULT_MAX_FRAME_BYTES) {
         passThrough = true
         const all = pending
-        pending = Buffer.alloc(0)
-        done(null, all)
-        return
+        pending = NO_BYTES
+        return all
       }
       const out: Buffer[] = []
       for (let end = firstEventEnd(pending); end >= 0; end = firstEventEnd(pending)) {
@@ -97,14 +96,16 @@ export function createUsageChunkRemover (seen: (data: string) => void): Transfor
         if (data !== null && isUsageOnlyChunk(data)) seen(data)
         else out.push(event)
       }
-      done(null, out.length > 0 ? Buffer.concat(out) : undefined)
+      // what waits for the rest of its event is copied, so the caller's chunk is not kept alive
+      if (pending.length > 0 && pending.buffer === chunk.buffer) pending = Buffer.from(pending)
+      return out.length === 0 ? NO_BYTES : out.length === 1 ? out[0] as Buffer : Buffer.concat(out)
     },
-    flush (done) {
+    end () {
       const rest = pending
-      pending = Buffer.alloc(0)
+      pending = NO_BYTES
       const data = rest.length > 0 ? eventData(rest) : null
-      if (data !== null && isUsageOnlyChunk(data)) { seen(data); done(); return }
-      done(null, rest.length > 0 ? rest : undefined)
+      if (data !== null && isUsageOnlyChunk(data)) { seen(data); return NO_BYTES }
+      return rest
     }
-  })
+  }
 }

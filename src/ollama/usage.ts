@@ -2,10 +2,10 @@
 // (prompt_eval_count / eval_count) or an OpenAI `usage` block (prompt_tokens / completion_tokens).
 // Independent of masking: the pass-through observer below serves unmasked streams, and
 // observeDocument unmasked (or text-free) non-streamed replies.
-import { Transform } from 'node:stream'
 import { isObj } from './json-object.js'
 import type { ReplyKind } from './routes.js'
 import { createNdjsonSplitter, createSseSplitter, DEFAULT_MAX_FRAME_BYTES, isDoneData } from './framing.js'
+import { NO_BYTES, type ReplyStage } from './reply-stage.js'
 
 export interface TokenUsage {
   input: number | null
@@ -75,10 +75,10 @@ export function observeDocument (kind: ReplyKind, body: Buffer, usage: TokenUsag
 }
 
 /**
- * Forwards every chunk of a stream unchanged and at once, framing a copy on the side to record usage
- * into `obs.usage`. It never alters, delays or fails the stream: a copy it cannot read is ignored.
+ * The reply stage when nothing is masked: lets every chunk out unchanged and at once, framing it on
+ * the side to record usage into `obs.usage`. It never alters, delays or fails the stream: a copy it cannot read is ignored.
  */
-export function createReplyObserver (kind: ReplyKind, framing: 'ndjson' | 'sse', obs: { usage: TokenUsage }): Transform {
+export function createReplyObserver (kind: ReplyKind, framing: 'ndjson' | 'sse', obs: { usage: TokenUsage }): ReplyStage {
   let observing = TEXT_OR_USAGE_KINDS.has(kind)
   const see = (text: string | null): void => {
     if (text !== null && text !== '[DONE]') countFrame(obs.usage)
@@ -97,20 +97,20 @@ export function createReplyObserver (kind: ReplyKind, framing: 'ndjson' | 'sse',
     }
   }
 
-  return new Transform({
-    transform (chunk: Buffer | string, _enc, done) {
-      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
-      done(null, buf)
-      observe(buf)
+  return {
+    closed: false,
+    push (chunk) {
+      observe(chunk)
+      return chunk
     },
-    flush (done) {
+    end () {
       if (observing) {
         try {
           if (ndjson !== null) see(ndjson.end())
           else if (sse !== null) see(sse.end()?.data ?? null)
         } catch { /* ignore */ }
       }
-      done()
+      return NO_BYTES
     }
-  })
+  }
 }

@@ -10,6 +10,7 @@ import type { SeesRawOutput } from '../rbac/raw-output.js'
 import type { ReplyStages } from '../proxy/forward.js'
 import { createReplyObserver, extractUsage, observeDocument, recordUsage, TEXT_OR_USAGE_KINDS } from '../ollama/usage.js'
 import { createUsageChunkRemover } from '../ollama/stream-usage.js'
+import { chainStages } from '../ollama/reply-stage.js'
 import { filterOpenAiModels, filterTags } from '../rbac/list-filter.js'
 import { requestAuditInput } from './request-audit.js'
 import { closeIfBodyUnread } from './body-guard.js'
@@ -48,8 +49,8 @@ export function createReplyStages ({ config, policy, masking, audit, emit, metri
       const remover = request.gh.usageAdded === true && framing === 'sse'
         ? [createUsageChunkRemover((data) => { recordUsage(obs.usage, extractUsage(route.reply, JSON.parse(data))) })]
         : []
-      return [...remover, masksReply(request) ? (masking as MaskingEngine).replyTransform(route.reply, framing, obs)
-        : createReplyObserver(route.reply, framing, obs)]
+      return chainStages([...remover, masksReply(request) ? (masking as MaskingEngine).replyStage(route.reply, framing, obs)
+        : createReplyObserver(route.reply, framing, obs)])
     },
     async json (request, route, body, status) {
       const ctx = request.gh

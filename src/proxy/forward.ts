@@ -2,8 +2,11 @@
 // passed on chunk by chunk through the reply stages (masking or a usage observer) with no
 // buffering; single JSON replies are read whole (they are whole upstream too) so list filtering
 // and masking see complete documents and a failure can still become a clean 502/504.
-import { PassThrough, type Readable, type Transform } from 'node:stream'
-import { clientGone, framingOf, MAX_JSON_REPLY_BYTES, readAll, sendProxied, sendUpstream, type ReplyStages } from './stages.js'
+import type { ServerResponse } from 'node:http'
+import type { Readable } from 'node:stream'
+import {
+  clientGone, framingOf, MAX_JSON_REPLY_BYTES, readAll, sendProxied, sendUpstream, type ReplyStages, type StreamedReply
+} from './stages.js'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { HostLease, LeaseOutcome, UpstreamTargets } from './target.js'
 import { createFanOut } from './fan-out.js'
@@ -13,6 +16,7 @@ import { isUpstreamTimeout, upstreamError } from './upstream.js'
 import { clientReplyHeaders } from './headers.js'
 import { streamErrorChunk } from '../ollama/error-shape.js'
 import { createClosingFrameHolder } from '../ollama/closing-frame.js'
+import type { ReplyStage } from '../ollama/reply-stage.js'
 import type { ProxiedRoute, ReplyKind } from '../ollama/routes.js'
 
 export type { Framing, ReplyStages } from './stages.js'
@@ -146,66 +150,86 @@ export function createForwarder (targets: UpstreamTargets, stages: ReplyStages) 
 }
 
 /**
- * Moves upstream chunks through the stages to the client as they come. If upstream fails
- * mid-stream (idle timeout, reset), whatever a stage still holds back is dropped — never sent
- * unprocessed — and the stream ends with an error line in the reply's framing.
+ * Moves upstream chunks through the reply stage to the client as they come: each chunk is handed to
+ * the stage and what it lets out is written to the client's socket, with no Node stream in between;
+ * when the socket is full, upstream is paused until it drains. If upstream fails mid-stream (idle
+ * timeout, reset), whatever the stage still holds back is dropped — never sent unprocessed — and the
+ * stream ends with an error line in the reply's framing.
  */
 interface PumpHooks { beforeEnd: () => Promise<void>, firstChunk: () => void, failed: () => void, clientClosed: () => void,
   holdClosing: boolean }
 
-function pump (source: Readable, stages: Transform[], framing: 'ndjson' | 'sse', hooks: PumpHooks, abort: AbortController): PassThrough {
-  const { beforeEnd } = hooks
-  let first = true
-  const out = new PassThrough()
-  let tail: Readable = source
-  for (const stage of stages) tail = tail.pipe(stage)
-  let finished = false
-
-  const finish = (errorText: string | null) => {
-    if (finished) return
-    finished = true
-    for (const s of stages) s.destroy()
-    if (!source.destroyed) source.destroy()
-    beforeEnd().then(
-      () => { out.end(errorText === null ? undefined : streamErrorChunk(framing, errorText)) },
-      (err: unknown) => { out.end(streamErrorChunk(framing, (err as Error).message)) }
-    )
-  }
-
+function pump (source: Readable, stage: ReplyStage, framing: 'ndjson' | 'sse', hooks: PumpHooks,
+  abort: AbortController): StreamedReply {
   // fail-closed: the closing frame waits for the audit event; a failed flush replaces it with an error
   const holder = hooks.holdClosing ? createClosingFrameHolder(framing) : null
-  tail.on('data', (received: Buffer) => {
-    if (finished) return
-    const chunk = holder ? holder.push(received) : received
-    if (chunk.length === 0) return
-    if (first) { first = false; hooks.firstChunk() }
-    if (!out.write(chunk)) {
-      tail.pause()
-      out.once('drain', () => tail.resume())
-    }
-  })
-  // the audit event is written (and, fail-closed, flushed) before the last byte; if that fails the
-  // stream still ends visibly, with an error line, never silently
-  tail.once('end', () => {
+  let first = true
+  let finished = false
+
+  /** the client is gone: the upstream request stops, and the request is audited as cut short */
+  const clientLeft = (): void => {
     if (finished) return
     finished = true
-    // a stage that ended early (the masker refused the reply) must not leave Ollama generating
-    if (!source.readableEnded) { abort.abort(); source.destroy() }
-    beforeEnd().then(() => {
-      const held = holder?.held()
-      out.end(held !== undefined && held.length > 0 ? held : undefined)
-    }, (err: unknown) => out.end(streamErrorChunk(framing, (err as Error).message)))
-  })
-  const onError = (err: Error) => {
-    if (abort.signal.aborted) return
-    const timeout = (err as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT'
-    hooks.failed()
-    finish(timeout ? 'upstream Ollama stopped sending (idle timeout)' : 'upstream Ollama connection failed mid-stream')
+    abort.abort()
+    source.destroy()
+    hooks.clientClosed()
   }
-  source.on('error', onError)
-  for (const s of stages) s.on('error', () => finish('gatehouse could not process the upstream reply'))
-  out.once('close', () => {
-    if (!finished) { finished = true; abort.abort(); source.destroy(); for (const s of stages) s.destroy(); hooks.clientClosed() }
-  })
-  return out
+
+  const sendTo = (raw: ServerResponse): void => {
+    let paused = false
+    const write = (bytes: Buffer): void => {
+      const chunk = holder !== null ? holder.push(bytes) : bytes
+      if (chunk.length === 0) return
+      if (first) { first = false; hooks.firstChunk() }
+      if (!raw.write(chunk) && !paused) {
+        paused = true
+        source.pause()
+        raw.once('drain', () => { paused = false; source.resume() })
+      }
+    }
+    // the audit event is written (and, fail-closed, flushed) before the last byte; if that fails the
+    // stream still ends visibly, with an error line, never silently
+    const endWith = (last: () => Buffer | string | undefined): void => {
+      hooks.beforeEnd().then(() => { raw.end(last()) }, (err: unknown) => { raw.end(streamErrorChunk(framing, (err as Error).message)) })
+    }
+    /** the reply is over (upstream ended, or the stage closed it with an error frame) */
+    const complete = (): void => {
+      finished = true
+      // a stage that closed the reply early (the masker refused it) must not leave Ollama generating
+      if (!source.readableEnded) { abort.abort(); source.destroy() }
+      endWith(() => {
+        const held = holder?.held()
+        return held !== undefined && held.length > 0 ? held : undefined
+      })
+    }
+    const fail = (errorText: string): void => {
+      if (finished) return
+      finished = true
+      if (!source.destroyed) source.destroy()
+      endWith(() => streamErrorChunk(framing, errorText))
+    }
+    /** hands bytes to the stage (a chunk, or the end of the stream when null) and sends what comes out */
+    const through = (received: Buffer | null): void => {
+      let out: Buffer
+      try {
+        out = received === null ? stage.end() : stage.push(received)
+      } catch {
+        fail('gatehouse could not process the upstream reply')
+        return
+      }
+      write(out)
+      if (received === null || stage.closed) complete()
+    }
+
+    source.on('data', (received: Buffer) => { if (!finished) through(received) })
+    source.once('end', () => { if (!finished) through(null) })
+    source.on('error', (err: Error) => {
+      if (abort.signal.aborted) return
+      const timeout = (err as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT'
+      hooks.failed()
+      fail(timeout ? 'upstream Ollama stopped sending (idle timeout)' : 'upstream Ollama connection failed mid-stream')
+    })
+    raw.once('close', () => { if (!raw.writableFinished) clientLeft() })
+  }
+  return { sendTo, abandon: clientLeft }
 }

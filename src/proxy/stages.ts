@@ -1,9 +1,10 @@
 // What the proxy's handlers share: the reply stages they call (list filtering, masking, audit), how
 // a reply's framing is read, reading a whole JSON reply within a bound, and a client that hung up.
-import type { OutgoingHttpHeaders } from 'node:http'
-import type { Readable, Transform } from 'node:stream'
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http'
+import type { Readable } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { errors } from '../errors.js'
+import type { ReplyStage } from '../ollama/reply-stage.js'
 import { upstreamPath, type ProxiedRoute } from '../ollama/routes.js'
 import { upstreamRequestHeaders } from './headers.js'
 import type { Upstream } from './upstream.js'
@@ -11,8 +12,8 @@ import type { Upstream } from './upstream.js'
 export type Framing = 'ndjson' | 'sse' | 'json'
 
 export interface ReplyStages {
-  /** transforms for a streamed reply, applied in order; the last one's output goes to the client */
-  stream: (request: FastifyRequest, route: ProxiedRoute, framing: 'ndjson' | 'sse') => Transform[]
+  /** what a streamed reply's bytes go through (ollama/reply-stage.ts); its output goes to the client */
+  stream: (request: FastifyRequest, route: ProxiedRoute, framing: 'ndjson' | 'sse') => ReplyStage
   /** rewrite a whole (non-streamed) JSON reply: list filtering, masking */
   json: (request: FastifyRequest, route: ProxiedRoute, body: Buffer, status: number) => Promise<Buffer>
   /** awaited before the reply's last byte leaves: the audit event is written (and flushed) here */
@@ -53,16 +54,23 @@ export async function readAll (body: Readable, limit: number): Promise<Buffer> {
   return Buffer.concat(parts)
 }
 
+/** A streamed reply that starts once its status and headers are out (see pump in forward.ts). */
+export interface StreamedReply {
+  /** writes the reply's chunks to the client's socket as they come, until it ends */
+  sendTo: (raw: ServerResponse) => void
+  /** the client is gone before anything was sent: stops the upstream request */
+  abandon: () => void
+}
+
 /**
  * Sends a proxied reply's bytes straight to the client's socket. They are already framed, masked and
  * counted, so Fastify's send path (serializers, onSend hooks, content-type guessing) has nothing to
  * add and only costs time on every request; the headers already set on the reply go with them, with
  * what stages.beforeHead adds (and the length of a whole body), and the onResponse stages (audit
- * event, metrics) still run when the reply finishes. A client that hangs up destroys a streamed
- * `body`, which stops the upstream request (see pump in forward.ts).
+ * event, metrics) still run when the reply finishes.
  */
 export function sendProxied (request: FastifyRequest, reply: FastifyReply, stages: ReplyStages, status: number,
-  body: Buffer | Readable): void {
+  body: Buffer | StreamedReply): void {
   stages.beforeHead(request, reply)
   reply.hijack()
   const raw = reply.raw
@@ -77,14 +85,12 @@ export function sendProxied (request: FastifyRequest, reply: FastifyReply, stage
   try {
     raw.writeHead(status, headers)
     if (Buffer.isBuffer(body)) { raw.end(bodiless ? undefined : body); return }
-    // a client already gone leaves nothing to pipe to: `body`'s end stops the upstream request
-    if (raw.destroyed) { body.destroy(); return }
-    // pipe, not stream.pipeline: pipeline puts seven listeners on the response for every request
-    body.pipe(raw)
-    raw.once('close', () => { if (!raw.writableFinished) body.destroy() })
+    // a client already gone leaves nothing to send to
+    if (raw.destroyed) { body.abandon(); return }
+    body.sendTo(raw)
   } catch (err) {
     // past hijack() no error handler answers: the connection is closed rather than left waiting
-    if (!Buffer.isBuffer(body)) body.destroy()
+    if (!Buffer.isBuffer(body)) body.abandon()
     raw.destroy(err as Error)
   }
 }

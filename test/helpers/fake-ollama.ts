@@ -56,6 +56,8 @@ export interface FakeOllama {
   received: ReceivedRequest[]
   /** number of upstream requests whose connection closed before the reply finished */
   abortedRequests: () => number
+  /** the streamed reply being written last: chunks written so far, and whether the socket is full (as Ollama, it waits for it to drain) */
+  streamProgress: () => { written: number, total: number, waitingForDrain: boolean }
   /** resolves when the n-th request (1-based) has closed early */
   waitForAbort: (timeoutMs?: number) => Promise<void>
   reset: () => void
@@ -138,6 +140,7 @@ export async function startFakeOllama (opts: { port?: number } = {}): Promise<Fa
   const received: ReceivedRequest[] = []
   let aborted = 0
   let abortWaiters: Array<() => void> = []
+  let lastStream = { written: 0, total: 0, waitingForDrain: false }
 
   const send = (res: ServerResponse, status: number, body: unknown) => {
     const data = Buffer.from(JSON.stringify(body))
@@ -154,6 +157,8 @@ export async function startFakeOllama (opts: { port?: number } = {}): Promise<Fa
       let prev = 0
       for (const c of [...cuts, all.length]) { chunks.push(all.subarray(prev, c)); prev = c }
     }
+    const progress = { written: 0, total: chunks.length, waitingForDrain: false }
+    lastStream = progress
     res.writeHead(200, { 'content-type': contentType, 'transfer-encoding': 'chunked' })
     res.flushHeaders()
     for (let i = 0; i < chunks.length; i++) {
@@ -163,7 +168,13 @@ export async function startFakeOllama (opts: { port?: number } = {}): Promise<Fa
       }
       if (script.beforeChunk) await script.beforeChunk(i)
       if (res.destroyed) return
-      res.write(chunks[i])
+      const full = !res.write(chunks[i])
+      progress.written = i + 1
+      if (full) {
+        progress.waitingForDrain = true
+        await new Promise<void>((resolve) => { res.once('drain', resolve); res.once('close', resolve) })
+        progress.waitingForDrain = false
+      }
     }
     res.end()
   }
@@ -260,6 +271,7 @@ export async function startFakeOllama (opts: { port?: number } = {}): Promise<Fa
     set script (s: Script) { script = s },
     received,
     abortedRequests: () => aborted,
+    streamProgress: () => ({ ...lastStream }),
     waitForAbort: (timeoutMs = 5000) => new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error('upstream request was not aborted')), timeoutMs)
       abortWaiters.push(() => { clearTimeout(t); resolve() })

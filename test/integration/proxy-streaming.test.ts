@@ -5,6 +5,8 @@ import { request } from 'undici'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
 import { defaultScript } from '../helpers/fake-ollama.js'
 import { readFileSync } from 'node:fs'
+import { request as httpsRequest } from 'node:https'
+import type { IncomingMessage } from 'node:http'
 import { join } from 'node:path'
 import type { AuditLine } from '../helpers/audit-lines.js'
 import { eventually } from '../helpers/eventually.js'
@@ -99,5 +101,45 @@ describe('a client that gives up before Ollama answers', () => {
       const last = auditLines().filter((e) => e.url?.path === '/api/show').at(-1)
       expect(last).toMatchObject({ event: { action: 'model-request', outcome: 'failure' }, http: { response: { status_code: 499 } }, gatehouse: { reason: 'client-closed' } })
     })
+  })
+})
+
+describe('a client that stops reading', () => {
+  it('pauses Ollama instead of buffering its reply, and the whole reply arrives once the client reads again', async () => {
+    // about 24 MB of NDJSON, several times what the sockets between Ollama and the client hold (4–8 MB
+    // here); long lines, as each pause and resume of the upstream reply costs the reader a copy of
+    // what waits in its socket
+    const tokens = Array.from({ length: 600 }, (_, i) => `${i} ${'lorem ipsum '.repeat(3400)}`)
+    gw.fake.script = { ...defaultScript(), tokens }
+    // node:https, whose reply stops reading its socket while paused
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      httpsRequest(`${gw.url}/api/generate`, { method: 'POST', ca: gw.certs.ca, headers: { ...gw.auth, 'content-type': 'application/json' } }, resolve)
+        .on('error', reject).end(JSON.stringify({ model: 'llama3.2', prompt: 'x' }))
+    })
+    res.pause()
+    /** requests through the gateway to Ollama and back: turns of both event loops */
+    const roundTrips = async (): Promise<void> => {
+      for (let i = 0; i < 3; i++) {
+        const r = await request(gw.url + '/api/tags', { headers: gw.auth, dispatcher: gw.dispatcher })
+        expect(r.statusCode).toBe(200)
+        await r.body.dump()
+      }
+    }
+    // stalled: Ollama waits for its socket to drain, and round trips through the gateway, in which a
+    // gateway that kept reading the reply would let it write on, do not move it
+    const stalled = await eventually(async () => {
+      const before = gw.fake.streamProgress()
+      await roundTrips()
+      expect(gw.fake.streamProgress()).toEqual({ ...before, waitingForDrain: true })
+      return before.written
+    }, { timeoutMs: 15_000, intervalMs: 250 })
+    expect(stalled).toBeLessThan(tokens.length)
+
+    const parts: Buffer[] = []
+    for await (const chunk of res) parts.push(chunk as Buffer)
+    const lines = Buffer.concat(parts).toString('utf8').trim().split('\n').map((l) => JSON.parse(l) as { response?: string, done: boolean })
+    expect(lines).toHaveLength(tokens.length + 1)
+    expect(lines.slice(0, -1).map((l) => l.response)).toEqual(tokens)
+    expect(lines.at(-1)?.done).toBe(true)
   })
 })

@@ -4,7 +4,7 @@
 // characters (and a browser decodes percent-encoding and HTML references); so detection runs on that view of the text, while the characters replaced are the
 // ones the model wrote. Streamed, at every split position, nothing of a value leaks.
 import { describe, expect, test } from 'vitest'
-import { engine, newObs, runTransform, splits, tokenTypes } from './helpers.js'
+import { engine, newObs, runStage, splits, tokenTypes } from './helpers.js'
 
 const e = engine()
 type Obj = Record<string, unknown>
@@ -107,7 +107,7 @@ describe('a `format: json` answer: what the client parses carries no value', () 
     const tokens = answer.match(/.{1,3}/gs) ?? []
     const body = Buffer.from(tokens.map((t) => JSON.stringify({ model: 'm', response: t, done: false }) + '\n').join('') + JSON.stringify({ model: 'm', response: '', done: true }) + '\n')
     for (let cut = 1; cut < body.length; cut += 7) {
-      const out = (await runTransform(e.replyTransform('generate', 'ndjson', newObs()), [body.subarray(0, cut), body.subarray(cut)])).join('')
+      const out = (runStage(e.replyStage('generate', 'ndjson', newObs()), [body.subarray(0, cut), body.subarray(cut)])).join('')
       const text = out.split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as Obj).response as string).join('')
       const parsed = JSON.parse(text) as Obj
       expect(tokenTypes(String(parsed.email))).toEqual(['EMAIL'])

@@ -1,12 +1,12 @@
 // Security regressions: nothing unmasked is ever sent while masking is on.
 import { describe, expect, test } from 'vitest'
-import { engine, newObs, runTransform } from './helpers.js'
+import { engine, newObs, runStage } from './helpers.js'
 
 const e = engine()
 
 describe('fail closed', () => {
   test('an unparseable NDJSON line ends the stream with an error line and nothing after it', async () => {
-    const out = await runTransform(e.replyTransform('generate', 'ndjson', newObs()), [
+    const out = runStage(e.replyStage('generate', 'ndjson', newObs()), [
       Buffer.from('{"response":"ok ","done":false}\n{"response":"123-45-6789 not json\n'),
       Buffer.from('{"response":"later 234-56-7890","done":false}\n{"done":true}\n')
     ])
@@ -18,7 +18,7 @@ describe('fail closed', () => {
   })
 
   test('an unparseable SSE event ends the stream with an OpenAI-shaped error event', async () => {
-    const out = await runTransform(e.replyTransform('openai-chat', 'sse', newObs()), [Buffer.from('data: {"choices":[{"delta":{"content":"a@b.io"\n\ndata: [DONE]\n\n')])
+    const out = runStage(e.replyStage('openai-chat', 'sse', newObs()), [Buffer.from('data: {"choices":[{"delta":{"content":"a@b.io"\n\ndata: [DONE]\n\n')])
     const all = out.join('')
     expect(all).not.toContain('a@b.io')
     expect(all).not.toContain('[DONE]')
@@ -26,7 +26,7 @@ describe('fail closed', () => {
   })
 
   test('a non-object JSON line is refused too (no field-by-field guesswork)', async () => {
-    const out = await runTransform(e.replyTransform('chat', 'ndjson', newObs()), [Buffer.from('"123-45-6789"\n')])
+    const out = runStage(e.replyStage('chat', 'ndjson', newObs()), [Buffer.from('"123-45-6789"\n')])
     expect(out.join('')).not.toContain('6789')
     expect(out.join('')).toContain('upstream reply could not be processed')
   })
@@ -42,12 +42,12 @@ describe('fail closed', () => {
 
   test('an over-long line is refused instead of buffered without bound', async () => {
     const big = Buffer.from('{"response":"' + 'a'.repeat(9 * 1024 * 1024))
-    const out = await runTransform(e.replyTransform('generate', 'ndjson', newObs()), [big])
+    const out = runStage(e.replyStage('generate', 'ndjson', newObs()), [big])
     expect(out.join('')).toBe(JSON.stringify({ error: 'upstream reply could not be processed' }) + '\n')
   })
 
   test('context token ids never pass (they encode the unmasked text)', async () => {
-    const out = await runTransform(e.replyTransform('generate', 'ndjson', newObs()), [Buffer.from('{"response":"","done":true,"context":[128000,123]}\n')])
+    const out = runStage(e.replyStage('generate', 'ndjson', newObs()), [Buffer.from('{"response":"","done":true,"context":[128000,123]}\n')])
     expect(out.join('')).not.toContain('context')
   })
 
@@ -56,7 +56,7 @@ describe('fail closed', () => {
     const l2 = JSON.stringify({ response: '6789\tend', done: true }) + '\n'
     const body = Buffer.from(l1 + l2)
     for (let i = 1; i < body.length; i++) {
-      const out = await runTransform(e.replyTransform('generate', 'ndjson', newObs()), [body.subarray(0, i), body.subarray(i)])
+      const out = runStage(e.replyStage('generate', 'ndjson', newObs()), [body.subarray(0, i), body.subarray(i)])
       expect(out.join('')).not.toMatch(/6789/)
     }
   })

@@ -16,19 +16,20 @@ export function* splits (s: string): Generator<string[]> {
 const TOKEN_RE = /\[MASKED_([A-Z0-9_]+)_[0-9a-f]{8}\]/g
 export const tokenTypes = (s: string): string[] => [...s.matchAll(TOKEN_RE)].map((m) => m[1] as string)
 
-import type { Transform } from 'node:stream'
+import type { ReplyStage } from '../../../src/ollama/reply-stage.js'
 
-/** Feeds byte chunks through a transform; resolves with each output chunk as text. */
-export async function runTransform (t: Transform, chunks: Buffer[]): Promise<string[]> {
+/**
+ * Feeds byte chunks through a reply stage as the proxy does (ending it unless it closed the reply);
+ * returns each output that carried bytes, as text.
+ */
+export function runStage (stage: ReplyStage, chunks: Buffer[]): string[] {
   const out: string[] = []
-  const done = new Promise<void>((resolve, reject) => {
-    t.on('data', (d: Buffer | string) => out.push(d.toString()))
-    t.on('end', resolve)
-    t.on('error', reject)
-  })
-  for (const c of chunks) t.write(c)
-  t.end()
-  await done
+  const keep = (b: Buffer): void => { if (b.length > 0) out.push(b.toString('utf8')) }
+  for (const c of chunks) {
+    keep(stage.push(c))
+    if (stage.closed) return out
+  }
+  keep(stage.end())
   return out
 }
 

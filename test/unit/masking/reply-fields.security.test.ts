@@ -6,7 +6,7 @@
 import { describe, expect, test } from 'vitest'
 import { MASKED_KINDS } from '../../../src/masking/index.js'
 import { PROXIED_ROUTES } from '../../../src/ollama/routes.js'
-import { engine, newObs, runTransform, tokenTypes } from './helpers.js'
+import { engine, newObs, runStage, tokenTypes } from './helpers.js'
 
 const e = engine()
 type Obj = Record<string, unknown>
@@ -16,9 +16,9 @@ const OPENAI_REFUSED = { error: { message: REFUSED, type: 'api_error', code: 'GH
 const RAW = ['6789', 'a@b.io', '4111', '0123', 'x@y.io']
 
 const ndjson = async (kind: Kind, lines: Obj[]): Promise<string> =>
-  (await runTransform(e.replyTransform(kind, 'ndjson', newObs()), [Buffer.from(lines.map((l) => JSON.stringify(l) + '\n').join(''))])).join('')
+  (runStage(e.replyStage(kind, 'ndjson', newObs()), [Buffer.from(lines.map((l) => JSON.stringify(l) + '\n').join(''))])).join('')
 const sseRaw = async (kind: Kind, body: string): Promise<string> =>
-  (await runTransform(e.replyTransform(kind, 'sse', newObs()), [Buffer.from(body)])).join('')
+  (runStage(e.replyStage(kind, 'sse', newObs()), [Buffer.from(body)])).join('')
 const sse = async (kind: Kind, evs: Obj[]): Promise<string> =>
   await sseRaw(kind, evs.map((o) => `data: ${JSON.stringify(o)}\n\n`).join('') + 'data: [DONE]\n\n')
 const lines = (out: string): Obj[] => out.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Obj)

@@ -75,6 +75,6 @@ describe('text-free kinds', () => {
   })
   test('a kind the masker has not classified is refused, streamed or not (never passed through)', () => {
     expect(() => e.maskDocument('future-kind' as never, Buffer.from('{"response":"123-45-6789"}'), newObs())).toThrow(expect.objectContaining({ code: 'GH_ERR_UPSTREAM_BAD_REPLY' }))
-    expect(() => e.replyTransform('future-kind' as never, 'ndjson', newObs())).toThrow(expect.objectContaining({ code: 'GH_ERR_UPSTREAM_BAD_REPLY' }))
+    expect(() => e.replyStage('future-kind' as never, 'ndjson', newObs())).toThrow(expect.objectContaining({ code: 'GH_ERR_UPSTREAM_BAD_REPLY' }))
   })
 })

@@ -3,7 +3,7 @@ import { createServer, request, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { cutBytes, engine, newObs, runTransform, tokenTypes } from './helpers.js'
+import { cutBytes, engine, newObs, runStage, tokenTypes } from './helpers.js'
 
 const e = engine()
 const gen = (response: string, extra: Record<string, unknown> = {}): string =>
@@ -25,7 +25,7 @@ describe('/api/generate NDJSON', () => {
   test('for every split position of the byte stream, the text equals mask(whole) and no value leaks', async () => {
     for (let i = 0; i <= body.length; i += 3) {
       const obs = newObs()
-      const out = await runTransform(e.replyTransform('generate', 'ndjson', obs), cutBytes(body, [i]))
+      const out = runStage(e.replyStage('generate', 'ndjson', obs), cutBytes(body, [i]))
       const all = out.join('')
       expect(all).not.toContain('6789')
       expect(all).not.toContain('1111')
@@ -41,14 +41,14 @@ describe('/api/generate NDJSON', () => {
     const utf = Buffer.from(gen('Grüße — 🙂 ssn 123-4') + gen('5-6789 ✓') + doneLine)
     const want = e.maskText('Grüße — 🙂 ssn 123-45-6789 ✓')
     await fc.assert(fc.asyncProperty(fc.array(fc.nat({ max: utf.length }), { maxLength: 12 }), async (cuts) => {
-      const lines = parseLines(await runTransform(e.replyTransform('generate', 'ndjson', newObs()), cutBytes(utf, cuts)))
+      const lines = parseLines(runStage(e.replyStage('generate', 'ndjson', newObs()), cutBytes(utf, cuts)))
       expect(responseText(lines)).toBe(want)
     }), { numRuns: 200 })
   })
 
   test('every other field and line is kept; context and logprobs are dropped; usage is read', async () => {
     const obs = newObs()
-    const out = await runTransform(e.replyTransform('generate', 'ndjson', obs), [Buffer.from(gen('hi ', { logprobs: [{ token: 'hi' }] }) + doneLine)])
+    const out = runStage(e.replyStage('generate', 'ndjson', obs), [Buffer.from(gen('hi ', { logprobs: [{ token: 'hi' }] }) + doneLine)])
     const lines = parseLines(out)
     expect(lines).toHaveLength(2)
     expect(lines[0]).toEqual({ model: 'llama3.2', created_at: '2025-01-01T00:00:00Z', response: 'hi ', done: false })
@@ -59,7 +59,7 @@ describe('/api/generate NDJSON', () => {
   })
 
   test('thinking is masked as its own stream', async () => {
-    const out = await runTransform(e.replyTransform('generate', 'ndjson', newObs()), [
+    const out = runStage(e.replyStage('generate', 'ndjson', newObs()), [
       Buffer.from(gen('', { thinking: 'user is 123-45' }) + gen('ok', { thinking: '-6789' }) + doneLine)
     ])
     const lines = parseLines(out)
@@ -68,7 +68,7 @@ describe('/api/generate NDJSON', () => {
   })
 
   test('an error line passes, with its message masked, after any held text', async () => {
-    const out = await runTransform(e.replyTransform('generate', 'ndjson', newObs()), [
+    const out = runStage(e.replyStage('generate', 'ndjson', newObs()), [
       Buffer.from(gen('call 212-555-') + JSON.stringify({ error: 'failed for a@b.io' }) + '\n')
     ])
     const lines = parseLines(out)
@@ -88,7 +88,7 @@ describe('/api/chat NDJSON', () => {
       chat('', { tool_calls: [{ function: { name: 'lookup', arguments: { ssn: '123-45-6789', n: 2125550123 } } }] }) +
       JSON.stringify({ model: 'm', created_at: 't', message: { role: 'assistant', content: '' }, done: true, done_reason: 'stop', eval_count: 3 }) + '\n')
     for (let i = 0; i <= body.length; i += 2) {
-      const out = await runTransform(e.replyTransform('chat', 'ndjson', newObs()), cutBytes(body, [i, i + 17]))
+      const out = runStage(e.replyStage('chat', 'ndjson', newObs()), cutBytes(body, [i, i + 17]))
       const all = out.join('')
       for (const raw of ['0123', '1111', '6789']) expect(all).not.toContain(raw)
       const lines = parseLines(out)
@@ -103,14 +103,14 @@ describe('/api/chat NDJSON', () => {
   })
 
   test('held text is flushed into the closing line', async () => {
-    const out = await runTransform(e.replyTransform('chat', 'ndjson', newObs()), [Buffer.from(chat('the end 42') + chat('', {}, true))])
+    const out = runStage(e.replyStage('chat', 'ndjson', newObs()), [Buffer.from(chat('the end 42') + chat('', {}, true))])
     const lines = parseLines(out)
     expect((lines[0]?.message as Record<string, unknown>).content).toBe('the end ')
     expect((lines[1]?.message as Record<string, unknown>).content).toBe('42')
   })
 
   test('a stream cut without its closing line still releases held text (masked)', async () => {
-    const out = await runTransform(e.replyTransform('chat', 'ndjson', newObs()), [Buffer.from(chat('ssn 123-45-6789'))])
+    const out = runStage(e.replyStage('chat', 'ndjson', newObs()), [Buffer.from(chat('ssn 123-45-6789'))])
     expect(out.join('')).not.toContain('6789')
     expect(tokenTypes(out.join(''))).toEqual(['SSN'])
   })
@@ -141,11 +141,11 @@ describe('over a real socket', () => {
     const chunks: string[] = []
     await new Promise<void>((resolve, reject) => {
       request({ port, host: '127.0.0.1', path: '/' }, (res) => {
-        const t = e.replyTransform('generate', 'ndjson', newObs())
-        res.pipe(t)
-        t.on('data', (d: Buffer) => chunks.push(d.toString()))
-        t.on('end', resolve)
-        t.on('error', reject)
+        const stage = e.replyStage('generate', 'ndjson', newObs())
+        const keep = (b: Buffer): void => { if (b.length > 0) chunks.push(b.toString()) }
+        res.on('data', (d: Buffer) => keep(stage.push(d)))
+        res.on('end', () => { keep(stage.end()); resolve() })
+        res.on('error', reject)
       }).on('error', reject).end()
     })
     expect(chunks.length).toBeGreaterThan(1) // streamed, not buffered

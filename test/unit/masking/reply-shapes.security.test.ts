@@ -4,7 +4,7 @@
 //  - a known text field of another shape (a number, an object, a list), a choice list of another
 //    shape, or an SSE line other than data/event/id/retry is refused, not passed through.
 import { describe, expect, test } from 'vitest'
-import { engine, newObs, runTransform, tokenTypes } from './helpers.js'
+import { engine, newObs, runStage, tokenTypes } from './helpers.js'
 
 const e = engine()
 type Obj = Record<string, unknown>
@@ -12,9 +12,9 @@ const REFUSED = 'upstream reply could not be processed'
 const RAW = ['6789', 'a@b.io', '4111', '0123', 'GB82', '98765432']
 
 const ndjson = async (kind: 'generate' | 'chat', lines: Obj[]): Promise<string> =>
-  (await runTransform(e.replyTransform(kind, 'ndjson', newObs()), [Buffer.from(lines.map((l) => JSON.stringify(l) + '\n').join(''))])).join('')
+  (runStage(e.replyStage(kind, 'ndjson', newObs()), [Buffer.from(lines.map((l) => JSON.stringify(l) + '\n').join(''))])).join('')
 const sseRaw = async (kind: 'openai-chat' | 'openai-completion', body: string): Promise<string> =>
-  (await runTransform(e.replyTransform(kind, 'sse', newObs()), [Buffer.from(body)])).join('')
+  (runStage(e.replyStage(kind, 'sse', newObs()), [Buffer.from(body)])).join('')
 const sse = async (kind: 'openai-chat' | 'openai-completion', events: Obj[]): Promise<string> =>
   await sseRaw(kind, events.map((o) => `data: ${JSON.stringify(o)}\n\n`).join('') + 'data: [DONE]\n\n')
 const lines = (out: string): Obj[] => out.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Obj)

@@ -1,6 +1,6 @@
 // OpenAI-compatible SSE replies (/v1/chat/completions, /v1/completions) through the masking transform.
 import { describe, expect, test } from 'vitest'
-import { cutBytes, engine, newObs, runTransform, tokenTypes } from './helpers.js'
+import { cutBytes, engine, newObs, runStage, tokenTypes } from './helpers.js'
 
 const e = engine()
 type Obj = Record<string, unknown>
@@ -40,7 +40,7 @@ describe('/v1/chat/completions SSE', () => {
   test('for every split position, each choice index is masked separately, equal to mask(whole), nothing leaks', async () => {
     for (let i = 0; i <= body.length; i += 3) {
       const obs = newObs()
-      const out = await runTransform(e.replyTransform('openai-chat', 'sse', obs), cutBytes(body, [i]))
+      const out = runStage(e.replyStage('openai-chat', 'sse', obs), cutBytes(body, [i]))
       const all = out.join('')
       for (const raw of ['6789', '0004', 'jo@', '10.0.0.1']) expect(all).not.toContain(raw)
       const evs = events(out)
@@ -54,14 +54,14 @@ describe('/v1/chat/completions SSE', () => {
   })
 
   test('every other field is kept and logprobs dropped', async () => {
-    const out = await runTransform(e.replyTransform('openai-chat', 'sse', newObs()), [Buffer.from(
+    const out = runStage(e.replyStage('openai-chat', 'sse', newObs()), [Buffer.from(
       chunk([{ ...delta(0, { role: 'assistant', content: 'Hi. ' }), logprobs: { content: [{ token: 'Hi' }] } }]) + 'data: [DONE]\n\n')])
     expect(events(out)[0]).toEqual({ ...head, choices: [delta(0, { role: 'assistant', content: 'Hi. ' })] })
   })
 
   test('streamed tool-call arguments are masked per call, across fragments', async () => {
     const tc = (args: string): Obj => ({ index: 0, id: 'call_1', type: 'function', function: { name: 'f', arguments: args } })
-    const out = await runTransform(e.replyTransform('openai-chat', 'sse', newObs()), [Buffer.from(
+    const out = runStage(e.replyStage('openai-chat', 'sse', newObs()), [Buffer.from(
       chunk([delta(0, { tool_calls: [tc('{"ssn":"123-45')] })]) +
       chunk([delta(0, { tool_calls: [tc('-6789"}')] })], {}) +
       chunk([delta(0, {}, 'tool_calls')]) + 'data: [DONE]\n\n')])
@@ -74,7 +74,7 @@ describe('/v1/chat/completions SSE', () => {
   })
 
   test('held text with no finish_reason is sent before [DONE]', async () => {
-    const out = await runTransform(e.replyTransform('openai-chat', 'sse', newObs()), [Buffer.from(chunk([delta(0, { content: 'n 42' })]) + 'data: [DONE]\n\n')])
+    const out = runStage(e.replyStage('openai-chat', 'sse', newObs()), [Buffer.from(chunk([delta(0, { content: 'n 42' })]) + 'data: [DONE]\n\n')])
     const evs = events(out)
     expect(field(evs, 0, 'content')).toBe('n 42')
     expect(evs.at(-1)).toBe('[DONE]')
@@ -82,12 +82,12 @@ describe('/v1/chat/completions SSE', () => {
   })
 
   test('an SSE error event passes with its message masked', async () => {
-    const out = await runTransform(e.replyTransform('openai-chat', 'sse', newObs()), [Buffer.from(ev({ error: { message: 'bad key AKIAIOSFODNN7EXAMPLE', type: 'api_error' } }))])
+    const out = runStage(e.replyStage('openai-chat', 'sse', newObs()), [Buffer.from(ev({ error: { message: 'bad key AKIAIOSFODNN7EXAMPLE', type: 'api_error' } }))])
     expect(events(out)).toEqual([{ error: { message: expect.stringMatching(/^bad key \[MASKED_SECRET_[0-9a-f]{8}\]$/), type: 'api_error' } }])
   })
 
   test('CRLF line endings and comment lines are understood (comments are dropped: their text is not checked)', async () => {
-    const out = await runTransform(e.replyTransform('openai-chat', 'sse', newObs()), [Buffer.from(
+    const out = runStage(e.replyStage('openai-chat', 'sse', newObs()), [Buffer.from(
       ': keep-alive\r\n\r\n' + chunk([delta(0, { content: 'x 123-45-6789 y' }, 'stop')]).replace(/\n/g, '\r\n') + 'data: [DONE]\r\n\r\n')])
     expect(out.join('')).not.toContain('keep-alive')
     expect(tokenTypes(field(events(out), 0, 'content'))).toEqual(['SSN'])
@@ -100,7 +100,7 @@ describe('/v1/completions SSE', () => {
       ev({ id: 'cmpl-1', object: 'text_completion', created: 1, model: 'm', choices: [{ index: 0, text, finish_reason: finish }] })
     const body = Buffer.from(c('key ghk_Zm9vYmFy') + c('YmF6cXV4MTIzNDU2Nzg5 and 4111') + c(' 1111 1111 1111', 'stop') + 'data: [DONE]\n\n')
     for (let i = 0; i <= body.length; i += 5) {
-      const out = await runTransform(e.replyTransform('openai-completion', 'sse', newObs()), cutBytes(body, [i]))
+      const out = runStage(e.replyStage('openai-completion', 'sse', newObs()), cutBytes(body, [i]))
       expect(out.join('')).not.toContain('1111 1111')
       expect(out.join('')).not.toContain('YmF6')
       expect(field(events(out), 0, 'text')).toBe(e.maskText('key ghk_Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5 and 4111 1111 1111 1111'))

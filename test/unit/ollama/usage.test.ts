@@ -1,14 +1,12 @@
 import { describe, expect, test, vi } from 'vitest'
 import { createReplyObserver, extractUsage, observeDocument, type TokenUsage } from '../../../src/ollama/usage.js'
 
-async function observe (kind: Parameters<typeof createReplyObserver>[0], framing: Parameters<typeof createReplyObserver>[1], chunks: string[]) {
+function observe (kind: Parameters<typeof createReplyObserver>[0], framing: Parameters<typeof createReplyObserver>[1], chunks: string[]) {
   const obs = { usage: { input: null as number | null, output: null as number | null } as TokenUsage }
-  const t = createReplyObserver(kind, framing, obs)
-  const out: Buffer[] = []
-  const done = new Promise<void>((resolve) => { t.on('data', (d: Buffer) => out.push(d)); t.on('end', resolve) })
-  for (const c of chunks) t.write(Buffer.from(c))
-  t.end()
-  await done
+  const stage = createReplyObserver(kind, framing, obs)
+  const out = chunks.map((c) => stage.push(Buffer.from(c)))
+  const rest = stage.end()
+  if (rest.length > 0) out.push(rest)
   return { obs, out }
 }
 
@@ -33,12 +31,12 @@ describe('extractUsage', () => {
 describe('createReplyObserver', () => {
   test('forwards every chunk unchanged and records usage from a split closing line', async () => {
     const chunks = ['{"response":"a","done":false}\n{"response":"","done":true,"prompt_eval_', 'count":12,"eval_count":34}\n']
-    const { obs, out } = await observe('generate', 'ndjson', chunks)
+    const { obs, out } = observe('generate', 'ndjson', chunks)
     expect(out.map((b) => b.toString())).toEqual(chunks)
     expect(obs.usage).toMatchObject({ input: 12, output: 34 })
   })
   test('SSE usage chunk', async () => {
-    const { obs } = await observe('openai-chat', 'sse', ['data: {"choices":[],"usage":{"prompt_tokens":2,"completion_tokens":3}}\n\ndata: [DONE]\n\n'])
+    const { obs } = observe('openai-chat', 'sse', ['data: {"choices":[],"usage":{"prompt_tokens":2,"completion_tokens":3}}\n\ndata: [DONE]\n\n'])
     expect(obs.usage).toMatchObject({ input: 2, output: 3 })
   })
   test('JSON document (not streamed)', () => {
@@ -51,9 +49,9 @@ describe('createReplyObserver', () => {
     const events = Array.from({ length: 200 }, (_, i) => `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: `t${i}` } }] })}\n\n`)
     const parse = vi.spyOn(JSON, 'parse')
     try {
-      const a = await observe('chat', 'ndjson', [...lines, '{"done":true,"prompt_eval_count":3,"eval_count":4}\n'])
+      const a = observe('chat', 'ndjson', [...lines, '{"done":true,"prompt_eval_count":3,"eval_count":4}\n'])
       expect(a.obs.usage).toMatchObject({ input: 3, output: 4 })
-      const b = await observe('openai-chat', 'sse', [...events, 'data: {"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":6}}\n\n', 'data: [DONE]\n\n'])
+      const b = observe('openai-chat', 'sse', [...events, 'data: {"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":6}}\n\n', 'data: [DONE]\n\n'])
       expect(b.obs.usage).toMatchObject({ input: 5, output: 6 })
       expect(parse.mock.calls.length).toBe(2)
     } finally {
@@ -62,15 +60,15 @@ describe('createReplyObserver', () => {
   })
   test('garbage never breaks the pass-through', async () => {
     const chunks = ['not json\n', '\u0000\u0001\n']
-    const { obs, out } = await observe('chat', 'ndjson', chunks)
+    const { obs, out } = observe('chat', 'ndjson', chunks)
     expect(out.map((b) => b.toString())).toEqual(chunks)
     expect(obs.usage).toMatchObject({ input: null, output: null })
   })
   test('a stream cut short before its closing line: no counts, but its content frames are counted (a token each)', async () => {
     const lines = ['{"response":"a","done":false}\n', '{"response":"b","done":false}\n', '{"response":"c","done":false}\n']
-    const { obs } = await observe('generate', 'ndjson', lines)
+    const { obs } = observe('generate', 'ndjson', lines)
     expect(obs.usage).toEqual({ input: null, output: null, frames: 3 })
-    const sse = await observe('openai-chat', 'sse', ['data: {"choices":[{"delta":{"content":"x"}}]}\n\n', 'data: [DONE]\n\n'])
+    const sse = observe('openai-chat', 'sse', ['data: {"choices":[{"delta":{"content":"x"}}]}\n\n', 'data: [DONE]\n\n'])
     expect(sse.obs.usage.frames).toBe(1)
   })
 })

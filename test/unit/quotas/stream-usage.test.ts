@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest'
-import { Readable } from 'node:stream'
 import { scanBody } from '../../../src/ollama/go-json.js'
 import { clientIncludesUsage, createUsageChunkRemover, isUsageOnlyChunk } from '../../../src/ollama/stream-usage.js'
 import { authorize } from '../../../src/rbac/authorize.js'
@@ -58,10 +57,10 @@ const events = [
   'data: [DONE]\n\n'
 ]
 
-async function through (pieces: Buffer[]): Promise<{ out: string, seen: string[] }> {
+function through (pieces: Buffer[]): { out: string, seen: string[] } {
   const seen: string[] = []
-  const chunks: Buffer[] = []
-  for await (const c of Readable.from(pieces).pipe(createUsageChunkRemover((d) => seen.push(d)))) chunks.push(c as Buffer)
+  const remover = createUsageChunkRemover((d) => seen.push(d))
+  const chunks = [...pieces.map((p) => remover.push(p)), remover.end()]
   return { out: Buffer.concat(chunks).toString('utf8'), seen }
 }
 
@@ -77,14 +76,14 @@ describe('removing the usage chunk', () => {
     const whole = Buffer.from(events.join(''))
     const expected = [events[0], events[1], events[3]].join('')
     for (let cut = 0; cut <= whole.length; cut++) {
-      const { out, seen } = await through([whole.subarray(0, cut), whole.subarray(cut)])
+      const { out, seen } = through([whole.subarray(0, cut), whole.subarray(cut)])
       expect(out).toBe(expected)
       expect(seen).toHaveLength(1)
     }
   })
 
   it('a stream cut before [DONE] keeps its last partial event', async () => {
-    const { out, seen } = await through([Buffer.from(events[0] + 'data: {"id":"c"')])
+    const { out, seen } = through([Buffer.from(events[0] + 'data: {"id":"c"')])
     expect(out).toBe(events[0] + 'data: {"id":"c"')
     expect(seen).toEqual([])
   })

@@ -1,14 +1,15 @@
 // Upstream reply bytes in, masked bytes out, for streamed replies (NDJSON lines or SSE events; a
-// non-streamed document goes through reply-document.ts). Frames the bytes, rewrites each parsed
-// frame, and sends what it can at once: one output write per input chunk. Fail closed: a frame it
-// cannot parse or read (or one past the size bound) ends the reply with an error in the route's
-// shape, and nothing after it is sent; unparsed bytes never pass. SSE comment lines are dropped, and
-// only `event:`, `id:` (plain values, masked) and `retry:` lines are kept beside `data:`.
-import { Transform } from 'node:stream'
+// non-streamed document goes through reply-document.ts): the masking reply stage. Frames the bytes,
+// rewrites each parsed frame, and lets out what it can at once: one output per input chunk. Fail
+// closed: a frame it cannot parse or read (or one past the size bound) ends the reply with an error
+// in the route's shape, and nothing after it is sent; unparsed bytes never pass. SSE comment lines
+// are dropped, and only `event:`, `id:` (plain values, masked) and `retry:` lines are kept beside
+// `data:`.
 import { errors } from '../errors.js'
 import { streamErrorChunk } from '../ollama/error-shape.js'
 import { createNdjsonSplitter, createSseSplitter, formatSseEvent, isDoneData, type SseEvent } from '../ollama/framing.js'
 import { countFrame, extractUsage, recordUsage, type TokenUsage } from '../ollama/usage.js'
+import { NO_BYTES, type ReplyStage } from '../ollama/reply-stage.js'
 import type { ReplyKind } from '../ollama/routes.js'
 import { BadReply, parseObject, type Obj } from './fields.js'
 import type { ReplyRewriter } from './reply-rewriter.js'
@@ -38,7 +39,7 @@ function sseFields (other: string[], mask: (t: string) => string): string[] {
   return kept
 }
 
-export interface MaskingTransformDeps {
+export interface MaskingStageDeps {
   kind: ReplyKind
   framing: 'ndjson' | 'sse'
   usage: TokenUsage
@@ -48,7 +49,7 @@ export interface MaskingTransformDeps {
   rewriter: () => ReplyRewriter
 }
 
-export function createMaskingTransform (deps: MaskingTransformDeps): Transform {
+export function createMaskingStage (deps: MaskingStageDeps): ReplyStage {
   const { kind, framing, usage } = deps
   const see = (obj: Obj): void => {
     countFrame(usage)
@@ -105,35 +106,33 @@ export function createMaskingTransform (deps: MaskingTransformDeps): Transform {
     return streamErrorChunk(framing, e.message, e.code)
   }
 
-  const t: Transform = new Transform({
-    transform (chunk: Buffer | string, _enc, done) {
-      if (failed) return done()
+  const bytes = (text: string): Buffer => text === '' ? NO_BYTES : Buffer.from(text, 'utf8')
+  return {
+    get closed () { return failed },
+    push (chunk) {
+      if (failed) return NO_BYTES
       out = ''
       try {
-        reader.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
+        reader.push(chunk)
       } catch {
         failed = true
         // what was already masked from earlier frames of this chunk still goes out, then the error
-        t.push(out + failure())
-        t.push(null)
-        return done()
+        return bytes(out + failure())
       }
-      if (out !== '') t.push(out)
-      done()
+      return bytes(out)
     },
-    flush (done) {
-      if (failed) return done()
+    end () {
+      if (failed) return NO_BYTES
       out = ''
       try {
         reader.end()
         // NDJSON: held text after the last line; SSE: held text of a stream cut before [DONE]
         if (!sawDone) for (const o of rewriter.end()) send(o)
       } catch {
+        failed = true
         out += failure()
       }
-      if (out !== '') t.push(out)
-      done()
+      return bytes(out)
     }
-  })
-  return t
+  }
 }
