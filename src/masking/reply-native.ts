@@ -12,6 +12,7 @@ import {
   BadReply, each, errorOnly, fieldRules, isObj, isText, maskArguments, reshape, toolCalls,
   type FieldRule, type MaskFn, type Obj
 } from './fields.js'
+import { readTokenLine } from '../ollama/token-line.js'
 import type { ReplyRewriter } from './reply-rewriter.js'
 
 type Kind = 'generate' | 'chat'
@@ -21,13 +22,21 @@ const METRICS = ['total_duration', 'load_duration', 'prompt_eval_count', 'prompt
 type TextRule = (field: string) => FieldRule
 
 /** The rules for one line or document of `kind`. */
-function lineRules (kind: Kind, mask: MaskFn, textRule: TextRule): Record<string, FieldRule> {
+interface LineRules {
+  /** the rules of a line's (or document's) own fields */
+  line: Record<string, FieldRule>
+  /** the rules of a chat message's fields (null for generate) */
+  message: Record<string, FieldRule> | null
+}
+
+function lineRules (kind: Kind, mask: MaskFn, textRule: TextRule): LineRules {
   const r = fieldRules(mask)
   const common: Record<string, FieldRule> = {
     model: r.text, created_at: r.time, done: r.num, done_reason: r.text, context: r.drop, logprobs: r.drop, ...each(METRICS, r.num)
   }
   if (kind === 'generate') {
-    return { ...common, response: textRule('response'), thinking: textRule('thinking'), message: r.refuse('message') }
+    const line = { ...common, response: textRule('response'), thinking: textRule('thinking'), message: r.refuse('message') }
+    return { line, message: null }
   }
   const fn: Record<string, FieldRule> = { name: r.text, index: r.num, arguments: (a) => maskArguments(a, mask) }
   const call: Record<string, FieldRule> = {
@@ -45,13 +54,16 @@ function lineRules (kind: Kind, mask: MaskFn, textRule: TextRule): Record<string
     }
   }
   return {
-    ...common,
-    response: r.refuse('response'),
-    message: (m) => {
-      if (isObj(m)) return reshape(m, message, mask)
-      if (m === undefined || m === null) return m
-      throw new BadReply('message is not an object')
-    }
+    line: {
+      ...common,
+      response: r.refuse('response'),
+      message: (m) => {
+        if (isObj(m)) return reshape(m, message, mask)
+        if (m === undefined || m === null) return m
+        throw new BadReply('message is not an object')
+      }
+    },
+    message
   }
 }
 
@@ -64,7 +76,8 @@ export function nativeStreamRewriter (kind: Kind, mask: MaskFn, newStream: () =>
     if (s === undefined) streams.set(f, s = newStream())
     return s
   }
-  const rules = lineRules(kind, mask, (f) => (v) => isText(v, f) ? stream(f).push(v) : v)
+  const { line: rules, message: messageRules } = lineRules(kind, mask, (f) => (v) => isText(v, f) ? stream(f).push(v) : v)
+  const json = (v: unknown): string => JSON.stringify(v) as string
   const flushAll = (): Map<string, string> => {
     const rest = new Map<string, string>()
     for (const [f, s] of streams) {
@@ -88,6 +101,17 @@ export function nativeStreamRewriter (kind: Kind, mask: MaskFn, newStream: () =>
     return line
   }
   return {
+    tokenLine (text) {
+      const t = readTokenLine(kind, text)
+      if (t === null) return null
+      // the same rules, in the same order, as next() applies to the parsed line
+      model = rules.model?.(t.model)
+      createdAt = rules.created_at?.(t.createdAt)
+      const head = `{"model":${json(model)},"created_at":${json(createdAt)}`
+      if (messageRules === null) return `${head},"response":${json(rules.response?.(t.text))},"done":false}`
+      const role = json(messageRules.role?.(t.role))
+      return `${head},"message":{"role":${role},"content":${json(messageRules.content?.(t.text))}},"done":false}`
+    },
     next (obj) {
       const error = errorOnly(obj, mask)
       if (error !== null) {
@@ -113,5 +137,5 @@ export function nativeStreamRewriter (kind: Kind, mask: MaskFn, newStream: () =>
 export function maskNativeDocument (kind: Kind, obj: Obj, mask: MaskFn): Obj {
   const error = errorOnly(obj, mask)
   if (error !== null) return error
-  return reshape(obj, lineRules(kind, mask, (f) => (v) => isText(v, f) ? mask(v) : v), mask)
+  return reshape(obj, lineRules(kind, mask, (f) => (v) => isText(v, f) ? mask(v) : v).line, mask)
 }

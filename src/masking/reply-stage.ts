@@ -63,6 +63,13 @@ export function createMaskingStage (deps: MaskingStageDeps): ReplyStage {
   const send = (o: Obj): void => { out += framing === 'ndjson' ? JSON.stringify(o) + '\n' : `data: ${JSON.stringify(o)}\n\n` }
 
   const line = (text: string): void => {
+    // a token line (no usage counts on it) is rewritten without a JSON parse and a re-serialization
+    const token = rewriter.tokenLine?.(text) ?? null
+    if (token !== null) {
+      countFrame(usage)
+      out += token + '\n'
+      return
+    }
     const obj = parseObject(text)
     see(obj)
     for (const o of rewriter.next(obj)) out += JSON.stringify(o) + '\n'

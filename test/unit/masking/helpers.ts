@@ -8,6 +8,15 @@ export function engine (entities: string[] = ALL, custom: Array<{ name: string, 
   return createMaskingEngine({ entities, custom, key: KEY })
 }
 
+/** PII values of every entity the tests enable, as a model may write them. */
+export const SEEDS = [
+  '123-45-6789', '234 56 7890', 'jane.doe@example.com', 'a_b+c@sub.mail.co.uk', '(212) 555-0123',
+  '+44 20 7946 0958', '212.555.0199', '4111 1111 1111 1111', '5500-0000-0000-0004', '378282246310005',
+  'DE89 3704 0044 0532 0130 00', 'GB82WEST12345698765432', '192.168.1.20', 'AKIAIOSFODNN7EXAMPLE',
+  'ghk_Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJlLXZhbHVl',
+  '-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf\n-----END RSA PRIVATE KEY-----'
+]
+
 /** Every way to cut `s` into two pieces, and some into three. */
 export function* splits (s: string): Generator<string[]> {
   for (let i = 0; i <= s.length; i++) yield [s.slice(0, i), s.slice(i)]

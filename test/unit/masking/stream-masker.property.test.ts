@@ -4,15 +4,7 @@
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
 import type { MaskingEngine } from '../../../src/masking/index.js'
-import { engine } from './helpers.js'
-
-export const SEEDS = [
-  '123-45-6789', '234 56 7890', 'jane.doe@example.com', 'a_b+c@sub.mail.co.uk', '(212) 555-0123',
-  '+44 20 7946 0958', '212.555.0199', '4111 1111 1111 1111', '5500-0000-0000-0004', '378282246310005',
-  'DE89 3704 0044 0532 0130 00', 'GB82WEST12345698765432', '192.168.1.20', 'AKIAIOSFODNN7EXAMPLE',
-  'ghk_Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJlLXZhbHVl',
-  '-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf\n-----END RSA PRIVATE KEY-----'
-]
+import { engine, SEEDS } from './helpers.js'
 
 /** Format characters a model can hide inside a value: invisible to the reader. */
 const INVISIBLE = ['\u200b', '\u200c', '\u200d', '\u2060', '\u00ad', '\ufeff', '\u180e']
