@@ -37,6 +37,8 @@ export interface RequestContext {
   clientClosed: boolean
   /** the upstream failed after the reply began: the client got an error line instead of the end */
   upstreamCut?: boolean
+  /** the reply stages refused Ollama's streamed reply (a frame they cannot read): the client got an error line instead of the end */
+  replyRefused?: boolean
 }
 
 export function newRequestContext (id: string, sourceIp: string): RequestContext {

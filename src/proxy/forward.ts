@@ -142,6 +142,7 @@ export function createForwarder (targets: UpstreamTargets, stages: ReplyStages) 
         ctx.upstreamCut = true
         stages.upstreamFailed?.(request, 'mid-stream')
       },
+      refused: () => { ctx.replyRefused = true },
       clientClosed: () => stages.clientClosed?.(request, status),
       holdClosing: stages.holdClosingFrame === true
     }, abort)
@@ -156,8 +157,16 @@ export function createForwarder (targets: UpstreamTargets, stages: ReplyStages) 
  * timeout, reset), whatever the stage still holds back is dropped — never sent unprocessed — and the
  * stream ends with an error line in the reply's framing.
  */
-interface PumpHooks { beforeEnd: () => Promise<void>, firstChunk: () => void, failed: () => void, clientClosed: () => void,
-  holdClosing: boolean }
+interface PumpHooks {
+  beforeEnd: () => Promise<void>
+  firstChunk: () => void
+  /** upstream failed mid-stream */
+  failed: () => void
+  /** the stage refused the reply (or could not process it): the client gets an error line instead of the end */
+  refused: () => void
+  clientClosed: () => void
+  holdClosing: boolean
+}
 
 function pump (source: Readable, stage: ReplyStage, framing: 'ndjson' | 'sse', hooks: PumpHooks,
   abort: AbortController): StreamedReply {
@@ -195,6 +204,7 @@ function pump (source: Readable, stage: ReplyStage, framing: 'ndjson' | 'sse', h
     /** the reply is over (upstream ended, or the stage closed it with an error frame) */
     const complete = (): void => {
       finished = true
+      if (stage.closed) hooks.refused()
       // a stage that closed the reply early (the masker refused it) must not leave Ollama generating
       if (!source.readableEnded) { abort.abort(); source.destroy() }
       endWith(() => {
@@ -208,13 +218,20 @@ function pump (source: Readable, stage: ReplyStage, framing: 'ndjson' | 'sse', h
       if (!source.destroyed) source.destroy()
       endWith(() => streamErrorChunk(framing, errorText))
     }
+    /** the stage threw: fail closed, and stop Ollama as when the stage refuses the reply */
+    const stageFailed = (): void => {
+      if (finished) return
+      hooks.refused()
+      abort.abort()
+      fail('gatehouse could not process the upstream reply')
+    }
     /** hands bytes to the stage (a chunk, or the end of the stream when null) and sends what comes out */
     const through = (received: Buffer | null): void => {
       let out: Buffer
       try {
         out = received === null ? stage.end() : stage.push(received)
       } catch {
-        fail('gatehouse could not process the upstream reply')
+        stageFailed()
         return
       }
       write(out)

@@ -5,6 +5,9 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { startTestGateway, call, type TestGateway } from '../helpers/gateway.js'
 import { eventually } from '../helpers/eventually.js'
+import type { AuditLine } from '../helpers/audit-lines.js'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 
 let upstream: Server
 let upstreamClosedEarly = 0
@@ -51,5 +54,12 @@ describe('reply shapes', () => {
     const res = await call(gw, 'POST', '/api/generate', { body: JSON.stringify({ model: 'llama3.2', prompt: 'x' }) })
     expect(res.text.trim().split('\n').at(-1)).toBe(JSON.stringify({ error: 'upstream reply could not be processed' }))
     await eventually(() => expect(upstreamClosedEarly).toBe(1), { timeoutMs: 3000 })
+    // the audit says what the client saw: the reply did not reach its end
+    await eventually(() => {
+      const events = readFileSync(join(gw.dir, 'logs', 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AuditLine)
+        .filter((e) => e.http?.request.id === res.headers['x-request-id'])
+      expect(events).toHaveLength(1)
+      expect(events[0]).toMatchObject({ event: { action: 'model-request', outcome: 'failure' }, gatehouse: { reason: 'upstream-bad-reply' } })
+    })
   })
 })

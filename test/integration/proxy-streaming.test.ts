@@ -9,6 +9,7 @@ import { request as httpsRequest } from 'node:https'
 import type { IncomingMessage } from 'node:http'
 import { join } from 'node:path'
 import type { AuditLine } from '../helpers/audit-lines.js'
+import type { MaskingEngine } from '../../src/masking/index.js'
 import { eventually } from '../helpers/eventually.js'
 
 let gw: TestGateway
@@ -141,5 +142,36 @@ describe('a client that stops reading', () => {
     expect(lines).toHaveLength(tokens.length + 1)
     expect(lines.slice(0, -1).map((l) => l.response)).toEqual(tokens)
     expect(lines.at(-1)?.done).toBe(true)
+  })
+})
+
+describe('a reply stage that throws', () => {
+  it('ends the stream with an error line, stops Ollama, and is audited as a reply that did not reach its end', async () => {
+    const masking = gw.gateway.masking as MaskingEngine
+    const original = masking.replyStage.bind(masking)
+    // the second chunk makes the stage throw, as a bug would
+    masking.replyStage = (kind, framing, obs) => {
+      const stage = original(kind, framing, obs)
+      let pushed = 0
+      return { get closed () { return stage.closed }, end: () => stage.end(), push: (c) => { if (++pushed === 2) throw new Error('bug'); return stage.push(c) } }
+    }
+    let release: () => void = () => {}
+    const hold = new Promise<void>((resolve) => { release = resolve })
+    gw.fake.script = { ...defaultScript(), tokens: ['a ', 'b ', 'c '], beforeChunk: (i) => (i >= 2 ? hold : Promise.resolve()) }
+    const aborted = gw.fake.abortedRequests()
+    try {
+      const res = await request(gw.url + '/api/generate', { method: 'POST', body: JSON.stringify({ model: 'llama3.2', prompt: 'x' }), headers: gw.auth, dispatcher: gw.dispatcher })
+      const lines = (await res.body.text()).trim().split('\n')
+      expect(JSON.parse(lines.at(-1) as string)).toEqual({ error: 'gatehouse could not process the upstream reply' })
+      await eventually(() => expect(gw.fake.abortedRequests()).toBe(aborted + 1))
+      await eventually(() => {
+        const events = auditLines().filter((e) => e.http?.request.id === res.headers['x-request-id'])
+        expect(events).toHaveLength(1)
+        expect(events[0]).toMatchObject({ event: { outcome: 'failure' }, gatehouse: { reason: 'upstream-bad-reply', decision: 'allow' } })
+      })
+    } finally {
+      release()
+      masking.replyStage = original
+    }
   })
 })
