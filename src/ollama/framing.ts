@@ -38,6 +38,8 @@ export function createLineSplitter (maxLineBytes = DEFAULT_MAX_FRAME_BYTES, acce
   return {
     push (chunk) {
       const lines: string[] = []
+      // nothing arrived: in particular, a CR that ended the last chunk still waits for its LF
+      if (chunk.length === 0) return lines
       let start = 0
       if (pendingCr) {
         pendingCr = false

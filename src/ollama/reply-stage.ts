@@ -31,7 +31,7 @@ export function chainStages (stages: readonly ReplyStage[]): ReplyStage {
     let carry = chunk
     let finishing = ending
     for (const stage of stages) {
-      carry = stage.push(carry)
+      if (carry.length > 0) carry = stage.push(carry)
       if (stage.closed) finishing = true
       else if (finishing) {
         const rest = stage.end()

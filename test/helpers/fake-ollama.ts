@@ -172,7 +172,11 @@ export async function startFakeOllama (opts: { port?: number } = {}): Promise<Fa
       progress.written = i + 1
       if (full) {
         progress.waitingForDrain = true
-        await new Promise<void>((resolve) => { res.once('drain', resolve); res.once('close', resolve) })
+        await new Promise<void>((resolve) => {
+          const go = (): void => { res.off('drain', go); res.off('close', go); resolve() }
+          res.on('drain', go)
+          res.on('close', go)
+        })
         progress.waitingForDrain = false
       }
     }

@@ -25,7 +25,7 @@ describe('chainStages', () => {
     const chain = chainStages([tagging('a', log), tagging('b', log)])
     expect(chain.push(Buffer.from('x')).toString()).toBe('b(a(x))')
     expect(chain.end().toString()).toBe('b(a:end)b:end')
-    expect(log).toEqual(['a.push(x)', 'b.push(a(x))', 'a.push()', 'a.end', 'b.push(a:end)', 'b.end'])
+    expect(log).toEqual(['a.push(x)', 'b.push(a(x))', 'a.end', 'b.push(a:end)', 'b.end'])
     expect(chain.closed).toBe(true)
     expect(chain.push(Buffer.from('y')).length).toBe(0)
   })
