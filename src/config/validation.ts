@@ -60,14 +60,19 @@ export function strictAjv (extra: Options = {}): Ajv {
   return new Ajv({ coerceTypes: false, removeAdditional: false, useDefaults: true, ...extra })
 }
 
+// one instance for the route schemas of every app: ajv keeps what it compiled by schema object, and
+// the schemas are module constants, so each (and ajv's meta-schema) is compiled once per process,
+// not again for every app built; a compiled validator is stateless apart from `errors`, which
+// Fastify reads right after each synchronous call
+const routeAjv = strictAjv()
+
 /**
  * Route schemas in `app` (an encapsulated plugin) are checked strictly: an unknown or mistyped field
  * is a 400 GH_ERR_BAD_REQUEST naming it, `{"error":"<field>: <problem>"}`. The first problem only,
  * so a huge body cannot make the check expensive.
  */
 export function strictRouteSchemas (app: FastifyInstance): void {
-  const ajv = strictAjv()
-  app.setValidatorCompiler(({ schema }) => ajv.compile(schema))
+  app.setValidatorCompiler(({ schema }) => routeAjv.compile(schema))
   app.setSchemaErrorFormatter((errs, dataVar) =>
     new errors.BAD_REQUEST(schemaProblems(errs as ErrorObject[], 'field', dataVar)[0] ?? `invalid ${dataVar}`))
 }
