@@ -102,6 +102,14 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
 
   // --- request edge: connection caps, body pace and per-source bytes (src/pipeline/body-guard.ts)
   limitConnections(app.server, { ...config.limits, exempt: (ip) => trusted.some((c) => cidrContains(c, ip)) })
+  // closing closes the connections idle at that moment; one whose response still runs would stay
+  // open for keepAliveTimeout after it ends, holding the close (and a draining process) that long,
+  // so once closing each connection is closed as soon as its response is done
+  let closing = false
+  app.addHook('preClose', async () => { closing = true })
+  app.server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+    res.once('finish', () => { if (closing) app.server.closeIdleConnections() })
+  })
   const bodyGuard = createBodyGuard(config.limits, deps.clock ?? systemClock)
   app.addHook('preParsing', bodyGuard.preParsing)
   app.addHook('onSend', bodyGuard.closeWhenBodyUnread)

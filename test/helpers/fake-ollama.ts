@@ -26,6 +26,8 @@ export interface Script {
   beforeChunk: ((index: number) => Promise<void>) | null
   /** wait this long before sending headers */
   delayHeadersMs: number
+  /** awaited before the headers are sent; lets a test hold a request until it has seen what it needs */
+  beforeHeaders?: (() => Promise<void>) | null
   /** after writing this many chunks, stop: 'hang' (send nothing more) or 'destroy' (reset the socket) */
   stopAfter: { chunks: number, how: 'hang' | 'destroy' } | null
   /** reply with an HTTP error instead */
@@ -204,6 +206,7 @@ export async function startFakeOllama (opts: { port?: number } = {}): Promise<Fa
     received.push({ method: req.method ?? '', url, headers: req.headers, body, json })
     const s = script
     if (s.delayHeadersMs > 0) await sleep(s.delayHeadersMs)
+    if (s.beforeHeaders) await s.beforeHeaders()
     if (s.fail) return send(res, s.fail.status, { error: s.fail.error })
     if (s.rawReply) {
       const data = Buffer.from(s.rawReply.body)

@@ -1,5 +1,5 @@
 // Runs the real `gatehouse` binary as a child process and reads its stderr as it comes.
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
 
 export const BIN = join(import.meta.dirname, '..', '..', 'bin', 'gatehouse.js')
@@ -19,5 +19,17 @@ export function startServe (configFile: string, env: NodeJS.ProcessEnv = {}, tim
     })
     child.stdout?.resume()
     void exit.then((code) => { clearTimeout(timer); reject(new Error(`serve exited ${code}:\n${err}`)) })
+  })
+}
+
+export interface BinRun { status: number | null, stdout: string, stderr: string }
+
+/** Runs the binary to its exit without blocking the worker, so that several runs can overlap. */
+export function runBin (args: string[], options: { env?: NodeJS.ProcessEnv, cwd?: string } = {}): Promise<BinRun> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { ...options, encoding: 'utf8', timeout: 20_000 }, (err, stdout, stderr) => {
+      const status = err === null ? 0 : typeof err.code === 'number' ? err.code : null
+      resolve({ status, stdout, stderr })
+    })
   })
 }

@@ -1,28 +1,28 @@
 // Bad configuration: every problem at once, each with its key path, exit 2, nothing served.
 import { describe, expect, it } from 'vitest'
-import { spawnSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { BIN } from '../helpers/process.js'
+import { runBin } from '../helpers/process.js'
 
-describe('gatehouse with a bad config', () => {
-  it('serve exits 2 listing each problem with its key path', () => {
+// each case runs the binary on its own files: the cases overlap
+describe.concurrent('gatehouse with a bad config', () => {
+  it('serve exits 2 listing each problem with its key path', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gh-bad-'))
     const file = join(dir, 'bad.yaml')
     writeFileSync(file, 'listen:\n  port: -1\nauth:\n  lockout:\n    maxFailedAttempts: 0\nfoo: 1\n')
-    const r = spawnSync(process.execPath, [BIN, 'serve', '--config', file], { encoding: 'utf8', timeout: 20_000 })
+    const r = await runBin(['serve', '--config', file])
     expect(r.status).toBe(2)
     expect(r.stderr).toContain('listen.port: must be >= 0')
     expect(r.stderr).toContain('auth.lockout.maxFailedAttempts: must be >= 1')
     expect(r.stderr).toContain('foo: unknown key')
     expect(r.stdout).toBe('')
   })
-  it('schema and cross-key problems come in one report, with guesses for typos (exact lines)', () => {
+  it('schema and cross-key problems come in one report, with guesses for typos (exact lines)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gh-bad-'))
     const file = join(dir, 'bad.yaml')
     writeFileSync(file, 'auth:\n  lockuot:\n    maxFailedAttempts: 3\nlog:\n  level: infp\nmasking:\n  entities: [email, creditcard]\n')
-    const r = spawnSync(process.execPath, [BIN, 'serve', '--config', file], { encoding: 'utf8', timeout: 20_000 })
+    const r = await runBin(['serve', '--config', file])
     expect(r.status).toBe(2)
     expect(r.stderr.split('\n')).toEqual([
       `gatehouse: invalid configuration (${file}):`,
@@ -33,11 +33,11 @@ describe('gatehouse with a bad config', () => {
       ''
     ])
   })
-  it('a YAML syntax error shows its line, column and the line itself (exact lines)', () => {
+  it('a YAML syntax error shows its line, column and the line itself (exact lines)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gh-bad-'))
     const file = join(dir, 'bad.yaml')
     writeFileSync(file, 'listen:\n  port: 8443\nauth: lockout: 3\n')
-    const r = spawnSync(process.execPath, [BIN, 'serve', '--config', file], { encoding: 'utf8', timeout: 20_000 })
+    const r = await runBin(['serve', '--config', file])
     expect(r.status).toBe(2)
     expect(r.stderr.split('\n')).toEqual([
       `gatehouse: invalid configuration (${file}):`,
@@ -47,14 +47,14 @@ describe('gatehouse with a bad config', () => {
       ''
     ])
   })
-  it('GATEHOUSE_CONFIG names the file when --config is absent; a missing file is exit 2', () => {
-    const r = spawnSync(process.execPath, [BIN, 'user', 'list'], { encoding: 'utf8', env: { ...process.env, GATEHOUSE_CONFIG: '/nonexistent/g.yaml' }, timeout: 20_000 })
+  it('GATEHOUSE_CONFIG names the file when --config is absent; a missing file is exit 2', async () => {
+    const r = await runBin(['user', 'list'], { env: { ...process.env, GATEHOUSE_CONFIG: '/nonexistent/g.yaml' } })
     expect(r.status).toBe(2)
     expect(r.stderr).toContain('/nonexistent/g.yaml')
   })
-  it('no command is usage, exit 2; --help is exit 0', () => {
-    expect(spawnSync(process.execPath, [BIN], { encoding: 'utf8' }).status).toBe(2)
-    const h = spawnSync(process.execPath, [BIN, '--help'], { encoding: 'utf8' })
+  it('no command is usage, exit 2; --help is exit 0', async () => {
+    const [none, h] = await Promise.all([runBin([]), runBin(['--help'])])
+    expect(none.status).toBe(2)
     expect(h.status).toBe(0)
     expect(h.stdout).toContain('usage: gatehouse')
   })

@@ -2,12 +2,11 @@
 // one line naming the flag and the command's usage (with a guess at a misspelling), never Node's
 // raw argument-parser messages. Exact lines, through main() and through the built binary.
 import { describe, expect, it } from 'vitest'
-import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { cli, tempConfig } from '../helpers/cli.js'
-import { BIN } from '../helpers/process.js'
+import { runBin } from '../helpers/process.js'
 
 const VERSION = (JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version
 const lines = (text: string) => text.replace(/\n$/, '').split('\n')
@@ -126,24 +125,25 @@ describe('flag problems: one line, the flag, the usage', () => {
       'gatehouse: missing --name NAME; usage: gatehouse key create --name NAME --role ROLE [--expires-in DURATION]')
   })
 
-  it('the real binary prints no text of Node\'s argument parser', () => {
-    for (const args of [['--version=1'], ['user', 'add', 'x', '--role'], ['key', 'create', '--name', '--role', 'user'], ['-x'], ['user', 'list', '--unknown']]) {
-      const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 20_000 })
-      expect(r.status, args.join(' ')).toBe(2)
-      expect(lines(r.stderr), args.join(' ')).toHaveLength(1)
+  it('the real binary prints no text of Node\'s argument parser', async () => {
+    const cases = [['--version=1'], ['user', 'add', 'x', '--role'], ['key', 'create', '--name', '--role', 'user'], ['-x'], ['user', 'list', '--unknown']]
+    const [v, ...runs] = await Promise.all([runBin(['--version']), ...cases.map((args) => runBin(args))])
+    for (const [i, r] of runs.entries()) {
+      const args = (cases[i] as string[]).join(' ')
+      expect(r.status, args).toBe(2)
+      expect(lines(r.stderr), args).toHaveLength(1)
       expect(r.stderr).not.toMatch(/To specify a positional argument|argument is ambiguous|ERR_PARSE_ARGS/)
     }
-    const v = spawnSync(process.execPath, [BIN, '--version'], { encoding: 'utf8', timeout: 20_000 })
-    expect(v.stdout).toBe(`gatehouse ${VERSION}\n`)
+    expect(v?.stdout).toBe(`gatehouse ${VERSION}\n`)
   })
 })
 
 describe('finding the configuration', () => {
-  it('with none found, says where it looked and suggests --config', () => {
+  it('with none found, says where it looked and suggests --config', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'gh-noconf-'))
     const env = { ...process.env }
     delete env.GATEHOUSE_CONFIG
-    const r = spawnSync(process.execPath, [BIN, 'user', 'list'], { cwd, env, encoding: 'utf8', timeout: 20_000 })
+    const r = await runBin(['user', 'list'], { cwd, env })
     expect(r.status).toBe(2)
     expect(lines(r.stderr)).toEqual([
       `gatehouse: no configuration file: looked for ${join(cwd, 'config', 'gatehouse.yaml')} (the default, as neither --config nor $GATEHOUSE_CONFIG is set); pass --config PATH`
@@ -152,21 +152,23 @@ describe('finding the configuration', () => {
 
   it('names where the path came from: --config or $GATEHOUSE_CONFIG', async () => {
     expect(await refused(['user', 'list', '--config', '/nonexistent/a.yaml'])).toBe('gatehouse: no configuration file at /nonexistent/a.yaml (from --config)')
-    const r = spawnSync(process.execPath, [BIN, 'compliance', 'check'], { env: { ...process.env, GATEHOUSE_CONFIG: '/nonexistent/g.yaml' }, encoding: 'utf8', timeout: 20_000 })
+    const r = await runBin(['compliance', 'check'], { env: { ...process.env, GATEHOUSE_CONFIG: '/nonexistent/g.yaml' } })
     expect(lines(r.stderr)).toEqual(['gatehouse: no configuration file at /nonexistent/g.yaml (from $GATEHOUSE_CONFIG); fix it or pass --config PATH'])
   })
 
-  it('every command, serve included, finds the same file in the default place', () => {
+  it('every command, serve included, finds the same file in the default place', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'gh-conf-'))
     const env = { ...process.env }
     delete env.GATEHOUSE_CONFIG
     // a config invalid in one known way: each command names the same file and problem
     mkdirSync(join(cwd, 'config'))
     writeFileSync(join(cwd, 'config', 'gatehouse.yaml'), 'nope: 1\n')
-    for (const args of [['serve'], ['user', 'list'], ['compliance', 'check']]) {
-      const r = spawnSync(process.execPath, [BIN, ...args], { cwd, env, encoding: 'utf8', timeout: 20_000 })
-      expect(r.status, args.join(' ')).toBe(2)
-      expect(lines(r.stderr), args.join(' ')).toEqual([`gatehouse: invalid configuration (${join(cwd, 'config', 'gatehouse.yaml')}):`, '  nope: unknown key'])
+    const commands = [['serve'], ['user', 'list'], ['compliance', 'check']]
+    const runs = await Promise.all(commands.map((args) => runBin(args, { cwd, env })))
+    for (const [i, r] of runs.entries()) {
+      const args = (commands[i] as string[]).join(' ')
+      expect(r.status, args).toBe(2)
+      expect(lines(r.stderr), args).toEqual([`gatehouse: invalid configuration (${join(cwd, 'config', 'gatehouse.yaml')}):`, '  nope: unknown key'])
     }
   })
 })

@@ -1,14 +1,14 @@
-// Change management end to end with the real binary: start with a configuration, change it, roll it
-// back. `config diff` shows the change both ways, each start succeeds, and every config-loaded
-// event names the configuration it replaced, so the audit trail holds the chain A → B → A.
+// Change management end to end: start the real binary with a configuration, change it, roll it
+// back. `config diff` (the command line, run in-process) shows the change both ways, each start
+// succeeds, and every config-loaded event names the configuration it replaced, so the audit trail
+// holds the chain A → B → A.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { execFile } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
-import { BIN, startServe } from '../helpers/process.js'
+import { startServe } from '../helpers/process.js'
 import { startFakeOllama, type FakeOllama } from '../helpers/fake-ollama.js'
-import { tempConfig } from '../helpers/cli.js'
+import { cli, tempConfig } from '../helpers/cli.js'
 import { loadConfig, configHash } from '../../src/config/load.js'
 
 let fake: FakeOllama
@@ -20,14 +20,6 @@ const base = (upstream: string) => ({
   listen: { host: '127.0.0.1', port: 0 }, tls: { enabled: false }, upstream: { url: upstream },
   audit: { sinks: [{ type: 'file', path: '../logs/audit.log' }] }
 })
-
-function gatehouse (args: string[]): Promise<{ code: number | null, out: string, err: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 30_000 }, (e, out, err) => {
-      resolve({ code: e === null ? 0 : typeof e.code === 'number' ? e.code : null, out, err: err + (e !== null && typeof e.code !== 'number' ? String(e) : '') })
-    })
-  })
-}
 
 async function startAndStop (file: string): Promise<void> {
   const served = await startServe(file)
@@ -57,7 +49,7 @@ afterAll(async () => {
 
 describe('a configuration change and its rollback', () => {
   it('config diff A → B names the changed keys and the check that starts failing (exit 1)', async () => {
-    const r = await gatehouse(['config', 'diff', fileA, fileB])
+    const r = await cli(['config', 'diff', fileA, fileB])
     expect(r.code).toBe(1)
     expect(r.out).toMatch(/^ {2}auth\.lockout\.maxFailedAttempts: 3 → 50$/m)
     expect(r.out).toMatch(/^ {2}rateLimit\.requestsPerMinute: 600 → 120$/m)
@@ -65,7 +57,7 @@ describe('a configuration change and its rollback', () => {
   })
 
   it('config diff B → A (the rollback) shows the same keys reversed and no newly failing check (exit 0)', async () => {
-    const r = await gatehouse(['config', 'diff', fileB, fileA, '--json'])
+    const r = await cli(['config', 'diff', fileB, fileA, '--json'])
     expect(r.code).toBe(0)
     const d = JSON.parse(r.out) as { changes: unknown[], checks: unknown[], newlyFailing: boolean }
     expect(d.changes).toEqual([
@@ -79,7 +71,7 @@ describe('a configuration change and its rollback', () => {
   it('a file that is not a valid configuration is exit 2 with its problems, nothing compared', async () => {
     const bad = join(dir, 'config', 'bad.yaml')
     writeFileSync(bad, 'rateLimit:\n  requestsPerMinute: 0\n')
-    const r = await gatehouse(['config', 'diff', fileA, bad])
+    const r = await cli(['config', 'diff', fileA, bad])
     expect(r.code).toBe(2)
     expect(r.err).toContain('rateLimit.requestsPerMinute: must be >= 1')
     expect(r.out).toBe('')
@@ -97,7 +89,7 @@ describe('a configuration change and its rollback', () => {
       { hash: a, previous_hash: b }
     ])
     // the events carrying the chain verify like any other
-    const v = await gatehouse(['audit', 'verify', '--config', fileA, join(dir, 'logs', 'audit.log')])
+    const v = await cli(['audit', 'verify', '--config', fileA, join(dir, 'logs', 'audit.log')])
     expect(v.err).toBe('')
     expect(v.code).toBe(0)
   })

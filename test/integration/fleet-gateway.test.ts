@@ -110,10 +110,14 @@ describe('maxConcurrent', () => {
 
   it('every candidate at maxConcurrent past queueTimeoutMs is a 503 with Retry-After', async () => {
     const { gw, fakes } = await fleetGateway([['m:latest'], ['m:latest']], { maxConcurrent: [1, 1], upstream: { queueTimeoutMs: 200 } })
-    for (const f of fakes) f.script.delayHeadersMs = 1500
+    let release: () => void = () => {}
+    const held = new Promise<void>((resolve) => { release = resolve })
+    // both hosts hold their request until the third has been refused
+    for (const f of fakes) f.script.beforeHeaders = () => held
     const busy = [chat(gw, 'm'), chat(gw, 'm')]
     await eventually(() => expect(gw.gateway.fleet.hosts.map((h) => h.inFlight)).toEqual([1, 1]))
     const refused = await chat(gw, 'm')
+    release()
     expect(refused.status).toBe(503)
     expect(refused.headers['retry-after']).toBeDefined()
     expect(refused.json).toEqual({ error: 'all hosts serving m:latest are busy' })

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import Fastify from 'fastify'
 import { Type } from 'typebox'
+import { Ajv } from 'ajv'
 import { strictRouteSchemas } from '../../../src/config/validation.js'
+import { ConfigSchema } from '../../../src/config/schema.js'
+import * as adminSchemas from '../../../src/admin/schemas.js'
+import * as authSchemas from '../../../src/auth/schemas.js'
 import { GatehouseError } from '../../../src/errors.js'
 
 async function app () {
@@ -45,5 +49,19 @@ describe('strict route schemas', () => {
     const r = await a.inject({ method: 'POST', url: '/lenient', payload: { n: 1, extra: true } })
     expect(r.json()).toEqual({ body: { n: 1 } })
     await a.close()
+  })
+})
+
+describe('the schemas strictAjv compiles (it does not check them against the meta-schema itself)', () => {
+  const meta = new Ajv({ strict: false })
+
+  it('the configuration schema and every route schema are valid JSON Schema', () => {
+    for (const [name, schema] of Object.entries({ ConfigSchema, ...adminSchemas, ...authSchemas })) {
+      expect(meta.validateSchema(schema), `${name}: ${meta.errorsText()}`).toBe(true)
+    }
+  })
+
+  it('a schema with a mistyped keyword value fails the same check', () => {
+    expect(meta.validateSchema({ type: 'object', properties: { name: { type: 'string', minLength: 'one' } } })).toBe(false)
   })
 })
