@@ -107,9 +107,8 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   // so once closing each connection is closed as soon as its response is done
   let closing = false
   app.addHook('preClose', async () => { closing = true })
-  app.server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
-    res.once('finish', () => { if (closing) app.server.closeIdleConnections() })
-  })
+  const closeIdleIfClosing = (): void => { if (closing) app.server.closeIdleConnections() }
+  app.server.on('request', (_req: IncomingMessage, res: ServerResponse) => { res.once('finish', closeIdleIfClosing) })
   const bodyGuard = createBodyGuard(config.limits, deps.clock ?? systemClock)
   app.addHook('preParsing', bodyGuard.preParsing)
   app.addHook('onSend', bodyGuard.closeWhenBodyUnread)
