@@ -1,6 +1,6 @@
 // Secrets never live in the YAML: each comes from an env var, or a file named in the config, or is
 // generated into dataDir on first start (dir 0700, files 0600). Reading the environment happens here only.
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto'
 import { join } from 'node:path'
 import type { GatehouseConfig } from './schema.js'
@@ -39,9 +39,30 @@ function ensureDataDir (dir: string): void {
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 })
 }
 
-function writeSecretFile (file: string, content: string | Buffer): void {
-  writeFileSync(file, content, { mode: 0o600, flag: 'wx' })
-  chmodSync(file, 0o600)
+/**
+ * Creates a secret file unless it exists, atomically: the content is written to a private file of
+ * its own first, then linked into place. Two replicas starting at once on one dataDir thus never
+ * read a file half written, and the one that links second uses the first one's secret instead of
+ * failing to start. (Where the file system has no hard links, the file is created in place.)
+ */
+export function createSecretFile (file: string, content: () => string | Buffer): void {
+  if (existsSync(file)) return
+  const own = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.new`
+  writeFileSync(own, content(), { mode: 0o600, flag: 'wx' })
+  chmodSync(own, 0o600)
+  try {
+    linkSync(own, file)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code !== 'EEXIST') {
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err
+      try { writeFileSync(file, readFileSync(own), { mode: 0o600, flag: 'wx' }) } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
+      }
+    }
+  } finally {
+    unlinkSync(own)
+  }
 }
 
 function symmetricKey (name: string, envVar: string, dataDir: string, env: NodeJS.ProcessEnv): Buffer {
@@ -52,7 +73,7 @@ function symmetricKey (name: string, envVar: string, dataDir: string, env: NodeJ
     return key
   }
   const file = join(dataDir, `${name}.key`)
-  if (!existsSync(file)) writeSecretFile(file, randomBytes(32).toString('base64') + '\n')
+  createSecretFile(file, () => randomBytes(32).toString('base64') + '\n')
   const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64')
   if (key.length !== 32) throw new ConfigError([`${file}: must hold 32 base64-encoded bytes`])
   return key
@@ -65,8 +86,7 @@ function kidOf (publicKey: KeyObject): string {
 function signingKey (file: string, generate: boolean): SigningKey {
   if (!existsSync(file)) {
     if (!generate) throw new ConfigError([`${file}: signing key file not found`])
-    const { privateKey } = generateKeyPairSync('ed25519')
-    writeSecretFile(file, privateKey.export({ type: 'pkcs8', format: 'pem' }) as string)
+    createSecretFile(file, () => generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string)
   }
   const privateKey = createPrivateKey(readFileSync(file))
   if (privateKey.asymmetricKeyType !== 'ed25519') throw new ConfigError([`${file}: must be an Ed25519 private key (PKCS#8 PEM)`])
