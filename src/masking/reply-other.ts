@@ -3,22 +3,24 @@
 // Modelfile, parameters, messages, model_info). Each reply is one document, rebuilt field by field
 // (fields.ts reshape): vectors and known numbers pass, every string is masked, a field without a
 // rule is masked as a whole. Labelled as a stream, each line or event is masked the same way.
-import { BadReply, each, errorOnly, fieldRules, isObj, reshape, type FieldRule, type MaskFn, type Obj } from './fields.js'
+import {
+  BadReply, errorOnly, fieldRules, isObj, named, reshape, rulesOf, type FieldRule, type MaskFn, type Obj, type RuleTable
+} from './fields.js'
 import type { ReplyRewriter } from './reply-rewriter.js'
 
 export type OtherKind = 'embed' | 'openai-embed' | 'show'
 
 const SHOW_TEXT = ['license', 'modelfile', 'parameters', 'template', 'system', 'remote_model', 'remote_host']
 const SHOW_STRUCTURED = ['details', 'model_info', 'projector_info', 'tensors', 'capabilities', 'messages']
+const SHOW_RULES: RuleTable = { ...named(SHOW_TEXT, 'text'), ...named(SHOW_STRUCTURED, 'strings'), modified_at: 'time' }
+const EMBED_RULES: RuleTable = {
+  model: 'text', embeddings: 'vector', embedding: 'vector', ...named(['total_duration', 'load_duration', 'prompt_eval_count'], 'num')
+}
 
 function rulesFor (kind: OtherKind, mask: MaskFn): Record<string, FieldRule> {
   const r = fieldRules(mask)
-  if (kind === 'show') return { ...each(SHOW_TEXT, r.text), ...each(SHOW_STRUCTURED, r.strings), modified_at: r.time }
-  if (kind === 'embed') {
-    return {
-      model: r.text, embeddings: r.vector, embedding: r.vector, ...each(['total_duration', 'load_duration', 'prompt_eval_count'], r.num)
-    }
-  }
+  if (kind === 'show') return rulesOf(SHOW_RULES, r)
+  if (kind === 'embed') return rulesOf(EMBED_RULES, r)
   const item: Record<string, FieldRule> = { object: r.text, index: r.num, embedding: r.vector }
   return {
     object: r.text,
