@@ -144,7 +144,8 @@ export function createForwarder (targets: UpstreamTargets, stages: ReplyStages) 
       },
       refused: () => { ctx.replyRefused = true },
       clientClosed: () => stages.clientClosed?.(request, status),
-      holdClosing: stages.holdClosingFrame === true
+      holdClosing: stages.holdClosingFrame === true,
+      stallTimeoutMs: lease.upstream.idleTimeoutMs
     }, abort)
     return sendProxied(request, reply, stages, status, out)
   }
@@ -166,6 +167,8 @@ interface PumpHooks {
   refused: () => void
   clientClosed: () => void
   holdClosing: boolean
+  /** how long a client may read nothing while its socket is full before it is disconnected */
+  stallTimeoutMs: number
 }
 
 function pump (source: Readable, stage: ReplyStage, framing: 'ndjson' | 'sse', hooks: PumpHooks,
@@ -186,6 +189,14 @@ function pump (source: Readable, stage: ReplyStage, framing: 'ndjson' | 'sse', h
 
   const sendTo = (raw: ServerResponse): void => {
     let paused = false
+    // a client that reads nothing while its socket is full would hold Ollama's generation open for
+    // as long as it likes: past the stall timeout (the host's idleTimeoutMs) it is disconnected
+    let stalled: NodeJS.Timeout | null = null
+    const resume = (): void => {
+      paused = false
+      if (stalled !== null) { clearTimeout(stalled); stalled = null }
+      source.resume()
+    }
     const write = (bytes: Buffer): void => {
       const chunk = holder !== null ? holder.push(bytes) : bytes
       if (chunk.length === 0) return
@@ -193,7 +204,8 @@ function pump (source: Readable, stage: ReplyStage, framing: 'ndjson' | 'sse', h
       if (!raw.write(chunk) && !paused) {
         paused = true
         source.pause()
-        raw.once('drain', () => { paused = false; source.resume() })
+        stalled = setTimeout(() => raw.destroy(), hooks.stallTimeoutMs)
+        raw.once('drain', resume)
       }
     }
     // the audit event is written (and, fail-closed, flushed) before the last byte; if that fails the
@@ -246,7 +258,10 @@ function pump (source: Readable, stage: ReplyStage, framing: 'ndjson' | 'sse', h
       hooks.failed()
       fail(timeout ? 'upstream Ollama stopped sending (idle timeout)' : 'upstream Ollama connection failed mid-stream')
     })
-    raw.once('close', () => { if (!raw.writableFinished) clientLeft() })
+    raw.once('close', () => {
+      if (stalled !== null) clearTimeout(stalled)
+      if (!raw.writableFinished) clientLeft()
+    })
   }
   return { sendTo, abandon: clientLeft }
 }

@@ -105,19 +105,30 @@ describe('a client that gives up before Ollama answers', () => {
   })
 })
 
+/** a generate request by node:https, whose reply stops reading its socket while paused */
+function pausedGenerate (g: TestGateway): Promise<IncomingMessage> {
+  return new Promise<IncomingMessage>((resolve, reject) => {
+    httpsRequest(`${g.url}/api/generate`, { method: 'POST', ca: g.certs.ca, headers: { ...g.auth, 'content-type': 'application/json' } }, (res) => {
+      res.pause()
+      resolve(res)
+    }).on('error', reject).end(JSON.stringify({ model: 'llama3.2', prompt: 'x' }))
+  })
+}
+/** about 24 MB of NDJSON, several times what the sockets between Ollama and the client hold (4–8 MB
+ * here); long lines, as each pause and resume of the upstream reply costs the reader a copy of what
+ * waits in its socket */
+const bigReply = Array.from({ length: 600 }, (_, i) => `${i} ${'lorem ipsum '.repeat(3400)}`)
+
 describe('a client that stops reading', () => {
+  // the stall timeout (the host's idleTimeoutMs) is far away here, so it is not what is tested
+  let gw: TestGateway
+  beforeAll(async () => { gw = await startTestGateway({ upstream: { idleTimeoutMs: 120_000 } }) })
+  afterAll(async () => { await gw.close() })
+
   it('pauses Ollama instead of buffering its reply, and the whole reply arrives once the client reads again', async () => {
-    // about 24 MB of NDJSON, several times what the sockets between Ollama and the client hold (4–8 MB
-    // here); long lines, as each pause and resume of the upstream reply costs the reader a copy of
-    // what waits in its socket
-    const tokens = Array.from({ length: 600 }, (_, i) => `${i} ${'lorem ipsum '.repeat(3400)}`)
+    const tokens = bigReply
     gw.fake.script = { ...defaultScript(), tokens }
-    // node:https, whose reply stops reading its socket while paused
-    const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      httpsRequest(`${gw.url}/api/generate`, { method: 'POST', ca: gw.certs.ca, headers: { ...gw.auth, 'content-type': 'application/json' } }, resolve)
-        .on('error', reject).end(JSON.stringify({ model: 'llama3.2', prompt: 'x' }))
-    })
-    res.pause()
+    const res = await pausedGenerate(gw)
     /** requests through the gateway to Ollama and back: turns of both event loops */
     const roundTrips = async (): Promise<void> => {
       for (let i = 0; i < 3; i++) {
@@ -142,6 +153,29 @@ describe('a client that stops reading', () => {
     expect(lines).toHaveLength(tokens.length + 1)
     expect(lines.slice(0, -1).map((l) => l.response)).toEqual(tokens)
     expect(lines.at(-1)?.done).toBe(true)
+  })
+
+  it('disconnects a client that reads nothing for the stall timeout, stops Ollama, and audits the stream as cut short by the client', async () => {
+    const quick = await startTestGateway({ upstream: { idleTimeoutMs: 1000 } })
+    try {
+      quick.fake.script = { ...defaultScript(), tokens: bigReply }
+      const aborted = quick.fake.abortedRequests()
+      const res = await pausedGenerate(quick)
+      res.on('error', () => {}) // the reply is cut: what it had is not what is tested
+      await eventually(() => expect(quick.fake.abortedRequests()).toBe(aborted + 1), { timeoutMs: 15_000 })
+      // reading again, the client finds its reply cut before its end
+      res.resume()
+      const ended = await new Promise<boolean>((resolve) => { res.once('end', () => resolve(true)); res.once('close', () => resolve(res.complete)) })
+      expect(ended).toBe(false)
+      const log = () => readFileSync(join(quick.dir, 'logs', 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AuditLine)
+      await eventually(() => {
+        const events = log().filter((e) => e.http?.request.id === res.headers['x-request-id'])
+        expect(events).toHaveLength(1)
+        expect(events[0]).toMatchObject({ event: { outcome: 'failure' }, gatehouse: { reason: 'client-closed', decision: 'allow' } })
+      })
+    } finally {
+      await quick.close()
+    }
   })
 })
 
