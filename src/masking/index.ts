@@ -1,6 +1,6 @@
 // The masking engine the proxy uses: detectors chosen by config (reading the normalized view of
 // normalize.ts), tokens keyed by a deployment secret, whole-text and streaming maskers, reply
-// transforms per route kind (streamed) and document masking (not streamed), and request masking
+// stages per route kind (streamed) and document masking (not streamed), and request masking
 // for direction: both.
 import { errors } from '../errors.js'
 import { createReplyObserver, observeDocument, type TokenUsage } from '../ollama/usage.js'

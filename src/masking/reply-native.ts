@@ -21,7 +21,6 @@ const METRICS = ['total_duration', 'load_duration', 'prompt_eval_count', 'prompt
 /** How a model-written text field is masked: as its stream, or whole (a document). */
 type TextRule = (field: string) => FieldRule
 
-/** The rules for one line or document of `kind`. */
 interface LineRules {
   /** the rules of a line's (or document's) own fields */
   line: Record<string, FieldRule>
@@ -29,6 +28,7 @@ interface LineRules {
   message: Record<string, FieldRule> | null
 }
 
+/** The rules for one line or document of `kind`. */
 function lineRules (kind: Kind, mask: MaskFn, textRule: TextRule): LineRules {
   const r = fieldRules(mask)
   const common: Record<string, FieldRule> = {
@@ -77,6 +77,16 @@ export function nativeStreamRewriter (kind: Kind, mask: MaskFn, newStream: () =>
     return s
   }
   const { line: rules, message: messageRules } = lineRules(kind, mask, (f) => (v) => isText(v, f) ? stream(f).push(v) : v)
+  // the rules a token line's fields take: the same functions next() applies through reshape
+  const rule = (table: Record<string, FieldRule> | null, key: string): FieldRule => {
+    const r = table?.[key]
+    if (r === undefined) throw new Error(`no rule for ${key}`)
+    return r
+  }
+  const modelRule = rule(rules, 'model')
+  const timeRule = rule(rules, 'created_at')
+  const roleRule = messageRules === null ? null : rule(messageRules, 'role')
+  const tokenTextRule = messageRules === null ? rule(rules, 'response') : rule(messageRules, 'content')
   const json = (v: unknown): string => JSON.stringify(v) as string
   const flushAll = (): Map<string, string> => {
     const rest = new Map<string, string>()
@@ -105,12 +115,12 @@ export function nativeStreamRewriter (kind: Kind, mask: MaskFn, newStream: () =>
       const t = readTokenLine(kind, text)
       if (t === null) return null
       // the same rules, in the same order, as next() applies to the parsed line
-      model = rules.model?.(t.model)
-      createdAt = rules.created_at?.(t.createdAt)
+      model = modelRule(t.model)
+      createdAt = timeRule(t.createdAt)
       const head = `{"model":${json(model)},"created_at":${json(createdAt)}`
-      if (messageRules === null) return `${head},"response":${json(rules.response?.(t.text))},"done":false}`
-      const role = json(messageRules.role?.(t.role))
-      return `${head},"message":{"role":${role},"content":${json(messageRules.content?.(t.text))}},"done":false}`
+      if (roleRule === null) return `${head},"response":${json(tokenTextRule(t.text))},"done":false}`
+      const role = json(roleRule(t.role))
+      return `${head},"message":{"role":${role},"content":${json(tokenTextRule(t.text))}},"done":false}`
     },
     next (obj) {
       const error = errorOnly(obj, mask)

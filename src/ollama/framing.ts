@@ -43,7 +43,7 @@ export function createLineSplitter (maxLineBytes = DEFAULT_MAX_FRAME_BYTES, acce
       let start = 0
       if (pendingCr) {
         pendingCr = false
-        if (chunk.length > 0 && chunk[0] === LF) start = 1
+        if (chunk[0] === LF) start = 1
       }
       // the next terminator by a native byte search (indexOf), not a loop over every byte in JavaScript
       let lf = chunk.indexOf(LF, start)
