@@ -306,7 +306,8 @@ export async function createAuditLog (deps: AuditLogDeps): Promise<AuditLog> {
     }
     if (from > 1024 && from * 2 > recent.length) { recent = recent.slice(from); from = 0 }
     // in `recent` before any sink sees it: a sink may call relink() from inside write()
-    const entry: Revisable = { built, time, ...chain.linkLine(built) }
+    const { event, line } = chain.linkLine(built)
+    const entry: Revisable = { built, time, event, line }
     recent.push(entry)
     for (const s of sinks) s.write(entry.line, entry.event)
     events++
