@@ -6,7 +6,6 @@
 // host's request.
 import { PassThrough } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { Dispatcher } from 'undici'
 import { errors } from '../errors.js'
 import { createLineSplitter } from '../ollama/framing.js'
 import { isObj } from '../ollama/json-object.js'
@@ -15,8 +14,9 @@ import { clientReplyHeaders } from './headers.js'
 import { clientGone, framingOf, MAX_JSON_REPLY_BYTES, readAll, sendUpstream, type ReplyStages } from './stages.js'
 import type { HostLease } from './target.js'
 import { isUpstreamTimeout } from './upstream.js'
+import type { UpstreamReply } from './upstream-call.js'
 
-type Answer = { host: HostLease, res: Dispatcher.ResponseData } | { host: HostLease, error: string }
+type Answer = { host: HostLease, res: UpstreamReply } | { host: HostLease, error: string }
 
 /** The message an error reply carries (`{"error":"…"}`), else its status. */
 function errorText (status: number, raw: Buffer): string {
@@ -102,20 +102,27 @@ export function createFanOut (stages: ReplyStages) {
         if (doc.status === 'success') { succeeded = true; return }
         if (!ended) out.write(JSON.stringify({ ...doc, upstream: host.name }) + '\n')
       }
-      res.body.on('data', (chunk: Buffer) => {
-        try { for (const l of lines.push(chunk)) onLine(l) } catch { why = 'sent a line that is too long'; res.body.destroy() }
-      })
-      res.body.once('end', () => {
-        const last = lines.end()
-        if (last !== null) onLine(last)
-        if (succeeded && why === null) host.release('success')
-        else fail(host, why ?? 'ended without success', false)
-        done()
-      })
-      res.body.once('error', () => {
-        if (!abort.signal.aborted) fail(host, 'failed mid-stream', true)
-        else host.release('neutral')
-        done()
+      res.body.consume({
+        data: (chunk) => {
+          try { for (const l of lines.push(chunk)) onLine(l) } catch {
+            // a line past the frame bound: this host's request stops here, as a failure
+            res.body.destroy()
+            fail(host, 'sent a line that is too long', true)
+            done()
+          }
+        },
+        end: () => {
+          const last = lines.end()
+          if (last !== null) onLine(last)
+          if (succeeded && why === null) host.release('success')
+          else fail(host, why ?? 'ended without success', false)
+          done()
+        },
+        error: () => {
+          if (!abort.signal.aborted) fail(host, 'failed mid-stream', true)
+          else host.release('neutral')
+          done()
+        }
       })
     }
     reply.code(200).header('content-type', 'application/x-ndjson')

@@ -3,7 +3,6 @@
 // buffering; single JSON replies are read whole (they are whole upstream too) so list filtering
 // and masking see complete documents and a failure can still become a clean 502/504.
 import type { ServerResponse } from 'node:http'
-import type { Readable } from 'node:stream'
 import {
   clientGone, framingOf, MAX_JSON_REPLY_BYTES, readAll, sendProxied, sendUpstream, type ReplyStages, type StreamedReply
 } from './stages.js'
@@ -13,6 +12,7 @@ import { createFanOut } from './fan-out.js'
 import { createListUnion } from './list-union.js'
 import { errors } from '../errors.js'
 import { isUpstreamTimeout, upstreamError } from './upstream.js'
+import type { UpstreamBody } from './upstream-call.js'
 import { clientReplyHeaders } from './headers.js'
 import { streamErrorChunk } from '../ollama/error-shape.js'
 import { createClosingFrameHolder } from '../ollama/closing-frame.js'
@@ -171,7 +171,7 @@ interface PumpHooks {
   stallTimeoutMs: number
 }
 
-function pump (source: Readable, stage: ReplyStage, framing: 'ndjson' | 'sse', hooks: PumpHooks,
+function pump (source: UpstreamBody, stage: ReplyStage, framing: 'ndjson' | 'sse', hooks: PumpHooks,
   abort: AbortController): StreamedReply {
   // fail-closed: the closing frame waits for the audit event; a failed flush replaces it with an error
   const holder = hooks.holdClosing ? createClosingFrameHolder(framing) : null
@@ -218,7 +218,7 @@ function pump (source: Readable, stage: ReplyStage, framing: 'ndjson' | 'sse', h
       finished = true
       if (stage.closed) hooks.refused()
       // a stage that closed the reply early (the masker refused it) must not leave Ollama generating
-      if (!source.readableEnded) { abort.abort(); source.destroy() }
+      if (!source.ended) { abort.abort(); source.destroy() }
       endWith(() => {
         const held = holder?.held()
         return held !== undefined && held.length > 0 ? held : undefined
@@ -227,7 +227,7 @@ function pump (source: Readable, stage: ReplyStage, framing: 'ndjson' | 'sse', h
     const fail = (errorText: string): void => {
       if (finished) return
       finished = true
-      if (!source.destroyed) source.destroy()
+      source.destroy()
       endWith(() => streamErrorChunk(framing, errorText))
     }
     /** the stage threw: fail closed, and stop Ollama as when the stage refuses the reply */
@@ -250,17 +250,19 @@ function pump (source: Readable, stage: ReplyStage, framing: 'ndjson' | 'sse', h
       if (received === null || stage.closed) complete()
     }
 
-    source.on('data', (received: Buffer) => { if (!finished) through(received) })
-    source.once('end', () => { if (!finished) through(null) })
-    source.on('error', (err: Error) => {
-      if (abort.signal.aborted) return
-      const timeout = (err as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT'
-      hooks.failed()
-      fail(timeout ? 'upstream Ollama stopped sending (idle timeout)' : 'upstream Ollama connection failed mid-stream')
-    })
     raw.once('close', () => {
       if (stalled !== null) clearTimeout(stalled)
       if (!raw.writableFinished) clientLeft()
+    })
+    source.consume({
+      data: (received) => { if (!finished) through(received) },
+      end: () => { if (!finished) through(null) },
+      error: (err) => {
+        if (abort.signal.aborted) return
+        const timeout = (err as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT'
+        hooks.failed()
+        fail(timeout ? 'upstream Ollama stopped sending (idle timeout)' : 'upstream Ollama connection failed mid-stream')
+      }
     })
   }
   return { sendTo, abandon: clientLeft }

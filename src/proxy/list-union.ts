@@ -7,9 +7,10 @@ import { errors } from '../errors.js'
 import { isObj } from '../ollama/json-object.js'
 import { upstreamPath, type ProxiedRoute } from '../ollama/routes.js'
 import { upstreamRequestHeaders } from './headers.js'
-import { clientGone, MAX_JSON_REPLY_BYTES, readAll, type ReplyStages } from './stages.js'
+import { clientGone, MAX_JSON_REPLY_BYTES, type ReplyStages } from './stages.js'
 import type { HostLease } from './target.js'
 import { isUpstreamTimeout, upstreamError } from './upstream.js'
+import { callUpstream, readAll } from './upstream-call.js'
 
 /** Merges `{"<key>":[…]}` documents: one entry per name, first seen wins. Pure. */
 export function unionOfLists (
@@ -46,14 +47,13 @@ export function createListUnion (stages: ReplyStages) {
     let lastError: unknown = null
     const docs = await Promise.all(hosts.map(async (h) => {
       try {
-        const res = await h.upstream.pool.request({
+        const res = await callUpstream(h.upstream.pool, {
           method: 'GET',
           path: upstreamPath(route, {}),
           headers: upstreamRequestHeaders(request.headers, h.upstream.host, request.gh.id, null),
-          signal: abort.signal,
           headersTimeout: h.upstream.headersTimeoutMs,
           bodyTimeout: h.upstream.idleTimeoutMs
-        })
+        }, abort.signal)
         const raw = await readAll(res.body, MAX_JSON_REPLY_BYTES)
         if (res.statusCode !== 200) {
           h.release(res.statusCode >= 500 ? 'failure' : 'success', `answered ${res.statusCode}`)

@@ -1,13 +1,12 @@
 // What the proxy's handlers share: the reply stages they call (list filtering, masking, audit), how
 // a reply's framing is read, reading a whole JSON reply within a bound, and a client that hung up.
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http'
-import type { Readable } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { errors } from '../errors.js'
 import type { ReplyStage } from '../ollama/reply-stage.js'
 import { upstreamPath, type ProxiedRoute } from '../ollama/routes.js'
 import { upstreamRequestHeaders } from './headers.js'
 import type { Upstream } from './upstream.js'
+import { callUpstream, type UpstreamReply } from './upstream-call.js'
 
 export type Framing = 'ndjson' | 'sse' | 'json'
 
@@ -43,16 +42,7 @@ export function framingOf (contentType: string | string[] | undefined): Framing 
 
 export const MAX_JSON_REPLY_BYTES = 64 * 1024 * 1024
 
-export async function readAll (body: Readable, limit: number): Promise<Buffer> {
-  const parts: Buffer[] = []
-  let size = 0
-  for await (const chunk of body) {
-    size += (chunk as Buffer).length
-    if (size > limit) throw new errors.UPSTREAM_TOO_LARGE()
-    parts.push(chunk as Buffer)
-  }
-  return Buffer.concat(parts)
-}
+export { readAll } from './upstream-call.js'
 
 /** A streamed reply that starts once its status and headers are out (see pump in forward.ts). */
 export interface StreamedReply {
@@ -107,14 +97,13 @@ export function clientGone (request: FastifyRequest, reply: FastifyReply, stages
  * forwarder, the fan-out and the list union all send requests this one way.
  */
 export function sendUpstream (upstream: Upstream, route: ProxiedRoute, request: FastifyRequest, body: Buffer | null,
-  signal: AbortSignal) {
-  return upstream.pool.request({
+  signal: AbortSignal): Promise<UpstreamReply> {
+  return callUpstream(upstream.pool, {
     method: route.method,
     path: upstreamPath(route, request.params as Record<string, string>),
     headers: upstreamRequestHeaders(request.headers, upstream.host, request.gh.id, body === null ? null : body.length),
     body,
-    signal,
     headersTimeout: upstream.headersTimeoutMs,
     bodyTimeout: upstream.idleTimeoutMs
-  })
+  }, signal)
 }
