@@ -314,6 +314,15 @@ describe('model management', () => {
     expect(got.slice(0, -1).every((l) => l.upstream === 'gpu-a')).toBe(true)
   })
 
+  it('a host whose progress line is over the frame bound fails at once, named, and the others still finish', async () => {
+    const { gw, fakes } = await fleetGateway([['m:latest'], ['x:latest']])
+    fakes[1]!.script.rawReply = { contentType: 'application/x-ndjson', body: `{"status":"${'x'.repeat(9 * 1024 * 1024)}"}\n` }
+    const got = lines((await pull(gw)).text)
+    expect(got.at(-1)?.error).toMatch(/gpu-b: sent a line that is too long/)
+    expect(String(got.at(-1)?.error)).not.toMatch(/gpu-a/)
+    expect(got.slice(0, -1).every((l) => l.upstream === 'gpu-a')).toBe(true)
+  })
+
   it('X-Gatehouse-Upstream sends it to that host only, and never reaches Ollama; an unknown name is a 400', async () => {
     const { gw, fakes } = await fleetGateway([['m:latest'], ['x:latest']])
     const r = await pull(gw, { 'x-gatehouse-upstream': 'gpu-b' })
