@@ -10,7 +10,7 @@
 import type { StreamMasker } from './stream-masker.js'
 import {
   BadReply, each, errorOnly, fieldRules, isObj, isText, maskArguments, reshape, toolCalls,
-  type FieldRule, type MaskFn, type Obj
+  type FieldRule, type MaskFn, type Obj, type Rules
 } from './fields.js'
 import { readTokenLine } from '../ollama/token-line.js'
 import type { ReplyRewriter } from './reply-rewriter.js'
@@ -21,22 +21,13 @@ const METRICS = ['total_duration', 'load_duration', 'prompt_eval_count', 'prompt
 /** How a model-written text field is masked: as its stream, or whole (a document). */
 type TextRule = (field: string) => FieldRule
 
-interface LineRules {
-  /** the rules of a line's (or document's) own fields */
-  line: Record<string, FieldRule>
-  /** the rules of a chat message's fields (null for generate) */
-  message: Record<string, FieldRule> | null
-}
-
-/** The rules for one line or document of `kind`. */
-function lineRules (kind: Kind, mask: MaskFn, textRule: TextRule): LineRules {
-  const r = fieldRules(mask)
+/** The rules of the fields of one line or document of `kind` (a chat message's, under `message`). */
+function lineRules (kind: Kind, mask: MaskFn, textRule: TextRule, r: Rules = fieldRules(mask)): Record<string, FieldRule> {
   const common: Record<string, FieldRule> = {
     model: r.text, created_at: r.time, done: r.num, done_reason: r.text, context: r.drop, logprobs: r.drop, ...each(METRICS, r.num)
   }
   if (kind === 'generate') {
-    const line = { ...common, response: textRule('response'), thinking: textRule('thinking'), message: r.refuse('message') }
-    return { line, message: null }
+    return { ...common, response: textRule('response'), thinking: textRule('thinking'), message: r.refuse('message') }
   }
   const fn: Record<string, FieldRule> = { name: r.text, index: r.num, arguments: (a) => maskArguments(a, mask) }
   const call: Record<string, FieldRule> = {
@@ -54,16 +45,13 @@ function lineRules (kind: Kind, mask: MaskFn, textRule: TextRule): LineRules {
     }
   }
   return {
-    line: {
-      ...common,
-      response: r.refuse('response'),
-      message: (m) => {
-        if (isObj(m)) return reshape(m, message, mask)
-        if (m === undefined || m === null) return m
-        throw new BadReply('message is not an object')
-      }
-    },
-    message
+    ...common,
+    response: r.refuse('response'),
+    message: (m) => {
+      if (isObj(m)) return reshape(m, message, mask)
+      if (m === undefined || m === null) return m
+      throw new BadReply('message is not an object')
+    }
   }
 }
 
@@ -76,17 +64,20 @@ export function nativeStreamRewriter (kind: Kind, mask: MaskFn, newStream: () =>
     if (s === undefined) streams.set(f, s = newStream())
     return s
   }
-  const { line: rules, message: messageRules } = lineRules(kind, mask, (f) => (v) => isText(v, f) ? stream(f).push(v) : v)
-  // the rules a token line's fields take: the same functions next() applies through reshape
-  const rule = (table: Record<string, FieldRule> | null, key: string): FieldRule => {
-    const r = table?.[key]
-    if (r === undefined) throw new Error(`no rule for ${key}`)
-    return r
-  }
-  const modelRule = rule(rules, 'model')
-  const timeRule = rule(rules, 'created_at')
-  const roleRule = messageRules === null ? null : rule(messageRules, 'role')
-  const tokenTextRule = messageRules === null ? rule(rules, 'response') : rule(messageRules, 'content')
+  const r = fieldRules(mask)
+  // one rule per model-written text field, shared by the token line and the line's rule tables
+  const textRules: Record<string, FieldRule> = {}
+  const textRule: TextRule = (f) => (textRules[f] ??= (v) => isText(v, f) ? stream(f).push(v) : v)
+  // the whole line's rule tables are built when a line first needs them (one that is not a token
+  // line, such as the closing one): a stream held open on token lines never holds them
+  let tables: Record<string, FieldRule> | null = null
+  const tablesNow = (): Record<string, FieldRule> => (tables ??= lineRules(kind, mask, textRule, r))
+  // a token line's fields take the rules the tables give them (lineRules: model r.text, created_at
+  // r.time, a message's role r.text, the text its field's textRule), the same functions
+  const modelRule = r.text
+  const timeRule = r.time
+  const roleRule = kind === 'generate' ? null : r.text
+  const tokenTextRule = textRule(kind === 'generate' ? 'response' : 'content')
   const json = (v: unknown): string => JSON.stringify(v) as string
   const flushAll = (): Map<string, string> => {
     const rest = new Map<string, string>()
@@ -128,7 +119,7 @@ export function nativeStreamRewriter (kind: Kind, mask: MaskFn, newStream: () =>
         const rest = flushAll()
         return rest.size > 0 ? [synthetic(rest), error] : [error]
       }
-      const out = reshape(obj, rules, mask)
+      const out = reshape(obj, tablesNow(), mask)
       if ('model' in out) model = out.model
       if ('created_at' in out) createdAt = out.created_at
       if (out.done === true) {
@@ -147,5 +138,5 @@ export function nativeStreamRewriter (kind: Kind, mask: MaskFn, newStream: () =>
 export function maskNativeDocument (kind: Kind, obj: Obj, mask: MaskFn): Obj {
   const error = errorOnly(obj, mask)
   if (error !== null) return error
-  return reshape(obj, lineRules(kind, mask, (f) => (v) => isText(v, f) ? mask(v) : v).line, mask)
+  return reshape(obj, lineRules(kind, mask, (f) => (v) => isText(v, f) ? mask(v) : v), mask)
 }
