@@ -112,7 +112,12 @@ export function createFanOut (stages: ReplyStages) {
           }
         },
         end: () => {
-          const last = lines.end()
+          let last: string | null
+          try { last = lines.end() } catch {
+            fail(host, 'sent a line that is too long', true)
+            done()
+            return
+          }
           if (last !== null) onLine(last)
           if (succeeded && why === null) host.release('success')
           else fail(host, why ?? 'ended without success', false)

@@ -90,9 +90,12 @@ export function createForwarder (targets: UpstreamTargets, stages: ReplyStages) 
         throw upstreamError(err)
       }
       if (res.statusCode >= 500 && tried.size < 2) {
-        const failed = lease
-        const next = await another(failed, `answered ${res.statusCode}`)
-        if (next !== null) { await res.body.dump().catch(() => {}); lease = next; continue }
+        const failed: HostLease = lease
+        const answer = res.body
+        // the refused reply's body stays unread while another host is sought; if that fails, it goes
+        const next: HostLease | null = await another(failed, `answered ${res.statusCode}`)
+          .catch((err: unknown) => { answer.destroy(); throw err })
+        if (next !== null) { await answer.dump().catch(() => {}); lease = next; continue }
         result.outcome = 'neutral' // counted by another()
       } else if (res.statusCode >= 500) {
         result.outcome = 'failure'
@@ -133,7 +136,17 @@ export function createForwarder (targets: UpstreamTargets, stages: ReplyStages) 
     }
 
     const status = res.statusCode
-    const out = pump(res.body, stages.stream(request, route, framing), framing, {
+    const answer = res.body
+    let stage: ReplyStage
+    try {
+      stage = stages.stream(request, route, framing)
+    } catch (err) {
+      // refused before a byte was sent (a reply kind the stages cannot handle): Ollama's request stops too
+      abort.abort()
+      answer.destroy()
+      throw err
+    }
+    const out = pump(answer, stage, framing, {
       beforeEnd: () => stages.beforeEnd(request, status),
       firstChunk: () => stages.firstChunk?.(request),
       failed: () => {

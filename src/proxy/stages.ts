@@ -61,7 +61,13 @@ export interface StreamedReply {
  */
 export function sendProxied (request: FastifyRequest, reply: FastifyReply, stages: ReplyStages, status: number,
   body: Buffer | StreamedReply): void {
-  stages.beforeHead(request, reply)
+  try {
+    stages.beforeHead(request, reply)
+  } catch (err) {
+    // the error handler answers instead; a stream that will never be sent stops its upstream request
+    if (!Buffer.isBuffer(body)) body.abandon()
+    throw err
+  }
   reply.hijack()
   const raw = reply.raw
   const headers = reply.getHeaders() as OutgoingHttpHeaders

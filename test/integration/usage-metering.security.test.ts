@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { join } from 'node:path'
 import { call, startTestGateway, type TestGateway } from '../helpers/gateway.js'
 import { createStore } from '../../src/store/index.js'
+import { eventually } from '../helpers/eventually.js'
 
 let gw: TestGateway
 beforeAll(async () => { gw = await startTestGateway({}, { usageFlushMs: 60_000 }) }, 30_000)
@@ -32,8 +33,11 @@ describe('streamed /v1 requests are always counted', () => {
     expect(sent.match(/stream_options/gi)).toHaveLength(1)
     expect(gw.fake.received.at(-1)?.json?.stream_options).toEqual({ include_usage: true })
     expect(r.text).not.toContain('"usage"')
-    await gw.gateway.flushUsage()
-    expect(await gw.gateway.store.usageOf('api_key', name, 0)).toMatchObject({ requests: 1, inputTokens: 7, outputTokens: 4 })
+    // the client can read the stream's end before the gateway's onResponse records its usage
+    await eventually(async () => {
+      await gw.gateway.flushUsage()
+      expect(await gw.gateway.store.usageOf('api_key', name, 0)).toMatchObject({ requests: 1, inputTokens: 7, outputTokens: 4 })
+    })
   })
 })
 

@@ -22,26 +22,9 @@ describe('forwarder', () => {
   })
 
   it('a whole-JSON reply over 64 MiB is GH_ERR_UPSTREAM_TOO_LARGE (502), not reported as Ollama being down', async () => {
-    const MiB = Buffer.alloc(1024 * 1024, 0x20)
     const failures: string[] = []
-    let aborted = false
-    // a dispatcher that answers 200 and, once the body is read, sends 65 MiB (stopping when aborted)
-    const dispatch = (_options: unknown, handler: Dispatcher.DispatchHandler): boolean => {
-      let sent = 0
-      const controller: Dispatcher.DispatchController = {
-        aborted: false, paused: false, reason: null,
-        pause () { (this as { paused: boolean }).paused = true },
-        resume () {
-          (this as { paused: boolean }).paused = false
-          while (!aborted && !controller.paused && sent <= 64) { sent++; handler.onResponseData?.(controller, MiB) }
-          if (!aborted && sent > 64) handler.onResponseEnd?.(controller, {})
-        },
-        abort (reason) { aborted = true; handler.onResponseError?.(controller, reason) }
-      }
-      handler.onRequestStart?.(controller, {})
-      handler.onResponseStart?.(controller, 200, { 'content-type': 'application/json' })
-      return true
-    }
+    const ollama = dispatcherSending(200, 'application/json', 65, Buffer.alloc(1024 * 1024, 0x20))
+    const dispatch = ollama.dispatch
     const upstream = { pool: { dispatch }, host: 'h', headersTimeoutMs: 1, idleTimeoutMs: 1 } as unknown as Upstream
     const stages = {
       stream: () => [], json: async (_r: unknown, _t: unknown, b: Buffer) => b, beforeEnd: async () => {},
@@ -52,6 +35,63 @@ describe('forwarder', () => {
     const reply = { raw: { once: () => {}, writableFinished: false }, code: () => reply, headers: () => reply } as unknown as FastifyReply
     await expect(createForwarder(singleTarget(upstream), stages)(request, reply)).rejects.toMatchObject({ code: 'GH_ERR_UPSTREAM_TOO_LARGE', statusCode: 502 })
     expect(failures).toEqual(['mid-stream'])
-    expect(aborted).toBe(true) // the oversized reply's request was stopped, not read to its end
+    expect(ollama.aborted()).toBe(true) // the oversized reply's request was stopped, not read to its end
+  })
+
+  it('a streamed reply the stages refuse before a byte is sent stops Ollama\'s request', async () => {
+    // a long stream: more than is buffered before the body has a consumer
+    const ollama = dispatcherSending(200, 'application/x-ndjson', 10_000, Buffer.from('{"response":"x","done":false}\n'))
+    const upstream = { pool: { dispatch: ollama.dispatch }, host: 'h', headersTimeoutMs: 1, idleTimeoutMs: 1 } as unknown as Upstream
+    const refusal = new Error('no stage for this reply')
+    const stages = { stream: () => { throw refusal }, json: async (_r: unknown, _t: unknown, b: Buffer) => b, beforeEnd: async () => {} } as unknown as ReplyStages
+    const route = PROXIED_ROUTES.find((r) => r.id === 'POST /api/generate')
+    const request = { gh: { ...newRequestContext('id', '127.0.0.1'), route, forwardBody: Buffer.from('{"model":"m"}') }, headers: {}, params: {} } as unknown as FastifyRequest
+    const reply = { raw: { once: () => {}, writableFinished: false }, code: () => reply, headers: () => reply } as unknown as FastifyReply
+    await expect(createForwarder(singleTarget(upstream), stages)(request, reply)).rejects.toBe(refusal)
+    expect(ollama.aborted()).toBe(true)
   })
 })
+
+describe('forwarder, a host that answers 5xx', () => {
+  it('when finding another host fails, the refused reply\'s request is stopped, not left unread', async () => {
+    const ollama = dispatcherSending(503, 'application/x-ndjson', 10_000, Buffer.from('{"error":"overloaded"}\n'))
+    const upstream = { pool: { dispatch: ollama.dispatch }, host: 'h', headersTimeoutMs: 1, idleTimeoutMs: 1 } as unknown as Upstream
+    const down = new Error('shared state unavailable')
+    const targets = { ...singleTarget(upstream), retry: async () => { throw down } }
+    const stages = { stream: () => [], json: async (_r: unknown, _t: unknown, b: Buffer) => b, beforeEnd: async () => {} } as unknown as ReplyStages
+    const route = PROXIED_ROUTES.find((r) => r.id === 'POST /api/generate')
+    const request = { gh: { ...newRequestContext('id', '127.0.0.1'), route, forwardBody: Buffer.from('{"model":"m"}') }, headers: {}, params: {} } as unknown as FastifyRequest
+    const reply = { raw: { once: () => {}, writableFinished: false }, code: () => reply, headers: () => reply } as unknown as FastifyReply
+    await expect(createForwarder(targets, stages)(request, reply)).rejects.toBe(down)
+    expect(ollama.aborted()).toBe(true)
+  })
+})
+
+/**
+ * A dispatcher standing in for an undici Pool: answers `status` with `count` copies of `chunk`,
+ * sent while the handler's controller is not paused (as undici's parser), stopping when aborted.
+ */
+function dispatcherSending (status: number, contentType: string, count: number, chunk: Buffer) {
+  let aborted = false
+  const dispatch = (_options: unknown, handler: Dispatcher.DispatchHandler): boolean => {
+    let sent = 0
+    let paused = false
+    const send = (): void => {
+      while (!aborted && !paused && sent < count) { sent++; handler.onResponseData?.(controller, chunk) }
+      if (!aborted && !paused && sent === count) { sent++; handler.onResponseEnd?.(controller, {}) }
+    }
+    const controller: Dispatcher.DispatchController = {
+      get aborted () { return aborted },
+      get paused () { return paused },
+      reason: null,
+      pause () { paused = true },
+      resume () { paused = false; queueMicrotask(send) },
+      abort (reason) { if (!aborted) { aborted = true; handler.onResponseError?.(controller, reason) } }
+    }
+    handler.onRequestStart?.(controller, {})
+    handler.onResponseStart?.(controller, status, { 'content-type': contentType })
+    queueMicrotask(send)
+    return true
+  }
+  return { dispatch, aborted: () => aborted }
+}
