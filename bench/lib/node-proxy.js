@@ -8,7 +8,9 @@ import { Pool } from 'undici'
 
 const [cert, key, upstreamPort] = process.argv.slice(2)
 const upstreamHost = `127.0.0.1:${upstreamPort}`
-const pool = new Pool(`http://${upstreamHost}`, { connections: 2048, pipelining: 1, keepAliveTimeout: 120_000, headersTimeout: 300_000, bodyTimeout: 300_000 })
+const pool = new Pool(`http://${upstreamHost}`, { connections: null, pipelining: 1, keepAliveTimeout: 120_000, headersTimeout: 300_000, bodyTimeout: 300_000 })
+// no cap on upstream connections, as in Gatehouse: a cap would queue the memory scenario's held
+// streams inside undici past it (only 2,048 of them reached the upstream before)
 const PASS = ['content-type', 'accept', 'user-agent', 'accept-language']
 
 const server = https.createServer({ cert: readFileSync(cert), key: readFileSync(key), minVersion: 'TLSv1.3', keepAliveTimeout: 120_000 }, (req, res) => {
