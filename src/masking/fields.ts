@@ -168,9 +168,6 @@ export type RuleName = 'text' | 'time' | 'num' | 'strings' | 'vector' | 'drop'
 /** Which rule each known field of a reply kind takes, by name: built once per kind, not per reply. */
 export type RuleTable = Readonly<Record<string, RuleName>>
 
-/** The same rule name for each of `keys` (to build a RuleTable). */
-export const named = (keys: readonly string[], rule: RuleName): Record<string, RuleName> => Object.fromEntries(keys.map((k) => [k, rule]))
-
 /** A kind's rule table under one reply's rules: a plain object filled by a loop, cheap per reply. */
 export function rulesOf (table: RuleTable, r: Rules): Record<string, FieldRule> {
   const out: Record<string, FieldRule> = {}
@@ -178,5 +175,6 @@ export function rulesOf (table: RuleTable, r: Rules): Record<string, FieldRule> 
   return out
 }
 
-/** The same rule for each of `keys`. */
-export const each = (keys: readonly string[], rule: FieldRule): Record<string, FieldRule> => Object.fromEntries(keys.map((k) => [k, rule]))
+/** The same rule (or rule name, to build a RuleTable) for each of `keys`. */
+export const each = <T extends FieldRule | RuleName>(keys: readonly string[], rule: T): Record<string, T> =>
+  Object.fromEntries(keys.map((k) => [k, rule]))

@@ -4,7 +4,7 @@
 // (fields.ts reshape): vectors and known numbers pass, every string is masked, a field without a
 // rule is masked as a whole. Labelled as a stream, each line or event is masked the same way.
 import {
-  BadReply, errorOnly, fieldRules, isObj, named, reshape, rulesOf, type FieldRule, type MaskFn, type Obj, type RuleTable
+  BadReply, each, errorOnly, fieldRules, isObj, reshape, rulesOf, type FieldRule, type MaskFn, type Obj, type RuleTable
 } from './fields.js'
 import type { ReplyRewriter } from './reply-rewriter.js'
 
@@ -12,9 +12,9 @@ export type OtherKind = 'embed' | 'openai-embed' | 'show'
 
 const SHOW_TEXT = ['license', 'modelfile', 'parameters', 'template', 'system', 'remote_model', 'remote_host']
 const SHOW_STRUCTURED = ['details', 'model_info', 'projector_info', 'tensors', 'capabilities', 'messages']
-const SHOW_RULES: RuleTable = { ...named(SHOW_TEXT, 'text'), ...named(SHOW_STRUCTURED, 'strings'), modified_at: 'time' }
+const SHOW_RULES: RuleTable = { ...each(SHOW_TEXT, 'text'), ...each(SHOW_STRUCTURED, 'strings'), modified_at: 'time' }
 const EMBED_RULES: RuleTable = {
-  model: 'text', embeddings: 'vector', embedding: 'vector', ...named(['total_duration', 'load_duration', 'prompt_eval_count'], 'num')
+  model: 'text', embeddings: 'vector', embedding: 'vector', ...each(['total_duration', 'load_duration', 'prompt_eval_count'], 'num')
 }
 
 function rulesFor (kind: OtherKind, mask: MaskFn): Record<string, FieldRule> {

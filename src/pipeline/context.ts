@@ -35,10 +35,11 @@ export interface RequestContext {
   audited: boolean
   /** the client hung up before the reply ended */
   clientClosed: boolean
-  /** the upstream failed after the reply began: the client got an error line instead of the end */
-  upstreamCut?: boolean
-  /** the reply stages refused Ollama's streamed reply (a frame they cannot read): the client got an error line instead of the end */
-  replyRefused?: boolean
+  /**
+   * why a streamed reply began but ended with an error line instead of its end: Ollama failed after
+   * the reply began, or the reply stages refused what it sent (a frame they cannot read)
+   */
+  streamCut?: 'upstream-failed-mid-stream' | 'upstream-bad-reply'
 }
 
 export function newRequestContext (id: string, sourceIp: string): RequestContext {

@@ -13,8 +13,7 @@ export function requestAuditInput (request: FastifyRequest, status: number, refu
   const durationNs = process.hrtime.bigint() - ctx.startedAt
   return {
     action: denied ? 'access-denied' : 'model-request',
-    outcome: !denied && status < 400 && !ctx.clientClosed && ctx.upstreamCut !== true && ctx.replyRefused !== true && refused === undefined
-      ? 'success' : 'failure',
+    outcome: !denied && status < 400 && !ctx.clientClosed && ctx.streamCut === undefined && refused === undefined ? 'success' : 'failure',
     sourceIp: ctx.sourceIp,
     requestId: ctx.id,
     ...(ctx.identity ? { userName: ctx.identity.name } : {}),
@@ -29,8 +28,7 @@ export function requestAuditInput (request: FastifyRequest, status: number, refu
       decision: denied ? 'deny' : 'allow',
       reason: denied
         ? (ctx.reason ?? (status === 401 ? 'no-credential' : `status:${status}`))
-        : refused ?? (ctx.clientClosed ? 'client-closed' : ctx.upstreamCut === true ? 'upstream-failed-mid-stream'
-          : ctx.replyRefused === true ? 'upstream-bad-reply' : null),
+        : refused ?? (ctx.clientClosed ? 'client-closed' : ctx.streamCut ?? null),
       credential: ctx.identity?.credential ?? null,
       masked: ctx.masked,
       upstream: ctx.upstream,

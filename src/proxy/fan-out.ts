@@ -11,10 +11,10 @@ import { createLineSplitter } from '../ollama/framing.js'
 import { isObj } from '../ollama/json-object.js'
 import type { ProxiedRoute } from '../ollama/routes.js'
 import { clientReplyHeaders } from './headers.js'
-import { clientGone, framingOf, MAX_JSON_REPLY_BYTES, readAll, sendUpstream, type ReplyStages } from './stages.js'
+import { clientGone, framingOf, MAX_JSON_REPLY_BYTES, sendUpstream, type ReplyStages } from './stages.js'
 import type { HostLease } from './target.js'
 import { isUpstreamTimeout } from './upstream.js'
-import type { UpstreamReply } from './upstream-call.js'
+import { readAll, type UpstreamReply } from './upstream-call.js'
 
 type Answer = { host: HostLease, res: UpstreamReply } | { host: HostLease, error: string }
 
@@ -112,12 +112,8 @@ export function createFanOut (stages: ReplyStages) {
           }
         },
         end: () => {
-          let last: string | null
-          try { last = lines.end() } catch {
-            fail(host, 'sent a line that is too long', true)
-            done()
-            return
-          }
+          // push() already refused a line past the bound, so the last one is within it
+          const last = lines.end()
           if (last !== null) onLine(last)
           if (succeeded && why === null) host.release('success')
           else fail(host, why ?? 'ended without success', false)

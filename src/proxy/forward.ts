@@ -4,7 +4,7 @@
 // and masking see complete documents and a failure can still become a clean 502/504.
 import type { ServerResponse } from 'node:http'
 import {
-  clientGone, framingOf, MAX_JSON_REPLY_BYTES, readAll, sendProxied, sendUpstream, type ReplyStages, type StreamedReply
+  clientGone, framingOf, MAX_JSON_REPLY_BYTES, sendProxied, sendUpstream, type ReplyStages, type StreamedReply
 } from './stages.js'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { HostLease, LeaseOutcome, UpstreamTargets } from './target.js'
@@ -12,7 +12,7 @@ import { createFanOut } from './fan-out.js'
 import { createListUnion } from './list-union.js'
 import { errors } from '../errors.js'
 import { isUpstreamTimeout, upstreamError } from './upstream.js'
-import type { UpstreamBody } from './upstream-call.js'
+import { readAll, type UpstreamBody } from './upstream-call.js'
 import { clientReplyHeaders } from './headers.js'
 import { streamErrorChunk } from '../ollama/error-shape.js'
 import { createClosingFrameHolder } from '../ollama/closing-frame.js'
@@ -152,10 +152,10 @@ export function createForwarder (targets: UpstreamTargets, stages: ReplyStages) 
       failed: () => {
         result.outcome = 'failure'
         result.reason = 'failed mid-stream'
-        ctx.upstreamCut = true
+        ctx.streamCut = 'upstream-failed-mid-stream'
         stages.upstreamFailed?.(request, 'mid-stream')
       },
-      refused: () => { ctx.replyRefused = true },
+      refused: () => { ctx.streamCut = 'upstream-bad-reply' },
       clientClosed: () => stages.clientClosed?.(request, status),
       holdClosing: stages.holdClosingFrame === true,
       stallTimeoutMs: lease.upstream.idleTimeoutMs

@@ -1,5 +1,5 @@
 // What the proxy's handlers share: the reply stages they call (list filtering, masking, audit), how
-// a reply's framing is read, reading a whole JSON reply within a bound, and a client that hung up.
+// a reply's framing is read, the one way a request is sent to Ollama, and a client that hung up.
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { ReplyStage } from '../ollama/reply-stage.js'
@@ -41,8 +41,6 @@ export function framingOf (contentType: string | string[] | undefined): Framing 
 }
 
 export const MAX_JSON_REPLY_BYTES = 64 * 1024 * 1024
-
-export { readAll } from './upstream-call.js'
 
 /** A streamed reply that starts once its status and headers are out (see pump in forward.ts). */
 export interface StreamedReply {
