@@ -1,5 +1,5 @@
 // buildApp: the Fastify application, wired in pipeline order (pipeline/index.ts lists the stages):
-// path gate (onRequest) → the proxied route's header guards (audit gate → cookie origin →
+// path gate (onRequest) → the proxied route's header guards (load shedding → audit gate → cookie origin →
 // authenticate, before the body is read) → its guards (authorize → rate limit → quota → prompt
 // masking) → forward (proxy/forward.ts, with the reply stages) → audit event and metrics (onResponse).
 // It only wires; every concern lives in its own module. gateway.ts builds the dependencies;

@@ -56,6 +56,7 @@ export const errors = {
   TOO_MANY_STREAMS: define('GH_ERR_TOO_MANY_STREAMS', 'too many concurrent streams', 429),
   QUOTA_EXCEEDED: define('GH_ERR_QUOTA_EXCEEDED', '%s', 429),
   QUOTA_UNAVAILABLE: define('GH_ERR_QUOTA_UNAVAILABLE', 'token quotas cannot be checked; request refused', 503),
+  OVERLOADED: define('GH_ERR_OVERLOADED', 'the gateway is overloaded; retry shortly', 503),
   SOURCE_BODY_BYTES: define('GH_ERR_SOURCE_BODY_BYTES', 'too many request bytes in flight from this address', 429),
 
   // upstream and dependencies

@@ -29,6 +29,7 @@ import { collectComplianceInput } from './ops/compliance-input.js'
 import { createAuditGate, createPromptMaskingGuard, createReplyStages, createResponseAudit, proxyGuards } from './pipeline/index.js'
 import { createMetrics, type Metrics } from './ops/metrics.js'
 import { metricsRoute } from './ops/metrics-route.js'
+import { createLoadShedding } from './ops/load-shedding.js'
 import { createRateLimitGuard } from './ops/rate-limit.js'
 import { readLastConfigHash, writeLastConfigHash } from './ops/config-history.js'
 import { certificateNotAfterSeconds } from './tls/server-options.js'
@@ -166,7 +167,10 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
 
   // no audit, no access: proxied requests, logins and admin calls get 503 while no sink can write
   const auditGate = createAuditGate(config.audit.failClosed, () => audit.writable())
+  // new proxied requests get 503 while the event loop runs behind, so the streams in flight keep their pace
+  const loadShedding = createLoadShedding(config.limits.maxEventLoopDelayMs)
   const { headerGuards, guards } = proxyGuards({
+    loadShedding: loadShedding?.guard ?? null,
     auditGate,
     cookieOrigin: createProxyCsrfGuard(config.auth.allowedOrigins),
     authenticate: auth.authenticate,
@@ -218,11 +222,13 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
       ],
       onResponse: [createResponseAudit(emit), metrics.onResponse],
       // usage records still buffered are written before the store closes
-      release: [async () => { usageRetention.stop() }, () => usageWriter.close(), () => fleet.close(), () => retention.close(),
+      release: [async () => { usageRetention.stop(); loadShedding?.stop() }, () => usageWriter.close(), () => fleet.close(),
+        () => retention.close(),
         async () => { if (quotaCounters !== sharedState) await quotaCounters.close() }, () => core.close()],
       logger: options.logger ?? false
     })
   } catch (err) {
+    loadShedding?.stop()
     await usageWriter.close().catch(() => {})
     await fleet.close()
     await retention.close()

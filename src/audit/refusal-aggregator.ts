@@ -6,7 +6,9 @@
 // are exact: the events of one kind, each counting 1 or its repeat_count, add up to the refusals
 // made. Only refusals for want of credentials are counted (token-rejected, login and MFA failures
 // that name no user, access-denied with 401 or 429, and probes of unrouted paths, 404 or 405, which
-// are one kind per source whatever the path: the counted event names the last path probed); events
+// are one kind per source whatever the path: the counted event names the last path probed), and
+// requests shed while the gateway is overloaded (503, reason overloaded: refused before any
+// credential was read, and written one by one they would add to the load that shed them); events
 // that name a user, other refusals and every success are written as they come.
 import type { Clock } from '../clock.js'
 import type { AuditInput } from './types.js'
@@ -33,13 +35,16 @@ const UNAUTHENTICATED_REFUSALS = new Set<AuditInput['action']>(['token-rejected'
 /** access-denied without a user: no credential (401), throttled (429), or a path that is not routed (404, 405) */
 const COUNTED_STATUSES = new Set([401, 404, 405, 429])
 
+/** a request shed by load shedding (ops/load-shedding.ts) */
+const isShed = (e: AuditInput): boolean => e.request?.status === 503 && e.request.reason === 'overloaded'
+
 interface Window { end: number, count: number, first: number, last: number, input: AuditInput }
 
 /** The identity of a refusal, or null when it is not one that may be counted. */
 function kindOf (e: AuditInput): string | null {
   if (e.outcome !== 'failure' || e.userName !== undefined || !UNAUTHENTICATED_REFUSALS.has(e.action) || e.repeat !== undefined) return null
   const r = e.request
-  if (e.action === 'access-denied' && !COUNTED_STATUSES.has(r?.status ?? 0)) return null
+  if (e.action === 'access-denied' && !COUNTED_STATUSES.has(r?.status ?? 0) && !isShed(e)) return null
   // a probe of unrouted paths changes the path at every request: one kind per source and status
   const path = r?.status === 404 || r?.status === 405 ? '(unrouted)' : r?.path ?? null
   return JSON.stringify([e.sourceIp ?? null, e.action, r?.reason ?? e.reason ?? null, r?.method ?? null, path, r?.status ?? null])

@@ -115,7 +115,9 @@ export const ConfigSchema = section({
     bodyTimeoutMs: int(1, 30000),
     bodyMinBytesPerSecond: int(0, 1024),
     maxConnections: int(1, 10000),
-    connectionsPerSource: int(1, 256)
+    connectionsPerSource: int(1, 256),
+    /** a new proxied request is refused with 503 while the event loop is behind by more than this (0: off) */
+    maxEventLoopDelayMs: int(0, 0, 10000)
   }),
   dataDir: text('../data'),
   store: section({

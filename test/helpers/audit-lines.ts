@@ -7,5 +7,8 @@ export interface AuditLine {
   url?: { path: string }
   http?: { request: { id?: string, method?: string }, response?: { status_code: number } }
   gen_ai?: { request: { model: string | null }, usage: { input_tokens: number | null, output_tokens: number | null } }
-  gatehouse: { decision?: string, reason?: string, credential?: string, masked?: Record<string, number>, chain: { seq: number, prev: string, hash: string } }
+  gatehouse: {
+    decision?: string, reason?: string, credential?: string, masked?: Record<string, number>, repeat_count?: number
+    chain: { seq: number, prev: string, hash: string }
+  }
 }

@@ -86,6 +86,16 @@ describe('refusal aggregation', () => {
     agg.close()
   })
 
+  it('counts requests shed while overloaded (503, overloaded) and writes every other 503 as it comes', () => {
+    const { written, agg } = harness()
+    for (let i = 0; i < 200; i++) agg.submit(denied('203.0.113.9', '/api/chat', 503, 'overloaded'))
+    for (let i = 0; i < 3; i++) agg.submit(denied('203.0.113.9', '/api/chat', 503, 'audit-unavailable'))
+    expect(written.length).toBe(4)
+    agg.close()
+    expect(written.filter((e) => e.request?.reason === 'overloaded').map((e) => e.repeat?.count ?? 1)).toEqual([1, 199])
+    expect(total(written)).toBe(203)
+  })
+
   it('writes the oldest window early when too many kinds are open, so memory stays bounded', () => {
     const { written, agg } = harness(60_000, 2)
     agg.submit(denied('203.0.113.1')); agg.submit(denied('203.0.113.1'))
