@@ -30,7 +30,7 @@ export function renderMarkdown (r) {
 ${r.label}
 
 Parameters: ${p.minutes} min, ${p.streams} concurrent streams, ${p.smallClients} small-request clients, 3 fake Ollama hosts, ` +
-`${p.cpus} CPUs, Node ${p.node}; private PostgreSQL (store), Redis (shared counters), syslog receiver, audit file on a tmpfs; ` +
+`${p.cpus} CPUs, Node ${p.node}; load shedding ${p.shedMs ? `at ${p.shedMs} ms of event-loop delay (limits.maxEventLoopDelayMs)` : 'off'}; private PostgreSQL (store), Redis (shared counters), syslog receiver, audit file on a tmpfs; ` +
 `finished ${r.finishedAt}; load average at the end ${p.loadAverageAtEnd.join(' / ')} (1 / 5 / 15 min).
 The RSS slope and event-loop figures are meant for the full run on an otherwise idle machine: a
 run of a minute or two is mostly warm-up, and on a shared machine the event loop waits for CPU.
@@ -90,10 +90,12 @@ ${Object.entries(r.checks).map(([name, ok]) => `- ${ok ? 'pass' : 'FAIL'}${r.not
 
 ## Samples
 
-Every 10 s; RSS, V8 heap used, open fds, event-loop delay p99 over the last 10 s:
+Every 10 s; RSS, V8 heap used, open fds, event-loop delay p99 over the last 10 s; the gateway's CPU
+over the last 10 s as a share of one core; the whole machine's busy share of its cores, and of it the
+share the hypervisor gave to other guests (steal: the VM waited for its CPUs):
 
-| t (s) | RSS (MiB) | heap used (MiB) | fds | event-loop p99 (ms) |
-|---:|---:|---:|---:|---:|
-${r.samples.map((s) => `| ${s.t} | ${s.rssMiB} | ${s.heapUsedMiB} | ${s.fds} | ${s.eventLoopP99Ms} |`).join('\n')}
+| t (s) | RSS (MiB) | heap used (MiB) | fds | event-loop p99 (ms) | gateway CPU (% of a core) | machine busy (%) | steal (%) |
+|---:|---:|---:|---:|---:|---:|---:|---:|
+${r.samples.map((s) => `| ${s.t} | ${s.rssMiB} | ${s.heapUsedMiB} | ${s.fds} | ${s.eventLoopP99Ms} | ${s.gatewayCpuPct ?? '–'} | ${s.machineBusyPct ?? '–'} | ${s.machineStealPct ?? '–'} |`).join('\n')}
 `
 }

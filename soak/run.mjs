@@ -13,6 +13,10 @@
 //
 //   npm run build && npm run soak                              # full: 10 minutes, 1,000 streams
 //   npm run soak -- --minutes 2 --streams 200                  # short (also SOAK_MINUTES, SOAK_STREAMS)
+//
+// The gateway sheds load at 40 ms of event-loop delay (limits.maxEventLoopDelayMs; SOAK_SHED_MS=0
+// turns it off); SOAK_GATEWAY_NODE_ARGS passes flags to the gateway's node (e.g. --trace-gc, whose
+// lines land in the working folder's gateway.log, kept with --keep).
 import { execFile, execFileSync, spawn } from 'node:child_process'
 import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
@@ -21,6 +25,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { Agent, request } from 'undici'
 import { stringify } from 'yaml'
+import { tree } from '../bench/lib/proc.js'
 import { createFakeOllama } from './fake-ollama.mjs'
 import { faultPlan, observe, runFaults } from './faults.mjs'
 import { freePort, mountAuditFs, soakPrerequisitesMissing, startPostgres, startRedis } from './private-servers.mjs'
@@ -55,6 +60,12 @@ if (!existsSync(join(ROOT, 'dist', 'errors.js'))) {
 const { errors: gatehouseErrors } = await import('../dist/errors.js')
 const durationMs = Math.round(minutes * 60_000)
 const SAMPLE_MS = 10_000
+/** limits.maxEventLoopDelayMs: the gateway sheds new requests while its event loop is behind by more than this */
+const SHED_MS = Number(process.env.SOAK_SHED_MS ?? 40)
+if (!(Number.isInteger(SHED_MS) && SHED_MS >= 0 && SHED_MS <= 10_000)) {
+  console.error('soak: SOAK_SHED_MS must be a whole number of ms in [0, 10000]')
+  process.exit(2)
+}
 /** the drain deadline of `gatehouse serve` (gateway.shutdown) */
 const DRAIN_DEADLINE_MS = 30_000
 /** time between tokens of the streams open at SIGTERM: 20 tokens take 8 s, well inside the deadline */
@@ -130,7 +141,7 @@ async function soak () {
       connectTimeoutMs: 1000, headersTimeoutMs: 30_000, idleTimeoutMs: 30_000,
       health: { intervalSeconds: 2, failuresToEject: 2, cooldownSeconds: 5 }
     },
-    limits: { maxConnections: conns, connectionsPerSource: conns },
+    limits: { maxConnections: conns, connectionsPerSource: conns, maxEventLoopDelayMs: SHED_MS },
     rateLimit: { requestsPerMinute: 1_000_000, concurrentStreams: 100_000 },
     auth: { mfa: { requiredForRoles: [] } },
     audit: {
@@ -148,7 +159,7 @@ async function soak () {
   for (const u of users) gh(['user', 'add', u, '--role', 'user', '--password-stdin'], PASSWORD + '\n')
 
   // ---- the gateway as a child process ----------------------------------------------------------
-  const child = spawn(process.execPath, [BIN, 'serve', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [...(process.env.SOAK_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean), BIN, 'serve', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] })
   let exitedAt = 0
   let signalled = false
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => { exitedAt = Date.now(); resolve({ code, signal }) }))
@@ -206,6 +217,27 @@ async function soak () {
   }
   const samples = []
   const t0 = Date.now()
+  // CPU between samples: the gateway's (user + system, all its threads) as a share of one core, the
+  // whole machine's busy share of all its cores, and of that the share the hypervisor gave to other
+  // guests (steal); the event-loop figure reads differently when the gateway has the CPU it asks for
+  // and when it waits for it
+  const gatewayProc = tree(pid)
+  const machineTicks = () => {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
+    const total = f.slice(0, 8).reduce((a, b) => a + b, 0) // user … steal (guest time is counted in user)
+    return { busy: total - f[3] - f[4], steal: f[7], total } // busy: all but idle and iowait
+  }
+  let cpuMark = { at: Date.now(), gateway: gatewayProc.cpuSeconds(), machine: machineTicks() }
+  const cpuSince = () => {
+    const now = { at: Date.now(), gateway: gatewayProc.cpuSeconds(), machine: machineTicks() }
+    const seconds = (now.at - cpuMark.at) / 1000
+    const gatewayPct = Math.round((now.gateway - cpuMark.gateway) / seconds * 100)
+    const total = now.machine.total - cpuMark.machine.total
+    const pct = (what) => total > 0 ? Math.round((now.machine[what] - cpuMark.machine[what]) / total * 100) : NaN
+    const shares = { gatewayCpuPct: gatewayPct, machineBusyPct: pct('busy'), machineStealPct: pct('steal') }
+    cpuMark = now
+    return shares
+  }
   async function sample () {
     let lagP99 = NaN
     let heap = NaN
@@ -214,7 +246,7 @@ async function soak () {
       lagP99 = Number(/^nodejs_eventloop_lag_p99_seconds (\S+)/m.exec(text)?.[1] ?? NaN) * 1000
       heap = Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1] ?? NaN) / 1048576
     } catch { /* counted as a missing sample */ }
-    samples.push({ t: Math.round((Date.now() - t0) / 1000), rssMiB: Math.round(proc('rss') * 10) / 10, heapUsedMiB: Math.round(heap * 10) / 10, fds: proc('fds'), eventLoopP99Ms: Math.round(lagP99 * 10) / 10 })
+    samples.push({ t: Math.round((Date.now() - t0) / 1000), rssMiB: Math.round(proc('rss') * 10) / 10, heapUsedMiB: Math.round(heap * 10) / 10, fds: proc('fds'), eventLoopP99Ms: Math.round(lagP99 * 10) / 10, ...cpuSince() })
   }
   await sample()
   const fdsBefore = proc('fds')
@@ -487,7 +519,7 @@ async function soak () {
   const result = {
     label: short ? `SHORT RUN: ${minutes} min, ${streams} streams — not the full figures (npm run soak with defaults)` : 'full run (defaults)',
     parameters: {
-      minutes, streams, smallClients: small, hosts: hosts.length, cpus: cpus().length, node: process.version,
+      minutes, streams, smallClients: small, hosts: hosts.length, cpus: cpus().length, node: process.version, shedMs: SHED_MS,
       loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100)
     },
     finishedAt: new Date().toISOString(),
