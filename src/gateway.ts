@@ -228,7 +228,6 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
       logger: options.logger ?? false
     })
   } catch (err) {
-    loadShedding?.stop()
     await usageWriter.close().catch(() => {})
     await fleet.close()
     await retention.close()
@@ -237,6 +236,7 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
   }
   appRef = app
   usageRetention.start()
+  loadShedding?.start()
 
   if (historyError !== null) {
     app.log.warn({ err: historyError },

@@ -8,7 +8,8 @@
 // that name no user, access-denied with 401 or 429, and probes of unrouted paths, 404 or 405, which
 // are one kind per source whatever the path: the counted event names the last path probed), and
 // requests shed while the gateway is overloaded (503, reason overloaded: refused before any
-// credential was read, and written one by one they would add to the load that shed them); events
+// credential was read, and written one by one they would add to the load that shed them; one kind
+// per source whatever the method and path, the counted event naming the last); events
 // that name a user, other refusals and every success are written as they come.
 import type { Clock } from '../clock.js'
 import type { AuditInput } from './types.js'
@@ -45,7 +46,10 @@ function kindOf (e: AuditInput): string | null {
   if (e.outcome !== 'failure' || e.userName !== undefined || !UNAUTHENTICATED_REFUSALS.has(e.action) || e.repeat !== undefined) return null
   const r = e.request
   if (e.action === 'access-denied' && !COUNTED_STATUSES.has(r?.status ?? 0) && !isShed(e)) return null
-  // a probe of unrouted paths changes the path at every request: one kind per source and status
+  // a probe of unrouted paths changes the path at every request: one kind per source and status; a
+  // shed request is one kind per source whatever its method and path (each new model or blob name
+  // would otherwise be a new kind, written at once, and load shedding's events would add to the load)
+  if (isShed(e)) return JSON.stringify([e.sourceIp ?? null, e.action, 'overloaded', '(shed)', 503])
   const path = r?.status === 404 || r?.status === 405 ? '(unrouted)' : r?.path ?? null
   return JSON.stringify([e.sourceIp ?? null, e.action, r?.reason ?? e.reason ?? null, r?.method ?? null, path, r?.status ?? null])
 }

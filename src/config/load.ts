@@ -4,7 +4,9 @@ import { readFileSync } from 'node:fs'
 import { createHash } from 'node:crypto'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { parseDocument, type YAMLError } from 'yaml'
-import { ConfigSchema, BUILTIN_ENTITIES, DEFAULT_UPSTREAM_NAME, DEFAULT_UPSTREAM_URL, type GatehouseConfig } from './schema.js'
+import {
+  ConfigSchema, BUILTIN_ENTITIES, DEFAULT_UPSTREAM_NAME, DEFAULT_UPSTREAM_URL, MIN_EVENT_LOOP_DELAY_MS, type GatehouseConfig
+} from './schema.js'
 import { isLoopbackHost, parseCidr } from './cidr.js'
 import { schemaProblems, strictAjv } from './validation.js'
 import { canonicalJson } from '../canonical-json.js'
@@ -57,6 +59,13 @@ function crossCheck (c: GatehouseConfig, checks: readonly ConfigCheck[]): string
   step(() => {
     if (c.auth.password.maxLength < c.auth.password.minLength) {
       problems.push('auth.password.maxLength: must be >= auth.password.minLength')
+    }
+  })
+  step(() => {
+    // below two heartbeats the guard would shed on timer jitter and the shortest garbage collections
+    const shedMs = c.limits.maxEventLoopDelayMs
+    if (shedMs !== 0 && shedMs < MIN_EVENT_LOOP_DELAY_MS) {
+      problems.push(`limits.maxEventLoopDelayMs: must be 0 (off) or at least ${MIN_EVENT_LOOP_DELAY_MS}`)
     }
   })
   step(() => {

@@ -85,6 +85,9 @@ const QuotaRuleSchema = Type.Object({
 }, { additionalProperties: false })
 export type QuotaRuleConfig = Static<typeof QuotaRuleSchema>
 
+/** limits.maxEventLoopDelayMs, when not 0 (off): two periods of the load-shedding heartbeat (10 ms) */
+export const MIN_EVENT_LOOP_DELAY_MS = 20
+
 export const ConfigSchema = section({
   listen: section({ host: text('127.0.0.1'), port: int(0, 8443, 65535) }),
   tls: section({

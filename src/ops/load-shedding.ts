@@ -19,33 +19,39 @@ export interface LoopLagTracker {
   behindMs: (now: number) => number
 }
 
+interface LateTick { lag: number, at: number }
+
 /**
  * Pure: how far behind the event loop is, from the times its heartbeat ran. Counting starts at the
  * first tick: the time before it is the gateway starting up, not load.
  */
 export function createLoopLagTracker (o: { intervalMs: number, holdMs: number }): LoopLagTracker {
   let lastTick: number | null = null
-  let heldLag = 0
-  let heldSince = -Infinity
+  // the largest late tick in the hold, and the latest late tick (which outlasts a larger, older one)
+  let largest: LateTick = { lag: 0, at: -Infinity }
+  let latest: LateTick = largest
+  const held = (t: LateTick, now: number): number => (now - t.at <= o.holdMs ? t.lag : 0)
   return {
     tick (now) {
       const lag = lastTick === null ? 0 : now - lastTick - o.intervalMs
       lastTick = now
-      // a late tick replaces a smaller held lateness, or one held past its time
-      if (lag > 0 && (lag >= heldLag || now - heldSince > o.holdMs)) { heldLag = lag; heldSince = now }
+      if (lag <= 0) return
+      latest = { lag, at: now }
+      if (lag >= largest.lag || now - largest.at > o.holdMs) largest = latest
     },
     behindMs (now) {
       if (lastTick === null) return 0
       const pending = now - lastTick - o.intervalMs
-      const held = now - heldSince <= o.holdMs ? heldLag : 0
-      return Math.max(0, pending, held)
+      return Math.max(0, pending, held(largest, now), held(latest, now))
     }
   }
 }
 
 export interface LoadShedding {
-  /** the proxied routes' first header guard */
+  /** the proxied routes' first header guard; it sheds nothing until the heartbeat has started */
   guard: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
+  /** starts the heartbeat (once the app is built) */
+  start: () => void
   /** stops the heartbeat (app close) */
   stop: () => void
 }
@@ -53,7 +59,7 @@ export interface LoadShedding {
 /** the heartbeat's period: a loop iteration longer than this is seen while it runs */
 const HEARTBEAT_MS = 10
 /** how long a late heartbeat keeps counting: long enough to see the loop catch up, short enough not to
- * shed what it could serve (a 1 s hold shed three requests in five in the soak, for no lower delay) */
+ * shed what it could serve (a 1 s hold shed more requests than it let through in the soak, for no lower delay) */
 const HOLD_MS = 250
 /** Retry-After of a shed request, in whole seconds: the loop catches up within a hold or a few */
 const RETRY_AFTER_SECONDS = '1'
@@ -62,8 +68,7 @@ const RETRY_AFTER_SECONDS = '1'
 export function createLoadShedding (maxEventLoopDelayMs: number): LoadShedding | null {
   if (maxEventLoopDelayMs <= 0) return null
   const lag = createLoopLagTracker({ intervalMs: HEARTBEAT_MS, holdMs: HOLD_MS })
-  const heartbeat = setInterval(() => { lag.tick(performance.now()) }, HEARTBEAT_MS)
-  heartbeat.unref()
+  let heartbeat: NodeJS.Timeout | null = null
   return {
     async guard (request, reply) {
       if (lag.behindMs(performance.now()) <= maxEventLoopDelayMs) return
@@ -71,6 +76,14 @@ export function createLoadShedding (maxEventLoopDelayMs: number): LoadShedding |
       reply.header('retry-after', RETRY_AFTER_SECONDS)
       throw new errors.OVERLOADED()
     },
-    stop: () => { clearInterval(heartbeat) }
+    start () {
+      if (heartbeat !== null) return
+      heartbeat = setInterval(() => { lag.tick(performance.now()) }, HEARTBEAT_MS)
+      heartbeat.unref()
+    },
+    stop () {
+      if (heartbeat !== null) clearInterval(heartbeat)
+      heartbeat = null
+    }
   }
 }

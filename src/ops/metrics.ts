@@ -218,6 +218,11 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
     help: 'Requests refused with 503 because no audit sink could write (audit.failClosed)',
     registers
   })
+  const shed = new Counter({
+    name: 'gatehouse_requests_shed_total',
+    help: 'Proxied requests refused with 503 while the event loop ran behind (limits.maxEventLoopDelayMs)',
+    registers
+  })
   if (typeof options.tlsCertificateExpiry === 'number') {
     new Gauge({
       name: 'gatehouse_tls_certificate_expiry_timestamp_seconds',
@@ -281,6 +286,7 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
         upstream: gh?.upstream ?? null
       })
       if (gh?.reason === 'audit-unavailable' && reply.statusCode === 503) failClosedRefusals.inc()
+      if (gh?.reason === 'overloaded' && reply.statusCode === 503) shed.inc()
       if (gh) {
         addTokens(allowedModel, gh.usage.input, gh.usage.output, role, gh.upstream)
         addMasked(gh.masked)

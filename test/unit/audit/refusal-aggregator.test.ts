@@ -96,6 +96,19 @@ describe('refusal aggregation', () => {
     expect(total(written)).toBe(203)
   })
 
+  it('counts shed requests as one kind per source whatever their method and path', () => {
+    const { written, agg } = harness()
+    for (let i = 0; i < 100; i++) {
+      const path = `/v1/models/model-${i}`
+      agg.submit({ ...denied('203.0.113.9', path), request: { method: i % 2 ? 'GET' : 'POST', path, status: 503, durationNs: 1, decision: 'deny', reason: 'overloaded' } })
+    }
+    agg.submit(denied('203.0.113.10', '/api/chat', 503, 'overloaded'))
+    expect(written.length).toBe(2)
+    agg.close()
+    expect(written.length).toBe(3)
+    expect(total(written)).toBe(101)
+  })
+
   it('writes the oldest window early when too many kinds are open, so memory stays bounded', () => {
     const { written, agg } = harness(60_000, 2)
     agg.submit(denied('203.0.113.1')); agg.submit(denied('203.0.113.1'))

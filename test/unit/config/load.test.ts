@@ -51,6 +51,12 @@ describe('configuration', () => {
     expect(problemsOf({ listen: { host: '0.0.0.0' }, tls: { enabled: false } })).toEqual(['tls.enabled: false is allowed only when listen.host is a loopback address'])
     expect(problemsOf({ listen: { host: '127.0.0.1' }, tls: { enabled: false } })).toEqual([])
   })
+  it('load shedding is off (0) or at least two heartbeats (20 ms)', () => {
+    expect(problemsOf({ limits: { maxEventLoopDelayMs: 5 } })).toEqual(['limits.maxEventLoopDelayMs: must be 0 (off) or at least 20'])
+    expect(problemsOf({ limits: { maxEventLoopDelayMs: 0 } })).toEqual([])
+    expect(problemsOf({ limits: { maxEventLoopDelayMs: 20 } })).toEqual([])
+    expect(problemsOf({ limits: { maxEventLoopDelayMs: 10001 } })).toEqual([expect.stringMatching(/^limits\.maxEventLoopDelayMs: must be <= 10000/)])
+  })
   it('roles named elsewhere must exist', () => {
     expect(problemsOf({ masking: { exemptRoles: ['auditor'] }, auth: { mfa: { requiredForRoles: ['nobody'] } } })).toEqual(expect.arrayContaining([
       'masking.exemptRoles.0: unknown role "auditor"', 'auth.mfa.requiredForRoles.0: unknown role "nobody"'

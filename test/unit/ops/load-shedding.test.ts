@@ -40,6 +40,17 @@ describe('loop lag tracker', () => {
     expect(lag.behindMs(1230)).toBe(0)
   })
 
+  it('keeps a smaller, later lateness for its own hold once the larger one has expired', () => {
+    const lag = tracker()
+    lag.tick(310) // 300 late
+    lag.tick(470) // 150 late, 160 ms later
+    for (let t = 480; t <= 1400; t += 10) lag.tick(t)
+    expect(lag.behindMs(1300)).toBe(300)
+    expect(lag.behindMs(1400)).toBe(150) // the 300 has expired, the 150 has not
+    for (let t = 1410; t <= 1480; t += 10) lag.tick(t)
+    expect(lag.behindMs(1480)).toBe(0)
+  })
+
   it('keeps the largest lateness in the hold, and a smaller one after the hold', () => {
     const lag = tracker()
     lag.tick(10)
