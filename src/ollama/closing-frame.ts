@@ -12,6 +12,7 @@ export interface ClosingFrameHolder {
 }
 
 const NL = 0x0a
+const CR = 0x0d
 
 function isClosingLine (line: Buffer): boolean {
   // every streamed line has "done"; only the last has it true — a cheap byte search first
@@ -59,9 +60,21 @@ export function createClosingFrameHolder (framing: 'ndjson' | 'sse'): ClosingFra
     return { complete, rest: buf.subarray(start) }
   }
 
+  /** the chunk ends where a frame ends: a line's \n (NDJSON), an empty line (SSE) */
+  const endsAtFrame = (c: Buffer): boolean => {
+    const n = c.length
+    if (n === 0 || c[n - 1] !== NL) return false
+    return framing === 'ndjson' || c[n - 2] === NL || (c[n - 2] === CR && c[n - 3] === NL)
+  }
+  /** the closing frame's marker, which every closing frame holds: a cheap byte search */
+  const marker = framing === 'ndjson' ? 'true' : '[DONE]'
+
   return {
     push (chunk) {
       if (closed) { tail.push(chunk); return Buffer.alloc(0) }
+      // the common chunk (Ollama writes whole frames): whole frames, none of them the closing one,
+      // passes as it is, without being split
+      if (partial.length === 0 && endsAtFrame(chunk) && !chunk.includes(marker)) return chunk
       const { complete, rest } = frames(partial.length > 0 ? Buffer.concat([partial, chunk]) : chunk)
       const out: Buffer[] = []
       for (const f of complete) {

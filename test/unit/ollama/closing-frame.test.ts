@@ -36,8 +36,32 @@ describe('closing frame holder', () => {
     const ev = 'data: {"choices":[{"delta":{"content":"[DONE]"}}]}\n\n'
     expect(run('sse', [Buffer.from(ev + 'data: [DONE]\ndata: x\n\n')])).toEqual({ released: ev + 'data: [DONE]\ndata: x\n\n', held: '' })
   })
+  it('a chunk of whole frames, none of them closing, passes as it is (no split, no copy)', () => {
+    const nd = Buffer.from((ndjson[0] as string) + (ndjson[0] as string))
+    expect(createClosingFrameHolder('ndjson').push(nd)).toBe(nd)
+    for (const ev of [sse[0] as string, 'data: {"a":1}\r\n\r\n']) {
+      const buf = Buffer.from(ev)
+      expect(createClosingFrameHolder('sse').push(buf)).toBe(buf)
+    }
+    // a frame still open before it, or an SSE event not yet ended, goes the long way
+    const h = createClosingFrameHolder('ndjson')
+    expect(h.push(Buffer.from('{"response":"a",')).toString()).toBe('')
+    expect(h.push(Buffer.from('"done":false}\n')).toString()).toBe('{"response":"a","done":false}\n')
+    expect(createClosingFrameHolder('sse').push(Buffer.from('data: {"a":1}\n')).toString()).toBe('')
+  })
   it('an error line (no done) is released, so a failed stream never waits', () => {
     expect(run('ndjson', [Buffer.from('{"error":"boom"}\n')])).toEqual({ released: '{"error":"boom"}\n', held: '' })
+  })
+  it('SSE: for every chunking of events with stray blank lines and CRLF, released + held is the input and [DONE] is held', () => {
+    const events = ['data: {"a":1}\n\n\n', 'data: {"b":2}\r\n\r\n', '\r\n', 'data: {"c":"true"}\n\n', 'data: [DONE]\n\n']
+    const whole = Buffer.from(events.join(''))
+    fc.assert(fc.property(fc.uniqueArray(fc.integer({ min: 1, max: whole.length - 1 }), { maxLength: 12 }), (cuts) => {
+      const points = [0, ...cuts.sort((a, b) => a - b), whole.length]
+      const { released, held } = run('sse', points.slice(1).map((p, i) => whole.subarray(points[i] as number, p)))
+      expect(released + held).toBe(whole.toString())
+      // stray blank lines before it may be held with it; nothing of it is released
+      expect(held.replace(/^[\r\n]*/, '')).toBe('data: [DONE]\n\n')
+    }), { numRuns: 500 })
   })
   for (const framing of ['ndjson', 'sse'] as const) {
     it(`${framing}: for every chunking, released + held is the input and the closing frame is never released`, () => {
