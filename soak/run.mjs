@@ -232,9 +232,10 @@ async function soak () {
   const cpuSince = () => {
     const now = { at: Date.now(), gateway: gatewayProc.cpuSeconds(), machine: machineTicks() }
     const seconds = (now.at - cpuMark.at) / 1000
-    const gatewayPct = Math.round((now.gateway - cpuMark.gateway) / seconds * 100)
+    // under a second the kernel's 10 ms ticks say little; a gateway that has exited reads as 0 CPU
+    const gatewayPct = seconds < 1 || now.gateway < cpuMark.gateway ? null : Math.round((now.gateway - cpuMark.gateway) / seconds * 100)
     const total = now.machine.total - cpuMark.machine.total
-    const pct = (what) => total > 0 ? Math.round((now.machine[what] - cpuMark.machine[what]) / total * 100) : NaN
+    const pct = (what) => seconds >= 1 && total > 0 ? Math.round((now.machine[what] - cpuMark.machine[what]) / total * 100) : null
     const shares = { gatewayCpuPct: gatewayPct, machineBusyPct: pct('busy'), machineStealPct: pct('steal') }
     cpuMark = now
     return shares
