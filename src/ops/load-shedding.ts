@@ -15,7 +15,7 @@ import { errors } from '../errors.js'
 export interface LoopLagTracker {
   /** the heartbeat ran at `now` (ms, monotonic) */
   tick: (now: number) => void
-  /** how many ms the loop is behind at `now`: the longer of the pending tick's lateness and the last late tick's, while held */
+  /** how many ms the loop is behind at `now`: the pending tick's lateness, or a late tick's while it is held, whichever is longer */
   behindMs: (now: number) => number
 }
 
