@@ -26,7 +26,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { Agent, request } from 'undici'
 import { stringify } from 'yaml'
-import { tree } from '../bench/lib/proc.js'
+import { machineCpuTicks, tree } from '../bench/lib/proc.js'
 import { createFakeOllama } from './fake-ollama.mjs'
 import { faultPlan, observe, runFaults } from './faults.mjs'
 import { freePort, mountAuditFs, soakPrerequisitesMissing, startPostgres, startRedis } from './private-servers.mjs'
@@ -223,14 +223,9 @@ async function soak () {
   // guests (steal); the event-loop figure reads differently when the gateway has the CPU it asks for
   // and when it waits for it
   const gatewayProc = tree(pid)
-  const machineTicks = () => {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
-    const total = f.slice(0, 8).reduce((a, b) => a + b, 0) // user … steal (guest time is counted in user)
-    return { busy: total - f[3] - f[4], steal: f[7], total } // busy: all but idle and iowait
-  }
-  let cpuMark = { at: Date.now(), gateway: gatewayProc.cpuSeconds(), machine: machineTicks() }
+  let cpuMark = { at: Date.now(), gateway: gatewayProc.cpuSeconds(), machine: machineCpuTicks() }
   const cpuSince = () => {
-    const now = { at: Date.now(), gateway: gatewayProc.cpuSeconds(), machine: machineTicks() }
+    const now = { at: Date.now(), gateway: gatewayProc.cpuSeconds(), machine: machineCpuTicks() }
     const seconds = (now.at - cpuMark.at) / 1000
     // under a second the kernel's 10 ms ticks say little; a gateway that has exited reads as 0 CPU
     const gatewayPct = seconds < 1 || now.gateway < cpuMark.gateway ? null : Math.round((now.gateway - cpuMark.gateway) / seconds * 100)

@@ -222,8 +222,8 @@ export async function createGateway (config: GatehouseConfig, options: GatewayOp
       ],
       onResponse: [createResponseAudit(emit), metrics.onResponse],
       // usage records still buffered are written before the store closes
-      release: [async () => { usageRetention.stop(); loadShedding?.stop() }, () => usageWriter.close(), () => fleet.close(),
-        () => retention.close(),
+      release: [async () => { usageRetention.stop() }, async () => { loadShedding?.stop() }, () => usageWriter.close(),
+        () => fleet.close(), () => retention.close(),
         async () => { if (quotaCounters !== sharedState) await quotaCounters.close() }, () => core.close()],
       logger: options.logger ?? false
     })

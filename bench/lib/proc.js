@@ -46,6 +46,17 @@ function rssKiB (pid) {
   return m ? Number(m[1]) : 0
 }
 
+/**
+ * The whole machine's CPU time since boot, in clock ticks, from /proc/stat's first line: all of it
+ * (user … steal; guest time is already in user), the busy part (all but idle and iowait), and the
+ * part the hypervisor gave to other guests (steal). Shares come from the difference of two readings.
+ */
+export function machineCpuTicks () {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
+  const total = f.slice(0, 8).reduce((a, b) => a + b, 0)
+  return { busy: total - f[3] - f[4], steal: f[7], total }
+}
+
 /** a process and its children, sampled together */
 export function tree (pid) {
   const pids = () => [pid, ...childrenOf(pid)]

@@ -44,12 +44,12 @@ interface Window { end: number, count: number, first: number, last: number, inpu
 /** The identity of a refusal, or null when it is not one that may be counted. */
 function kindOf (e: AuditInput): string | null {
   if (e.outcome !== 'failure' || e.userName !== undefined || !UNAUTHENTICATED_REFUSALS.has(e.action) || e.repeat !== undefined) return null
-  const r = e.request
-  if (e.action === 'access-denied' && !COUNTED_STATUSES.has(r?.status ?? 0) && !isShed(e)) return null
-  // a probe of unrouted paths changes the path at every request: one kind per source and status; a
-  // shed request is one kind per source whatever its method and path (each new model or blob name
+  // a shed request is one kind per source whatever its method and path (each new model or blob name
   // would otherwise be a new kind, written at once, and load shedding's events would add to the load)
   if (isShed(e)) return JSON.stringify([e.sourceIp ?? null, e.action, 'overloaded', '(shed)', 503])
+  const r = e.request
+  if (e.action === 'access-denied' && !COUNTED_STATUSES.has(r?.status ?? 0)) return null
+  // a probe of unrouted paths changes the path at every request: one kind per source and status
   const path = r?.status === 404 || r?.status === 405 ? '(unrouted)' : r?.path ?? null
   return JSON.stringify([e.sourceIp ?? null, e.action, r?.reason ?? e.reason ?? null, r?.method ?? null, path, r?.status ?? null])
 }
